@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs
+# what is missing (PostgreSQL server binaries, poppler-utils for PDF tests).
+
+GO        ?= go
+BIN       := bin/healthrec
+ADDR      ?= :8080
+# make run is a demo: every demo account, admin included, uses demo1234
+# unless HEALTHREC_ADMIN_PASSWORD says otherwise.
+export HEALTHREC_ADMIN_PASSWORD ?= demo1234
+
+.PHONY: run test build deps lint fuzz clean
+
+run: deps build
+	$(BIN) serve --addr $(ADDR) --demo
+
+build:
+	$(GO) build -o $(BIN) ./cmd/healthrec
+
+test: deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd internal sql policies web)" || { echo "gofmt needed:"; gofmt -l cmd internal sql policies web; exit 1; }
+	$(GO) run ./cmd/testcluster -- $(GO) test -race -count=1 ./...
+
+# Short fuzzing runs of the identifier parsers (the seed corpora run in make test).
+fuzz:
+	$(GO) test -run=XXX -fuzz=FuzzParseIDNumber -fuzztime=30s ./internal/ident/
+	$(GO) test -run=XXX -fuzz=FuzzParseRecordID -fuzztime=30s ./internal/ident/
+
+lint:
+	$(GO) vet ./...
+	gofmt -l cmd internal sql policies web
+
+# deps installs PostgreSQL's server binaries and poppler-utils (pdftotext) with
+# apt-get when they are missing; as a non-root user it uses sudo.
+deps:
+	@need=""; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v pdftotext >/dev/null 2>&1 || need="$$need poppler-utils"; \
+	if [ -n "$$need" ]; then \
+		echo "installing:$$need"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$need >/dev/null; \
+	fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,160 @@
+// Package app wires the service together for the command line: configuration
+// from the environment, the database (a given server or the embedded
+// cluster), the first admin account, and the HTTP server.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"healthrec/internal/access"
+	"healthrec/internal/httpapi"
+	"healthrec/internal/pgcluster"
+	"healthrec/internal/postgres"
+	"healthrec/internal/staff"
+)
+
+// Config is read from the environment.
+type Config struct {
+	DatabaseURL     string // DATABASE_URL; empty means the embedded cluster
+	DataDir         string // HEALTHREC_DATA, default ./data
+	AdminPassword   string // HEALTHREC_ADMIN_PASSWORD
+	InsecureCookies bool   // HEALTHREC_INSECURE_COOKIES=1
+}
+
+// ConfigFromEnv reads the configuration. Secrets may come from a file named
+// by the variable with a _FILE suffix.
+func ConfigFromEnv() Config {
+	c := Config{
+		DatabaseURL:     env("DATABASE_URL"),
+		DataDir:         env("HEALTHREC_DATA"),
+		AdminPassword:   env("HEALTHREC_ADMIN_PASSWORD"),
+		InsecureCookies: os.Getenv("HEALTHREC_INSECURE_COOKIES") == "1",
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	return c
+}
+
+func env(name string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	if f := os.Getenv(name + "_FILE"); f != "" {
+		if b, err := os.ReadFile(f); err == nil {
+			return string(trimNewline(b))
+		}
+	}
+	return ""
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Database is an open, migrated database and what it runs on.
+type Database struct {
+	*postgres.DB
+	cluster *pgcluster.Cluster
+}
+
+// Close closes the connections and stops an embedded cluster.
+func (d *Database) Close() error {
+	err := d.DB.Close()
+	return errors.Join(err, d.cluster.Stop())
+}
+
+// OpenDatabase connects to DATABASE_URL, or starts the embedded cluster in the
+// data directory, and migrates.
+func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
+	url := cfg.DatabaseURL
+	var cluster *pgcluster.Cluster
+	if url == "" {
+		var err error
+		cluster, err = pgcluster.Start(ctx, cfg.DataDir+"/postgres", log)
+		if err != nil {
+			return nil, err
+		}
+		if err := cluster.EnsureDatabase(ctx, "healthrec"); err != nil {
+			cluster.Stop()
+			return nil, err
+		}
+		url = cluster.URL("healthrec")
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		cluster.Stop()
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		cluster.Stop()
+		return nil, err
+	}
+	return &Database{DB: db, cluster: cluster}, nil
+}
+
+// EnsureAdmin creates the first admin account ("admin") when there is none,
+// with HEALTHREC_ADMIN_PASSWORD or a random password printed once to the log.
+func EnsureAdmin(ctx context.Context, db *postgres.DB, password string, log *slog.Logger) error {
+	ok, err := db.HasAdmin(ctx)
+	if err != nil || ok {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		password = base64.RawURLEncoding.EncodeToString(b)
+	}
+	admin := &staff.Staff{Code: "admin", Name: "系统管理员", Grants: []staff.Grant{{Role: staff.Admin, Domain: staff.SystemDomain}}}
+	if err := db.CreateStaff(ctx, admin, password); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	if generated {
+		log.Warn("created the first admin account; this password is shown only once", "staff_code", "admin", "password", password)
+	} else {
+		log.Info("created the first admin account from HEALTHREC_ADMIN_PASSWORD", "staff_code", "admin")
+	}
+	return nil
+}
+
+// Serve runs the HTTP server until ctx is cancelled, then shuts down
+// gracefully.
+func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *slog.Logger) error {
+	gate, err := access.NewGate(db, db.Now, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           httpapi.New(db, gate, log, httpapi.Config{InsecureCookies: cfg.InsecureCookies}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,289 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/apperr"
+	"healthrec/internal/postgres"
+	"healthrec/internal/staff"
+)
+
+const (
+	sessionCookie = "healthrec_session"
+	csrfHeader    = "X-CSRF-Token"
+	principalKey  = "principal"
+	viaCookieKey  = "via_cookie"
+)
+
+type loginRequest struct {
+	StaffCode string `json:"staff_code"`
+	Password  string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string       `json:"token"`
+	CSRFToken string       `json:"csrf_token"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	Staff     *staff.Staff `json:"staff"`
+}
+
+// loginHandler checks a password and starts a session: the token in the body
+// for API clients and tablets, and an HttpOnly cookie for the web.
+func (s *Server) loginHandler(c *gin.Context) {
+	var req loginRequest
+	if err := decode(c, &req); err != nil {
+		c.Error(err)
+		return
+	}
+	key := c.ClientIP() + "|" + req.StaffCode
+	if !s.login.allow(key, time.Now()) {
+		c.Header("Retry-After", "60")
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody{Error: map[string]any{
+			"code": apperr.Unauthorized, "message": "登录失败次数过多，请一分钟后再试"}})
+		return
+	}
+	hash, err := s.db.PasswordHash(c, req.StaffCode)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if !staff.CheckPassword(hash, req.Password) {
+		s.login.fail(key, time.Now())
+		c.Error(apperr.Errorf(apperr.Unauthorized, "工号或密码错误"))
+		return
+	}
+	s.login.reset(key)
+	sess, err := s.db.CreateSession(c, req.StaffCode)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	st, err := s.db.Staff(c, req.StaffCode)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+	c.JSON(http.StatusOK, loginResponse{Token: sess.Token, CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, Staff: st})
+}
+
+func (s *Server) logout(c *gin.Context) {
+	if err := s.db.DeleteSession(c, sessionToken(c)); err != nil {
+		c.Error(err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode})
+	c.Status(http.StatusNoContent)
+}
+
+type meResponse struct {
+	*staff.Staff
+	CSRFToken string `json:"csrf_token,omitempty"`
+}
+
+func (s *Server) me(c *gin.Context) {
+	c.JSON(http.StatusOK, meResponse{Staff: principal(c).Staff, CSRFToken: c.GetString("csrf")})
+}
+
+// sessionToken reads the bearer token, or else the session cookie.
+func sessionToken(c *gin.Context) string {
+	if h := c.GetHeader("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		return ck
+	}
+	return ""
+}
+
+// authenticate resolves the session. A cookie session must also send the
+// session's CSRF token on unsafe methods; a bearer token cannot be sent by a
+// foreign page, so it needs none.
+func (s *Server) authenticate(c *gin.Context) {
+	tok := sessionToken(c)
+	if tok == "" {
+		c.Error(apperr.Errorf(apperr.Unauthorized, "请先登录"))
+		c.Abort()
+		return
+	}
+	st, csrf, err := s.db.SessionStaff(c, tok)
+	if err != nil {
+		c.Error(err)
+		c.Abort()
+		return
+	}
+	viaCookie := !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if viaCookie && !safeMethod(c.Request.Method) &&
+		subtle.ConstantTimeCompare([]byte(c.GetHeader(csrfHeader)), []byte(csrf)) != 1 {
+		c.Error(apperr.Forbiddenf("缺少或错误的 CSRF 令牌"))
+		c.Abort()
+		return
+	}
+	c.Set(principalKey, access.NewPrincipal(st))
+	c.Set("csrf", csrf)
+	c.Next()
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func principal(c *gin.Context) *access.Principal {
+	return c.MustGet(principalKey).(*access.Principal)
+}
+
+// authorizeRoute is the route-level half of the gate: the caller must hold a
+// role allowed to call this route in some domain. Record-level checks follow
+// in the handlers through the same enforcer.
+func (s *Server) authorizeRoute(c *gin.Context) {
+	p := principal(c)
+	if !s.gate.AllowRoute(p, c.FullPath(), c.Request.Method) {
+		err := apperr.Forbiddenf("角色无权访问 %s %s", c.Request.Method, c.FullPath())
+		if id := c.Param("id"); id != "" && strings.HasPrefix(c.FullPath(), "/api/v1/records/:id") {
+			// A denied attempt on a record is audited even when the role
+			// has no business with records at all.
+			if lerr := s.gate.LogDenied(c, p, id, sectionOfPath(c.FullPath()), actionOfMethod(c.Request.Method), err.Message,
+				c.Request.Method, c.Request.URL.Path); lerr != nil {
+				c.Error(lerr)
+				c.Abort()
+				return
+			}
+		}
+		c.Error(err)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+func sectionOfPath(path string) string {
+	switch rest := strings.TrimPrefix(path, "/api/v1/records/:id"); rest {
+	case "", "/status":
+		return "basic"
+	case "/card.pdf":
+		return "card"
+	case "/exams":
+		return "exams"
+	case "/programmes":
+		return "programmes"
+	case "/history":
+		return "history"
+	case "/access-log":
+		return "access_log"
+	default:
+		return "entries"
+	}
+}
+
+func actionOfMethod(m string) string {
+	if safeMethod(m) {
+		return access.Read
+	}
+	return access.Write
+}
+
+// loginLimiter slows password guessing: after 5 failures for one address and
+// staff code, further attempts wait out a minute.
+type loginLimiter struct {
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+const (
+	loginMaxFailures = 5
+	loginWindow      = time.Minute
+)
+
+func newLoginLimiter() *loginLimiter { return &loginLimiter{failures: map[string][]time.Time{}} }
+
+func (l *loginLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(key, now)) < loginMaxFailures
+}
+
+func (l *loginLimiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures[key] = append(l.recent(key, now), now)
+	if len(l.failures) > 100000 { // bound memory under a spray of codes
+		l.failures = map[string][]time.Time{}
+	}
+}
+
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, key)
+}
+
+func (l *loginLimiter) recent(key string, now time.Time) []time.Time {
+	var keep []time.Time
+	for _, t := range l.failures[key] {
+		if now.Sub(t) < loginWindow {
+			keep = append(keep, t)
+		}
+	}
+	return keep
+}
+
+// page reads ?page=&per_page= (max 500).
+func page(c *gin.Context) (postgres.Page, error) {
+	var p postgres.Page
+	var fe apperr.FieldErrors
+	if v := c.Query("page"); v != "" {
+		if n, ok := atoiPositive(v); ok {
+			p.Page = n
+		} else {
+			fe.Add("page", "应为正整数")
+		}
+	}
+	if v := c.Query("per_page"); v != "" {
+		if n, ok := atoiPositive(v); ok && n <= postgres.MaxPerPage {
+			p.PerPage = n
+		} else {
+			fe.Add("per_page", "应为 1–500 的整数")
+		}
+	}
+	return p, fe.Err()
+}
+
+func atoiPositive(s string) (int, bool) {
+	n := 0
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, n > 0
+}
+
+type listResponse[T any] struct {
+	Items   []T `json:"items"`
+	Total   int `json:"total"`
+	Page    int `json:"page"`
+	PerPage int `json:"per_page"`
+}
+
+func list[T any](items []T, total int, p postgres.Page) listResponse[T] {
+	pg := p.Page
+	if pg < 1 {
+		pg = 1
+	}
+	return listResponse[T]{Items: items, Total: total, Page: pg, PerPage: p.Limit()}
+}

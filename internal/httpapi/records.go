@@ -1,0 +1,254 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/apperr"
+	"healthrec/internal/ident"
+	"healthrec/internal/postgres"
+	"healthrec/internal/record"
+	"healthrec/internal/staff"
+)
+
+// searchRecords finds records within the caller's reach: the villages of the
+// institutions where they are a doctor or records administrator, and a
+// home-visit worker's own villages. Identity numbers are masked in lists.
+func (s *Server) searchRecords(c *gin.Context) {
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	p := principal(c)
+	f := postgres.RecordFilter{Query: c.Query("q"), VillageCode: c.Query("village_code"), IDNumber: c.Query("id_number"), Page: pg}
+	for _, g := range p.Staff.Grants {
+		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
+			f.Institutions = append(f.Institutions, staff.DomainCode(g.Domain))
+		}
+	}
+	if p.Staff.Has(staff.HomeVisit) {
+		f.Villages = p.Staff.Villages
+	}
+	out, total, err := s.db.SearchRecords(c, f)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	ids := make([]string, len(out))
+	for i := range out {
+		out[i].IDNumber = ident.Mask(out[i].IDNumber)
+		ids[i] = out[i].RecordID
+	}
+	if err := s.gate.LogReads(c, p, ids, c.Request.Method, c.Request.URL.Path); err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+func (s *Server) fileRecord(c *gin.Context) {
+	var r record.Record
+	if err := decode(c, &r); err != nil {
+		c.Error(err)
+		return
+	}
+	if r.VillageCode == "" {
+		c.Error(apperr.InvalidField("village_code", "村居代码不能为空"))
+		return
+	}
+	v, err := s.db.Village(c, r.VillageCode)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			err = apperr.InvalidField("village_code", "村居 "+r.VillageCode+" 未登记")
+		}
+		c.Error(err)
+		return
+	}
+	p := principal(c)
+	if err := s.gate.RequireIn(p, staff.InstitutionDomain(v.InstitutionCode), "record.basic", access.Write); err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.db.FileRecord(c, p.Staff.Code, &r); err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.gate.LogWrite(c, p, r.RecordID, "basic", c.Request.Method, c.Request.URL.Path); err != nil {
+		c.Error(err)
+		return
+	}
+	created(c, "/api/v1/records/"+r.RecordID, r)
+}
+
+// recordPage is GET /records/{id}: each section the caller may read.
+type recordPage struct {
+	RecordID string         `json:"record_id"`
+	Basic    *record.Record `json:"basic,omitempty"`
+	Exams    []record.Exam  `json:"exams,omitempty"`
+	Sections []string       `json:"sections"`
+}
+
+// recordSections are the parts of GET /records/{id}, in order.
+var recordSections = []string{"basic", "exams"}
+
+func (s *Server) getRecord(c *gin.Context) {
+	id := c.Param("id")
+	_, allowed, err := s.gate.Sections(c, principal(c), id, recordSections, c.Request.Method, c.Request.URL.Path)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	out := recordPage{RecordID: id, Sections: []string{}}
+	if allowed["basic"] {
+		if out.Basic, err = s.db.Record(c, id); err != nil {
+			c.Error(err)
+			return
+		}
+		out.Sections = append(out.Sections, "basic")
+	}
+	if allowed["exams"] {
+		if out.Exams, _, err = s.db.Exams(c, id, postgres.Page{PerPage: 20}); err != nil {
+			c.Error(err)
+			return
+		}
+		out.Sections = append(out.Sections, "exams")
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// recordAccess passes the gate for one section of the path's record.
+func (s *Server) recordAccess(c *gin.Context, section, action string) (*access.Decision, bool) {
+	d, err := s.gate.Record(c, principal(c), access.Request{RecordID: c.Param("id"), Section: section, Action: action,
+		Method: c.Request.Method, Path: c.Request.URL.Path})
+	if err != nil {
+		c.Error(err)
+		return nil, false
+	}
+	return d, true
+}
+
+func (s *Server) patchRecord(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "basic", access.Write); !ok {
+		return
+	}
+	patch, err := decodeObject(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.UpdateRecord(c, principal(c).Staff.Code, c.Param("id"), patch)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) changeStatus(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "basic", access.Write); !ok {
+		return
+	}
+	var sc postgres.StatusChange
+	if err := decode(c, &sc); err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.ChangeStatus(c, principal(c).Staff.Code, c.Param("id"), sc)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) recordHistory(c *gin.Context) {
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
+		return
+	}
+	out, total, err := s.db.History(c, c.Param("id"), pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+func (s *Server) recordAccessLog(c *gin.Context) {
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
+		return
+	}
+	out, total, err := s.db.AccessLog(c, c.Param("id"), pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+func (s *Server) listExams(c *gin.Context) {
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
+		return
+	}
+	out, total, err := s.db.Exams(c, c.Param("id"), pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+func (s *Server) createExam(c *gin.Context) {
+	d, ok := s.recordAccess(c, "exams", access.Write)
+	if !ok {
+		return
+	}
+	raw, err := decodeObject(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	var e record.Exam
+	if err := decodeInto(raw, &e); err != nil {
+		c.Error(err)
+		return
+	}
+	e.RecordID = c.Param("id")
+	p := principal(c)
+	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, e.RecordID))
+	isNew, err := s.db.AddExam(c, p.Staff.Code, d.Scope.InstitutionCode, &e, key)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Header("Location", "/api/v1/records/"+e.RecordID+"/exams/"+itoa64(e.ID))
+	if !isNew {
+		c.JSON(http.StatusOK, e)
+		return
+	}
+	c.JSON(http.StatusCreated, e)
+}
+
+// rawForHash is what an idempotency key's request hash covers: the target and
+// the body as sent.
+func rawForHash(raw map[string]json.RawMessage, target string) any {
+	return map[string]any{"target": target, "body": raw}
+}

@@ -1,0 +1,94 @@
+// Package httpapi is the HTTP side of the service: the JSON API of DESIGN §10,
+// the probes and the web pages. Handlers read top to bottom: decode → check →
+// store → respond. Errors go through c.Error and one middleware writes them.
+package httpapi
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"healthrec/internal/access"
+	"healthrec/internal/postgres"
+	"healthrec/web"
+)
+
+// Config holds the HTTP settings.
+type Config struct {
+	// InsecureCookies drops the Secure flag, for plain-HTTP deployments that are
+	// not localhost. Browsers treat http://localhost as secure, so the default
+	// works for local use.
+	InsecureCookies bool
+}
+
+// Server serves the API.
+type Server struct {
+	db      *postgres.DB
+	gate    *access.Gate
+	log     *slog.Logger
+	cfg     Config
+	metrics *metrics
+	login   *loginLimiter
+}
+
+// New builds the server.
+func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Server {
+	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter()}
+}
+
+// Handler returns the HTTP handler with every route.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(s.recoverPanics, s.observe, securityHeaders, s.writeErrors)
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { c.Error(errNotFoundRoute) })
+	r.NoMethod(func(c *gin.Context) { c.Error(errMethod) })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics.handler())
+	static, _ := fs.Sub(web.Static, "static")
+	r.StaticFS("/static", http.FS(static))
+
+	api := r.Group("/api/v1")
+	api.POST("/login", s.loginHandler)
+	authed := api.Group("", s.authenticate, s.authorizeRoute)
+	s.routes(authed)
+	return r
+}
+
+func (s *Server) routes(api *gin.RouterGroup) {
+	api.POST("/logout", s.logout)
+	api.GET("/me", s.me)
+
+	api.GET("/institutions", s.listInstitutions)
+	api.POST("/institutions", s.createInstitution)
+	api.GET("/regions", s.listRegions)
+	api.POST("/regions", s.createRegion)
+	api.GET("/regions/:code", s.getRegion)
+	api.PUT("/villages/:code/populations/:year", s.putPopulation)
+	api.GET("/villages/:code/populations", s.listPopulations)
+	api.GET("/villages/:code/responsibilities", s.listResponsibilities)
+	api.POST("/villages/:code/responsibilities", s.createResponsibility)
+
+	api.GET("/staff", s.listStaff)
+	api.POST("/staff", s.createStaff)
+	api.GET("/staff/:code", s.getStaff)
+	api.PATCH("/staff/:code", s.patchStaff)
+	api.PUT("/staff/:code/password", s.putPassword)
+	api.PUT("/staff/:code/villages", s.putStaffVillages)
+
+	api.GET("/records", s.searchRecords)
+	api.POST("/records", s.fileRecord)
+	api.GET("/records/:id", s.getRecord)
+	api.PATCH("/records/:id", s.patchRecord)
+	api.POST("/records/:id/status", s.changeStatus)
+	api.GET("/records/:id/history", s.recordHistory)
+	api.GET("/records/:id/access-log", s.recordAccessLog)
+	api.GET("/records/:id/exams", s.listExams)
+	api.POST("/records/:id/exams", s.createExam)
+}

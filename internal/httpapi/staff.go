@@ -1,0 +1,205 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/postgres"
+	"healthrec/internal/staff"
+)
+
+// institutionRoles are the roles a records administrator may hand out within
+// their own institution; county and system roles are the administrator's.
+var institutionRoles = map[staff.Role]bool{staff.Doctor: true, staff.HomeVisit: true, staff.RecordsAdmin: true}
+
+// staffInReach checks the caller may manage a staff member of institution
+// inst: the administrator anyone, a records administrator their own staff.
+func (s *Server) staffInReach(c *gin.Context, inst string) error {
+	p := principal(c)
+	if p.Staff.HasIn(staff.Admin, staff.SystemDomain) {
+		return nil
+	}
+	if inst == "" {
+		return apperr.Forbiddenf("只有系统管理员可以管理不属于机构的账号")
+	}
+	return s.gate.RequireRoute(p, staff.InstitutionDomain(inst), c.FullPath(), c.Request.Method)
+}
+
+func (s *Server) checkGrants(c *gin.Context, inst string, grants []staff.Grant) error {
+	if principal(c).Staff.HasIn(staff.Admin, staff.SystemDomain) {
+		return nil
+	}
+	for _, g := range grants {
+		if !institutionRoles[g.Role] || g.Domain != staff.InstitutionDomain(inst) {
+			return apperr.Forbiddenf("档案管理员只能授予本机构的医生、入户随访人员或档案管理员角色")
+		}
+	}
+	return nil
+}
+
+type staffRequest struct {
+	staff.Staff
+	Password string `json:"password"`
+}
+
+func (s *Server) createStaff(c *gin.Context) {
+	var req staffRequest
+	if err := decode(c, &req); err != nil {
+		c.Error(err)
+		return
+	}
+	st := req.Staff
+	st.Villages = nil
+	if err := s.staffInReach(c, st.InstitutionCode); err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.checkGrants(c, st.InstitutionCode, st.Grants); err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.db.CreateStaff(c, &st, req.Password); err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.Staff(c, st.Code)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	created(c, "/api/v1/staff/"+st.Code, out)
+}
+
+func (s *Server) listStaff(c *gin.Context) {
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	inst := c.Query("institution_code")
+	p := principal(c)
+	if !p.Staff.HasIn(staff.Admin, staff.SystemDomain) {
+		if inst == "" {
+			inst = p.Staff.InstitutionCode
+		}
+		if err := s.staffInReach(c, inst); err != nil {
+			c.Error(err)
+			return
+		}
+	}
+	out, total, err := s.db.StaffList(c, inst, pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+// loadStaffInReach loads the path's staff member and checks the caller may
+// manage them.
+func (s *Server) loadStaffInReach(c *gin.Context) (*staff.Staff, bool) {
+	st, err := s.db.Staff(c, c.Param("code"))
+	if err != nil {
+		c.Error(err)
+		return nil, false
+	}
+	if err := s.staffInReach(c, st.InstitutionCode); err != nil {
+		c.Error(err)
+		return nil, false
+	}
+	return st, true
+}
+
+func (s *Server) getStaff(c *gin.Context) {
+	if st, ok := s.loadStaffInReach(c); ok {
+		c.JSON(http.StatusOK, st)
+	}
+}
+
+func (s *Server) patchStaff(c *gin.Context) {
+	st, ok := s.loadStaffInReach(c)
+	if !ok {
+		return
+	}
+	var u postgres.StaffUpdate
+	if err := decode(c, &u); err != nil {
+		c.Error(err)
+		return
+	}
+	if u.Grants != nil {
+		if err := s.checkGrants(c, st.InstitutionCode, *u.Grants); err != nil {
+			c.Error(err)
+			return
+		}
+	}
+	out, err := s.db.UpdateStaff(c, st.Code, u)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// putPassword sets a password: one's own, or as administrator or records
+// administrator of the person's institution.
+func (s *Server) putPassword(c *gin.Context) {
+	code := c.Param("code")
+	if code != principal(c).Staff.Code {
+		st, err := s.db.Staff(c, code)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		if err := s.staffInReach(c, st.InstitutionCode); err != nil {
+			c.Error(err)
+			return
+		}
+		if !principal(c).Staff.HasIn(staff.Admin, staff.SystemDomain) &&
+			!principal(c).Staff.HasIn(staff.RecordsAdmin, staff.InstitutionDomain(st.InstitutionCode)) {
+			c.Error(apperr.Forbiddenf("只能修改本人或本机构人员的密码"))
+			return
+		}
+	}
+	var body struct {
+		Password string `json:"password"`
+	}
+	if err := decode(c, &body); err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.db.SetPassword(c, code, body.Password); err != nil {
+		c.Error(err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) putStaffVillages(c *gin.Context) {
+	st, ok := s.loadStaffInReach(c)
+	if !ok {
+		return
+	}
+	var body struct {
+		VillageCodes []string `json:"village_codes"`
+	}
+	if err := decode(c, &body); err != nil {
+		c.Error(err)
+		return
+	}
+	if body.VillageCodes == nil {
+		c.Error(apperr.InvalidField("village_codes", "不能为空（可为空数组）"))
+		return
+	}
+	if err := s.db.SetStaffVillages(c, st.Code, body.VillageCodes); err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.Staff(c, st.Code)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

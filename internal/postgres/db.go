@@ -1,0 +1,116 @@
+// Package postgres is the service's storage: every SQL statement lives here,
+// one file per entity. Public methods open a transaction and call unexported
+// helpers that take the transaction, so helpers compose.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"healthrec/internal/apperr"
+	sqlfiles "healthrec/sql"
+)
+
+// DB is the service's database handle.
+type DB struct {
+	*sqlx.DB
+	// Now is the clock; tests replace it to cross expiry and deadline edges
+	// without sleeping.
+	Now func() time.Time
+}
+
+// Open connects to url and checks the connection.
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(40)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: db, Now: time.Now}, nil
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, mustSub(sqlfiles.Migrations, "migrations"))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Today returns the current date in local time, truncated to midnight UTC so
+// that it compares with DATE columns scanned by lib/pq.
+func (db *DB) Today() time.Time {
+	n := db.Now()
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// inTx runs fn in a transaction, committing when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// translate turns driver errors into application errors once, here.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFoundf("未找到")
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch pe.Code.Class() {
+		case "08", "57": // connection exception, operator intervention (shutdown)
+			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试"}
+		}
+		switch pe.Code {
+		case "23505":
+			return apperr.Conflictf("数据已存在: %s", pe.Constraint)
+		case "23503":
+			return apperr.InvalidField(fkField(pe), "引用的对象不存在")
+		case "23514", "22001", "22003", "22007", "22008", "22P02":
+			return &apperr.Error{Code: apperr.Invalid, Message: "输入不合法: " + pe.Message}
+		}
+	}
+	if isConnError(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试"}
+	}
+	return err
+}
+
+func fkField(pe *pq.Error) string {
+	if pe.Column != "" {
+		return pe.Column
+	}
+	return pe.Constraint
+}

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/record"
+)
+
+const examColumns = `id, record_id, exam_date, doctor, COALESCE(institution_code, '') AS institution_code, temperature, pulse,
+	respiration, systolic, diastolic, systolic_right, diastolic_right, height_cm, weight_kg, waist_cm, fasting_glucose,
+	details, created_at, created_by`
+
+// AddExam stores a health examination of an active record. With an
+// idempotency key, a replay returns the first exam and created is false.
+func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.Exam, key Idempotency) (created bool, err error) {
+	if e.Doctor == "" {
+		e.Doctor = actor
+	}
+	if err := e.Validate(civil.Of(db.Today())); err != nil {
+		return false, err
+	}
+	e.CreatedBy, e.InstitutionCode = actor, institution
+	id, created, err := db.withIdempotency(ctx, key, "exam", func(tx *sqlx.Tx) (string, error) {
+		if err := requireActiveRecord(ctx, tx, e.RecordID, e.ExamDate); err != nil {
+			return "", err
+		}
+		var id int64
+		err := tx.GetContext(ctx, &id, `INSERT INTO exams (record_id, exam_date, doctor, institution_code, temperature, pulse, respiration,
+			systolic, diastolic, systolic_right, diastolic_right, height_cm, weight_kg, waist_cm, fasting_glucose, details, created_by)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+			e.RecordID, e.ExamDate, e.Doctor, e.InstitutionCode, e.Temperature, e.Pulse, e.Respiration, e.Systolic, e.Diastolic,
+			e.SystolicRight, e.DiastolicRight, e.HeightCM, e.WeightKG, e.WaistCM, e.FastingGlucose, e.Details, actor)
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.Invalid && len(e.Fields) > 0 {
+			return "", apperr.InvalidField("staff_code", "医生工号不存在")
+		}
+		return strconv.FormatInt(id, 10), err
+	})
+	if err != nil {
+		return false, err
+	}
+	got, err := db.Exam(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	*e = *got
+	return created, nil
+}
+
+// requireActiveRecord checks a service can be recorded on a record on a date:
+// the record exists and is active, and the date is not before birth. A date
+// before filing is allowed: paper records are often filed after the first exam.
+func requireActiveRecord(ctx context.Context, tx *sqlx.Tx, id string, on civil.Date) error {
+	var r struct {
+		Status string     `db:"status"`
+		Birth  civil.Date `db:"birth_date"`
+	}
+	if err := tx.GetContext(ctx, &r, `SELECT status, birth_date FROM records WHERE record_id = $1`, id); err != nil {
+		return notFound(err, "档案 %s 不存在", id)
+	}
+	if r.Status != string(record.Active) {
+		return apperr.Conflictf("档案状态为 %s，不能新增服务记录", r.Status).With("state", r.Status)
+	}
+	if !r.Birth.IsZero() && on.Before(r.Birth) {
+		return apperr.InvalidField("service_date", "服务日期不能早于出生日期")
+	}
+	return nil
+}
+
+// Exam returns one exam. Returns NotFound.
+func (db *DB) Exam(ctx context.Context, id string) (*record.Exam, error) {
+	var e record.Exam
+	if err := db.GetContext(ctx, &e, `SELECT `+examColumns+` FROM exams WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "体检记录 %s 不存在", id)
+	}
+	e.DeriveBMI()
+	return &e, nil
+}
+
+// Exams lists a record's examinations, newest first.
+func (db *DB) Exams(ctx context.Context, recordID string, page Page) ([]record.Exam, int, error) {
+	out := []record.Exam{}
+	var total int
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &out, `SELECT `+examColumns+` FROM exams WHERE record_id = $1
+			ORDER BY exam_date DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	})
+	for i := range out {
+		out[i].DeriveBMI()
+	}
+	return out, total, err
+}

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthrec/internal/apperr"
+)
+
+// Idempotency identifies one client create: the caller's key and a hash of
+// what was sent. A zero Idempotency (no key) does nothing.
+type Idempotency struct {
+	StaffCode string
+	Key       string
+	Hash      string
+}
+
+// NewIdempotency hashes the request body the key is sent with.
+func NewIdempotency(staffCode, key string, body any) Idempotency {
+	if key == "" {
+		return Idempotency{}
+	}
+	b, _ := json.Marshal(body)
+	h := sha256.Sum256(b)
+	return Idempotency{StaffCode: staffCode, Key: key, Hash: hex.EncodeToString(h[:])}
+}
+
+// replayed looks up an earlier create under the same key, inside the create's
+// transaction. It returns the resource ID of the earlier create, or "" when the
+// key is new. A concurrent create with the same key waits for the first to
+// commit. The same key with a different body is a conflict.
+func (k Idempotency) replayed(ctx context.Context, tx *sqlx.Tx, kind string) (string, error) {
+	if k.Key == "" {
+		return "", nil
+	}
+	var prev struct {
+		Hash string `db:"request_hash"`
+		Kind string `db:"kind"`
+		ID   string `db:"resource_id"`
+	}
+	err := tx.GetContext(ctx, &prev, `SELECT request_hash, kind, resource_id FROM idempotency_keys WHERE staff_code = $1 AND key = $2`,
+		k.StaffCode, k.Key)
+	if err != nil {
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
+			return "", nil
+		}
+		return "", err
+	}
+	if prev.Hash != k.Hash || prev.Kind != kind {
+		return "", apperr.Conflictf("幂等键 %s 已用于另一条不同的提交", k.Key)
+	}
+	return prev.ID, nil
+}
+
+// remember stores the key with the created resource's ID, in the create's
+// transaction. A concurrent duplicate fails here on the primary key, and its
+// transaction rolls back, so only one create survives.
+func (k Idempotency) remember(ctx context.Context, tx *sqlx.Tx, kind, id string) error {
+	if k.Key == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_code, key, request_hash, kind, resource_id) VALUES ($1, $2, $3, $4, $5)`,
+		k.StaffCode, k.Key, k.Hash, kind, id)
+	return err
+}
+
+// withIdempotency runs create in a transaction unless the key was used before.
+// It returns the resource ID and whether it was created now. A concurrent
+// duplicate that loses the race is answered with the winner's ID.
+func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, create func(tx *sqlx.Tx) (string, error)) (string, bool, error) {
+	var id string
+	var created bool
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		prev, err := k.replayed(ctx, tx, kind)
+		if err != nil || prev != "" {
+			id = prev
+			return err
+		}
+		if id, err = create(tx); err != nil {
+			return err
+		}
+		created = true
+		return k.remember(ctx, tx, kind, id)
+	})
+	if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict && k.Key != "" && created {
+		// Lost the race to a concurrent create with the same key: answer as a replay.
+		var prevErr error
+		created = false
+		prevErr = db.inTx(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			id, err = k.replayed(ctx, tx, kind)
+			return err
+		})
+		if prevErr == nil && id != "" {
+			return id, false, nil
+		}
+		return "", false, err
+	}
+	return id, created, err
+}

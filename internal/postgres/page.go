@@ -1,0 +1,29 @@
+package postgres
+
+// Page selects one page of a list: page numbers start at 1.
+type Page struct {
+	Page    int
+	PerPage int
+}
+
+// MaxPerPage bounds a page's size.
+const MaxPerPage = 500
+
+// Limit returns the page size, defaulting to 50.
+func (p Page) Limit() int {
+	switch {
+	case p.PerPage <= 0:
+		return 50
+	case p.PerPage > MaxPerPage:
+		return MaxPerPage
+	}
+	return p.PerPage
+}
+
+// Offset returns the number of rows before the page.
+func (p Page) Offset() int {
+	if p.Page <= 1 {
+		return 0
+	}
+	return (p.Page - 1) * p.Limit()
+}

@@ -1,0 +1,68 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/staff"
+)
+
+// SessionTTL is how long a login lasts.
+const SessionTTL = 12 * time.Hour
+
+// Session is a login: the bearer token is given to the client once and only
+// its hash is stored.
+type Session struct {
+	Token     string
+	CSRFToken string
+	StaffCode string
+	ExpiresAt time.Time
+}
+
+// CreateSession starts a session for a staff member.
+func (db *DB) CreateSession(ctx context.Context, code string) (*Session, error) {
+	s := &Session{Token: randomToken(), CSRFToken: randomToken(), StaffCode: code, ExpiresAt: db.Now().Add(SessionTTL)}
+	_, err := db.ExecContext(ctx, `INSERT INTO sessions (token_hash, staff_code, csrf_token, expires_at) VALUES ($1, $2, $3, $4)`,
+		hashToken(s.Token), code, s.CSRFToken, s.ExpiresAt)
+	return s, translate(err)
+}
+
+// SessionStaff returns the active staff member behind a token and the
+// session's CSRF token. Returns Unauthorized for an unknown or expired token.
+func (db *DB) SessionStaff(ctx context.Context, token string) (*staff.Staff, string, error) {
+	var row struct {
+		StaffCode string `db:"staff_code"`
+		CSRF      string `db:"csrf_token"`
+	}
+	err := db.GetContext(ctx, &row, `SELECT s.staff_code, s.csrf_token FROM sessions s JOIN staff st ON st.code = s.staff_code
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND st.active`, hashToken(token), db.Now())
+	if err != nil {
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
+			return nil, "", apperr.Errorf(apperr.Unauthorized, "登录已失效，请重新登录")
+		}
+		return nil, "", translate(err)
+	}
+	s, err := staffTx(ctx, db, row.StaffCode)
+	return s, row.CSRF, err
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token))
+	return translate(err)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}

@@ -1,0 +1,218 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/staff"
+)
+
+const staffColumns = `code, name, COALESCE(institution_code, '') AS institution_code, phone, active`
+
+// CreateStaff stores a new staff member with roles and, when given, a password.
+func (db *DB) CreateStaff(ctx context.Context, s *staff.Staff, password string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	hash := ""
+	if password != "" {
+		var err error
+		if hash, err = staff.HashPassword(password); err != nil {
+			return err
+		}
+	}
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO staff (code, name, institution_code, phone, password_hash)
+			VALUES ($1, $2, NULLIF($3, ''), $4, $5)`, s.Code, s.Name, s.InstitutionCode, s.Phone, hash)
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.Conflict {
+			return apperr.Conflictf("工号 %s 已存在", s.Code)
+		}
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.Invalid {
+			return apperr.InvalidField("institution_code", "机构不存在")
+		}
+		if err != nil {
+			return err
+		}
+		return setGrants(ctx, tx, s.Code, s.Grants)
+	})
+}
+
+func setGrants(ctx context.Context, tx *sqlx.Tx, code string, grants []staff.Grant) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_roles WHERE staff_code = $1`, code); err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_roles (staff_code, role, domain) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, code, g.Role, g.Domain); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StaffUpdate holds the fields PATCH may change; nil means unchanged.
+type StaffUpdate struct {
+	Name   *string        `json:"name"`
+	Phone  *string        `json:"phone"`
+	Active *bool          `json:"active"`
+	Grants *[]staff.Grant `json:"roles"`
+}
+
+// UpdateStaff changes a staff member's name, phone, active flag or roles.
+func (db *DB) UpdateStaff(ctx context.Context, code string, u StaffUpdate) (*staff.Staff, error) {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		s, err := staffTx(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if u.Name != nil {
+			s.Name = *u.Name
+		}
+		if u.Phone != nil {
+			s.Phone = *u.Phone
+		}
+		if u.Active != nil {
+			s.Active = *u.Active
+		}
+		if u.Grants != nil {
+			s.Grants = *u.Grants
+		}
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff SET name = $2, phone = $3, active = $4 WHERE code = $1`,
+			code, s.Name, s.Phone, s.Active); err != nil {
+			return err
+		}
+		if u.Grants != nil {
+			if err := setGrants(ctx, tx, code, s.Grants); err != nil {
+				return err
+			}
+		}
+		if !s.Active {
+			_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_code = $1`, code)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.Staff(ctx, code)
+}
+
+// SetPassword replaces a staff member's password and ends their sessions.
+func (db *DB) SetPassword(ctx context.Context, code, password string) error {
+	hash, err := staff.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $2 WHERE code = $1`, code, hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFoundf("工号 %s 不存在", code)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_code = $1`, code)
+		return err
+	})
+}
+
+// SetStaffVillages sets the villages a home-visit worker serves. Every village
+// must belong to the worker's institution.
+func (db *DB) SetStaffVillages(ctx context.Context, code string, villages []string) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		s, err := staffTx(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		var foreign []string
+		err = tx.SelectContext(ctx, &foreign, `SELECT v FROM unnest($1::text[]) v
+			WHERE NOT EXISTS (SELECT 1 FROM regions r WHERE r.code = v AND r.level = 'village' AND r.institution_code = $2)`,
+			pq.Array(villages), s.InstitutionCode)
+		if err != nil {
+			return err
+		}
+		if len(foreign) > 0 {
+			return apperr.InvalidField("village_codes", "不属于本机构的村居: "+strings.Join(foreign, ", "))
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_villages WHERE staff_code = $1`, code); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO staff_villages (staff_code, village_code)
+			SELECT $1, v FROM unnest($2::text[]) v ON CONFLICT DO NOTHING`, code, pq.Array(villages))
+		return err
+	})
+}
+
+// Staff returns one staff member with roles and villages. Returns NotFound.
+func (db *DB) Staff(ctx context.Context, code string) (*staff.Staff, error) {
+	var s *staff.Staff
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		s, err = staffTx(ctx, tx, code)
+		return err
+	})
+	return s, err
+}
+
+func staffTx(ctx context.Context, q sqlx.QueryerContext, code string) (*staff.Staff, error) {
+	var s staff.Staff
+	if err := sqlx.GetContext(ctx, q, &s, `SELECT `+staffColumns+` FROM staff WHERE code = $1`, code); err != nil {
+		return nil, notFound(err, "工号 %s 不存在", code)
+	}
+	if err := sqlx.SelectContext(ctx, q, &s.Grants, `SELECT role, domain FROM staff_roles WHERE staff_code = $1 ORDER BY domain, role`, code); err != nil {
+		return nil, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &s.Villages, `SELECT village_code FROM staff_villages WHERE staff_code = $1 ORDER BY village_code`, code); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// StaffList lists staff, of one institution when inst is not empty.
+func (db *DB) StaffList(ctx context.Context, inst string, page Page) ([]staff.Staff, int, error) {
+	out := []staff.Staff{}
+	var total int
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM staff WHERE $1 = '' OR institution_code = $1`, inst); err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &out, `SELECT `+staffColumns+` FROM staff WHERE $1 = '' OR institution_code = $1
+			ORDER BY code LIMIT $2 OFFSET $3`, inst, page.Limit(), page.Offset()); err != nil {
+			return err
+		}
+		for i := range out {
+			if err := tx.SelectContext(ctx, &out[i].Grants, `SELECT role, domain FROM staff_roles WHERE staff_code = $1 ORDER BY domain, role`, out[i].Code); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// PasswordHash returns the stored hash of an active staff member, or "".
+func (db *DB) PasswordHash(ctx context.Context, code string) (string, error) {
+	var h string
+	err := db.GetContext(ctx, &h, `SELECT password_hash FROM staff WHERE code = $1 AND active`, code)
+	if err != nil {
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
+			return "", nil
+		}
+		return "", translate(err)
+	}
+	return h, nil
+}
+
+// HasAdmin reports whether any admin account exists.
+func (db *DB) HasAdmin(ctx context.Context) (bool, error) {
+	var ok bool
+	err := db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM staff_roles WHERE role = 'admin')`)
+	return ok, translate(err)
+}

@@ -1,0 +1,10 @@
+// Package web holds the browser UI's static assets and templates, embedded so
+// that the one binary serves everything.
+package web
+
+import "embed"
+
+// Static holds the files served under /static/.
+//
+//go:embed static
+var Static embed.FS
