@@ -46,7 +46,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // Migrate applies every pending migration.
 func (db *DB) Migrate(ctx context.Context) error {
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, mustSub(sqlfiles.Migrations, "migrations"))
+	// Out-of-order is allowed so that migrations written on parallel branches
+	// apply on a database that already has a later one.
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, mustSub(sqlfiles.Migrations, "migrations"), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

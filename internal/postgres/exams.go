@@ -37,8 +37,10 @@ func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.
 			e.SystolicRight, e.DiastolicRight, e.HeightCM, e.WeightKG, e.WaistCM, e.FastingGlucose, e.Details, actor)
 		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.Invalid && len(e.Fields) > 0 {
 			return "", apperr.InvalidField("staff_code", "医生工号不存在")
+		} else if err != nil {
+			return "", err
 		}
-		return strconv.FormatInt(id, 10), err
+		return strconv.FormatInt(id, 10), noteExam(ctx, tx, e.RecordID, e.ExamDate, e.Complete())
 	})
 	if err != nil {
 		return false, err

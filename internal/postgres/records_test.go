@@ -309,3 +309,41 @@ func TestAccessLogAppendOnly(t *testing.T) {
 		t.Fatalf("log rows = %d, %v", n, err)
 	}
 }
+
+func TestRecordFacts(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	r := newRecord(f.VillageA1, "张三")
+	if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
+		t.Fatal(err)
+	}
+	sys, dia, h, w := 120, 80, 170.0, 70.0
+	add := func(date string, complete bool) {
+		e := &record.Exam{RecordID: r.RecordID, ExamDate: civil.MustParse(date), Systolic: &sys, Diastolic: &dia, HeightCM: &h}
+		if complete {
+			e.WeightKG = &w
+		}
+		if _, err := db.AddExam(ctx, f.DoctorA, f.InstA, e, postgres.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("2024-05-01", true)
+	add("2023-01-01", false) // an older exam entered later does not replace the latest
+	var got struct {
+		Exam     civil.Date `db:"last_exam_date"`
+		Complete bool       `db:"last_exam_complete"`
+		Service  civil.Date `db:"last_service_date"`
+	}
+	if err := db.Get(&got, `SELECT last_exam_date, last_exam_complete, last_service_date FROM records WHERE record_id = $1`, r.RecordID); err != nil {
+		t.Fatal(err)
+	}
+	if got.Exam.String() != "2024-05-01" || !got.Complete || got.Service.String() != "2024-05-01" {
+		t.Fatalf("facts = %+v", got)
+	}
+	add("2024-06-01", false)
+	_ = db.Get(&got, `SELECT last_exam_date, last_exam_complete, last_service_date FROM records WHERE record_id = $1`, r.RecordID)
+	if got.Exam.String() != "2024-06-01" || got.Complete {
+		t.Fatalf("after incomplete newer exam: %+v", got)
+	}
+}
