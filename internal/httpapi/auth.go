@@ -11,6 +11,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
+	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/staff"
 )
@@ -49,7 +50,7 @@ func (s *Server) loginHandler(c *gin.Context) {
 			"code": apperr.Unauthorized, "message": "登录失败次数过多，请一分钟后再试"}})
 		return
 	}
-	hash, err := s.db.PasswordHash(c, req.StaffCode)
+	hash, err := s.db.PasswordHash(c.Request.Context(), req.StaffCode)
 	if err != nil {
 		c.Error(err)
 		return
@@ -60,12 +61,12 @@ func (s *Server) loginHandler(c *gin.Context) {
 		return
 	}
 	s.login.reset(key)
-	sess, err := s.db.CreateSession(c, req.StaffCode)
+	sess, err := s.db.CreateSession(c.Request.Context(), req.StaffCode)
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	st, err := s.db.Staff(c, req.StaffCode)
+	st, err := s.db.Staff(c.Request.Context(), req.StaffCode)
 	if err != nil {
 		c.Error(err)
 		return
@@ -78,7 +79,7 @@ func (s *Server) loginHandler(c *gin.Context) {
 }
 
 func (s *Server) logout(c *gin.Context) {
-	if err := s.db.DeleteSession(c, sessionToken(c)); err != nil {
+	if err := s.db.DeleteSession(c.Request.Context(), sessionToken(c)); err != nil {
 		c.Error(err)
 		return
 	}
@@ -117,7 +118,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	st, csrf, err := s.db.SessionStaff(c, tok)
+	st, csrf, err := s.db.SessionStaff(c.Request.Context(), tok)
 	if err != nil {
 		c.Error(err)
 		c.Abort()
@@ -148,12 +149,19 @@ func principal(c *gin.Context) *access.Principal {
 // in the handlers through the same enforcer.
 func (s *Server) authorizeRoute(c *gin.Context) {
 	p := principal(c)
+	if strings.HasPrefix(c.FullPath(), "/api/v1/records/:id") {
+		if _, err := ident.ParseRecordID(c.Param("id")); err != nil {
+			c.Error(apperr.InvalidField("record_id", "档案编号应为 16 位数字（12 位村居代码 + 4 位序号）"))
+			c.Abort()
+			return
+		}
+	}
 	if !s.gate.AllowRoute(p, c.FullPath(), c.Request.Method) {
 		err := apperr.Forbiddenf("角色无权访问 %s %s", c.Request.Method, c.FullPath())
 		if id := c.Param("id"); id != "" && strings.HasPrefix(c.FullPath(), "/api/v1/records/:id") {
 			// A denied attempt on a record is audited even when the role
 			// has no business with records at all.
-			if lerr := s.gate.LogDenied(c, p, id, sectionOfPath(c.FullPath()), actionOfMethod(c.Request.Method), err.Message,
+			if lerr := s.gate.LogDenied(c.Request.Context(), p, id, sectionOfPath(c.FullPath()), actionOfMethod(c.Request.Method), err.Message,
 				c.Request.Method, c.Request.URL.Path); lerr != nil {
 				c.Error(lerr)
 				c.Abort()

@@ -33,7 +33,7 @@ func (s *Server) searchRecords(c *gin.Context) {
 	if p.Staff.Has(staff.HomeVisit) {
 		f.Villages = p.Staff.Villages
 	}
-	out, total, err := s.db.SearchRecords(c, f)
+	out, total, err := s.db.SearchRecords(c.Request.Context(), f)
 	if err != nil {
 		c.Error(err)
 		return
@@ -43,7 +43,7 @@ func (s *Server) searchRecords(c *gin.Context) {
 		out[i].IDNumber = ident.Mask(out[i].IDNumber)
 		ids[i] = out[i].RecordID
 	}
-	if err := s.gate.LogReads(c, p, ids, c.Request.Method, c.Request.URL.Path); err != nil {
+	if err := s.gate.LogReads(c.Request.Context(), p, ids, c.Request.Method, c.Request.URL.Path); err != nil {
 		c.Error(err)
 		return
 	}
@@ -60,7 +60,7 @@ func (s *Server) fileRecord(c *gin.Context) {
 		c.Error(apperr.InvalidField("village_code", "村居代码不能为空"))
 		return
 	}
-	v, err := s.db.Village(c, r.VillageCode)
+	v, err := s.db.Village(c.Request.Context(), r.VillageCode)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound {
 			err = apperr.InvalidField("village_code", "村居 "+r.VillageCode+" 未登记")
@@ -73,11 +73,11 @@ func (s *Server) fileRecord(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.db.FileRecord(c, p.Staff.Code, &r); err != nil {
+	if err := s.db.FileRecord(c.Request.Context(), p.Staff.Code, &r); err != nil {
 		c.Error(err)
 		return
 	}
-	if err := s.gate.LogWrite(c, p, r.RecordID, "basic", c.Request.Method, c.Request.URL.Path); err != nil {
+	if err := s.gate.LogWrite(c.Request.Context(), p, r.RecordID, "basic", c.Request.Method, c.Request.URL.Path); err != nil {
 		c.Error(err)
 		return
 	}
@@ -97,21 +97,21 @@ var recordSections = []string{"basic", "exams"}
 
 func (s *Server) getRecord(c *gin.Context) {
 	id := c.Param("id")
-	_, allowed, err := s.gate.Sections(c, principal(c), id, recordSections, c.Request.Method, c.Request.URL.Path)
+	_, allowed, err := s.gate.Sections(c.Request.Context(), principal(c), id, recordSections, c.Request.Method, c.Request.URL.Path)
 	if err != nil {
 		c.Error(err)
 		return
 	}
 	out := recordPage{RecordID: id, Sections: []string{}}
 	if allowed["basic"] {
-		if out.Basic, err = s.db.Record(c, id); err != nil {
+		if out.Basic, err = s.db.Record(c.Request.Context(), id); err != nil {
 			c.Error(err)
 			return
 		}
 		out.Sections = append(out.Sections, "basic")
 	}
 	if allowed["exams"] {
-		if out.Exams, _, err = s.db.Exams(c, id, postgres.Page{PerPage: 20}); err != nil {
+		if out.Exams, _, err = s.db.Exams(c.Request.Context(), id, postgres.Page{PerPage: 20}); err != nil {
 			c.Error(err)
 			return
 		}
@@ -122,7 +122,7 @@ func (s *Server) getRecord(c *gin.Context) {
 
 // recordAccess passes the gate for one section of the path's record.
 func (s *Server) recordAccess(c *gin.Context, section, action string) (*access.Decision, bool) {
-	d, err := s.gate.Record(c, principal(c), access.Request{RecordID: c.Param("id"), Section: section, Action: action,
+	d, err := s.gate.Record(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"), Section: section, Action: action,
 		Method: c.Request.Method, Path: c.Request.URL.Path})
 	if err != nil {
 		c.Error(err)
@@ -140,7 +140,7 @@ func (s *Server) patchRecord(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.UpdateRecord(c, principal(c).Staff.Code, c.Param("id"), patch)
+	out, err := s.db.UpdateRecord(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), patch)
 	if err != nil {
 		c.Error(err)
 		return
@@ -157,7 +157,7 @@ func (s *Server) changeStatus(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.ChangeStatus(c, principal(c).Staff.Code, c.Param("id"), sc)
+	out, err := s.db.ChangeStatus(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), sc)
 	if err != nil {
 		c.Error(err)
 		return
@@ -174,7 +174,7 @@ func (s *Server) recordHistory(c *gin.Context) {
 	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
 		return
 	}
-	out, total, err := s.db.History(c, c.Param("id"), pg)
+	out, total, err := s.db.History(c.Request.Context(), c.Param("id"), pg)
 	if err != nil {
 		c.Error(err)
 		return
@@ -191,7 +191,7 @@ func (s *Server) recordAccessLog(c *gin.Context) {
 	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
 		return
 	}
-	out, total, err := s.db.AccessLog(c, c.Param("id"), pg)
+	out, total, err := s.db.AccessLog(c.Request.Context(), c.Param("id"), pg)
 	if err != nil {
 		c.Error(err)
 		return
@@ -208,7 +208,7 @@ func (s *Server) listExams(c *gin.Context) {
 	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
 		return
 	}
-	out, total, err := s.db.Exams(c, c.Param("id"), pg)
+	out, total, err := s.db.Exams(c.Request.Context(), c.Param("id"), pg)
 	if err != nil {
 		c.Error(err)
 		return
@@ -234,7 +234,7 @@ func (s *Server) createExam(c *gin.Context) {
 	e.RecordID = c.Param("id")
 	p := principal(c)
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, e.RecordID))
-	isNew, err := s.db.AddExam(c, p.Staff.Code, d.Scope.InstitutionCode, &e, key)
+	isNew, err := s.db.AddExam(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, &e, key)
 	if err != nil {
 		c.Error(err)
 		return

@@ -14,7 +14,7 @@ import (
 )
 
 func (s *Server) listInstitutions(c *gin.Context) {
-	out, err := s.db.Institutions(c)
+	out, err := s.db.Institutions(c.Request.Context())
 	if err != nil {
 		c.Error(err)
 		return
@@ -28,7 +28,7 @@ func (s *Server) createInstitution(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.db.CreateInstitution(c, &in); err != nil {
+	if err := s.db.CreateInstitution(c.Request.Context(), &in); err != nil {
 		c.Error(err)
 		return
 	}
@@ -36,7 +36,7 @@ func (s *Server) createInstitution(c *gin.Context) {
 }
 
 func (s *Server) listRegions(c *gin.Context) {
-	out, err := s.db.Regions(c, c.Query("parent"))
+	out, err := s.db.Regions(c.Request.Context(), c.Query("parent"))
 	if err != nil {
 		c.Error(err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) listRegions(c *gin.Context) {
 }
 
 func (s *Server) getRegion(c *gin.Context) {
-	r, err := s.db.Region(c, c.Param("code"))
+	r, err := s.db.Region(c.Request.Context(), c.Param("code"))
 	if err != nil {
 		c.Error(err)
 		return
@@ -76,7 +76,7 @@ func (s *Server) createRegion(c *gin.Context) {
 			return
 		}
 	}
-	if err := s.db.CreateRegion(c, &r); err != nil {
+	if err := s.db.CreateRegion(c.Request.Context(), &r); err != nil {
 		c.Error(err)
 		return
 	}
@@ -86,7 +86,7 @@ func (s *Server) createRegion(c *gin.Context) {
 // villageInDomain loads the path's village and checks the caller may call
 // this route within the village's institution.
 func (s *Server) villageInDomain(c *gin.Context) (*region.Region, bool) {
-	v, err := s.db.Village(c, c.Param("code"))
+	v, err := s.db.Village(c.Request.Context(), c.Param("code"))
 	if err != nil {
 		c.Error(err)
 		return nil, false
@@ -120,7 +120,7 @@ func (s *Server) putPopulation(c *gin.Context) {
 		return
 	}
 	p := region.Population{VillageCode: v.Code, Year: year, Population: *body.Population}
-	if err := s.db.SetPopulation(c, principal(c).Staff.Code, p); err != nil {
+	if err := s.db.SetPopulation(c.Request.Context(), principal(c).Staff.Code, p); err != nil {
 		c.Error(err)
 		return
 	}
@@ -132,7 +132,7 @@ func (s *Server) listPopulations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, err := s.db.Populations(c, v.Code)
+	out, err := s.db.Populations(c.Request.Context(), v.Code)
 	if err != nil {
 		c.Error(err)
 		return
@@ -145,7 +145,7 @@ func (s *Server) listResponsibilities(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, err := s.db.Responsibilities(c, v.Code)
+	out, err := s.db.Responsibilities(c.Request.Context(), v.Code)
 	if err != nil {
 		c.Error(err)
 		return
@@ -167,7 +167,7 @@ func (s *Server) createResponsibility(c *gin.Context) {
 		return
 	}
 	r := region.Responsibility{VillageCode: v.Code, StaffCode: body.StaffCode, FromDate: body.FromDate}
-	if err := s.db.AddResponsibility(c, principal(c).Staff.Code, r); err != nil {
+	if err := s.db.AddResponsibility(c.Request.Context(), principal(c).Staff.Code, r); err != nil {
 		c.Error(err)
 		return
 	}

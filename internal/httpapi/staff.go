@@ -60,11 +60,11 @@ func (s *Server) createStaff(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.db.CreateStaff(c, &st, req.Password); err != nil {
+	if err := s.db.CreateStaff(c.Request.Context(), &st, req.Password); err != nil {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.Staff(c, st.Code)
+	out, err := s.db.Staff(c.Request.Context(), st.Code)
 	if err != nil {
 		c.Error(err)
 		return
@@ -89,7 +89,7 @@ func (s *Server) listStaff(c *gin.Context) {
 			return
 		}
 	}
-	out, total, err := s.db.StaffList(c, inst, pg)
+	out, total, err := s.db.StaffList(c.Request.Context(), inst, pg)
 	if err != nil {
 		c.Error(err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) listStaff(c *gin.Context) {
 // loadStaffInReach loads the path's staff member and checks the caller may
 // manage them.
 func (s *Server) loadStaffInReach(c *gin.Context) (*staff.Staff, bool) {
-	st, err := s.db.Staff(c, c.Param("code"))
+	st, err := s.db.Staff(c.Request.Context(), c.Param("code"))
 	if err != nil {
 		c.Error(err)
 		return nil, false
@@ -134,7 +134,7 @@ func (s *Server) patchStaff(c *gin.Context) {
 			return
 		}
 	}
-	out, err := s.db.UpdateStaff(c, st.Code, u)
+	out, err := s.db.UpdateStaff(c.Request.Context(), st.Code, u)
 	if err != nil {
 		c.Error(err)
 		return
@@ -147,7 +147,7 @@ func (s *Server) patchStaff(c *gin.Context) {
 func (s *Server) putPassword(c *gin.Context) {
 	code := c.Param("code")
 	if code != principal(c).Staff.Code {
-		st, err := s.db.Staff(c, code)
+		st, err := s.db.Staff(c.Request.Context(), code)
 		if err != nil {
 			c.Error(err)
 			return
@@ -169,7 +169,7 @@ func (s *Server) putPassword(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.db.SetPassword(c, code, body.Password); err != nil {
+	if err := s.db.SetPassword(c.Request.Context(), code, body.Password); err != nil {
 		c.Error(err)
 		return
 	}
@@ -192,11 +192,11 @@ func (s *Server) putStaffVillages(c *gin.Context) {
 		c.Error(apperr.InvalidField("village_codes", "不能为空（可为空数组）"))
 		return
 	}
-	if err := s.db.SetStaffVillages(c, st.Code, body.VillageCodes); err != nil {
+	if err := s.db.SetStaffVillages(c.Request.Context(), st.Code, body.VillageCodes); err != nil {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.Staff(c, st.Code)
+	out, err := s.db.Staff(c.Request.Context(), st.Code)
 	if err != nil {
 		c.Error(err)
 		return

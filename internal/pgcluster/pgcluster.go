@@ -161,7 +161,12 @@ func (c *Cluster) Restart(ctx context.Context) error {
 }
 
 func (c *Cluster) prepareDir() error {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+	// Parents must stay traversable for the cluster's owner; the cluster
+	// directory itself is private, as PostgreSQL insists.
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
 	if c.cred == nil {

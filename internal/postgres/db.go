@@ -94,13 +94,15 @@ func translate(err error) error {
 		switch pe.Code.Class() {
 		case "08", "57": // connection exception, operator intervention (shutdown)
 			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试"}
+		case "22", "54": // data exception (bad encoding, out of range…), program limit (value too large to index)
+			return &apperr.Error{Code: apperr.Invalid, Message: "输入不合法: " + pe.Message}
 		}
 		switch pe.Code {
 		case "23505":
 			return apperr.Conflictf("数据已存在: %s", pe.Constraint)
 		case "23503":
 			return apperr.InvalidField(fkField(pe), "引用的对象不存在")
-		case "23514", "22001", "22003", "22007", "22008", "22P02":
+		case "23514":
 			return &apperr.Error{Code: apperr.Invalid, Message: "输入不合法: " + pe.Message}
 		}
 	}
