@@ -1,4 +1,4 @@
-// Package web holds the browser UI's static assets and templates, embedded so
+// Package web holds the browser UI's static assets and pages, embedded so
 // that the one binary serves everything.
 package web
 
@@ -8,3 +8,9 @@ import "embed"
 //
 //go:embed static
 var Static embed.FS
+
+// Pages holds the app shells (desk, tablet, bureau) and the tablet's service
+// worker, served at their own paths by internal/httpapi/pages.go.
+//
+//go:embed pages
+var Pages embed.FS

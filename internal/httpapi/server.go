@@ -53,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/metrics", s.metrics.handler())
 	static, _ := fs.Sub(web.Static, "static")
 	r.StaticFS("/static", http.FS(static))
+	s.pageRoutes(r)
 
 	api := r.Group("/api/v1")
 	api.POST("/login", s.loginHandler)

@@ -1,0 +1,471 @@
+// The desk app (clinic doctors, records administrators): search, the record
+// page, filing, entries, the access-request inbox and access history.
+import { get, post, qs, me, hasRole, domainsOf, newKey } from './api.js';
+import {
+  h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime, today,
+} from './dom.js';
+import {
+  SEX, STATUS, PROGRAMME, SECTION, ACTION, OUTCOME, REQUEST_STATUS, CONSENT_METHOD, FIELD, label,
+} from './labels.js';
+import {
+  visitSpecs, followupSpecs, referralSpecs, examSpecs, enrolSpecs, timelineItem,
+} from './forms.js';
+import { loginView, renderWho, renderNav, router } from './shell.js';
+
+let staff = null;
+
+async function start() {
+  try {
+    staff = await me();
+  } catch (e) {
+    mount(h('h1', {}, '无法连接服务器'), errorBox(e));
+    return;
+  }
+  if (!staff) {
+    loginView('登录 · 居民健康档案', async (s) => { staff = s; await enter(); });
+    return;
+  }
+  await enter();
+}
+
+async function enter() {
+  staff = (await me()) || staff;
+  renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
+  const nav = [['#/', '档案查询'], ['#/new', '新建档案'], ['#/due', '随访提醒']];
+  if (hasRole(staff, 'records_admin')) nav.push(['#/requests', '授权申请']);
+  if (hasRole(staff, 'home_visit')) nav.push(['/tablet/', '平板随访']);
+  if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['/bureau', '考核看板']);
+  renderNav(nav);
+  if (!hasRole(staff, 'doctor') && !hasRole(staff, 'records_admin') && !hasRole(staff, 'home_visit')) {
+    if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) { location.href = '/bureau'; return; }
+  }
+  route();
+}
+
+const route = router([
+  ['#/', (_, q) => searchPage(q.get('q') || '')],
+  ['#/search', (_, q) => searchPage(q.get('q') || '')],
+  ['#/new', () => newRecordPage()],
+  ['#/due', () => duePage()],
+  ['#/requests', (_, q) => requestsPage(q.get('status') || '')],
+  ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '')],
+  ['#/record/:id/history', ({ id }) => historyPage(id)],
+  ['#/record/:id/access', ({ id }) => accessPage(id)],
+], () => searchPage(''));
+
+// ---------- search ----------
+
+async function searchPage(q) {
+  const input = h('input', { id: 'q', name: 'q', type: 'search', value: q, autocomplete: 'off',
+    'aria-describedby': 'q-hint', placeholder: '例如：王芳 / 33012719550308002X / 3301271001010001' });
+  const form = h('form', { class: 'inline-form', role: 'search', id: 'search-form' },
+    h('div', { class: 'field' }, h('label', { for: 'q' }, '姓名、身份证号或档案编号'),
+      h('span', { class: 'hint', id: 'q-hint' }, '姓名按开头匹配；身份证号 18 位；档案编号 16 位'), input),
+    h('button', { type: 'submit' }, '查询'));
+  const results = h('div', { id: 'results', 'aria-live': 'polite' });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = input.value.trim();
+    const target = '#/search' + qs({ q: v });
+    if (location.hash === target) runSearch(v, results); else location.hash = target;
+  });
+  mount(h('h1', {}, '档案查询'), form, results);
+  input.focus();
+  if (q) runSearch(q, results);
+}
+
+async function runSearch(q, box) {
+  box.replaceChildren(h('p', { class: 'loading' }, '正在查询…'));
+  try {
+    const out = await get('/records' + qs({ q, per_page: 50 }));
+    if (!out.items.length) {
+      box.replaceChildren(h('p', { class: 'empty' }, `没有找到与“${q}”相符的档案。`),
+        h('p', {}, h('a', { href: '#/new', class: 'button secondary' }, '新建档案')));
+      return;
+    }
+    box.replaceChildren(
+      h('p', { class: 'muted' }, `共 ${out.total} 份档案${out.total > out.items.length ? `，显示前 ${out.items.length} 份` : ''}`),
+      table([
+        { label: '档案编号', value: (r) => h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id) },
+        { label: '姓名', value: (r) => h('a', { href: '#/record/' + r.record_id }, r.name) },
+        { label: '性别', value: (r) => label(SEX, r.sex) },
+        { label: '出生日期', value: (r) => r.birth_date },
+        { label: '身份证号', value: (r) => r.id_number || '—' },
+        { label: '村居', value: (r) => r.village_name || r.village_code },
+        { label: '状态', value: (r) => statusTag(r.status) },
+      ], out.items, { caption: '查询结果' }));
+  } catch (e) {
+    box.replaceChildren(errorBox(e));
+  }
+}
+
+function statusTag(s) {
+  return h('span', { class: 'tag ' + (s === 'active' ? 'ok' : 'warn') }, label(STATUS, s));
+}
+
+// ---------- record page ----------
+
+async function optional(path) {
+  try { return await get(path); } catch (e) {
+    if (e.status === 404 && e.code === 'not_found' && /接口/.test(e.message)) return null; // route not there (yet)
+    if (e.status === 403) return null;
+    throw e;
+  }
+}
+
+async function recordPage(id, add) {
+  mount(h('h1', {}, '档案 ', h('span', { class: 'rid' }, id)), h('p', { class: 'loading' }, '正在加载…'));
+  let rec;
+  try {
+    rec = await get('/records/' + encodeURIComponent(id));
+  } catch (e) {
+    mount(h('h1', {}, '档案 ', h('span', { class: 'rid' }, id)), errorBox(e), h('p', {}, h('a', { href: '#/' }, '返回查询')));
+    return;
+  }
+  const [progs, timeline] = await Promise.all([
+    rec.programmes ? Promise.resolve({ items: rec.programmes }) : optional(`/records/${id}/programmes`).catch(() => null),
+    optional(`/records/${id}/timeline?per_page=100`).catch(() => null),
+  ]);
+  const b = rec.basic || {};
+  const d = b.details || {};
+  const programmes = (progs && progs.items) || [];
+  const isAdmin = hasRole(staff, 'records_admin');
+  const canWrite = hasRole(staff, 'doctor') || isAdmin;
+
+  const panel = h('div', { id: 'action-panel' });
+  const addButton = (kind, text) => h('button', { type: 'button', class: 'secondary', 'data-add': kind,
+    onclick: () => openForm(kind) }, text);
+  const actions = h('div', { class: 'actions', role: 'group', 'aria-label': '操作' },
+    canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访'), addButton('exam', '＋ 健康体检'),
+      addButton('referral', '＋ 转诊'), addButton('enrol', '＋ 纳入重点人群')] : null,
+    hasRole(staff, 'home_visit') && !canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访')] : null,
+    h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf`, target: '_blank', rel: 'noopener', id: 'card-pdf' }, '打印信息卡（PDF）'),
+    canWrite ? h('a', { class: 'button secondary', href: `#/record/${id}/history` }, '修改历史') : null,
+    isAdmin ? h('a', { class: 'button secondary', href: `#/record/${id}/access` }, '访问记录') : null);
+
+  function openForm(kind) {
+    const forms = {
+      visit: ['接诊记录', 'visits', visitSpecs(today())],
+      followup: ['随访记录', 'followups', followupSpecs(today(), programmes.filter((p) => p.status !== 'ended')
+        .map((p) => p.programme).filter((p) => p === 'hypertension' || p === 'type2_diabetes'))],
+      exam: ['健康体检', 'exams', examSpecs(today())],
+      referral: ['双向转诊（转出）', 'referrals', referralSpecs(today())],
+      enrol: ['纳入重点人群管理', 'programmes', enrolSpecs(today())],
+    };
+    const [title, path, specs] = forms[kind];
+    panel.replaceChildren(entryForm(title, `/records/${id}/${path}`, specs, () => recordPage(id), () => panel.replaceChildren()));
+    panel.querySelector('h2').focus();
+  }
+
+  const basicFacts = [
+    ['档案编号', h('span', { class: 'rid' }, b.record_id || id)], ['姓名', b.name], ['性别', label(SEX, b.sex)],
+    ['出生日期', b.birth_date], ['身份证号', b.id_number || '—'], ['户籍类型', b.residence_type],
+    ['民族', b.ethnicity], ['本人电话', b.phone], ['联系人', [b.contact_name, b.contact_phone].filter(Boolean).join(' ')],
+    ['血型', [d.blood_type, d.blood_rh].filter(Boolean).join(' ')], ['药物过敏史', list(d.drug_allergies)],
+    ['村居', b.village_code], ['责任医生', b.responsible_doctor], ['建档日期', b.filed_on], ['建档人', b.filed_by],
+    ['建档机构', b.filing_institution], ['状态', b.status ? statusTag(b.status) : ''],
+  ];
+  if (b.status && b.status !== 'active') basicFacts.push(['状态日期', b.status_date], ['迁往', b.destination]);
+
+  const exams = rec.exams || [];
+  const items = timeline ? timeline.items : exams.map((e) => ({ ...e, kind: 'exam' }));
+
+  mount(
+    h('div', { class: 'record-head' }, h('h1', {}, b.name || '档案'), h('span', { class: 'rid muted' }, id),
+      b.status ? statusTag(b.status) : null),
+    actions, panel,
+    rec.sections && !rec.sections.includes('basic') ? h('p', { class: 'notice' }, '您的授权不包含基本信息。') : null,
+    b.name ? h('section', { class: 'panel', 'aria-labelledby': 'h-basic' }, h('h2', { id: 'h-basic' }, '个人基本信息'),
+      h('dl', { class: 'facts' }, basicFacts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—'))))) : null,
+    h('div', { class: 'cols' },
+      h('section', { class: 'panel', 'aria-labelledby': 'h-prog' }, h('h2', { id: 'h-prog' }, '重点人群管理'),
+        programmes.length ? table([
+          { label: '项目', value: (p) => label(PROGRAMME, p.programme) },
+          { label: '纳入日期', value: (p) => p.enrolled_on },
+          { label: '状态', value: (p) => (p.status === 'ended' ? `已结束 ${p.ended_on || ''}` : '管理中') },
+          { label: '下次随访', value: (p) => p.next_followup_due || '—' },
+        ], programmes) : h('p', { class: 'empty' }, '未纳入重点人群管理。')),
+      h('section', { class: 'panel', 'aria-labelledby': 'h-exams' }, h('h2', { id: 'h-exams' }, '健康体检'),
+        exams.length ? table([
+          { label: '日期', value: (e) => e.service_date },
+          { label: '血压', value: (e) => (e.systolic != null ? `${e.systolic}/${e.diastolic}` : '—') },
+          { label: '身高', value: (e) => e.height_cm ?? '—', num: true },
+          { label: '体重', value: (e) => e.weight_kg ?? '—', num: true },
+          { label: 'BMI', value: (e) => e.bmi ?? '—', num: true },
+          { label: '医生', value: (e) => e.staff_code || e.created_by },
+        ], exams) : h('p', { class: 'empty' }, '尚无体检记录。'))),
+    h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, '服务记录（时间线）'),
+      items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map(timelineItem)) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
+  );
+  if (add) openForm(add);
+}
+
+function list(v) {
+  if (Array.isArray(v)) return v.join('、');
+  return v || '';
+}
+
+/**
+ * entryForm is a form that POSTs an entry with an Idempotency-Key fixed for
+ * the life of the form, so a double click or a retry after a lost answer
+ * creates the entry once.
+ */
+function entryForm(title, path, specs, onDone, onCancel) {
+  const key = newKey();
+  const form = h('form', { class: 'panel', novalidate: true, id: 'entry-form' },
+    h('h2', { tabindex: '-1' }, title),
+    h('div', { class: 'grid' }, specs.map(field)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '保存'),
+      h('button', { type: 'button', class: 'secondary', onclick: onCancel }, '取消')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      await post(path, readForm(form, specs), { 'Idempotency-Key': key });
+      toast(`已保存：${title}`);
+      await onDone();
+    } catch (e) {
+      showErrors(form, e, FIELD);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return form;
+}
+
+// ---------- new record ----------
+
+async function villageOptions() {
+  // The villages of the caller's institutions, grouped by township.
+  const insts = new Set([...domainsOf(staff, 'doctor'), ...domainsOf(staff, 'records_admin')]);
+  const counties = (await get('/regions')).items;
+  const towns = (await Promise.all(counties.map((c) => get('/regions' + qs({ parent: c.code }))))).flatMap((r) => r.items);
+  const groups = await Promise.all(towns.map(async (t) => {
+    const v = (await get('/regions' + qs({ parent: t.code }))).items.filter((x) => insts.has(x.institution_code));
+    return [t, v];
+  }));
+  return groups.filter(([, v]) => v.length);
+}
+
+async function newRecordPage() {
+  mount(h('h1', {}, '新建居民健康档案'), h('p', { class: 'loading' }, '正在加载村居…'));
+  let groups = [];
+  try { groups = await villageOptions(); } catch (e) { /* the field still takes a code */ }
+  const specs = [
+    { name: 'name', label: '姓名', required: true, maxlength: 50 },
+    { name: 'sex', label: '性别', type: 'select', required: true, options: [['M', '男'], ['F', '女']] },
+    { name: 'birth_date', label: '出生日期', type: 'date', required: true, max: today() },
+    { name: 'id_number', label: '身份证号', hint: '18 位；新生儿等无证件者可不填', maxlength: 18 },
+    { name: 'residence_type', label: '户籍类型', type: 'select', options: [['户籍', '户籍'], ['非户籍', '非户籍']] },
+    { name: 'ethnicity', label: '民族', placeholder: '如：汉族' },
+    { name: 'phone', label: '本人电话', hint: '11 位手机号或带区号的固定电话', inputmode: 'tel' },
+    { name: 'contact_name', label: '联系人姓名' },
+    { name: 'contact_phone', label: '联系人电话', inputmode: 'tel' },
+    { name: 'responsible_doctor', label: '责任医生工号', hint: '不填则按村居的责任医生' },
+    { name: 'details.blood_type', label: '血型（ABO）', type: 'select', options: [['A', 'A'], ['B', 'B'], ['O', 'O'], ['AB', 'AB'], ['不详', '不详']] },
+    { name: 'details.blood_rh', label: 'Rh', type: 'select', options: [['阴性', 'Rh 阴性'], ['阳性', 'Rh 阳性'], ['不详', '不详']] },
+    { name: 'details.education', label: '文化程度' },
+    { name: 'details.occupation', label: '职业' },
+    { name: 'details.marital_status', label: '婚姻状况', type: 'select', options: [['未婚', '未婚'], ['已婚', '已婚'], ['丧偶', '丧偶'], ['离婚', '离婚'], ['未说明', '未说明']] },
+    { name: 'details.payment_types', label: '医疗费用支付方式', list: true, hint: '如：城乡居民基本医疗保险' },
+    { name: 'details.drug_allergies', label: '药物过敏史', list: true, hint: '多个用顿号分开；无则不填' },
+    { name: 'details.hereditary_disease', label: '遗传病史' },
+    { name: 'details.disabilities', label: '残疾情况', list: true },
+  ];
+  const villageId = 'f-village';
+  const village = h('div', { class: 'field', 'data-field': 'village_code' },
+    h('label', { for: villageId }, '村居', h('span', { class: 'muted' }, '（必填）')),
+    groups.length
+      ? h('select', { id: villageId, name: 'village_code', required: true },
+        h('option', { value: '' }, '— 请选择 —'),
+        groups.map(([t, vs]) => h('optgroup', { label: t.name }, vs.map((v) => h('option', { value: v.code }, `${v.name}（${v.code}）`)))))
+      : h('input', { id: villageId, name: 'village_code', required: true, inputmode: 'numeric', maxlength: 12 }));
+  const all = [{ name: 'village_code' }, ...specs];
+  const form = h('form', { novalidate: true, id: 'new-record' },
+    h('fieldset', {}, h('legend', {}, '基本信息'), h('div', { class: 'grid' }, village, specs.slice(0, 10).map(field))),
+    h('fieldset', {}, h('legend', {}, '其他信息'), h('div', { class: 'grid' }, specs.slice(10).map(field))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '建档'), h('a', { href: '#/', class: 'button secondary' }, '取消')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const body = readForm(form, all);
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const out = await post('/records', body);
+      toast(`已建档：${out.record_id}`);
+      location.hash = '#/record/' + out.record_id;
+    } catch (e) {
+      showErrors(form, e, FIELD);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  mount(h('h1', {}, '新建居民健康档案'), h('p', { class: 'muted' }, '档案编号由系统按村居顺序分配。'), form);
+}
+
+// ---------- due follow-ups ----------
+
+async function duePage() {
+  mount(h('h1', {}, '随访提醒'), h('p', { class: 'loading' }, '正在加载…'));
+  try {
+    const out = await get('/followups/due' + qs({ per_page: 200, within_days: 14 }));
+    mount(h('h1', {}, '随访提醒'),
+      h('p', { class: 'muted' }, `截至 ${out.as_of || today()}：${out.total} 项到期或逾期（含 14 天内到期）`),
+      out.items.length ? table([
+        { label: '应随访日期', value: (r) => r.due_date },
+        { label: '状态', value: (r) => (r.overdue ? h('span', { class: 'tag bad' }, `逾期 ${r.days_overdue} 天`) : h('span', { class: 'tag warn' }, r.days_until_due ? `${r.days_until_due} 天后` : '今日到期')) },
+        { label: '姓名', value: (r) => h('a', { href: `#/record/${r.record_id}?add=followup` }, r.name) },
+        { label: '项目', value: (r) => label(PROGRAMME, r.programme) },
+        { label: '电话', value: (r) => r.phone || '—' },
+        { label: '村居', value: (r) => r.village_code },
+        { label: '上次随访', value: (r) => r.last_followup_date || '—' },
+      ], out.items) : h('p', { class: 'empty' }, '没有到期的随访。'));
+  } catch (e) {
+    mount(h('h1', {}, '随访提醒'), e.status === 404 ? h('p', { class: 'notice' }, '随访功能尚未开通。') : errorBox(e));
+  }
+}
+
+// ---------- history and access log ----------
+
+async function historyPage(id) {
+  const back = h('p', {}, h('a', { href: '#/record/' + id }, '← 返回档案'));
+  try {
+    const out = await get(`/records/${id}/history?per_page=200`);
+    mount(h('h1', {}, '修改历史 ', h('span', { class: 'rid' }, id)), back,
+      out.items.length ? table([
+        { label: '时间', value: (r) => fmtTime(r.changed_at) },
+        { label: '操作人', value: (r) => r.changed_by },
+        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更' }[r.action] || r.action) },
+        { label: '变更（修改前 → 修改后）', value: (r) => h('ul', {}, Object.entries(r.changes || {}).map(([k, c]) =>
+          h('li', {}, `${FIELD[k] || k}：${show(c.before)} → ${show(c.after)}`))) },
+      ], out.items) : h('p', { class: 'empty' }, '没有修改记录。'));
+  } catch (e) {
+    mount(h('h1', {}, '修改历史'), back, errorBox(e));
+  }
+}
+
+function show(v) {
+  if (v === null || v === undefined || v === '') return '（空）';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+async function accessPage(id) {
+  const back = h('p', {}, h('a', { href: '#/record/' + id }, '← 返回档案'));
+  try {
+    const out = await get(`/records/${id}/access-log?per_page=200`);
+    mount(h('h1', {}, '访问记录 ', h('span', { class: 'rid' }, id)), back,
+      h('p', { class: 'muted' }, `谁查看或修改过这份档案，最新在前；共 ${out.total} 条，含被拒绝的尝试。`),
+      table([
+        { label: '时间', value: (r) => fmtTime(r.at) },
+        { label: '人员', value: (r) => r.staff_code },
+        { label: '角色', value: (r) => r.roles },
+        { label: '内容', value: (r) => label(SECTION, r.section) },
+        { label: '操作', value: (r) => label(ACTION, r.action) },
+        { label: '授权', value: (r) => (r.grant_id ? `授权 #${r.grant_id}` : '—') },
+        { label: '结果', value: (r) => h('span', { class: 'tag ' + (r.outcome === 'allowed' ? 'ok' : 'bad') }, label(OUTCOME, r.outcome)) },
+        { label: '原因', value: (r) => r.reason || '' },
+      ], out.items, { rowClass: (r) => (r.outcome === 'denied' ? 'warn' : null) }));
+  } catch (e) {
+    mount(h('h1', {}, '访问记录'), back, errorBox(e));
+  }
+}
+
+// ---------- access requests ----------
+
+async function requestsPage(status) {
+  mount(h('h1', {}, '授权申请'), h('p', { class: 'loading' }, '正在加载…'));
+  let out;
+  try {
+    out = await get('/access-requests' + qs({ status, per_page: 200 }));
+  } catch (e) {
+    mount(h('h1', {}, '授权申请'), e.status === 404 ? h('p', { class: 'notice' }, '授权申请功能尚未开通。') : errorBox(e));
+    return;
+  }
+  const filters = [['', '全部'], ['pending', '待审批'], ['approved', '待居民同意'], ['active', '已生效']];
+  const filterNav = h('div', { class: 'actions', role: 'group', 'aria-label': '筛选' },
+    filters.map(([v, t]) => h('a', { class: 'button ' + (v === status ? '' : 'secondary'), href: '#/requests' + qs({ status: v }),
+      'aria-current': v === status ? 'page' : null }, t)));
+  mount(h('h1', {}, '授权申请'),
+    h('p', { class: 'muted' }, '外单位查阅档案须经本机构批准，并经居民或监护人同意后生效；可随时撤销。'),
+    filterNav,
+    out.items.length ? h('div', { id: 'requests' }, out.items.map(requestCard)) : h('p', { class: 'empty' }, '没有授权申请。'));
+}
+
+function requestState(r) {
+  return r.state || r.status || '';
+}
+
+function requestCard(r) {
+  const st = requestState(r);
+  const box = h('section', { class: 'panel', 'data-request': r.id, 'aria-labelledby': `req-${r.id}` });
+  const actions = h('div', { class: 'actions' });
+  const work = h('div', {});
+  const act = (text, fn, cls) => h('button', { type: 'button', class: cls || 'secondary', onclick: fn }, text);
+  const reasonForm = (verb, path, danger) => {
+    const specs = [{ name: 'reason', label: `${verb}理由`, type: 'textarea', required: true, wide: true }];
+    const f = h('form', { novalidate: true }, specs.map(field),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: danger ? 'danger' : '' }, `确认${verb}`),
+        h('button', { type: 'button', class: 'secondary', onclick: () => work.replaceChildren() }, '取消')));
+    f.addEventListener('submit', (ev) => submitTo(ev, f, path, readForm(f, specs), `已${verb}`));
+    work.replaceChildren(f);
+    f.querySelector('textarea').focus();
+  };
+  const consentForm = () => {
+    const specs = [
+      { name: 'given', label: '居民意见', type: 'radio', required: true, options: [['true', '同意'], ['false', '拒绝']], bool: true },
+      { name: 'given_by', label: '表态人姓名', required: true },
+      { name: 'relationship', label: '与居民关系', required: true, placeholder: '本人 / 配偶 / 子女 / 监护人' },
+      { name: 'method', label: '方式', type: 'select', required: true, options: Object.entries(CONSENT_METHOD) },
+      { name: 'reference', label: '凭证编号', hint: '签字表编号、通话记录等' },
+    ];
+    const f = h('form', { novalidate: true }, h('div', { class: 'grid' }, specs.map(field)),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登记'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => work.replaceChildren() }, '取消')));
+    f.addEventListener('submit', (ev) => submitTo(ev, f, `/access-requests/${r.id}/consent`, readForm(f, specs), '已登记居民意见'));
+    work.replaceChildren(f);
+    f.querySelector('input').focus();
+  };
+  async function submitTo(ev, f, path, body, done) {
+    ev.preventDefault();
+    clearErrors(f);
+    try {
+      await post(path, body);
+      toast(done);
+      requestsPage(new URLSearchParams((location.hash.split('?')[1]) || '').get('status') || '');
+    } catch (e) {
+      showErrors(f, e, FIELD);
+    }
+  }
+  const approved = r.approved_at || r.approval?.approved || st === 'approved';
+  const consented = r.consent?.given === true || r.consented_at;
+  if (st === 'pending' || st === 'submitted') {
+    actions.append(act('批准', () => reasonForm('批准', `/access-requests/${r.id}/approve`)),
+      act('拒绝', () => reasonForm('拒绝', `/access-requests/${r.id}/reject`, true)));
+  }
+  if ((st === 'pending' || st === 'submitted' || st === 'approved') && !consented) {
+    actions.append(act('登记居民意见', consentForm));
+  }
+  if (['approved', 'active', 'consented', 'pending', 'submitted'].includes(st)) {
+    actions.append(act('撤销', () => reasonForm('撤销', `/access-requests/${r.id}/revoke`, true)));
+  }
+  const sections = (r.sections || []).map((s) => label(SECTION, s)).join('、');
+  box.append(
+    h('h2', { id: `req-${r.id}` }, `申请 #${r.id} `, h('span', { class: 'tag ' + (st === 'active' ? 'ok' : st === 'pending' || st === 'submitted' || st === 'approved' ? 'warn' : 'info') }, label(REQUEST_STATUS, st))),
+    h('dl', { class: 'facts' }, [
+      ['档案', h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id)],
+      ['申请人', r.requester || r.requester_code || r.staff_code || r.created_by],
+      ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
+      ['提交时间', fmtTime(r.created_at || r.submitted_at)],
+      ['审批', approved ? `已批准 ${fmtTime(r.approved_at || r.approval?.at || '')}` : (r.rejected_at || st === 'rejected' ? '已拒绝' : '待审批')],
+      ['居民意见', r.consent ? `${r.consent.given ? '同意' : '拒绝'}（${r.consent.given_by || ''}，${r.consent.relationship || ''}）` : '未登记'],
+      ['有效期至', r.expires_at ? fmtTime(r.expires_at) : (r.expires_on || '—')],
+    ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
+    actions, work);
+  return box;
+}
+
+start();

@@ -1,0 +1,57 @@
+// Chinese names for the API's English codes and field names.
+
+export const SEX = { M: '男', F: '女' };
+export const STATUS = { active: '在册', moved_out: '已迁出', deceased: '已死亡' };
+export const ROLE = {
+  doctor: '责任医生', home_visit: '入户随访人员', records_admin: '档案管理员', bureau: '卫健局',
+  reviewer: '问责办公室', admin: '系统管理员', requester: '外部申请人',
+};
+export const PROGRAMME = {
+  hypertension: '高血压', type2_diabetes: '2型糖尿病', elderly: '老年人（≥65岁）', children_0_6: '0–6岁儿童',
+  maternal: '孕产妇', severe_mental: '严重精神障碍', tuberculosis: '肺结核',
+};
+export const KIND = {
+  exam: '健康体检', visit: '接诊', referral: '双向转诊', followup: '随访', consultation: '会诊', hospitalisation: '住院',
+};
+export const METHOD = { clinic: '门诊', home: '家庭', phone: '电话' };
+export const ADHERENCE = { regular: '规律', intermittent: '间断', none: '不服药' };
+export const CLASSIFICATION = {
+  satisfactory: '控制满意', unsatisfactory: '控制不满意', adverse_reaction: '不良反应', complication: '并发症',
+};
+export const REFERRAL_STATUS = { issued: '已转出', received: '已接收', returned: '已回转', closed: '已关闭' };
+export const SECTION = {
+  basic: '基本信息', card: '信息卡', exams: '健康体检', programmes: '重点人群', entries: '服务记录', history: '修改历史',
+  access_log: '访问记录', 'entries.visits': '接诊', 'entries.followups': '随访', 'entries.referrals': '转诊',
+  'entries.consultations': '会诊', 'entries.hospitalisations': '住院',
+};
+export const ACTION = { read: '查看', write: '写入', export: '导出' };
+export const OUTCOME = { allowed: '允许', denied: '拒绝' };
+export const REQUEST_STATUS = {
+  pending: '待审批', submitted: '待审批', approved: '已批准（待同意）', rejected: '已拒绝', consented: '已同意',
+  active: '已生效', refused: '居民拒绝', revoked: '已撤销', expired: '已过期',
+};
+export const CONSENT_METHOD = { signed_form: '书面签字', in_person: '当面', phone: '电话' };
+export const INDICATOR = { coverage: '建档率', quality: '合格率', usage: '使用率' };
+export const LEVEL = { county: '县', township: '乡镇', institution: '机构', doctor: '责任医生' };
+export const CASE_STATE = {
+  accepted: '受理', investigating: '调查', determined: '责任认定', decided: '处理决定', served: '送达',
+  appealed: '申请复核', reviewed: '复核决定', archived: '备案', closed_no_fault: '无责结案', exempted: '免予追究',
+};
+export const RULE = {
+  Q1: '姓名', Q2: '性别', Q3: '出生日期', Q4: '身份证号有效', Q5: '身份证号与出生日期、性别一致', Q6: '户籍类型',
+  Q7: '民族', Q8: '联系电话', Q9: '责任医生', Q10: '有健康体检', Q11: '最近体检有血压、身高、体重', usage: '一年内无服务记录',
+};
+
+/** Field names as the forms label them, for errors that have no control on the page. */
+export const FIELD = {
+  village_code: '村居', name: '姓名', sex: '性别', birth_date: '出生日期', id_number: '身份证号',
+  residence_type: '户籍类型', ethnicity: '民族', phone: '本人电话', contact_name: '联系人', contact_phone: '联系人电话',
+  responsible_doctor: '责任医生', service_date: '服务日期', staff_code: '医生工号', programme: '项目',
+  systolic: '收缩压', diastolic: '舒张压', fasting_glucose: '空腹血糖', weight_kg: '体重', height_cm: '身高',
+  method: '随访方式', classification: '随访分类', adherence: '服药依从性', next_date: '下次随访日期',
+  subjective: '主诉', objective: '查体所见', assessment: '评估', plan: '处置计划', reason: '理由',
+  to_institution: '转入机构', impression: '初步印象', enrolled_on: '纳入日期', record_id: '档案编号',
+};
+
+/** label looks a code up in a table, falling back to the code. */
+export const label = (table, code) => (code in table ? table[code] : code || '');

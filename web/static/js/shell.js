@@ -1,0 +1,102 @@
+// What the three apps share: the sign-in form, the bar with the signed-in
+// person, the navigation and a tiny hash router.
+import { ApiError, login, logout } from './api.js';
+import { h, mount, field, showErrors, clearErrors } from './dom.js';
+import { ROLE, label } from './labels.js';
+
+/** loginView shows the sign-in form; onDone(staff) runs after a successful sign-in. */
+export function loginView(title, onDone, note) {
+  const specs = [
+    { name: 'staff_code', label: '工号', required: true, autocomplete: 'username' },
+    { name: 'password', label: '密码', type: 'password', required: true, autocomplete: 'current-password' },
+  ];
+  const form = h('form', { id: 'login-form', novalidate: true },
+    specs.map(field),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登录')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const fd = new FormData(form);
+    const code = String(fd.get('staff_code') || '').trim();
+    const pw = String(fd.get('password') || '');
+    const fields = [];
+    if (!code) fields.push({ field: 'staff_code', reason: '请输入工号' });
+    if (!pw) fields.push({ field: 'password', reason: '请输入密码' });
+    if (fields.length) {
+      showErrors(form, Object.assign(new ApiError(400, null), { message: '请填写工号和密码', fields }));
+      return;
+    }
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const out = await login(code, pw);
+      await onDone(out.staff);
+    } catch (e) {
+      showErrors(form, e);
+      form.querySelector('input[name=password]').value = '';
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  mount(h('section', { class: 'login' }, h('h1', {}, title), note ? h('p', { class: 'notice' }, note) : null, form));
+  form.querySelector('input').focus();
+}
+
+/** renderWho shows who is signed in, with a sign-out button. */
+export function renderWho(staff, onLogout) {
+  const who = document.getElementById('who');
+  if (!staff) { who.replaceChildren(); return; }
+  const roles = [...new Set((staff.roles || []).map((g) => label(ROLE, g.role)))].join('、');
+  who.replaceChildren(
+    h('span', {}, staff.name || staff.staff_code, h('span', { class: 'sr-role' }, roles ? `（${roles}）` : '')),
+    h('button', { type: 'button', class: 'secondary', id: 'logout', onclick: async () => {
+      await logout();
+      if (onLogout) onLogout(); else location.reload();
+    } }, '退出'));
+}
+
+/** renderNav shows the navigation links and marks the current one. */
+export function renderNav(items) {
+  const nav = document.getElementById('nav');
+  if (!nav) return;
+  nav.hidden = items.length === 0;
+  nav.replaceChildren(...items.map(([href, text]) => h('a', { href }, text)));
+  markNav();
+}
+
+export function markNav() {
+  const nav = document.getElementById('nav');
+  if (!nav) return;
+  const here = location.hash || '#/';
+  for (const a of nav.querySelectorAll('a')) {
+    const href = a.getAttribute('href');
+    const on = href === '#/' ? here === '#/' || here === '' : here.startsWith(href);
+    if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+}
+
+/**
+ * router calls the handler of the first matching pattern ('#/record/:id')
+ * with the params and the query, on load and on every hash change.
+ */
+export function router(routes, fallback) {
+  const run = () => {
+    const raw = location.hash || '#/';
+    const [path, query] = raw.split('?');
+    const params = new URLSearchParams(query || '');
+    for (const [pattern, fn] of routes) {
+      const names = [];
+      const re = new RegExp('^' + pattern.replace(/:[a-z_]+/g, (m) => { names.push(m.slice(1)); return '([^/]+)'; }) + '/?$');
+      const m = path.match(re);
+      if (m) {
+        const args = {};
+        names.forEach((n, i) => { args[n] = decodeURIComponent(m[i + 1]); });
+        markNav();
+        return fn(args, params);
+      }
+    }
+    return fallback();
+  };
+  window.addEventListener('hashchange', run);
+  return run;
+}
