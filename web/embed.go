@@ -1,5 +1,5 @@
-// Package web holds the browser UI's static assets and pages, embedded so
-// that the one binary serves everything.
+// Package web holds the browser UI's static assets and pages, and the font
+// for PDFs, embedded so that the one binary serves everything.
 package web
 
 import "embed"
@@ -14,3 +14,8 @@ var Static embed.FS
 //
 //go:embed pages
 var Pages embed.FS
+
+// Fonts holds the CJK TrueType font used for every PDF.
+//
+//go:embed fonts/*.ttf
+var Fonts embed.FS
