@@ -376,38 +376,37 @@ async function accessPage(id) {
 
 // ---------- access requests ----------
 
-async function requestsPage(status) {
+// The states of a request (DESIGN §6.2): submitted → approved (by the
+// institution) → active (the resident or guardian consented) → expired or
+// revoked; or rejected, or refused by the resident.
+async function requestsPage(state) {
   mount(h('h1', {}, '授权申请'), h('p', { class: 'loading' }, '正在加载…'));
   let out;
   try {
-    out = await get('/access-requests' + qs({ status, per_page: 200 }));
+    out = await get('/access-requests' + qs({ state, per_page: 200 }));
   } catch (e) {
     mount(h('h1', {}, '授权申请'), e.status === 404 ? h('p', { class: 'notice' }, '授权申请功能尚未开通。') : errorBox(e));
     return;
   }
-  const filters = [['', '全部'], ['pending', '待审批'], ['approved', '待居民同意'], ['active', '已生效']];
-  const filterNav = h('div', { class: 'actions', role: 'group', 'aria-label': '筛选' },
-    filters.map(([v, t]) => h('a', { class: 'button ' + (v === status ? '' : 'secondary'), href: '#/requests' + qs({ status: v }),
-      'aria-current': v === status ? 'page' : null }, t)));
+  const filters = [['', '全部'], ['submitted', '待审批'], ['approved', '待登记居民意见'], ['active', '授权生效'], ['revoked', '已撤销']];
+  const filterNav = h('div', { class: 'actions', role: 'group', 'aria-label': '按状态筛选' },
+    filters.map(([v, t]) => h('a', { class: 'button ' + (v === state ? '' : 'secondary'), href: '#/requests' + qs({ status: v }),
+      'aria-current': v === state ? 'page' : null }, t)));
   mount(h('h1', {}, '授权申请'),
-    h('p', { class: 'muted' }, '外单位查阅档案须经本机构批准，并经居民或监护人同意后生效；可随时撤销。'),
+    h('p', { class: 'muted' }, '外单位查阅档案须经本机构批准，并经居民或监护人同意后生效；可随时撤销，撤销后下一次访问即失效。'),
     filterNav,
     out.items.length ? h('div', { id: 'requests' }, out.items.map(requestCard)) : h('p', { class: 'empty' }, '没有授权申请。'));
 }
 
-function requestState(r) {
-  return r.state || r.status || '';
-}
-
 function requestCard(r) {
-  const st = requestState(r);
-  const box = h('section', { class: 'panel', 'data-request': r.id, 'aria-labelledby': `req-${r.id}` });
+  const st = r.state || '';
+  const box = h('section', { class: 'panel', 'data-request': r.id, 'data-state': st, 'aria-labelledby': `req-${r.id}` });
   const actions = h('div', { class: 'actions' });
   const work = h('div', {});
-  const act = (text, fn, cls) => h('button', { type: 'button', class: cls || 'secondary', onclick: fn }, text);
-  const reasonForm = (verb, path, danger) => {
-    const specs = [{ name: 'reason', label: `${verb}理由`, type: 'textarea', required: true, wide: true }];
-    const f = h('form', { novalidate: true }, specs.map(field),
+  const act = (text, fn, cls) => h('button', { type: 'button', class: cls || 'secondary', 'data-action': text, onclick: fn }, text);
+  const reasonForm = (verb, path, danger, required) => {
+    const specs = [{ name: 'reason', label: `${verb}理由`, type: 'textarea', required, wide: true }];
+    const f = h('form', { novalidate: true, class: 'request-form' }, specs.map(field),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: danger ? 'danger' : '' }, `确认${verb}`),
         h('button', { type: 'button', class: 'secondary', onclick: () => work.replaceChildren() }, '取消')));
     f.addEventListener('submit', (ev) => submitTo(ev, f, path, readForm(f, specs), `已${verb}`));
@@ -416,13 +415,13 @@ function requestCard(r) {
   };
   const consentForm = () => {
     const specs = [
-      { name: 'given', label: '居民意见', type: 'radio', required: true, options: [['true', '同意'], ['false', '拒绝']], bool: true },
+      { name: 'given', label: '居民或监护人意见', type: 'radio', required: true, options: [['true', '同意'], ['false', '拒绝']], bool: true },
       { name: 'given_by', label: '表态人姓名', required: true },
       { name: 'relationship', label: '与居民关系', required: true, placeholder: '本人 / 配偶 / 子女 / 监护人' },
       { name: 'method', label: '方式', type: 'select', required: true, options: Object.entries(CONSENT_METHOD) },
-      { name: 'reference', label: '凭证编号', hint: '签字表编号、通话记录等' },
+      { name: 'reference', label: '凭证编号', hint: '签字表编号、通话记录编号等' },
     ];
-    const f = h('form', { novalidate: true }, h('div', { class: 'grid' }, specs.map(field)),
+    const f = h('form', { novalidate: true, class: 'request-form' }, h('div', { class: 'grid' }, specs.map(field)),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登记'),
         h('button', { type: 'button', class: 'secondary', onclick: () => work.replaceChildren() }, '取消')));
     f.addEventListener('submit', (ev) => submitTo(ev, f, `/access-requests/${r.id}/consent`, readForm(f, specs), '已登记居民意见'));
@@ -440,30 +439,29 @@ function requestCard(r) {
       showErrors(f, e, FIELD);
     }
   }
-  const approved = r.approved_at || r.approval?.approved || st === 'approved';
-  const consented = r.consent?.given === true || r.consented_at;
-  if (st === 'pending' || st === 'submitted') {
-    actions.append(act('批准', () => reasonForm('批准', `/access-requests/${r.id}/approve`)),
-      act('拒绝', () => reasonForm('拒绝', `/access-requests/${r.id}/reject`, true)));
+  if (st === 'submitted') {
+    actions.append(act('批准', () => reasonForm('批准', `/access-requests/${r.id}/approve`, false, false), 'primary'),
+      act('驳回', () => reasonForm('驳回', `/access-requests/${r.id}/reject`, true, true)));
   }
-  if ((st === 'pending' || st === 'submitted' || st === 'approved') && !consented) {
-    actions.append(act('登记居民意见', consentForm));
+  if (st === 'approved') actions.append(act('登记居民意见', consentForm, 'primary'));
+  if (st === 'approved' || st === 'active') {
+    actions.append(act('撤销', () => reasonForm('撤销', `/access-requests/${r.id}/revoke`, true, true)));
   }
-  if (['approved', 'active', 'consented', 'pending', 'submitted'].includes(st)) {
-    actions.append(act('撤销', () => reasonForm('撤销', `/access-requests/${r.id}/revoke`, true)));
-  }
-  const sections = (r.sections || []).map((s) => label(SECTION, s)).join('、');
+  const sections = (r.sections || []).map((x) => label(SECTION, x)).join('、');
+  const c = r.consent;
+  const tagClass = st === 'active' ? 'ok' : (st === 'submitted' || st === 'approved' ? 'warn' : 'info');
   box.append(
-    h('h2', { id: `req-${r.id}` }, `申请 #${r.id} `, h('span', { class: 'tag ' + (st === 'active' ? 'ok' : st === 'pending' || st === 'submitted' || st === 'approved' ? 'warn' : 'info') }, label(REQUEST_STATUS, st))),
+    h('h2', { id: `req-${r.id}` }, `申请 #${r.id} `, h('span', { class: 'tag ' + tagClass }, label(REQUEST_STATUS, st))),
     h('dl', { class: 'facts' }, [
       ['档案', h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id)],
-      ['申请人', r.requester || r.requester_code || r.staff_code || r.created_by],
-      ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
-      ['提交时间', fmtTime(r.created_at || r.submitted_at)],
-      ['审批', approved ? `已批准 ${fmtTime(r.approved_at || r.approval?.at || '')}` : (r.rejected_at || st === 'rejected' ? '已拒绝' : '待审批')],
-      ['居民意见', r.consent ? `${r.consent.given ? '同意' : '拒绝'}（${r.consent.given_by || ''}，${r.consent.relationship || ''}）` : '未登记'],
-      ['有效期至', r.expires_at ? fmtTime(r.expires_at) : (r.expires_on || '—')],
+      ['申请人', r.requested_by], ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
+      ['提交时间', fmtTime(r.submitted_at)],
+      ['居民意见', c ? `${c.given ? '同意' : '拒绝'}（${[c.given_by, c.relationship, label(CONSENT_METHOD, c.method), c.reference].filter(Boolean).join('，')}）` : '未登记'],
+      ['生效时间', r.activated_at ? fmtTime(r.activated_at) : ''],
+      ['有效期至', r.expires_at ? fmtTime(r.expires_at) : ''],
     ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
+    r.transitions && r.transitions.length ? h('details', {}, h('summary', {}, '处理经过'),
+      h('ol', {}, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${t.by}：${label(REQUEST_STATUS, t.from)} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
     actions, work);
   return box;
 }

@@ -27,8 +27,8 @@ export const SECTION = {
 export const ACTION = { read: '查看', write: '写入', export: '导出' };
 export const OUTCOME = { allowed: '允许', denied: '拒绝' };
 export const REQUEST_STATUS = {
-  pending: '待审批', submitted: '待审批', approved: '已批准（待同意）', rejected: '已拒绝', consented: '已同意',
-  active: '已生效', refused: '居民拒绝', revoked: '已撤销', expired: '已过期',
+  submitted: '待审批', approved: '已批准待同意', active: '授权生效', expired: '已过期', revoked: '已撤销',
+  rejected: '已驳回', refused: '居民拒绝',
 };
 export const CONSENT_METHOD = { signed_form: '书面签字', in_person: '当面', phone: '电话' };
 export const INDICATOR = { coverage: '建档率', quality: '合格率', usage: '使用率' };
