@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,8 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -39,6 +42,8 @@ type site struct {
 	db  *postgres.DB
 	f   *pgtest.Fixture
 	srv *httptest.Server
+	// handler is the real handler, kept to serve again after stop.
+	handler http.Handler
 	// url is the base the browser uses: http://localhost:port.
 	url string
 }
@@ -52,10 +57,32 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(httpapi.New(db, gate, log, httpapi.Config{}).Handler())
-	t.Cleanup(s.srv.Close)
+	s.handler = httpapi.New(db, gate, log, httpapi.Config{}).Handler()
+	s.srv = httptest.NewServer(s.handler)
+	t.Cleanup(func() { s.srv.Close() })
 	s.url = strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1)
 	return s
+}
+
+// stop takes the server off the network: a real outage for the browser,
+// its service worker included.
+func (s *site) stop() {
+	// Cut the browser's open connections first: Close alone waits for
+	// requests in flight, and a browser may hold one open.
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// restart serves again on the same address.
+func (s *site) restart() {
+	s.t.Helper()
+	addr := s.srv.Listener.Addr().String()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s.handler}}
+	s.srv.Start()
 }
 
 // apiClient calls the API with a bearer token, to set up data.
@@ -295,10 +322,16 @@ func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Act
 	t.Helper()
 	// A step that waits longer than this is stuck: fail it with its name
 	// and a screenshot instead of waiting for the test binary's timeout.
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	// Generous: CI runs other test packages beside this one on two cores.
+	sctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	if err := chromedp.Run(sctx, actions...); err != nil {
 		shot(t, ctx, "failed-"+sanitize(t.Name()+"-"+step))
+		var state string
+		dctx, dcancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = chromedp.Run(dctx, chromedp.Evaluate(`JSON.stringify({href: location.href, online: navigator.onLine, main: document.querySelector('main') && document.querySelector('main').textContent.slice(0, 120)})`, &state))
+		dcancel()
+		t.Logf("page at failure: %s", state)
 		t.Fatalf("%s: %v", step, err)
 	}
 }
@@ -363,4 +396,46 @@ func setValue(sel, value string) chromedp.Action {
 	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false;
 		e.value = %q; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)
 	return chromedp.Poll(js, nil, chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// reloadUntil reloads the page and waits until predicate (a JS expression)
+// holds in the new document. It polls with fresh evaluations because the
+// old document's execution context goes away mid-wait.
+func reloadUntil(predicate string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if err := chromedp.Evaluate(`window.__beforeReload = true`, nil).Do(ctx); err != nil {
+			return fmt.Errorf("mark page: %w", err)
+		}
+		if err := page.Reload().Do(ctx); err != nil {
+			return fmt.Errorf("reload: %w", err)
+		}
+		check := fmt.Sprintf(`!window.__beforeReload && document.readyState !== 'loading' && !!(%s)`, predicate)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ok bool
+			if err := chromedp.Evaluate(check, &ok).Do(ctx); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				var state string
+				dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_ = chromedp.Evaluate(`JSON.stringify({old: !!window.__beforeReload, href: location.href, online: navigator.onLine, ready: document.readyState, ctl: !!navigator.serviceWorker.controller})`, &state).Do(cdp.WithExecutor(dctx, chromedp.FromContext(ctx).Target))
+				cancel()
+				return fmt.Errorf("%w (page: %s)", ctx.Err(), state)
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// follow clicks a link until the page is at its address: a list that
+// re-renders (fresh data arriving) may replace the link under the click.
+func follow(sel string) chromedp.Action {
+	js := fmt.Sprintf(`(() => { const want = window.__follow;
+		if (want && location.hash === want) { window.__follow = ''; return true; }
+		const a = document.querySelector(%q); if (!a) return false;
+		window.__follow = a.getAttribute('href'); a.click(); return false; })()`, sel)
+	return chromedp.Poll(js, nil, chromedp.WithPollingInterval(100*time.Millisecond))
 }

@@ -11,16 +11,22 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// setOffline cuts the page off the network, or reconnects it: requests
-// (the service worker's too) fail, and navigator.onLine and the
-// online/offline events follow.
-func setOffline(offline bool) chromedp.Action {
+// offline takes the tablet off the network: the server stops (every
+// request fails, the service worker's too) and the browser reports itself
+// offline (navigator.onLine, the offline event).
+func offline(s *site) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
-		rule := []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}}
-		if _, err := network.EmulateNetworkConditionsByRule(rule).WithEmulateOfflineServiceWorker(offline).Do(ctx); err != nil {
-			return err
-		}
-		return network.OverrideNetworkState(offline, 0, -1, -1).Do(ctx)
+		s.stop()
+		return network.OverrideNetworkState(true, 0, -1, -1).Do(ctx)
+	})
+}
+
+// online brings the server back on the same address and the browser online;
+// the online event starts the sync.
+func online(s *site) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		s.restart()
+		return network.OverrideNetworkState(false, 0, -1, -1).Do(ctx)
 	})
 }
 
@@ -51,10 +57,9 @@ func TestTabletOffline(t *testing.T) {
 	}
 	data := s.seed()
 	ctx := browser(t, 800, 1280)
+	// followups counts a resident's follow-up rows in the database.
 	followups := func(id string) int {
-		var out struct{ Total int }
-		doc.must("GET", "/api/v1/records/"+id+"/followups", nil, &out)
-		return out.Total
+		return s.count(`SELECT count(*) FROM entries WHERE record_id = $1 AND kind = 'followup'`, id)
 	}
 
 	run(t, ctx, "sign in and download the worklist",
@@ -73,15 +78,13 @@ func TestTabletOffline(t *testing.T) {
 	shot(t, ctx, "tablet-worklist")
 
 	run(t, ctx, "go offline and reopen the app from the service worker",
-		setOffline(true),
-		waitText(`#net`, "离线"),
-		chromedp.Reload(),
-		chromedp.WaitVisible(`#worklist-overdue a[data-record="`+data.Wang+`"]`),
+		offline(s),
+		reloadUntil(`document.querySelector('#worklist-overdue a[data-record="`+data.Wang+`"]')`),
 		waitText(`#net`, "离线"),
 	)
 
 	run(t, ctx, "record a follow-up offline",
-		chromedp.Click(`#worklist-overdue a[data-record="`+data.Wang+`"]`),
+		follow(`#worklist-overdue a[data-record="`+data.Wang+`"]`),
 		chromedp.WaitVisible(`#entry-form input[name=systolic]`),
 		chromedp.SendKeys(`#entry-form input[name=systolic]`, "150"),
 		chromedp.SendKeys(`#entry-form input[name=diastolic]`, "95"),
@@ -91,12 +94,13 @@ func TestTabletOffline(t *testing.T) {
 		chromedp.WaitVisible(`#worklist-meta`),
 	)
 	run(t, ctx, "record a follow-up the server will refuse (no glucose at a home visit)",
-		chromedp.Click(`a[data-record="`+data.Li+`"]`),
+		follow(`a[data-record="`+data.Li+`"]`),
 		chromedp.WaitVisible(`#entry-form input[name=fasting_glucose]`),
 		chromedp.Click(`#entry-form input[name=classification][value=satisfactory]`),
 		chromedp.Click(`#entry-form button[type=submit]`),
 		badge(2),
-		chromedp.Navigate(s.url+"/tablet/#/outbox"),
+		chromedp.WaitVisible(`#worklist-meta`),
+		follow(`#outbox-link`),
 		chromedp.WaitVisible(`#outbox .outbox-item`),
 	)
 	shot(t, ctx, "tablet-outbox-offline")
@@ -117,16 +121,13 @@ func TestTabletOffline(t *testing.T) {
 	}
 
 	run(t, ctx, "come back online: the good entry syncs, the refused one stays",
-		setOffline(false),
+		online(s),
 		badge(1),
 		chromedp.WaitVisible(`#outbox .outbox-item.rejected`),
 		waitText(`#outbox .outbox-item.rejected`, "空腹血糖"),
 	)
 	if n := followups(data.Wang); n != 1 {
 		t.Fatalf("follow-ups after sync: %d, want 1", n)
-	}
-	if n := s.count(`SELECT count(*) FROM entries WHERE record_id = $1 AND kind = 'followup'`, data.Wang); n != 1 {
-		t.Fatalf("follow-up rows in the database: %d, want 1", n)
 	}
 	shot(t, ctx, "tablet-outbox-rejected")
 
@@ -140,12 +141,12 @@ func TestTabletOffline(t *testing.T) {
 		chromedp.Click(`#sync-now`),
 		badge(1),
 	)
-	if n := s.count(`SELECT count(*) FROM entries WHERE record_id = $1 AND kind = 'followup'`, data.Wang); n != 1 {
+	if n := followups(data.Wang); n != 1 {
 		t.Fatalf("follow-up rows after a replay: %d, want 1", n)
 	}
 
 	run(t, ctx, "fix the refused entry",
-		chromedp.Click(`#outbox .outbox-item.rejected a.button`),
+		follow(`#outbox .outbox-item.rejected a.button`),
 		chromedp.WaitVisible(`#entry-form [data-field=fasting_glucose] .field-error`),
 		chromedp.SendKeys(`#entry-form input[name=fasting_glucose]`, "7.2"),
 		chromedp.Click(`#entry-form button[type=submit]`),

@@ -45,10 +45,11 @@ self.addEventListener('fetch', (event) => {
   if (url.pathname.startsWith('/api/')) return; // the page handles offline data itself
 
   if (req.mode === 'navigate') {
-    // The shell: the network first (to pick up a new build), the cache when offline.
+    // The shell: the network first (to pick up a new build), the cache when
+    // offline or when the network is too slow to wait for in a village.
     event.respondWith((async () => {
       try {
-        const res = await fetch(req);
+        const res = await Promise.race([fetch(req), new Promise((_, reject) => setTimeout(() => reject(new Error('slow')), 4000))]);
         if (res.ok) (await caches.open(CACHE)).put('/tablet/', res.clone());
         return res;
       } catch (e) {

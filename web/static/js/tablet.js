@@ -14,13 +14,24 @@ import * as outbox from './outbox.js';
 let staff = null;
 let online = navigator.onLine;
 
+// Pages render after awaits (IndexedDB, the network). Only the page started
+// last may draw: a slower, older render must not cover a newer one.
+let renderSeq = 0;
+function begin() {
+  const mine = ++renderSeq;
+  return () => mine === renderSeq;
+}
+
 // ---------- start-up ----------
 
 async function start() {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/tablet/sw.js', { scope: '/tablet/' }).catch(() => {});
   }
-  outbox.onChange(updateBadge);
+  outbox.onChange(() => {
+    updateBadge();
+    if (location.hash.startsWith('#/outbox')) outboxPage();
+  });
   window.addEventListener('online', () => { setOnline(true); syncNow(); });
   window.addEventListener('offline', () => setOnline(false));
   document.addEventListener('visibilitychange', () => { if (!document.hidden) syncNow(); });
@@ -120,8 +131,9 @@ async function syncNow() {
   syncing = true;
   try {
     const res = await outbox.sync(staff.staff_code);
+    // Only a real answer says we are online; an empty outbox says nothing.
     if (res.stopped === 'offline') setOnline(false);
-    else setOnline(true);
+    else if (res.sent || res.rejected || res.stopped === 'auth') setOnline(true);
     if (res.stopped === 'auth') {
       toast('登录已过期，请重新登录后同步');
       showLogin(staff);
@@ -132,7 +144,6 @@ async function syncNow() {
       refreshWorklist().catch(() => {});
     }
     if (res.rejected) toast(`${res.rejected} 条记录被退回，请到“待同步”处理`);
-    if (location.hash.startsWith('#/outbox')) outboxPage();
     return res;
   } finally {
     syncing = false;
@@ -166,16 +177,18 @@ async function refreshWorklist() {
 }
 
 async function worklistPage() {
+  const current = begin();
   let wl = await store.kvGet('worklist');
   if (wl && wl.staff_code !== staff.staff_code) wl = null;
+  if (!current()) return;
   renderWorklist(wl, !wl);
   if (!wl || wl.as_of !== today() || navigator.onLine) {
     try {
       wl = await refreshWorklist();
-      if (location.hash === '' || location.hash === '#/') renderWorklist(wl, false);
+      if (current()) renderWorklist(wl, false);
     } catch (e) {
       if (e.offline) setOnline(false);
-      if (location.hash === '' || location.hash === '#/') renderWorklist(wl, false, e);
+      if (current()) renderWorklist(wl, false, e);
     }
   }
 }
@@ -249,12 +262,13 @@ function worklistItems(wl, id) {
 }
 
 async function residentPage(id) {
+  const current = begin();
   mount(h('h1', {}, '居民'), h('p', { class: 'loading' }, '正在加载…'));
   let data;
   try {
     data = await residentData(id);
   } catch (e) {
-    mount(h('h1', {}, '居民'), errorBox(e), h('p', {}, h('a', { href: '#/' }, '← 返回清单')));
+    if (current()) mount(h('h1', {}, '居民'), errorBox(e), h('p', {}, h('a', { href: '#/' }, '← 返回清单')));
     return;
   }
   const wl = await store.kvGet('worklist');
@@ -263,6 +277,7 @@ async function residentPage(id) {
   const waiting = (await outbox.items()).filter((i) => i.record_id === id);
   const progs = due.length ? due.map((d) => d.programme) : ['hypertension', 'type2_diabetes'];
   const timeline = h('div', {});
+  if (!current()) return;
   mount(
     h('p', {}, h('a', { href: '#/' }, '← 返回清单')),
     h('h1', {}, b.name || id),
@@ -289,6 +304,7 @@ async function residentPage(id) {
 
 async function entryPage(id, kind, programme, editKey) {
   if (kind !== 'followup' && kind !== 'visit') { location.hash = '#/resident/' + id; return; }
+  const current = begin();
   const data = await store.get('records', id);
   const wl = await store.kvGet('worklist');
   const due = worklistItems(wl, id);
@@ -316,6 +332,7 @@ async function entryPage(id, kind, programme, editKey) {
     const body = readForm(form, specs);
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
+    const here = location.hash;
     try {
       const plural = kind + 's';
       const item = editing
@@ -323,20 +340,22 @@ async function entryPage(id, kind, programme, editKey) {
         : await outbox.add({ record_id: id, kind: plural, body, name, staff_code: staff.staff_code });
       const res = await syncNow();
       const result = res && res.results[item.key];
-      if (result && !result.ok) {
+      if (result && !result.ok && location.hash === here) {
         // Refused at once: keep the form open with the reasons; the entry
         // also waits in the outbox as refused until fixed or discarded.
         location.hash = `#/resident/${id}/${kind}?edit=${encodeURIComponent(item.key)}`;
         return;
       }
       toast(result && result.ok ? `已保存并同步：${title}` : `已保存在本机，联网后自动同步：${title}`);
-      location.hash = '#/';
+      // Back to the list, unless the person has moved on meanwhile.
+      if (location.hash === here) location.hash = '#/';
     } catch (e) {
       showErrors(form, e, FIELD);
     } finally {
       btn.disabled = false;
     }
   });
+  if (!current()) return;
   mount(
     h('p', {}, h('a', { href: '#/resident/' + id }, '← 返回 ' + name)),
     h('h1', {}, `${name} · ${title}`),
@@ -376,15 +395,16 @@ function outboxCard(i) {
 }
 
 async function outboxPage() {
+  const current = begin();
   const list = await outbox.items();
   const sent = (await store.kvGet('sent')) || [];
+  if (!current() || !location.hash.startsWith('#/outbox')) return;
   mount(
     h('h1', {}, '待同步'),
     h('p', { class: 'muted' }, '离线录入的记录保存在本机，联网后按录入顺序自动发送；每条记录带有唯一编号，重复发送也只会保存一次。'),
     h('div', { class: 'actions' }, h('button', { type: 'button', id: 'sync-now', onclick: async () => {
       const r = await syncNow();
       if (r && r.stopped === 'offline') toast('仍然离线，稍后自动重试');
-      outboxPage();
     } }, '立即同步')),
     list.length ? h('div', { id: 'outbox' }, list.map(outboxCard)) : h('p', { class: 'empty' }, '没有待同步的记录。'),
     sent.length ? [h('h2', {}, '最近已同步'), h('ul', {}, sent.slice(0, 10).map((s) =>
