@@ -8,6 +8,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/record"
@@ -89,11 +90,13 @@ type recordPage struct {
 	RecordID string         `json:"record_id"`
 	Basic    *record.Record `json:"basic,omitempty"`
 	Exams    []record.Exam  `json:"exams,omitempty"`
-	Sections []string       `json:"sections"`
+	// Programmes are the resident's key-population enrolments.
+	Programmes []entry.Enrolment `json:"programmes,omitempty"`
+	Sections   []string          `json:"sections"`
 }
 
 // recordSections are the parts of GET /records/{id}, in order.
-var recordSections = []string{"basic", "exams"}
+var recordSections = []string{"basic", "exams", "programmes"}
 
 func (s *Server) getRecord(c *gin.Context) {
 	id := c.Param("id")
@@ -116,6 +119,13 @@ func (s *Server) getRecord(c *gin.Context) {
 			return
 		}
 		out.Sections = append(out.Sections, "exams")
+	}
+	if allowed["programmes"] {
+		if out.Programmes, _, err = s.db.Enrolments(c.Request.Context(), id, postgres.Page{PerPage: postgres.MaxPerPage}); err != nil {
+			c.Error(err)
+			return
+		}
+		out.Sections = append(out.Sections, "programmes")
 	}
 	c.JSON(http.StatusOK, out)
 }
