@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
@@ -48,27 +47,40 @@ type DueFollowup struct {
 
 // DueFollowups lists the follow-ups due by the as-of date (plus the
 // look-ahead) in the villages, earliest due date first, so the longest
-// overdue lead. It reads the schedule stored at write time: an index range
-// per village, never the entries.
+// overdue lead. It reads the schedule stored at write time, never the entries.
 func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int, error) {
 	until := f.AsOf.AddDays(f.WithinDays)
-	const cond = `e.village_code = ANY($1) AND e.status = 'active' AND e.next_due_date IS NOT NULL AND e.next_due_date <= $2
-		AND r.status = 'active'`
-	out := []DueFollowup{}
-	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM enrolments e JOIN records r ON r.record_id = e.record_id WHERE `+cond,
-			pq.Array(f.Villages), until); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &out, `SELECT e.id AS enrolment_id, e.record_id, r.name, COALESCE(r.sex, '') AS sex, r.birth_date,
-			r.phone, e.village_code, COALESCE(r.responsible_doctor, '') AS responsible_doctor, e.programme, e.enrolled_on,
-			e.last_followup_date, e.next_due_date AS due_date
-			FROM enrolments e JOIN records r ON r.record_id = e.record_id WHERE `+cond+`
-			ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3 OFFSET $4`,
-			pq.Array(f.Villages), until, f.Page.Limit(), f.Page.Offset())
-	})
-	for i := range out {
+	// Each village's rows come off the enrolments_due index already in list
+	// order, a page's worth at most; only the page's rows join the records.
+	// Residents who left are dropped by probing the small records_inactive
+	// index. The total rides along, an index-only count.
+	const due = `e.status = 'active' AND e.next_due_date IS NOT NULL AND e.next_due_date <= $2
+		AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = e.record_id AND x.status <> 'active')`
+	var rows []struct {
+		DueFollowup
+		Total int `db:"total"`
+	}
+	err := db.SelectContext(ctx, &rows, `
+		SELECT (SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due+`) AS total,
+			e.id AS enrolment_id, e.record_id, r.name, COALESCE(r.sex, '') AS sex, r.birth_date, r.phone, e.village_code,
+			COALESCE(r.responsible_doctor, '') AS responsible_doctor, e.programme, e.enrolled_on, e.last_followup_date,
+			e.next_due_date AS due_date
+		FROM (
+			SELECT e.* FROM unnest($1::text[]) AS v (code) CROSS JOIN LATERAL (
+				SELECT e.* FROM enrolments e WHERE e.village_code = v.code AND `+due+`
+				ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3::int + $4::int
+			) e
+			ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3 OFFSET $4
+		) e JOIN records r ON r.record_id = e.record_id
+		ORDER BY e.next_due_date, e.record_id, e.programme`,
+		pq.Array(f.Villages), until, f.Page.Limit(), f.Page.Offset())
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	out := make([]DueFollowup, len(rows))
+	total := 0
+	for i, r := range rows {
+		out[i], total = r.DueFollowup, r.Total
 		d := &out[i]
 		if n := d.DueDate.DaysUntil(f.AsOf); n > 0 {
 			d.Overdue, d.DaysOverdue = true, n
@@ -76,7 +88,12 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 			d.DaysUntilDue = -n
 		}
 	}
-	return out, total, err
+	if len(rows) == 0 && f.Page.Offset() > 0 {
+		// A page past the end carries no total: count on its own.
+		err = db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due,
+			pq.Array(f.Villages), until)
+	}
+	return out, total, translate(err)
 }
 
 // VillagesOf returns the villages of the institutions.

@@ -29,9 +29,13 @@ CREATE TABLE enrolments (
 -- One active enrolment per programme per record.
 CREATE UNIQUE INDEX enrolments_active ON enrolments (record_id, programme) WHERE status = 'active';
 CREATE INDEX enrolments_record ON enrolments (record_id, enrolled_on DESC);
--- The due list: one village's active schedules in due-date order.
-CREATE INDEX enrolments_due ON enrolments (village_code, next_due_date)
+-- The due list: one village's active schedules in due-date order, the
+-- list's own order, so a page reads its rows off the index.
+CREATE INDEX enrolments_due ON enrolments (village_code, next_due_date, record_id, programme)
     WHERE status = 'active' AND next_due_date IS NOT NULL;
+-- The few records that left (moved out, died): the due list drops their
+-- enrolments by probing this small index instead of joining every record.
+CREATE INDEX records_inactive ON records (record_id) WHERE status <> 'active';
 
 -- followup_due is the one rule of DESIGN §4.3 for when the next follow-up is
 -- due: at the set next date, else 3 calendar months after the last follow-up
