@@ -23,6 +23,7 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.POST("/cases/:id/transitions", s.transitionCase)
 	api.GET("/cases/:id/items", s.listItems)
 	api.POST("/cases/:id/items", s.createItem)
+	api.GET("/cases/:id/decision.pdf", s.decisionPDF)
 	api.POST("/items/:id/close", s.closeItem)
 	api.POST("/items/:id/verify", s.verifyItem)
 	api.GET("/reminders", s.listReminders)

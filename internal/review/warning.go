@@ -59,8 +59,12 @@ func (w Warning) Summary() string {
 	b.WriteString(IndicatorName(w.Indicator))
 	if w.Rate != nil {
 		fmt.Fprintf(&b, " %.1f%%（目标 %.1f%%", *w.Rate, w.Target)
-		if w.Gap != nil {
-			fmt.Fprintf(&b, "，差距 %.1f 个百分点", *w.Gap)
+		switch {
+		case w.Gap == nil:
+		case *w.Gap < 0:
+			fmt.Fprintf(&b, "，低于目标 %.1f 个百分点", -*w.Gap)
+		default:
+			fmt.Fprintf(&b, "，高于目标 %.1f 个百分点", *w.Gap)
 		}
 		b.WriteString("）")
 	} else {

@@ -35,7 +35,7 @@ func TestPropose(t *testing.T) {
 		t.Fatalf("docA triggers %+v", docA.Triggers)
 	}
 	facts := docA.Facts()
-	for _, want := range []string{"S2", "建档率 71.5%", "差距 -18.5", "合格率", "后三名"} {
+	for _, want := range []string{"S2", "建档率 71.5%", "低于目标 18.5 个百分点", "合格率", "后三名"} {
 		if !strings.Contains(facts, want) {
 			t.Errorf("facts %q lack %q", facts, want)
 		}
