@@ -89,9 +89,9 @@ func (s *Server) fileRecord(c *gin.Context) {
 type recordPage struct {
 	RecordID string         `json:"record_id"`
 	Basic    *record.Record `json:"basic,omitempty"`
-	Exams    []record.Exam  `json:"exams,omitempty"`
+	Exams    []record.Exam  `json:"exams"`
 	// Programmes are the resident's key-population enrolments.
-	Programmes []entry.Enrolment `json:"programmes,omitempty"`
+	Programmes []entry.Enrolment `json:"programmes"`
 	Sections   []string          `json:"sections"`
 }
 
