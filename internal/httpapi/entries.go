@@ -21,6 +21,7 @@ func (s *Server) entryRoutes(api *gin.RouterGroup) {
 		api.GET("/records/:id/"+k.Plural()+"/:eid", s.getEntry(k))
 	}
 	api.GET("/records/:id/timeline", s.timeline)
+	api.GET("/records/:id/card.pdf", s.recordCard)
 	api.GET("/records/:id/programmes", s.listEnrolments)
 	api.POST("/records/:id/programmes", s.createEnrolment)
 	api.GET("/records/:id/programmes/:eid", s.getEnrolment)
