@@ -47,7 +47,7 @@ func (db *DB) SessionStaff(ctx context.Context, token string) (*staff.Staff, str
 		return nil, "", translate(err)
 	}
 	s, err := staffTx(ctx, db, row.StaffCode)
-	return s, row.CSRF, err
+	return s, row.CSRF, translate(err)
 }
 
 // DeleteSession ends a session.
