@@ -329,7 +329,23 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 		}
 		return nil, fmt.Sprintf("授权 #%d 不包含 %s 的%s权限（授权为只读，范围：%s）", grant.ID, req.Section, actionName(req.Action), strings.Join(grant.Sections, "、")), nil
 	}
+	if roles := rolesIn(p.Staff, dom); roles != "" {
+		// The record is within the caller's institution; the section is not
+		// within their role.
+		return nil, fmt.Sprintf("角色 %s 无权%s档案 %s 的 %s", roles, actionName(req.Action), scope.RecordID, req.Section), nil
+	}
 	return nil, fmt.Sprintf("无权%s档案 %s 的 %s：档案不在本人机构或村居范围内，且无有效的授权", actionName(req.Action), scope.RecordID, req.Section), nil
+}
+
+// rolesIn lists the roles s holds in domain.
+func rolesIn(s *staff.Staff, domain string) string {
+	var out []string
+	for _, g := range s.Grants {
+		if g.Domain == domain {
+			out = append(out, string(g.Role))
+		}
+	}
+	return strings.Join(out, "、")
 }
 
 func actionName(a string) string {

@@ -237,6 +237,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("DenialReasons", func(t *testing.T) {
+		cases := []struct {
+			who, path, want string
+		}{
+			{f.DoctorA, rec + "/access-log", "角色 doctor 无权"},
+			{f.DoctorB, rec, "不在本人机构或村居范围内"},
+			{f.HomeVisitA, rec2, "入户随访人员只能访问分配给本人的村居"},
+			{"req_entries", rec + "/exams", fmt.Sprintf("授权 #%d 不包含 exams", requests["req_entries"])},
+			{f.Bureau, rec, "角色无权访问 GET /api/v1/records/:id"},
+		}
+		for _, tc := range cases {
+			r := e.login(tc.who).req("GET", "/api/v1/records/"+tc.path, nil)
+			if msg, _ := r.Body["error"].(map[string]any)["message"].(string); r.Status != 403 || !strings.Contains(msg, tc.want) {
+				t.Errorf("%s %s: %d %q, want a reason containing %q", tc.who, tc.path, r.Status, msg, tc.want)
+			}
+		}
+	})
+
 	t.Run("WhoHasSeenMyRecord", func(t *testing.T) {
 		r := ra.req("GET", "/api/v1/records/"+rec+"/access-log?per_page=500", nil)
 		items := r.Body["items"].([]any)
