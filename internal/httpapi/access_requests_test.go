@@ -1,32 +1,21 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/staff"
 )
-
-// addStaff adds an account with the fixture password.
-func (e *env) addStaff(code, inst string, grants ...staff.Grant) {
-	e.t.Helper()
-	if err := e.db.CreateStaff(context.Background(), &staff.Staff{Code: code, Name: "人员" + code, InstitutionCode: inst, Grants: grants}, ""); err != nil {
-		e.t.Fatal(err)
-	}
-	pgtest.ResetPassword(e.t, e.db, code)
-}
 
 // addRequester adds an outside requester account.
 func (e *env) addRequester(code string) {
 	e.addStaff(code, "", staff.Grant{Role: staff.Requester, Domain: "external"})
 }
 
-// submit files an access request and returns its ID.
-func (c *client) submit(record string, days int, sections ...string) int64 {
+// submitRequest files an access request and returns its ID.
+func (c *client) submitRequest(record string, days int, sections ...string) int64 {
 	c.e.t.Helper()
 	r := c.req("POST", "/api/v1/access-requests", map[string]any{"record_id": record, "purpose": "转诊后续治疗", "sections": sections, "days": days})
 	if r.Status != 201 {
@@ -35,22 +24,22 @@ func (c *client) submit(record string, days int, sections ...string) int64 {
 	return int64(r.Body["id"].(float64))
 }
 
-// step posts one transition of an access request.
-func (c *client) step(id int64, action string, body any) response {
+// decide posts one transition of an access request.
+func (c *client) decide(id int64, action string, body any) response {
 	c.e.t.Helper()
 	return c.req("POST", fmt.Sprintf("/api/v1/access-requests/%d/%s", id, action), body)
 }
 
-func reason(s string) map[string]any { return map[string]any{"reason": s} }
+func reasonBody(s string) map[string]any { return map[string]any{"reason": s} }
 
-func answer(given bool) map[string]any {
+func consentBody(given bool) map[string]any {
 	return map[string]any{"given": given, "given_by": "林秀英", "relationship": "本人", "method": "signed_form", "reference": "ZQ-2025-0001"}
 }
 
-// mustStep posts a transition and fails unless it answers 200 in state want.
-func (c *client) mustStep(id int64, action string, body any, want string) {
+// mustDecide posts a transition and fails unless it answers 200 in state want.
+func (c *client) mustDecide(id int64, action string, body any, want string) {
 	c.e.t.Helper()
-	r := c.step(id, action, body)
+	r := c.decide(id, action, body)
 	if r.Status != 200 || r.Body["state"] != want {
 		c.e.t.Fatalf("%s #%d: %d %s, want 200 %s", action, id, r.Status, r.Raw, want)
 	}
@@ -60,32 +49,27 @@ func (c *client) mustStep(id int64, action string, body any, want string) {
 // "approved", "active", "revoked", "rejected" or "refused"), with keeper
 // deciding, and returns its ID.
 func grantTo(requester, keeper *client, record string, days int, to string, sections ...string) int64 {
-	id := requester.submit(record, days, sections...)
+	id := requester.submitRequest(record, days, sections...)
 	switch to {
 	case "submitted":
 		return id
 	case "rejected":
-		keeper.mustStep(id, "reject", reason("用途不明确"), "rejected")
+		keeper.mustDecide(id, "reject", reasonBody("用途不明确"), "rejected")
 		return id
 	}
-	keeper.mustStep(id, "approve", reason("用途正当，材料齐全"), "approved")
+	keeper.mustDecide(id, "approve", reasonBody("用途正当，材料齐全"), "approved")
 	switch to {
 	case "approved":
 		return id
 	case "refused":
-		keeper.mustStep(id, "consent", answer(false), "refused")
+		keeper.mustDecide(id, "consent", consentBody(false), "refused")
 		return id
 	}
-	keeper.mustStep(id, "consent", answer(true), "active")
+	keeper.mustDecide(id, "consent", consentBody(true), "active")
 	if to == "revoked" {
-		keeper.mustStep(id, "revoke", reason("居民要求撤回授权"), "revoked")
+		keeper.mustDecide(id, "revoke", reasonBody("居民要求撤回授权"), "revoked")
 	}
 	return id
-}
-
-func errState(r response) any {
-	e, _ := r.Body["error"].(map[string]any)
-	return e["state"]
 }
 
 func TestAccessRequestsAPI(t *testing.T) {
@@ -120,7 +104,7 @@ func TestAccessRequestsAPI(t *testing.T) {
 		}
 	})
 
-	id := req.submit(rid, 30, "basic", "exams")
+	id := req.submitRequest(rid, 30, "basic", "exams")
 	path := fmt.Sprintf("/api/v1/access-requests/%d", id)
 
 	t.Run("Submitted", func(t *testing.T) {
@@ -149,10 +133,10 @@ func TestAccessRequestsAPI(t *testing.T) {
 		}{
 			{"KeeperReads", ra, "GET", path, nil, 200},
 			{"OtherInstitutionCannotSee", raB, "GET", path, nil, 404},
-			{"OtherInstitutionCannotDecide", raB, "POST", path + "/approve", reason("x"), 404},
-			{"DoctorHasNoRoute", e.login(f.DoctorA), "POST", path + "/approve", reason("x"), 403},
-			{"RequesterCannotApprove", req, "POST", path + "/approve", reason("x"), 403},
-			{"RequesterCannotConsent", req, "POST", path + "/consent", answer(true), 403},
+			{"OtherInstitutionCannotDecide", raB, "POST", path + "/approve", reasonBody("x"), 404},
+			{"DoctorHasNoRoute", e.login(f.DoctorA), "POST", path + "/approve", reasonBody("x"), 403},
+			{"RequesterCannotApprove", req, "POST", path + "/approve", reasonBody("x"), 403},
+			{"RequesterCannotConsent", req, "POST", path + "/consent", consentBody(true), 403},
 			{"KeeperCannotSubmit", ra, "POST", "/api/v1/access-requests", map[string]any{"record_id": rid, "purpose": "p", "sections": []string{"basic"}, "days": 5}, 403},
 			{"BureauHasNoRoute", e.login(f.Bureau), "GET", "/api/v1/access-requests", nil, 403},
 			{"BadID", ra, "GET", "/api/v1/access-requests/abc", nil, 400},
@@ -172,30 +156,30 @@ func TestAccessRequestsAPI(t *testing.T) {
 			action string
 			body   any
 		}{
-			{"consent", answer(true)},
-			{"consent", answer(false)},
-			{"revoke", reason("x")},
+			{"consent", consentBody(true)},
+			{"consent", consentBody(false)},
+			{"revoke", reasonBody("x")},
 		}
 		for _, tc := range cases {
-			if r := ra.step(id, tc.action, tc.body); r.Status != 409 || errState(r) != "submitted" {
+			if r := ra.decide(id, tc.action, tc.body); r.Status != 409 || errState(r) != "submitted" {
 				t.Fatalf("%s while submitted: %d %s", tc.action, r.Status, r.Raw)
 			}
 		}
 	})
 
 	t.Run("ErrDecisionFields", func(t *testing.T) {
-		if r := ra.step(id, "approve", map[string]any{}); r.Status != 400 || r.errField() != "reason" {
+		if r := ra.decide(id, "approve", map[string]any{}); r.Status != 400 || r.errField() != "reason" {
 			t.Fatalf("approve without reason: %d %s", r.Status, r.Raw)
 		}
-		if r := ra.step(id, "approve", reason("   ")); r.Status != 400 || r.errField() != "reason" {
+		if r := ra.decide(id, "approve", reasonBody("   ")); r.Status != 400 || r.errField() != "reason" {
 			t.Fatalf("approve with blank reason: %d %s", r.Status, r.Raw)
 		}
 	})
 
-	ra.mustStep(id, "approve", reason("转诊需要，材料齐全"), "approved")
+	ra.mustDecide(id, "approve", reasonBody("转诊需要，材料齐全"), "approved")
 
 	t.Run("Approved", func(t *testing.T) {
-		if r := ra.step(id, "approve", reason("again")); r.Status != 409 || errState(r) != "approved" {
+		if r := ra.decide(id, "approve", reasonBody("again")); r.Status != 409 || errState(r) != "approved" {
 			t.Fatalf("approve twice: %d %s", r.Status, r.Raw)
 		}
 		if r := req.req("GET", "/api/v1/records/"+rid, nil); r.Status != 403 {
@@ -213,16 +197,16 @@ func TestAccessRequestsAPI(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				b := answer(true)
+				b := consentBody(true)
 				tc.edit(b)
-				if r := ra.step(id, "consent", b); r.Status != 400 || r.errField() != tc.field {
+				if r := ra.decide(id, "consent", b); r.Status != 400 || r.errField() != tc.field {
 					t.Fatalf("%d %s, want 400 on %s", r.Status, r.Raw, tc.field)
 				}
 			})
 		}
 	})
 
-	ra.mustStep(id, "consent", answer(true), "active")
+	ra.mustDecide(id, "consent", consentBody(true), "active")
 
 	t.Run("Active", func(t *testing.T) {
 		r := req.req("GET", "/api/v1/records/"+rid, nil)
@@ -263,7 +247,7 @@ func TestAccessRequestsAPI(t *testing.T) {
 
 	t.Run("List", func(t *testing.T) {
 		other := e.login(f.DoctorB).fileRecord(f.VillageB1, "周桂兰", nil)
-		req.submit(other, 10, "exams")
+		req.submitRequest(other, 10, "exams")
 		e.addRequester("req2")
 		cases := []struct {
 			name  string
@@ -299,7 +283,7 @@ func TestAccessRequestsAPI(t *testing.T) {
 		if r := req.req("GET", "/api/v1/records/"+rid+"/exams", nil); r.Status != 200 {
 			t.Fatalf("before revocation: %d", r.Status)
 		}
-		ra.mustStep(id, "revoke", reason("居民本人要求撤回"), "revoked")
+		ra.mustDecide(id, "revoke", reasonBody("居民本人要求撤回"), "revoked")
 		r := req.req("GET", "/api/v1/records/"+rid+"/exams", nil)
 		if r.Status != 403 {
 			t.Fatalf("after revocation: %d %s", r.Status, r.Raw)
@@ -310,11 +294,11 @@ func TestAccessRequestsAPI(t *testing.T) {
 		if outcome != "denied" || grant != nil {
 			t.Fatalf("logged %s via grant %v, want denied without grant", outcome, grant)
 		}
-		if r := ra.step(id, "revoke", reason("again")); r.Status != 409 || errState(r) != "revoked" {
+		if r := ra.decide(id, "revoke", reasonBody("again")); r.Status != 409 || errState(r) != "revoked" {
 			t.Fatalf("revoke twice: %d %s", r.Status, r.Raw)
 		}
 		// A new request can follow a revoked one.
-		req.submit(rid, 5, "basic")
+		req.submitRequest(rid, 5, "basic")
 	})
 }
 
@@ -349,7 +333,7 @@ func TestGrantExpiry(t *testing.T) {
 	if r.Body["state"] != "expired" {
 		t.Fatalf("state %v, want expired", r.Body["state"])
 	}
-	if r := ra.step(id, "revoke", reason("x")); r.Status != 409 || errState(r) != "expired" {
+	if r := ra.decide(id, "revoke", reasonBody("x")); r.Status != 409 || errState(r) != "expired" {
 		t.Fatalf("revoke expired: %d %s", r.Status, r.Raw)
 	}
 	if r := ra.req("GET", "/api/v1/access-requests?state=expired", nil); r.Body["total"] != float64(1) {
@@ -367,24 +351,24 @@ func TestNoSelfApproval(t *testing.T) {
 	e.addStaff("raA2", f.InstA, staff.Grant{Role: staff.RecordsAdmin, Domain: staff.InstitutionDomain(f.InstA)},
 		staff.Grant{Role: staff.Requester, Domain: "external"})
 	self := e.login("raA2")
-	id := self.submit(rid, 10, "exams")
+	id := self.submitRequest(rid, 10, "exams")
 	for _, tc := range []struct {
 		action string
 		body   any
-	}{{"approve", reason("自己批准")}, {"reject", reason("自己驳回")}} {
-		r := self.step(id, tc.action, tc.body)
+	}{{"approve", reasonBody("自己批准")}, {"reject", reasonBody("自己驳回")}} {
+		r := self.decide(id, tc.action, tc.body)
 		if r.Status != 403 || !strings.Contains(r.Body["error"].(map[string]any)["message"].(string), "本人") {
 			t.Fatalf("%s own request: %d %s", tc.action, r.Status, r.Raw)
 		}
 	}
 	other := e.login(f.AdminA)
-	other.mustStep(id, "approve", reason("用途正当"), "approved")
-	if r := self.step(id, "consent", answer(true)); r.Status != 403 {
+	other.mustDecide(id, "approve", reasonBody("用途正当"), "approved")
+	if r := self.decide(id, "consent", consentBody(true)); r.Status != 403 {
 		t.Fatalf("consent on own request: %d %s", r.Status, r.Raw)
 	}
-	other.mustStep(id, "consent", answer(true), "active")
+	other.mustDecide(id, "consent", consentBody(true), "active")
 	// Giving up one's own grant is always allowed.
-	self.mustStep(id, "revoke", reason("不再需要"), "revoked")
+	self.mustDecide(id, "revoke", reasonBody("不再需要"), "revoked")
 }
 
 func TestRejectedAndRefused(t *testing.T) {
@@ -393,11 +377,11 @@ func TestRejectedAndRefused(t *testing.T) {
 	rid := e.login(f.DoctorB).fileRecord(f.VillageB1, "周桂兰", nil)
 	req, raB := e.login(f.Requester), e.login(f.AdminB)
 	rejected := grantTo(req, raB, rid, 10, "rejected", "basic")
-	if r := raB.step(rejected, "approve", reason("改批")); r.Status != 409 || errState(r) != "rejected" {
+	if r := raB.decide(rejected, "approve", reasonBody("改批")); r.Status != 409 || errState(r) != "rejected" {
 		t.Fatalf("approve rejected: %d %s", r.Status, r.Raw)
 	}
 	refused := grantTo(req, raB, rid, 10, "refused", "basic")
-	if r := raB.step(refused, "consent", answer(true)); r.Status != 409 || errState(r) != "refused" {
+	if r := raB.decide(refused, "consent", consentBody(true)); r.Status != 409 || errState(r) != "refused" {
 		t.Fatalf("consent after refusal: %d %s", r.Status, r.Raw)
 	}
 	if r := req.req("GET", "/api/v1/records/"+rid, nil); r.Status != 403 {
