@@ -51,14 +51,14 @@ func (im *importer) readEntries() error {
 		return nil
 	}
 	// Entries may belong to any record within reach, so every such
-	// village's record IDs are needed.
+	// village's record IDs are needed; their counters stay unlocked.
 	var villages []string
 	for code, g := range im.reg.regions {
 		if g.InstitutionCode != "" && im.inReach(g.InstitutionCode) {
 			villages = append(villages, code)
 		}
 	}
-	if err := im.loadSerials(villages); err != nil {
+	if err := im.loadSerials(villages, false); err != nil {
 		return err
 	}
 

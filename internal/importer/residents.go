@@ -82,9 +82,10 @@ func (im *importer) serialsOf(village string) *serials {
 }
 
 // loadSerials reads the counters and existing record IDs of villages not
-// read yet. A real run locks the counters first, so no filing in those
-// villages can add a record the import has not seen.
-func (im *importer) loadSerials(villages []string) error {
+// read yet. With lock, a real run locks the counters first, so no filing in
+// those villages can add a record the import has not seen: residents need
+// that, entries (which allocate nothing) do not.
+func (im *importer) loadSerials(villages []string, lock bool) error {
 	var todo []string
 	for _, v := range villages {
 		if s := im.serialsOf(v); !s.loaded {
@@ -98,7 +99,7 @@ func (im *importer) loadSerials(villages []string) error {
 	sort.Strings(todo)
 	var last map[string]int
 	var err error
-	if im.opt.DryRun {
+	if im.opt.DryRun || !lock {
 		last, err = im.tx.SerialCounters(im.ctx, todo)
 	} else {
 		last, err = im.tx.LockSerials(im.ctx, todo)
@@ -132,7 +133,7 @@ func (im *importer) readResidents() error {
 	if err != nil {
 		return err
 	}
-	if err := im.loadSerials(sortedKeys(im.serials)); err != nil {
+	if err := im.loadSerials(sortedKeys(im.serials), true); err != nil {
 		return err
 	}
 	numbers := make([]string, 0, len(firstActive))
