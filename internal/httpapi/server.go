@@ -94,4 +94,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.entryRoutes(api)
 	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
+	s.importRoutes(api)
 }
