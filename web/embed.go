@@ -8,3 +8,8 @@ import "embed"
 //
 //go:embed static
 var Static embed.FS
+
+// Fonts holds the CJK TrueType font used for every PDF.
+//
+//go:embed fonts/*.ttf
+var Fonts embed.FS

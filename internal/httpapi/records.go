@@ -88,7 +88,7 @@ func (s *Server) fileRecord(c *gin.Context) {
 type recordPage struct {
 	RecordID string         `json:"record_id"`
 	Basic    *record.Record `json:"basic,omitempty"`
-	Exams    []record.Exam  `json:"exams,omitempty"`
+	Exams    []record.Exam  `json:"exams"`
 	Sections []string       `json:"sections"`
 }
 

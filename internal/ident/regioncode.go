@@ -79,7 +79,13 @@ func ParentCode(code string) string {
 // VillageClass is the kind of village-level unit, which GB/T 10114 encodes in
 // the first digit of the last three: 0xx residents' committee (urban
 // community), 1xx village committee (rural), 9xx other (farms, development
-// zones and the like). The standard leaves 2xx–8xx unassigned.
+// zones and the like), as DESIGN §2.1 states the standard.
+//
+// The statistical division codes actually in use (国家统计局 2023) number
+// village committees 200–399 and similar units 400–599, so real villages
+// carry 2xx codes (淳安县: 330127101201 and the like). Those ranges are
+// accepted too, as village committees and others, so that a real county's
+// registry can be loaded unchanged.
 type VillageClass string
 
 // Village classes. The string values are stable and may be stored or sent
@@ -92,8 +98,9 @@ const (
 
 // ClassOfVillage returns the class of a 12-digit village code, or an *Error
 // wrapping ErrFormat if code is not a valid village code or its last three
-// digits fall outside 001–099, 101–199 and 901–999. The "x00" values are
-// rejected: 000 is the township itself, and 100 and 900 are not assigned.
+// digits fall outside 001–099, 101–199, 201–399, 401–599 and 901–999. The
+// "x00" values are rejected: 000 is the township itself, and the others are
+// not assigned.
 func ClassOfVillage(code string) (VillageClass, error) {
 	lvl, err := RegionLevel(code)
 	if err != nil {
@@ -109,12 +116,12 @@ func ClassOfVillage(code string) (VillageClass, error) {
 	switch seg[0] {
 	case '0':
 		return ClassResidentsCommittee, nil
-	case '1':
+	case '1', '2', '3':
 		return ClassVillageCommittee, nil
-	case '9':
+	case '4', '5', '9':
 		return ClassOther, nil
 	}
-	return "", fieldErr(FieldCode, ErrFormat, "村级代码末三位应在001–099、101–199或901–999之间")
+	return "", fieldErr(FieldCode, ErrFormat, "村级代码末三位应在001–099（居委会）、101–399（村委会）或401–599、901–999（其他）之间")
 }
 
 // Chinese returns the class's name as printed on forms and reports: 居委会,

@@ -46,6 +46,9 @@ func ApplyPatch(r *Record, patch map[string]json.RawMessage) error {
 				v = []byte(`{}`)
 			}
 		}
+		if k == "details" {
+			r.Details = Details{} // details is replaced whole, not merged
+		}
 		if err := json.Unmarshal(v, target(r)); err != nil {
 			fe.Add(k, "类型不正确")
 		}

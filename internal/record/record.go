@@ -122,7 +122,11 @@ func (r *Record) Validate(today civil.Date) error {
 			fe.Add("id_number", reasonOf(err))
 		} else {
 			r.IDNumber = n.Number
-			for _, e := range splitErrors(n.CheckAgainst(r.BirthDate.Time(), ident.Sex(r.Sex))) {
+			sex := ident.Sex(r.Sex)
+			if sex != ident.Male && sex != ident.Female {
+				sex = "" // already reported; do not report it twice
+			}
+			for _, e := range splitErrors(n.CheckAgainst(r.BirthDate.Time(), sex)) {
 				fe.Add(fieldOf(e, "id_number"), reasonOf(e))
 			}
 		}

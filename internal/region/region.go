@@ -40,7 +40,7 @@ func (r *Region) Normalize() error {
 	if lvl == ident.LevelVillage {
 		c, err := ident.ClassOfVillage(r.Code)
 		if err != nil {
-			fe.Add("code", "村级代码末三位应为 001–099（居委会）、101–199（村委会）或 901–999（其他）")
+			fe.Add("code", "村级代码末三位应为 001–099（居委会）、101–399（村委会）或 401–599、901–999（其他）")
 		}
 		r.Class, r.ClassName = string(c), c.Chinese()
 		if r.InstitutionCode == "" {

@@ -1,0 +1,153 @@
+// Command healthrec is the community health-record service: one binary that
+// serves the API and web pages, migrates, loads the demo county, imports and
+// reports. Every subcommand reads DATABASE_URL; without it they share the
+// embedded PostgreSQL cluster in HEALTHREC_DATA (default ./data).
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"healthrec/internal/app"
+	"healthrec/internal/demo"
+)
+
+const usage = `usage: healthrec COMMAND [flags]
+
+commands:
+  serve [--addr :8080] [--demo]   serve the API and web pages (--demo: load the demo county into an empty database)
+  migrate                         apply database migrations
+  demo [--seed N]                 load the synthetic demo county
+  passwd STAFF_CODE               set a password, read from standard input
+  probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
+
+environment: DATABASE_URL, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD
+`
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1], os.Args[2:], log); err != nil {
+		log.Error(os.Args[1]+" failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error {
+	cfg := app.ConfigFromEnv()
+	switch cmd {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ExitOnError)
+		addr := fs.String("addr", envOr("HEALTHREC_ADDR", ":8080"), "listen address")
+		withDemo := fs.Bool("demo", false, "load the demo county when the database has no regions")
+		seed := fs.Int64("seed", 1, "demo seed")
+		fs.Parse(args)
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			if err := app.EnsureAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
+				return err
+			}
+			if *withDemo {
+				if err := loadDemo(ctx, db, *seed, true, log); err != nil {
+					return err
+				}
+			}
+			return app.Serve(ctx, db.DB, *addr, cfg, log)
+		})
+	case "migrate":
+		return withDB(ctx, cfg, log, func(*app.Database) error { log.Info("migrations applied"); return nil })
+	case "demo":
+		fs := flag.NewFlagSet("demo", flag.ExitOnError)
+		seed := fs.Int64("seed", 1, "random seed: the same seed loads the same county")
+		fs.Parse(args)
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			if err := app.EnsureAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
+				return err
+			}
+			return loadDemo(ctx, db, *seed, false, log)
+		})
+	case "passwd":
+		if len(args) != 1 {
+			return fmt.Errorf("usage: healthrec passwd STAFF_CODE < password")
+		}
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("read password from standard input: %w", err)
+		}
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			return db.SetPassword(ctx, args[0], strings.TrimRight(line, "\r\n"))
+		})
+	case "probe":
+		fs := flag.NewFlagSet("probe", flag.ExitOnError)
+		url := fs.String("url", "http://127.0.0.1"+envOr("HEALTHREC_ADDR", ":8080")+"/readyz", "readiness URL")
+		fs.Parse(args)
+		return probe(ctx, *url)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func withDB(ctx context.Context, cfg app.Config, log *slog.Logger, fn func(*app.Database) error) error {
+	db, err := app.OpenDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+func loadDemo(ctx context.Context, db *app.Database, seed int64, onlyIfEmpty bool, log *slog.Logger) error {
+	if onlyIfEmpty {
+		empty, err := demo.Empty(ctx, db.DB)
+		if err != nil || !empty {
+			return err
+		}
+	}
+	res, err := demo.Load(ctx, db.DB, demo.Options{Seed: seed})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(os.Stderr, res.Summary())
+	return nil
+}
+
+func probe(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

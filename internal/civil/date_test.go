@@ -1,0 +1,60 @@
+package civil
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestAddMonths(t *testing.T) {
+	tests := []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2024-01-31", 3, "2024-04-30"},
+		{"2023-11-29", 3, "2024-02-29"},
+		{"2023-11-30", 3, "2024-02-29"},
+		{"2022-11-30", 3, "2023-02-28"},
+		{"2024-02-29", 12, "2025-02-28"},
+		{"2024-05-15", 3, "2024-08-15"},
+		{"2024-12-31", 2, "2025-02-28"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from, func(t *testing.T) {
+			if got := MustParse(tt.from).AddMonths(tt.n).String(); got != tt.want {
+				t.Errorf("%s + %d months = %s, want %s", tt.from, tt.n, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, s := range []string{"2023-02-29", "2024-13-01", "2024-1-01", "20240101", ""} {
+		if _, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) accepted", s)
+		}
+	}
+	if d, err := Parse("2024-02-29"); err != nil || d.String() != "2024-02-29" {
+		t.Errorf("leap day: %v %v", d, err)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var v struct{ D Date }
+	if err := json.Unmarshal([]byte(`{"D":"2024-03-01"}`), &v); err != nil || v.D.String() != "2024-03-01" {
+		t.Fatalf("%v %v", v.D, err)
+	}
+	if err := json.Unmarshal([]byte(`{"D":null}`), &v); err != nil || !v.D.IsZero() {
+		t.Fatalf("null: %v %v", v.D, err)
+	}
+	if err := json.Unmarshal([]byte(`{"D":"2024-02-30"}`), &v); err == nil {
+		t.Fatal("accepted 2024-02-30")
+	}
+	b, _ := json.Marshal(struct{ D Date }{})
+	if string(b) != `{"D":null}` {
+		t.Fatalf("zero date marshals as %s", b)
+	}
+	if got := MustParse("2024-01-01").DaysUntil(MustParse("2024-12-31")); got != 365 {
+		t.Fatalf("DaysUntil = %d", got)
+	}
+}

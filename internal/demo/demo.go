@@ -1,0 +1,175 @@
+// Package demo generates and loads a realistic synthetic county: the real
+// region codes and names of one county (data/), institutions, staff, village
+// populations, responsible doctors, residents with valid identity numbers, and
+// health examinations. The same seed and reference date give the same county.
+package demo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"healthrec/internal/civil"
+	"healthrec/internal/demo/data"
+	"healthrec/internal/ident"
+	"healthrec/internal/postgres"
+	"healthrec/internal/staff"
+)
+
+// Password is every demo account's password.
+const Password = "demo1234"
+
+// Options control the generated county.
+type Options struct {
+	Seed      int64
+	Residents int        // default 20,000
+	Today     civil.Date // reference date; default today
+}
+
+// Login is a demo account worth trying.
+type Login struct {
+	StaffCode, Role, Note string
+}
+
+// Result tells what was loaded.
+type Result struct {
+	CountyCode, CountyName                                     string
+	Townships, Villages, Institutions, Staff, Residents, Exams int
+	Logins                                                     []Login
+}
+
+// Summary is the text printed after loading.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "演示县 %s %s：%d 个乡镇，%d 个村居，%d 个机构，%d 名工作人员，%d 份档案，%d 次体检\n",
+		r.CountyCode, r.CountyName, r.Townships, r.Villages, r.Institutions, r.Staff, r.Residents, r.Exams)
+	fmt.Fprintf(&b, "演示账号（密码均为 %s）：\n", Password)
+	for _, l := range r.Logins {
+		fmt.Fprintf(&b, "  %-12s %-14s %s\n", l.StaffCode, l.Role, l.Note)
+	}
+	return b.String()
+}
+
+// Empty reports whether the database has no regions yet.
+func Empty(ctx context.Context, db *postgres.DB) (bool, error) {
+	var n int
+	err := db.GetContext(ctx, &n, `SELECT count(*) FROM regions`)
+	return n == 0, err
+}
+
+// regionRow is one line of data/regions.csv.
+type regionRow struct{ Code, Name string }
+
+func readRegions() (county regionRow, townships, villages []regionRow, err error) {
+	f, err := data.FS.Open("regions.csv")
+	if err != nil {
+		return county, nil, nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return county, nil, nil, err
+	}
+	for _, r := range rows[1:] {
+		row := regionRow{Code: r[0], Name: r[1]}
+		switch len(row.Code) {
+		case 6:
+			county = row
+		case 9:
+			townships = append(townships, row)
+		case 12:
+			villages = append(villages, row)
+		}
+	}
+	return county, townships, villages, nil
+}
+
+// names holds the syllables of synthetic names.
+type names struct{ surnames, male, female []string }
+
+func readNames() (names, error) {
+	b, err := data.FS.ReadFile("names.txt")
+	if err != nil {
+		return names{}, err
+	}
+	var n names
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(val)
+		switch strings.TrimSpace(key) {
+		case "surnames":
+			n.surnames = f
+		case "given_male":
+			n.male = f
+		case "given_female":
+			n.female = f
+		}
+	}
+	if len(n.surnames) == 0 || len(n.male) == 0 || len(n.female) == 0 {
+		return n, fmt.Errorf("names.txt: missing a line")
+	}
+	return n, nil
+}
+
+// pick returns one element, the commoner ones (listed first) more often.
+func pick(r *rand.Rand, xs []string) string {
+	i := int(float64(len(xs)) * r.Float64() * r.Float64())
+	return xs[i]
+}
+
+func (n names) name(r *rand.Rand, sex string) string {
+	given := n.male
+	if sex == "F" {
+		given = n.female
+	}
+	s := pick(r, n.surnames) + pick(r, given)
+	if r.IntN(10) < 7 {
+		s += pick(r, given)
+	}
+	return s
+}
+
+// idNumber makes a valid identity number for a birth date and sex, unique
+// within used.
+func idNumber(r *rand.Rand, county string, birth civil.Date, sex string, used map[string]bool) string {
+	for {
+		order := r.IntN(500) * 2 // even: female
+		if sex == "M" {
+			order++
+		}
+		first17 := county + birth.Time().Format("20060102") + fmt.Sprintf("%03d", order)
+		n := first17 + string(ident.CheckChar(first17))
+		if !used[n] {
+			used[n] = true
+			return n
+		}
+	}
+}
+
+func mobile(r *rand.Rand) string {
+	prefixes := []string{"130", "133", "135", "136", "138", "139", "150", "151", "152", "158", "159", "177", "180", "186", "187", "188", "199"}
+	return prefixes[r.IntN(len(prefixes))] + fmt.Sprintf("%08d", r.IntN(100000000))
+}
+
+var ethnicities = []string{"汉族", "汉族", "汉族", "汉族", "汉族", "汉族", "汉族", "汉族", "畲族", "回族"}
+
+func today(o Options) civil.Date {
+	if !o.Today.IsZero() {
+		return o.Today
+	}
+	return civil.Of(time.Now())
+}
+
+// staffRoles is what demo staff hold in their institution.
+func staffGrant(role staff.Role, inst string) []staff.Grant {
+	return []staff.Grant{{Role: role, Domain: staff.InstitutionDomain(inst)}}
+}
