@@ -1,85 +1,80 @@
 -- +goose Up
 -- The accountability rates (DESIGN §5): write-time rule results, targets and
 -- published snapshots.
---
+
 -- records.quality_failures holds, as a bitmask (bit r-1 for rule Qr), the
 -- quality rules a record breaks that do not depend on the report's as-of date:
--- Q1, Q2, Q3 (missing or before 1900-01-01), Q4–Q9. A trigger computes it on
--- every INSERT and every UPDATE of the fields it reads, so it is right on
--- every write path: FileRecord and UpdateRecord, and the COPY of the importer
--- and the demo loader (triggers fire on COPY). internal/quality.Static is the
--- same rules in Go; a conformance test keeps the two equal.
-ALTER TABLE records ADD COLUMN quality_failures smallint NOT NULL DEFAULT 0;
+-- Q1, Q2, Q3 (missing or before 1900-01-01), Q4–Q9. It is a stored generated
+-- column, so PostgreSQL computes it on every INSERT and UPDATE whatever the
+-- path — FileRecord and UpdateRecord, and the COPY of the importer and the
+-- demo loader — and nobody can set it by hand. The rules are plain SQL
+-- expressions (the planner inlines these functions), which costs a few
+-- microseconds a row where a PL/pgSQL trigger cost over ten.
+-- internal/quality.Static is the same rules in Go; a conformance test keeps
+-- the two equal.
+
+-- "Present": not blank after trimming Go's unicode.IsSpace set (the
+-- ideographic space U+3000 included).
+-- +goose StatementBegin
+CREATE FUNCTION quality_present(s text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT btrim(COALESCE(s, ''), E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') <> ''
+$$;
+-- +goose StatementEnd
+
+-- Q8: an 11-digit mobile number or a landline with its area code (record.ValidPhone).
+-- +goose StatementBegin
+CREATE FUNCTION quality_phone(s text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(s, '') ~ '^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$'
+$$;
+-- +goose StatementEnd
+
+-- Q4 (8) and Q5 (16) of an identity number (GB 11643): 17 digits and a digit
+-- or X, a real birth date from 1900 on, the ISO 7064 MOD 11-2 check
+-- character; then agreement with the birth date and sex where present.
+-- Nested CASEs, evaluated in order, keep the date arithmetic on digits only.
+-- +goose StatementBegin
+CREATE FUNCTION quality_id_number(id text, birth date, sex text) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN id IS NULL OR id !~ '^[0-9]{17}[0-9Xx]$' THEN 8
+        ELSE CASE
+            WHEN substr(id, 7, 4)::int < 1900 OR substr(id, 11, 2)::int NOT BETWEEN 1 AND 12 OR substr(id, 13, 2)::int < 1
+                OR substr(id, 13, 2)::int > CASE
+                    WHEN substr(id, 11, 2)::int = 2 THEN
+                        CASE WHEN substr(id, 7, 4)::int % 4 = 0 AND (substr(id, 7, 4)::int % 100 <> 0 OR substr(id, 7, 4)::int % 400 = 0)
+                            THEN 29 ELSE 28 END
+                    WHEN substr(id, 11, 2)::int IN (4, 6, 9, 11) THEN 30
+                    ELSE 31 END
+                THEN 8
+            WHEN substr('10X98765432', (substr(id, 1, 1)::int * 7 + substr(id, 2, 1)::int * 9 + substr(id, 3, 1)::int * 10
+                + substr(id, 4, 1)::int * 5 + substr(id, 5, 1)::int * 8 + substr(id, 6, 1)::int * 4 + substr(id, 7, 1)::int * 2
+                + substr(id, 8, 1)::int * 1 + substr(id, 9, 1)::int * 6 + substr(id, 10, 1)::int * 3 + substr(id, 11, 1)::int * 7
+                + substr(id, 12, 1)::int * 9 + substr(id, 13, 1)::int * 10 + substr(id, 14, 1)::int * 5 + substr(id, 15, 1)::int * 8
+                + substr(id, 16, 1)::int * 4 + substr(id, 17, 1)::int * 2) % 11 + 1, 1) <> upper(substr(id, 18, 1)) THEN 8
+            WHEN birth IS NOT NULL AND birth <> make_date(substr(id, 7, 4)::int, substr(id, 11, 2)::int, substr(id, 13, 2)::int) THEN 16
+            WHEN sex IN ('M', 'F') AND sex <> CASE WHEN substr(id, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END THEN 16
+            ELSE 0 END
+        END
+$$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE FUNCTION record_quality_failures(p_name text, p_sex text, p_birth date, p_id text, p_residence text,
     p_ethnicity text, p_phone text, p_contact_phone text, p_doctor text) RETURNS smallint
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-    -- What "present" trims: Go's unicode.IsSpace set, the ideographic space included.
-    ws constant text := E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000';
-    -- ISO 7064 MOD 11-2 weights of GB 11643.
-    w constant int[] := '{7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2}';
-    f int := 0;
-    y int;
-    m int;
-    d int;
-    s int;
-BEGIN
-    IF btrim(COALESCE(p_name, ''), ws) = '' THEN f := f | 1; END IF;                    -- Q1
-    IF p_sex IS NULL OR p_sex NOT IN ('M', 'F') THEN f := f | 2; END IF;                -- Q2
-    IF p_birth IS NULL OR p_birth < DATE '1900-01-01' THEN f := f | 4; END IF;          -- Q3 (static part)
-    IF p_id IS NULL OR p_id !~ '^[0-9]{17}[0-9Xx]$' THEN                                -- Q4: format
-        f := f | 8;
-    ELSE
-        y := substr(p_id, 7, 4)::int;
-        m := substr(p_id, 11, 2)::int;
-        d := substr(p_id, 13, 2)::int;
-        IF y < 1900 OR m < 1 OR m > 12 OR d < 1
-            OR d > extract(day FROM make_date(y, m, 1) + interval '1 month' - interval '1 day') THEN
-            f := f | 8;                                                                  -- Q4: real date
-        ELSE
-            s := 0;
-            FOR i IN 1..17 LOOP
-                s := s + (ascii(substr(p_id, i, 1)) - 48) * w[i];
-            END LOOP;
-            IF substr('10X98765432', s % 11 + 1, 1) <> upper(substr(p_id, 18, 1)) THEN
-                f := f | 8;                                                              -- Q4: check character
-            ELSIF (p_birth IS NOT NULL AND p_birth <> make_date(y, m, d))
-                OR (p_sex IN ('M', 'F') AND p_sex <> CASE WHEN (ascii(substr(p_id, 17, 1)) - 48) % 2 = 1 THEN 'M' ELSE 'F' END) THEN
-                f := f | 16;                                                             -- Q5
-            END IF;
-        END IF;
-    END IF;
-    IF btrim(COALESCE(p_residence, ''), ws) = '' THEN f := f | 32; END IF;              -- Q6
-    IF btrim(COALESCE(p_ethnicity, ''), ws) = '' THEN f := f | 64; END IF;              -- Q7
-    IF NOT (COALESCE(p_phone, '') ~ '^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$'
-        OR COALESCE(p_contact_phone, '') ~ '^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$') THEN
-        f := f | 128;                                                                    -- Q8
-    END IF;
-    IF btrim(COALESCE(p_doctor, ''), ws) = '' THEN f := f | 256; END IF;                -- Q9
-    RETURN f;
-END;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (CASE WHEN quality_present(p_name) THEN 0 ELSE 1 END                                       -- Q1
+        | CASE WHEN p_sex IN ('M', 'F') THEN 0 ELSE 2 END                                             -- Q2
+        | CASE WHEN p_birth >= DATE '1900-01-01' THEN 0 ELSE 4 END                                    -- Q3, static part
+        | quality_id_number(p_id, p_birth, p_sex)                                                     -- Q4, Q5
+        | CASE WHEN quality_present(p_residence) THEN 0 ELSE 32 END                                   -- Q6
+        | CASE WHEN quality_present(p_ethnicity) THEN 0 ELSE 64 END                                   -- Q7
+        | CASE WHEN quality_phone(p_phone) OR quality_phone(p_contact_phone) THEN 0 ELSE 128 END      -- Q8
+        | CASE WHEN quality_present(p_doctor) THEN 0 ELSE 256 END                                     -- Q9
+    )::smallint
 $$;
 -- +goose StatementEnd
 
--- +goose StatementBegin
-CREATE FUNCTION records_set_quality_failures() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.quality_failures := record_quality_failures(NEW.name, NEW.sex, NEW.birth_date, NEW.id_number, NEW.residence_type,
-        NEW.ethnicity, NEW.phone, NEW.contact_phone, NEW.responsible_doctor);
-    RETURN NEW;
-END;
-$$;
--- +goose StatementEnd
-
--- quality_failures is in the column list so that setting it by hand is undone.
-CREATE TRIGGER records_quality_failures
-    BEFORE INSERT OR UPDATE OF name, sex, birth_date, id_number, residence_type, ethnicity, phone, contact_phone,
-        responsible_doctor, quality_failures ON records
-    FOR EACH ROW EXECUTE FUNCTION records_set_quality_failures();
-
-UPDATE records SET quality_failures = quality_failures;
+ALTER TABLE records ADD COLUMN quality_failures smallint NOT NULL GENERATED ALWAYS AS (record_quality_failures(name, sex,
+    birth_date, id_number, residence_type, ethnicity, phone, contact_phone, responsible_doctor)) STORED;
 
 -- Rate targets per county, in percent with one decimal (defaults 90/90/60
 -- apply while a county has no row).
