@@ -91,4 +91,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/records/:id/access-log", s.recordAccessLog)
 	api.GET("/records/:id/exams", s.listExams)
 	api.POST("/records/:id/exams", s.createExam)
+	s.reportRoutes(api)
 }

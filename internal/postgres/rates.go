@@ -69,12 +69,19 @@ func countyRange(county string) (string, string) { return county + "000000", cou
 
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction, so that the
 // several queries of a report see one state of the data.
+//
+// JIT compilation is off in it: the fallback subqueries make the planner's
+// estimates of a report huge although they rarely run, and compiling cost
+// about a second per query where executing costs a fraction of that.
 func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return translate(err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return translate(err)
+	}
 	if err := fn(tx); err != nil {
 		return translate(err)
 	}
@@ -186,6 +193,7 @@ func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params)
 // may read the record — who it is.
 type RecordResult struct {
 	RecordID    string         `json:"record_id" db:"record_id"`
+	Stratum     string         `json:"-" db:"stratum"`
 	VillageCode string         `json:"village_code" db:"village_code"`
 	Doctor      string         `json:"responsible_doctor" db:"doctor"`
 	Failures    quality.Set    `json:"rules" db:"failures"`
@@ -244,7 +252,7 @@ func drillResults(p rates.Params, f DrillFilter) string {
 				SELECT ` + stratum + ` FROM records r WHERE ` + where + `)) r`
 		where += " AND r.drawn"
 	}
-	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor,
+	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures
 				| CASE WHEN r.birth_date > $1 THEN 4 ELSE 0 END
 				| CASE x.exam WHEN true THEN 0 WHEN false THEN 1024 ELSE 512 END)::int AS failures,

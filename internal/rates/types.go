@@ -150,6 +150,25 @@ func (p *Percent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Scan reads a numeric column (as text or bytes), for stored figures.
+func (p *Percent) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case int64:
+		*p = Percent(v * 10)
+		return nil
+	default:
+		return fmt.Errorf("rates.Percent: cannot scan %T", src)
+	}
+	v, err := ParsePercent(s)
+	*p = v
+	return err
+}
+
 // ParsePercent reads "90", "92.5" or "-3.0": at most one decimal.
 func ParsePercent(s string) (Percent, error) {
 	bad := fmt.Errorf("应为最多一位小数的百分数")
