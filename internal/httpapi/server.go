@@ -95,4 +95,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
 	s.importRoutes(api)
+	s.reportRoutes(api)
 }
