@@ -176,12 +176,14 @@ func (s *Server) changeStatus(c *gin.Context) {
 }
 
 func (s *Server) recordHistory(c *gin.Context) {
+	// The gate first: every attempt on a record is decided and logged,
+	// also one with a malformed query.
+	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.History(c.Request.Context(), c.Param("id"), pg)
@@ -193,12 +195,12 @@ func (s *Server) recordHistory(c *gin.Context) {
 }
 
 func (s *Server) recordAccessLog(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.AccessLog(c.Request.Context(), c.Param("id"), pg)
@@ -210,12 +212,12 @@ func (s *Server) recordAccessLog(c *gin.Context) {
 }
 
 func (s *Server) listExams(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.Exams(c.Request.Context(), c.Param("id"), pg)

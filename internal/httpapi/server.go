@@ -92,5 +92,6 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/records/:id/exams", s.listExams)
 	api.POST("/records/:id/exams", s.createExam)
 	s.entryRoutes(api)
+	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
 }
