@@ -71,7 +71,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		fresh bool
 	}
 	endpoints := []endpoint{
-		{name: "GetRecord", method: "GET", path: "/api/v1/records/%s", sections: []string{"basic", "exams"}, basic: true},
+		{name: "GetRecord", method: "GET", path: "/api/v1/records/%s", sections: []string{"basic", "exams", "programmes"}, basic: true},
 		{name: "PatchRecord", method: "PATCH", path: "/api/v1/records/%s", body: map[string]any{"phone": "13800000001"}, sections: []string{"basic"}, basic: true},
 		{name: "Status", method: "POST", path: "/api/v1/records/%s/status", body: map[string]any{"status": "moved_out", "status_date": today, "destination": "杭州市"},
 			sections: []string{"basic"}, basic: true, fresh: true},
@@ -81,8 +81,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "AddExam", method: "POST", path: "/api/v1/records/%s/exams", body: exam, sections: []string{"exams"}},
 		{name: "Search", method: "GET", path: "/api/v1/records?q=%s", sections: []string{"summary"}, basic: true},
 	}
-	all := []string{"basic", "exams", "history", "access_log", "summary"}
-	doctor := []string{"basic", "exams", "history", "summary"}
+	all := []string{"basic", "exams", "programmes", "history", "access_log", "summary"}
+	doctor := []string{"basic", "exams", "programmes", "history", "summary"}
 	type caller struct {
 		code   string
 		role   string
@@ -101,7 +101,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{f.DoctorB, "doctor", rec, nil, false, otherInst},
 		{f.AdminA, "records_admin", rec, all, false, [8]int{200, 200, 200, 200, 200, 200, 201, 200}},
 		{f.AdminB, "records_admin", rec, nil, false, otherInst},
-		{f.HomeVisitA, "home_visit", rec, []string{"basic", "exams", "summary"}, false, [8]int{200, 403, 403, 403, 403, 200, 403, 200}},
+		{f.HomeVisitA, "home_visit", rec, []string{"basic", "exams", "programmes", "summary"}, false, [8]int{200, 403, 403, 403, 403, 200, 403, 200}},
 		{f.HomeVisitA, "home_visit", rec2, nil, false, otherInst},
 		{f.Bureau, "bureau", rec, nil, false, denied},
 		{f.Reviewer, "reviewer", rec, nil, false, denied},
