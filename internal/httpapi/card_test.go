@@ -61,3 +61,67 @@ func TestRecordCard(t *testing.T) {
 		doc.mustReq("GET", "/api/v1/records/"+f.VillageA1+"9999/card.pdf", nil, 404)
 	})
 }
+
+// TestEntriesUnderGrants reads the timeline, programmes and card through
+// consent grants: each shows what its sections cover and nothing more, and
+// the card masks the identity number for a grantee.
+func TestEntriesUnderGrants(t *testing.T) {
+	e := newEnv(t)
+	e.at("2024-06-30")
+	f := e.f
+	doc, ra := e.login(f.DoctorA), e.login(f.AdminA)
+	id := validID("1955-03-08", 4)
+	rid := doc.fileRecord(f.VillageA1, "林秀英", map[string]any{"id_number": id})
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-10"}, 201)
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/visits", visitBody("2024-06-01"), 201)
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/exams", map[string]any{"service_date": "2024-05-01"}, 201)
+	grantee := func(code string, sections ...string) *client {
+		e.addRequester(code)
+		c := e.login(code)
+		grantTo(c, ra, rid, 30, "active", sections...)
+		return c
+	}
+	kinds := func(r response) string {
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["kind"].(string))
+		}
+		return strings.Join(out, " ")
+	}
+	t.Run("Entries", func(t *testing.T) {
+		c := grantee("req_entries", "entries")
+		if got := kinds(c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 200)); got != "visit" {
+			t.Fatalf("timeline through an entries grant: %s", got)
+		}
+		c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 403)
+		c.mustReq("GET", "/api/v1/records/"+rid+"/programmes", nil, 403)
+		c.mustReq("POST", "/api/v1/records/"+rid+"/visits", visitBody("2024-06-02"), 403)
+		if who, sec, out := e.lastAccess(rid); who != "req_entries" || sec != "entries" || out != "denied" {
+			t.Fatalf("denied write: access log %s %s %s", who, sec, out)
+		}
+	})
+	t.Run("EntriesAndExams", func(t *testing.T) {
+		c := grantee("req_both", "entries", "exams")
+		if got := kinds(c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 200)); got != "visit exam" {
+			t.Fatalf("timeline: %s", got)
+		}
+	})
+	t.Run("ExamsOnly", func(t *testing.T) {
+		grantee("req_exams", "exams").mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 403)
+	})
+	t.Run("Programmes", func(t *testing.T) {
+		c := grantee("req_prog", "programmes")
+		if r := c.mustReq("GET", "/api/v1/records/"+rid+"/programmes", nil, 200); r.Body["total"] != 1.0 {
+			t.Fatalf("programmes: %s", r.Raw)
+		}
+		c.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "elderly", "enrolled_on": "2024-01-10"}, 403)
+	})
+	t.Run("BasicCardMasked", func(t *testing.T) {
+		c := grantee("req_basic", "basic")
+		text := pdfText(t, c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200).Raw)
+		if !strings.Contains(text, "林秀英") || strings.Contains(text, id) || !strings.Contains(text, id[:6]+"********"+id[14:]) {
+			t.Fatalf("card through a basic grant:\n%s", text)
+		}
+		c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 403)
+	})
+}

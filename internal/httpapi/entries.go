@@ -35,12 +35,14 @@ func (s *Server) entryRoutes(api *gin.RouterGroup) {
 
 func (s *Server) listEntries(k entry.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// The gate first: every attempt on a record is decided and logged,
+		// also one with a malformed query.
+		if _, ok := s.recordAccess(c, "entries", access.Read); !ok {
+			return
+		}
 		pg, err := page(c)
 		if err != nil {
 			c.Error(err)
-			return
-		}
-		if _, ok := s.recordAccess(c, "entries", access.Read); !ok {
 			return
 		}
 		out, total, err := s.db.Entries(c.Request.Context(), c.Param("id"), k, pg)
@@ -110,16 +112,16 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 // entries section; exams join in when the caller may read them too (a
 // consent grant may cover one and not the other).
 func (s *Server) timeline(c *gin.Context) {
-	pg, err := page(c)
-	if err != nil {
-		c.Error(err)
-		return
-	}
 	_, allowed, err := s.gate.Sections(c.Request.Context(), principal(c), c.Param("id"), []string{"entries", "exams"},
 		c.Request.Method, c.Request.URL.Path)
 	if err == nil && !allowed["entries"] {
 		err = apperr.Forbiddenf("无权查看档案 %s 的服务记录", c.Param("id"))
 	}
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
 		return

@@ -11,12 +11,12 @@ import (
 )
 
 func (s *Server) listEnrolments(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.Enrolments(c.Request.Context(), c.Param("id"), pg)
