@@ -30,8 +30,11 @@ fuzz:
 # The county-scale benchmark of DESIGN §9 (1M residents, 10M dynamic records):
 # load time, bare count(*) and the full report, written up in docs/benchmarks.md.
 # BENCH_FLAGS="-residents 100000 -entries 1000000" runs a tenth of it.
+# Then the HTTP load test (cmd/loadtest, wrk on loopback; LOAD_FLAGS="-residents N -duration 10s").
 bench: deps
+	@command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk >/dev/null; }
 	$(GO) run ./cmd/bench $(BENCH_FLAGS)
+	$(GO) run ./cmd/loadtest $(LOAD_FLAGS)
 
 lint:
 	$(GO) vet ./...

@@ -117,13 +117,14 @@ func (db *DB) Enrolment(ctx context.Context, recordID, id string) (*entry.Enrolm
 func (db *DB) Enrolments(ctx context.Context, recordID string, page Page) ([]entry.Enrolment, int, error) {
 	var rows []enrolmentRow
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+` FROM enrolments WHERE record_id = $1
+	// Two plain statements, not a transaction: the record page runs this on
+	// every view, and BEGIN/COMMIT would double its round trips.
+	err := db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
+	if err == nil {
+		err = db.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+` FROM enrolments WHERE record_id = $1
 			ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
-	})
+	}
+	err = translate(err)
 	out := make([]entry.Enrolment, len(rows))
 	for i := range rows {
 		out[i] = *rows[i].toEnrolment()
