@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test -run=XXX -fuzz=FuzzParseIDNumber -fuzztime=30s ./internal/ident/
 	$(GO) test -run=XXX -fuzz=FuzzParseRecordID -fuzztime=30s ./internal/ident/
 	$(GO) test -run=XXX -fuzz=FuzzDecodeRecord -fuzztime=30s ./internal/httpapi/
+	$(GO) run ./cmd/testcluster -- $(GO) test -run=XXX -fuzz=FuzzResidentsRow -fuzztime=30s ./internal/importer/
 
 # The county-scale benchmark of DESIGN §9 (1M residents, 10M dynamic records):
 # load time, bare count(*) and the full report, written up in docs/benchmarks.md.
