@@ -1,13 +1,17 @@
 package importer
 
 import (
+	"encoding/json"
+
 	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/record"
 )
 
-var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg"}
+// entryColumns are entries.csv's columns; programme is optional (see entry).
+var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme"}
 
 // Column positions in entryColumns.
 const (
@@ -19,26 +23,20 @@ const (
 	ecDiastolic
 	ecHeight
 	ecWeight
+	ecProgramme
 )
 
+// legacyReferralReason closes an imported referral: the files carry no
+// status, and an old referral left "issued" would sit on the doctor's list of
+// open referrals for ever.
+const legacyReferralReason = "历史数据导入：原始资料无转诊状态，按已关闭登记"
+
 // KindExam is the entries.csv kind of a health examination; the other kinds
-// are service entries (DESIGN §4).
+// are the service entries of entry.Kinds (DESIGN §4).
 const KindExam = "exam"
 
-// EntryKinds are the service entry kinds entries.csv may name besides exam.
-var EntryKinds = []string{"visit", "followup", "referral", "consultation", "hospitalisation"}
-
-func entryKind(k string) bool {
-	for _, e := range EntryKinds {
-		if e == k {
-			return true
-		}
-	}
-	return false
-}
-
-// entry is one checked row of entries.csv.
-type entry struct {
+// entryRow is one checked row of entries.csv.
+type entryRow struct {
 	exam  record.Exam
 	entry postgres.ImportEntry
 }
@@ -61,8 +59,18 @@ func (im *importer) readEntries() error {
 	if err := im.loadSerials(villages, false); err != nil {
 		return err
 	}
+	if im.reg.entriesTable {
+		ens, err := im.tx.FollowupEnrolments(im.ctx, villages)
+		if err != nil {
+			return err
+		}
+		im.enrolments = make(map[string][]postgres.ImportEnrolment, len(ens))
+		for _, e := range ens {
+			im.enrolments[e.RecordID] = append(im.enrolments[e.RecordID], e)
+		}
+	}
 
-	t, err := im.open(EntriesFile, entryColumns, true)
+	t, err := im.open(EntriesFile, entryColumns, true, "programme")
 	if t == nil || err != nil {
 		return err
 	}
@@ -72,7 +80,7 @@ func (im *importer) readEntries() error {
 			exams.Close()
 		}
 	}()
-	var e entry
+	var e entryRow
 	others := 0
 	for t.next() {
 		im.entry(t, &e)
@@ -110,7 +118,7 @@ func (im *importer) readEntries() error {
 }
 
 func (im *importer) copyServiceEntries() error {
-	t, err := im.open(EntriesFile, entryColumns, false)
+	t, err := im.open(EntriesFile, entryColumns, false, "programme")
 	if t == nil || err != nil {
 		return err
 	}
@@ -119,7 +127,7 @@ func (im *importer) copyServiceEntries() error {
 		t.close()
 		return err
 	}
-	var e entry
+	var e entryRow
 	for t.next() {
 		if t.get(ecKind) == KindExam {
 			continue
@@ -148,21 +156,20 @@ func (im *importer) copyServiceEntries() error {
 }
 
 // entry checks one row of entries.csv into e.
-func (im *importer) entry(t *table, e *entry) {
-	*e = entry{}
+func (im *importer) entry(t *table, e *entryRow) {
+	*e = entryRow{}
 	kind := t.get(ecKind)
 	switch {
 	case kind == "":
 		t.fail("kind", "不能为空")
 	case kind == KindExam:
-	case entryKind(kind):
+	case entry.Kind(kind).Valid():
 		if !im.reg.entriesTable {
 			t.fail("kind", "服务记录表（entries）尚未建立，暂不能导入 "+kind+"（entries table not available）")
 		}
 	default:
 		t.fail("kind", "类型应为 exam、visit、followup、referral、consultation 或 hospitalisation: "+quote(kind))
 	}
-
 	given := t.get(ecRecordID)
 	var inst string
 	if given == "" {
@@ -204,7 +211,13 @@ func (im *importer) entry(t *table, e *entry) {
 			}
 		}
 		e.entry = postgres.ImportEntry{RecordID: given, Kind: kind, ServiceDate: date, Doctor: code, InstitutionCode: inst}
+		if im.reg.entriesTable {
+			im.serviceEntry(t, &e.entry)
+		}
 		return
+	}
+	if t.get(ecProgramme) != "" {
+		t.fail("programme", "只有随访（followup）填写 programme")
 	}
 	e.entry.Kind = KindExam
 	e.exam = record.Exam{RecordID: given, ExamDate: date, Doctor: code, InstitutionCode: inst,
@@ -223,4 +236,66 @@ func (im *importer) entry(t *table, e *entry) {
 			}
 		}
 	}
+}
+
+// serviceEntry fills in what a kind of service entry needs beyond the
+// common columns: a follow-up its programme, checked against the record's
+// enrolments as the API does; a referral its (closed) status. The kind's
+// own fields are empty: the files do not carry them.
+func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
+	programme := t.get(ecProgramme)
+	if e.Kind != string(entry.KindFollowup) && programme != "" {
+		t.fail("programme", "只有随访（followup）填写 programme")
+	}
+	x := entry.New(entry.Kind(e.Kind))
+	if x == nil {
+		return
+	}
+	switch v := x.(type) {
+	case *entry.Followup:
+		e.Programme = im.followedProgramme(t, e, programme)
+	case *entry.Referral:
+		e.ReferralStatus = string(entry.Closed)
+		v.ClosedOn, v.ClosedBy, v.CloseReason = e.ServiceDate, im.opt.Actor, legacyReferralReason
+	}
+	data, err := json.Marshal(x.Own())
+	if err != nil {
+		t.fail("kind", err.Error())
+		return
+	}
+	e.Data = data
+}
+
+// followedProgramme returns the programme of a follow-up: the one named, or
+// the record's only active hypertension or diabetes enrolment. The record
+// must be enrolled in it, on or before the follow-up's date.
+func (im *importer) followedProgramme(t *table, e *postgres.ImportEntry, named string) string {
+	ens := im.enrolments[e.RecordID]
+	if named != "" && !entry.Programme(named).FollowedUp() {
+		t.fail("programme", "随访项目应为 hypertension（高血压）或 type2_diabetes（2 型糖尿病）: "+quote(named))
+		return ""
+	}
+	if named == "" {
+		switch len(ens) {
+		case 0:
+			t.fail("programme", "档案 "+e.RecordID+" 未纳入高血压或 2 型糖尿病管理，不能导入随访（请先登记纳入管理）")
+			return ""
+		case 1:
+			named = ens[0].Programme
+		default:
+			t.fail("programme", "档案 "+e.RecordID+" 同时纳入高血压和 2 型糖尿病管理，请在 programme 列写明随访项目")
+			return ""
+		}
+	}
+	for _, en := range ens {
+		if en.Programme != named {
+			continue
+		}
+		if !e.ServiceDate.IsZero() && e.ServiceDate.Before(en.EnrolledOn) {
+			t.fail("service_date", "随访日期不能早于纳入"+entry.Programme(named).Chinese()+"管理的日期 "+en.EnrolledOn.String())
+		}
+		return named
+	}
+	t.fail("programme", "档案 "+e.RecordID+" 未纳入"+entry.Programme(named).Chinese()+"管理，不能导入该项目的随访（请先登记纳入管理）")
+	return ""
 }

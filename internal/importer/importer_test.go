@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/entry"
 	"healthrec/internal/importer"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
@@ -525,6 +526,128 @@ func TestRunImport(t *testing.T) {
 		var out bytes.Buffer
 		if err := importer.RunImport(context.Background(), db, nil, &out); err == nil || !strings.Contains(out.String(), "usage") {
 			t.Errorf("err = %v, out %q", err, out.String())
+		}
+	})
+}
+
+// TestImportServiceEntries: visits, referrals, follow-ups, consultations and
+// hospitalisations go to the entries table; a follow-up belongs to the
+// record's hypertension or diabetes enrolment, as through the API.
+func TestImportServiceEntries(t *testing.T) {
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	ctx := context.Background()
+	file := func(name string, programmes ...entry.Programme) string {
+		r := &record.Record{VillageCode: f.VillageA1, Name: name, Sex: "F", BirthDate: mustDate("1950-01-01")}
+		if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range programmes {
+			if _, _, err := db.AddEnrolment(ctx, f.DoctorA, r.RecordID, entry.EnrolmentForm{Programme: p, EnrolledOn: mustDate("2023-01-01")}, postgres.Idempotency{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r.RecordID
+	}
+	hyp, both, none := file("高血压", entry.Hypertension), file("两病", entry.Hypertension, entry.Type2Diabetes), file("未纳入")
+	header := strings.TrimSuffix(entriesHeader, "\n") + ",programme\n"
+
+	t.Run("Bad", func(t *testing.T) {
+		fs := map[string]string{"entries.csv": header +
+			both + ",followup,2024-03-01,docA,,,,,\n" + // 2: which programme?
+			hyp + ",followup,2022-06-01,docA,,,,,\n" + // 3: before enrolment
+			none + ",followup,2024-03-01,docA,,,,,\n" + // 4: not enrolled
+			hyp + ",visit,2024-03-01,docA,,,,,hypertension\n" + // 5: programme on a visit
+			hyp + ",visit,2024-03-01,docA,120,,,,\n" + // 6: vitals on a visit
+			hyp + ",followup,2024-03-01,docA,,,,,elderly\n" + // 7: no follow-ups in that programme
+			hyp + ",followup,2024-03-01,docA,,,,,type2_diabetes\n", // 8: not enrolled in it
+		}
+		rep := run(t, db, files(t, fs), admin(true))
+		got := map[string]bool{}
+		for _, p := range rep.Errors {
+			got[itoa(p.Line)+":"+p.Field] = true
+		}
+		want := []string{"2:programme", "3:service_date", "4:programme", "5:programme", "6:systolic", "7:programme", "8:programme"}
+		for _, w := range want {
+			if !got[w] {
+				t.Errorf("missing %s in %+v", w, rep.Errors)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("problems %v, want %v", got, want)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		fs := map[string]string{"entries.csv": header +
+			hyp + ",visit,2024-01-05,docA,,,,,\n" +
+			hyp + ",referral,2024-02-01,docA,,,,,\n" +
+			hyp + ",followup,2024-03-01,docA,,,,,\n" + // the only enrolment: hypertension
+			both + ",followup,2024-03-02,docA,,,,,type2_diabetes\n" +
+			hyp + ",consultation,2024-03-03,docA,,,,,\n" +
+			hyp + ",hospitalisation,2024-03-04,docA,,,,,\n" +
+			hyp + ",exam,2023-12-01,docA,130,85,158,60,\n",
+		}
+		rep := run(t, db, files(t, fs), admin(false))
+		if !rep.OK {
+			t.Fatalf("%+v", rep.Errors)
+		}
+		if got := count(t, db, `SELECT count(*) FROM entries`); got != 6 {
+			t.Errorf("entries = %d, want 6", got)
+		}
+		if got := count(t, db, `SELECT count(*) FROM exams`); got != 1 {
+			t.Errorf("exams = %d, want 1", got)
+		}
+		var list []entry.Entry
+		for _, k := range entry.Kinds {
+			of, _, err := db.Entries(ctx, hyp, k, postgres.Page{Page: 1, PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list = append(list, of...)
+		}
+		if len(list) != 5 {
+			t.Fatalf("entries of %s: %d", hyp, len(list))
+		}
+		for _, e := range list {
+			if e.Head().InstitutionCode != f.InstA || e.Head().CreatedBy != "admin" || e.Basics().StaffCode != f.DoctorA {
+				t.Errorf("entry %+v", e.Head())
+			}
+			if r, ok := e.(*entry.Referral); ok && (r.Status != entry.Closed || r.CloseReason == "" || r.ClosedOn.String() != "2024-02-01") {
+				t.Errorf("referral = %+v", r)
+			}
+			if fu, ok := e.(*entry.Followup); ok && fu.Programme != entry.Hypertension {
+				t.Errorf("follow-up programme = %s", fu.Programme)
+			}
+		}
+		var facts struct {
+			Service string `db:"last_service_date"`
+			Exam    string `db:"last_exam_date"`
+		}
+		if err := db.Get(&facts, `SELECT last_service_date::text, last_exam_date::text FROM records WHERE record_id = $1`, hyp); err != nil {
+			t.Fatal(err)
+		}
+		if facts.Service != "2024-03-04" || facts.Exam != "2023-12-01" {
+			t.Errorf("facts = %+v", facts)
+		}
+		if got := count(t, db, `SELECT count(*) FROM enrolments WHERE record_id = $1 AND last_followup_date = '2024-03-01'`, hyp); got != 1 {
+			t.Errorf("schedule not moved by the imported follow-up")
+		}
+	})
+
+	t.Run("NoEntriesTable", func(t *testing.T) {
+		db := pgtest.NewDB(t)
+		f := pgtest.NewFixture(t, db)
+		r := &record.Record{VillageCode: f.VillageA1, Name: "甲", Sex: "F", BirthDate: mustDate("1950-01-01")}
+		if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`DROP TABLE entries CASCADE`); err != nil {
+			t.Fatal(err)
+		}
+		rep := run(t, db, files(t, map[string]string{"entries.csv": entriesHeader + r.RecordID + ",visit,2024-01-05,docA,,,,\n"}), admin(true))
+		if len(rep.Errors) != 1 || rep.Errors[0].Field != "kind" || !strings.Contains(rep.Errors[0].Reason, "entries table not available") {
+			t.Errorf("%+v", rep.Errors)
 		}
 	})
 }

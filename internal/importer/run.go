@@ -38,6 +38,9 @@ type importer struct {
 	reg     *registry
 	present map[string]bool
 	serials map[string]*serials
+	// enrolments are the active follow-up enrolments by record, for
+	// entries.csv's follow-ups.
+	enrolments map[string][]postgres.ImportEnrolment
 
 	recordsWritten, examsWritten, entriesWritten int
 }

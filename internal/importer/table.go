@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,23 +17,25 @@ import (
 // table streams the data rows of one CSV file. Columns may come in any
 // order; every column of the file's format must be in the header and no other.
 type table struct {
-	im      *importer
-	file    string
-	columns []string
-	rc      io.Closer
-	r       *csv.Reader
-	pos     []int // the record index of each column
-	width   int
-	rec     []string
-	row     row
+	im       *importer
+	file     string
+	columns  []string
+	rc       io.Closer
+	r        *csv.Reader
+	pos      []int // the record index of each column, -1 for an absent optional one
+	optional []string
+	width    int
+	rec      []string
+	row      row
 	// report is false on a second pass over a file already checked.
 	report bool
 	err    error
 }
 
 // open opens a file for reading, or returns nil when it is absent or its
-// header is unusable (which is reported).
-func (im *importer) open(file string, columns []string, report bool) (*table, error) {
+// header is unusable (which is reported). Columns named in optional may be
+// left out of the header; they then read as empty.
+func (im *importer) open(file string, columns []string, report bool, optional ...string) (*table, error) {
 	if !im.present[file] {
 		return nil, nil
 	}
@@ -43,7 +46,7 @@ func (im *importer) open(file string, columns []string, report bool) (*table, er
 	r := csv.NewReader(bufio.NewReaderSize(rc, 1<<16))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	t := &table{im: im, file: file, columns: columns, rc: rc, r: r, report: report}
+	t := &table{im: im, file: file, columns: columns, rc: rc, r: r, report: report, optional: optional}
 	header, err := r.Read()
 	if err == io.EOF {
 		rc.Close()
@@ -93,17 +96,38 @@ func (t *table) readHeader(header []string) bool {
 	for i, c := range t.columns {
 		p, found := at[c]
 		if !found {
-			t.headerProblem(c, "缺少此列；应有的列: "+strings.Join(t.columns, ","))
-			ok = false
+			p = -1
+			if !slices.Contains(t.optional, c) {
+				t.headerProblem(c, "缺少此列；应有的列: "+strings.Join(t.required(), ","))
+				ok = false
+			}
 		}
 		t.pos[i] = p
 		delete(at, c)
 	}
 	for h := range at {
-		t.headerProblem(h, "未知的列；应有的列: "+strings.Join(t.columns, ","))
+		t.headerProblem(h, "未知的列；应有的列: "+strings.Join(t.required(), ",")+optionalNote(t.optional))
 		ok = false
 	}
 	return ok
+}
+
+// required lists the columns a header must have.
+func (t *table) required() []string {
+	var out []string
+	for _, c := range t.columns {
+		if !slices.Contains(t.optional, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func optionalNote(optional []string) string {
+	if len(optional) == 0 {
+		return ""
+	}
+	return "，可选的列: " + strings.Join(optional, ",")
 }
 
 func (t *table) headerProblem(field, reason string) {
@@ -139,7 +163,7 @@ func (t *table) next() bool {
 			continue
 		}
 		for i, c := range t.columns {
-			if !utf8.ValidString(rec[t.pos[i]]) {
+			if t.pos[i] >= 0 && !utf8.ValidString(rec[t.pos[i]]) {
 				t.fail(c, "不是 UTF-8 文本：文件应以 UTF-8 编码保存（可能是 GBK）")
 			}
 		}
@@ -186,7 +210,12 @@ func (t *table) fail(field, reason string) {
 }
 
 // get returns column i of the current row, trimmed.
-func (t *table) get(i int) string { return strings.TrimSpace(t.rec[t.pos[i]]) }
+func (t *table) get(i int) string {
+	if t.pos[i] < 0 {
+		return ""
+	}
+	return strings.TrimSpace(t.rec[t.pos[i]])
+}
 
 // date reads an optional YYYY-MM-DD date of column i.
 func (t *table) date(i int) civil.Date {

@@ -376,13 +376,18 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 // Close ends the COPY and returns the number of exams written.
 func (ec *ExamCopy) Close() (int, error) { return ec.c.close() }
 
-// ImportEntry is a service entry of an import: the columns every kind has.
+// ImportEntry is a service entry of an import: the columns every kind has,
+// the typed columns of referrals and follow-ups, and the kind's own fields
+// as JSON (data).
 type ImportEntry struct {
 	RecordID        string
 	Kind            string
 	ServiceDate     civil.Date
 	Doctor          string
 	InstitutionCode string
+	ReferralStatus  string
+	Programme       string
+	Data            []byte
 }
 
 // EntryCopy streams service entries into the entries table.
@@ -393,7 +398,8 @@ type EntryCopy struct {
 
 // CopyEntries starts the entries COPY; actor is recorded as their creator.
 func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, error) {
-	c, err := t.copyInto(ctx, "entries", "record_id", "kind", "service_date", "doctor", "institution_code", "created_by")
+	c, err := t.copyInto(ctx, "entries", "record_id", "kind", "service_date", "doctor", "institution_code", "referral_status",
+		"programme", "data", "created_by")
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +408,33 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 
 // Write adds one entry.
 func (ec *EntryCopy) Write(e *ImportEntry) error {
-	return ec.c.row(e.RecordID, e.Kind, date(e.ServiceDate), e.Doctor, nullable(e.InstitutionCode), ec.actor)
+	data := "{}"
+	if len(e.Data) > 0 {
+		data = string(e.Data)
+	}
+	return ec.c.row(e.RecordID, e.Kind, date(e.ServiceDate), e.Doctor, nullable(e.InstitutionCode), nullable(e.ReferralStatus),
+		nullable(e.Programme), data, ec.actor)
 }
 
 // Close ends the COPY and returns the number of entries written.
 func (ec *EntryCopy) Close() (int, error) { return ec.c.close() }
+
+// ImportEnrolment is an active enrolment with follow-ups (hypertension,
+// type-2 diabetes).
+type ImportEnrolment struct {
+	RecordID   string     `db:"record_id"`
+	Programme  string     `db:"programme"`
+	EnrolledOn civil.Date `db:"enrolled_on"`
+}
+
+// FollowupEnrolments lists the active hypertension and diabetes enrolments
+// of the villages' records: an imported follow-up belongs to one.
+func (t *ImportTx) FollowupEnrolments(ctx context.Context, villages []string) ([]ImportEnrolment, error) {
+	var out []ImportEnrolment
+	err := t.tx.SelectContext(ctx, &out, `SELECT record_id, programme, enrolled_on FROM enrolments
+		WHERE status = 'active' AND programme IN ('hypertension', 'type2_diabetes') AND village_code = ANY($1)`, pq.Array(villages))
+	return out, translate(err)
+}
 
 // SetSerials moves village counters forward to at least the given serials;
 // a counter never goes back.
