@@ -1,0 +1,169 @@
+// Command bench measures the accountability report at county scale (DESIGN
+// §9): it generates a synthetic county — by default 1,000,000 residents, 300
+// villages, 500 doctors and 10,000,000 dynamic records over three years, with
+// about 8 % of records missing a field and 2 % with a bad identity number —
+// loads it with COPY into a throwaway PostgreSQL (or BENCH_DATABASE_URL),
+// and prints the load time, the time of a bare count(*) over the records, and
+// the time of the full four-level report with sample=all and sample=300, each
+// with its ratio to the bare scan.
+//
+//	go run ./cmd/bench                          # the county of DESIGN §9
+//	go run ./cmd/bench -residents 100000 -entries 1000000   # a tenth, quicker
+//
+// It is not a test: `make test` never runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"healthrec/internal/civil"
+	"healthrec/internal/pgcluster"
+	"healthrec/internal/postgres"
+	"healthrec/internal/rates"
+)
+
+func main() {
+	var o options
+	flag.IntVar(&o.residents, "residents", 1000000, "residents (records)")
+	flag.IntVar(&o.villages, "villages", 300, "villages (15 per township and institution)")
+	flag.IntVar(&o.doctors, "doctors", 500, "doctors")
+	flag.IntVar(&o.entries, "entries", 10000000, "dynamic records (exams and service entries) over three years")
+	flag.IntVar(&o.runs, "runs", 5, "timed runs of each query (after one warm-up)")
+	flag.Int64Var(&o.seed, "seed", 1, "generator seed")
+	flag.StringVar(&o.today, "today", "2026-06-30", "the generated data's last day and the report's as-of date")
+	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
+	flag.Parse()
+	if err := run(context.Background(), o, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	residents, villages, doctors, entries, runs int
+	seed                                        int64
+	today                                       string
+}
+
+func run(ctx context.Context, o options, keep bool) error {
+	url := os.Getenv("BENCH_DATABASE_URL")
+	if url == "" {
+		dir, err := os.MkdirTemp("", "healthrec-bench-")
+		if err != nil {
+			return err
+		}
+		c, err := pgcluster.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			return err
+		}
+		defer func() {
+			_ = c.Stop()
+			if keep {
+				fmt.Println("cluster kept in", dir)
+			} else {
+				os.RemoveAll(dir)
+			}
+		}()
+		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
+			return err
+		}
+		url = c.URL("bench")
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	today := civil.MustParse(o.today)
+	db.Now = func() time.Time { return today.Time().Add(12 * time.Hour) }
+
+	var version string
+	_ = db.GetContext(ctx, &version, `SHOW server_version`)
+	fmt.Printf("machine: %d CPU cores (%s/%s), PostgreSQL %s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, version,
+		time.Now().Format("2006-01-02"))
+	fmt.Printf("county: %d residents, %d villages, %d doctors, %d dynamic records over 3 years ending %s\n\n",
+		o.residents, o.villages, o.doctors, o.entries, o.today)
+
+	g := newGenerator(o, today)
+	load, err := g.load(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, s := range load {
+		fmt.Printf("load  %-46s %9s\n", s.name, s.d.Round(time.Millisecond))
+	}
+	fmt.Println()
+
+	county := g.county
+	bare := measure(o.runs, func() error {
+		var n int
+		return db.GetContext(ctx, &n, `SELECT count(*) FROM records`)
+	})
+	fmt.Printf("%-52s %9s\n", "bare SELECT count(*) FROM records", bare)
+	report := func(name string, p rates.Params) error {
+		var err error
+		d := measure(o.runs, func() error {
+			_, e := db.Report(ctx, county, p)
+			if e != nil {
+				err = e
+			}
+			return e
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Printf("%-52s %9s  %5.1f× bare\n", name, d, float64(d)/float64(bare))
+		return nil
+	}
+	asOf := today
+	past := today.AddDays(-365)
+	for _, c := range []struct {
+		name string
+		p    rates.Params
+	}{
+		{"report, 4 levels, sample=all, as of " + asOf.String(), rates.Params{AsOf: asOf, Sample: rates.All, Seed: 1}},
+		{"report, 4 levels, sample=300, as of " + asOf.String(), rates.Params{AsOf: asOf, Sample: 300, Seed: 1}},
+		{"report, 4 levels, sample=all, as of " + past.String(), rates.Params{AsOf: past, Sample: rates.All, Seed: 1}},
+		{"report, 4 levels, sample=300, as of " + past.String(), rates.Params{AsOf: past, Sample: 300, Seed: 1}},
+	} {
+		if err := report(c.name, c.p); err != nil {
+			return err
+		}
+	}
+	doc := g.doctorCodes[0]
+	d := measure(o.runs, func() error {
+		_, _, err := db.RateRecords(ctx, county, rates.Params{AsOf: asOf, Sample: 300, Seed: 1},
+			postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
+		return err
+	})
+	fmt.Printf("%-52s %9s\n", "drill-down, one doctor, sample=300", d)
+	return nil
+}
+
+// measure runs fn once to warm up, then runs times, and returns the median.
+func measure(runs int, fn func() error) time.Duration {
+	if fn() != nil {
+		return 0
+	}
+	var ds []time.Duration
+	for i := 0; i < runs; i++ {
+		start := time.Now()
+		if fn() != nil {
+			return 0
+		}
+		ds = append(ds, time.Since(start))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2].Round(100 * time.Microsecond)
+}

@@ -1,0 +1,440 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/ident"
+	"healthrec/internal/postgres"
+	"healthrec/internal/quality"
+	"healthrec/internal/rates"
+	"healthrec/internal/staff"
+)
+
+// reportRoutes are the accountability rates of DESIGN §5: reports, the
+// drill-down, targets, published snapshots and trends.
+func (s *Server) reportRoutes(api *gin.RouterGroup) {
+	api.GET("/reports/rates", s.getRatesReport)
+	api.GET("/reports/rates/records", s.getRateRecords)
+	api.GET("/targets", s.getTargets)
+	api.PUT("/targets", s.putTargets)
+	api.GET("/snapshots", s.listSnapshots)
+	api.POST("/snapshots", s.publishSnapshot)
+	api.GET("/snapshots/:id", s.getSnapshot)
+	api.GET("/trends", s.getTrends)
+}
+
+// reportParams reads ?as_of=&sample=&seed=. The as-of date defaults to
+// today, the sample to all records, and the seed to a random one, which the
+// report carries so that it can be drawn again.
+func (s *Server) reportParams(c *gin.Context) (rates.Params, error) {
+	var fe apperr.FieldErrors
+	p := rates.Params{AsOf: civil.Of(s.db.Today())}
+	if v := c.Query("as_of"); v != "" {
+		d, err := civil.Parse(v)
+		switch {
+		case err != nil:
+			fe.Add("as_of", "日期格式应为 YYYY-MM-DD 且为真实日期")
+		case d.Before(quality.MinBirthDate):
+			fe.Add("as_of", "统计截止日不能早于 1900-01-01")
+		default:
+			p.AsOf = d
+		}
+	}
+	if n, err := rates.ParseSample(c.Query("sample")); err != nil {
+		fe.Add("sample", "应为 all 或 1–1000000 的整数")
+	} else {
+		p.Sample = n
+	}
+	if v := c.Query("seed"); v != "" {
+		n, err := rates.ParseSeed(v)
+		if err != nil {
+			fe.Add("seed", "应为整数")
+		}
+		p.Seed = n
+	} else {
+		p.Seed = randomSeed()
+	}
+	return p, fe.Err()
+}
+
+// randomSeed draws a seed nobody can guess before the report is made.
+func randomSeed() int64 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint32(b[:])&0x7fffffff) + 1
+}
+
+// reportFormat reads ?format=json|csv|pdf.
+func reportFormat(c *gin.Context) (string, error) {
+	switch f := c.DefaultQuery("format", "json"); f {
+	case "json", "csv", "pdf":
+		return f, nil
+	}
+	return "", apperr.InvalidField("format", "应为 json、csv 或 pdf")
+}
+
+// reach is what part of which county a caller sees in reports.
+type reach struct {
+	county string
+	// whole is true for the bureau: every scope of the county.
+	whole bool
+	// institutions are a records administrator's.
+	institutions map[string]bool
+}
+
+// sees reports whether a report row is within reach.
+func (r reach) sees(row rates.Row) bool {
+	switch {
+	case r.whole:
+		return true
+	case row.Level == rates.Institution:
+		return r.institutions[row.ScopeCode]
+	case row.Level == rates.Doctor:
+		return r.institutions[row.Parent]
+	}
+	return false
+}
+
+// countiesOf lists the counties where p holds role.
+func countiesOf(p *access.Principal, roles ...staff.Role) []string {
+	var out []string
+	for _, g := range p.Staff.Grants {
+		for _, r := range roles {
+			if g.Role == r && strings.HasPrefix(g.Domain, "county:") {
+				out = append(out, staff.DomainCode(g.Domain))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pickCounty chooses among a caller's counties: the one asked for with
+// ?county_code=, or the only one.
+func pickCounty(c *gin.Context, counties []string) (string, error) {
+	want := c.Query("county_code")
+	if want == "" {
+		if len(counties) == 1 {
+			return counties[0], nil
+		}
+		return "", apperr.InvalidField("county_code", "您可查看多个县，请指定 county_code")
+	}
+	for _, x := range counties {
+		if x == want {
+			return x, nil
+		}
+	}
+	return "", apperr.Forbiddenf("无权查看县 %s 的考核报表", want)
+}
+
+// reportReach decides what a report caller sees: a bureau its county, a
+// records administrator their institutions (with county-wide ranks, so the
+// figures are the bureau's).
+func (s *Server) reportReach(c *gin.Context) (reach, error) {
+	p := principal(c)
+	if counties := countiesOf(p, staff.Bureau); len(counties) > 0 {
+		county, err := pickCounty(c, counties)
+		return reach{county: county, whole: true}, err
+	}
+	r := reach{institutions: map[string]bool{}}
+	var counties []string
+	for _, g := range p.Staff.Grants {
+		if g.Role != staff.RecordsAdmin || !strings.HasPrefix(g.Domain, "inst:") {
+			continue
+		}
+		inst, err := s.db.Institution(c.Request.Context(), staff.DomainCode(g.Domain))
+		if err != nil {
+			return r, err
+		}
+		r.institutions[inst.Code] = true
+		counties = append(counties, inst.CountyCode)
+	}
+	if len(counties) == 0 {
+		return r, apperr.Forbiddenf("只有卫健局和档案管理员可以查看考核报表")
+	}
+	sort.Strings(counties)
+	county, err := pickCounty(c, compact(counties))
+	r.county = county
+	return r, err
+}
+
+func compact(s []string) []string {
+	var out []string
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// getRatesReport is GET /reports/rates: the report of DESIGN §5 as JSON, CSV
+// or PDF.
+func (s *Server) getRatesReport(c *gin.Context) {
+	p, err := s.reportParams(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	format, err := reportFormat(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	rc, err := s.reportReach(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	r, err := s.db.Report(c.Request.Context(), rc.county, p)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if !rc.whole {
+		r = r.Filter(rc.sees)
+	}
+	s.writeReport(c, r, format, fmt.Sprintf("rates-%s-%s", r.CountyCode, r.AsOf))
+}
+
+// writeReport answers with a report in a format.
+func (s *Server) writeReport(c *gin.Context, r *rates.Report, format, name string) {
+	switch format {
+	case "csv":
+		var b bytes.Buffer
+		if err := rates.WriteCSV(&b, r); err != nil {
+			c.Error(err)
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
+	case "pdf":
+		b, err := rates.PDF(r)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.Header("Content-Disposition", `inline; filename="`+name+`.pdf"`)
+		c.Data(http.StatusOK, "application/pdf", b)
+	default:
+		c.JSON(http.StatusOK, r)
+	}
+}
+
+// drillDown is the answer of GET /reports/rates/records.
+type drillDown struct {
+	rates.Params
+	Level     rates.Level             `json:"level"`
+	ScopeCode string                  `json:"scope_code"`
+	ScopeName string                  `json:"scope_name"`
+	Indicator rates.Indicator         `json:"indicator,omitempty"`
+	Figures   []rates.Row             `json:"figures"`
+	Rules     map[string]string       `json:"rules"`
+	Items     []postgres.RecordResult `json:"items"`
+	Total     int                     `json:"total"`
+	Page      int                     `json:"page"`
+	PerPage   int                     `json:"per_page"`
+}
+
+// ruleNames are the rules' IDs and descriptions, for clients to label IDs.
+func ruleNames() map[string]string {
+	out := map[string]string{}
+	for _, r := range quality.Rules {
+		out[r.String()] = r.Chinese()
+	}
+	return out
+}
+
+// getRateRecords is GET /reports/rates/records: one scope's sampled records
+// that fail a rule or have no dynamic record in the window, nearest fix
+// first, with the scope's figures (DESIGN §5.7). A doctor asking without a
+// scope gets their own. Personal details only for callers who may read the
+// record; the bureau gets record IDs and rules.
+func (s *Server) getRateRecords(c *gin.Context) {
+	ctx := c.Request.Context()
+	p, err := s.reportParams(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	pr := principal(c)
+	var fe apperr.FieldErrors
+	level, code := rates.Level(c.Query("level")), c.Query("scope_code")
+	if level == "" && code == "" && pr.Staff.Has(staff.Doctor) {
+		level, code = rates.Doctor, pr.Staff.Code
+	}
+	if _, ok := rates.ParseLevel(string(level)); !ok {
+		fe.Add("level", "应为 doctor、institution、township 或 county")
+	}
+	if code == "" || len(code) > 64 {
+		fe.Add("scope_code", "不能为空")
+	}
+	var ind rates.Indicator
+	if v := c.Query("indicator"); v != "" {
+		var ok bool
+		if ind, ok = rates.ParseIndicator(v); !ok {
+			fe.Add("indicator", "应为 coverage、quality 或 usage")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		c.Error(err)
+		return
+	}
+	scope, err := s.db.RateScope(ctx, level, code)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if err := s.mayDrill(pr, level, code, scope); err != nil {
+		c.Error(err)
+		return
+	}
+	report, err := s.db.Report(ctx, scope.County, p)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	out := drillDown{Params: p, Level: level, ScopeCode: code, ScopeName: scope.Name, Indicator: ind,
+		Figures: report.Scope(level, code), Rules: ruleNames(), Items: []postgres.RecordResult{}, Page: max(pg.Page, 1), PerPage: pg.Limit()}
+	if out.Figures == nil {
+		out.Figures = []rates.Row{}
+	}
+	if ind != rates.Coverage {
+		out.Items, out.Total, err = s.db.RateRecords(ctx, scope.County, p, postgres.DrillFilter{Level: level, ScopeCode: code, Indicator: ind, Page: pg})
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		if err := s.attachDetails(c, out.Items); err != nil {
+			c.Error(err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// mayDrill: the bureau any scope of its county; a records administrator
+// their institution and its doctors; a doctor their own scope.
+func (s *Server) mayDrill(p *access.Principal, level rates.Level, code string, scope *postgres.ScopeInfo) error {
+	for _, county := range countiesOf(p, staff.Bureau) {
+		if county == scope.County {
+			return nil
+		}
+	}
+	switch level {
+	case rates.Institution, rates.Doctor:
+		if scope.Institution != "" && p.Staff.HasIn(staff.RecordsAdmin, staff.InstitutionDomain(scope.Institution)) {
+			return nil
+		}
+	}
+	if level == rates.Doctor && code == p.Staff.Code && p.Staff.Has(staff.Doctor) {
+		return nil
+	}
+	return apperr.Forbiddenf("无权查看%s %s 的考核明细", level.Chinese(), code)
+}
+
+// attachDetails adds personal details to the records the caller may read
+// (a role over the record's institution: never the bureau), masks identity
+// numbers as lists do, and audits the reads.
+func (s *Server) attachDetails(c *gin.Context, items []postgres.RecordResult) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.RecordID
+	}
+	details, err := s.db.RecordDetailsOf(c.Request.Context(), ids)
+	if err != nil {
+		return err
+	}
+	p := principal(c)
+	var shown []string
+	for i := range items {
+		d := details[items[i].RecordID]
+		if d == nil || !s.gate.AllowIn(p, staff.InstitutionDomain(d.Institution), "record.basic", access.Read) {
+			continue
+		}
+		d.IDNumber = ident.Mask(d.IDNumber)
+		items[i].Details = d
+		shown = append(shown, items[i].RecordID)
+	}
+	return s.gate.LogReads(c.Request.Context(), p, shown, c.Request.Method, c.Request.URL.Path)
+}
+
+// getTargets is GET /targets: the caller's county's targets.
+func (s *Server) getTargets(c *gin.Context) {
+	county, err := pickCounty(c, countiesOf(principal(c), staff.Bureau))
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	t, err := s.db.Targets(c.Request.Context(), county)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+// targetsBody is PUT /targets: every indicator's target, in percent with at
+// most one decimal.
+type targetsBody struct {
+	Coverage *rates.Percent `json:"coverage"`
+	Quality  *rates.Percent `json:"quality"`
+	Usage    *rates.Percent `json:"usage"`
+}
+
+func (s *Server) putTargets(c *gin.Context) {
+	county, err := pickCounty(c, countiesOf(principal(c), staff.Bureau))
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	var b targetsBody
+	if err := decode(c, &b); err != nil {
+		c.Error(err)
+		return
+	}
+	var fe apperr.FieldErrors
+	for name, v := range map[string]*rates.Percent{"coverage": b.Coverage, "quality": b.Quality, "usage": b.Usage} {
+		if v == nil {
+			fe.Add(name, "不能为空")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		c.Error(sortedFields(err))
+		return
+	}
+	t := rates.Targets{Coverage: *b.Coverage, Quality: *b.Quality, Usage: *b.Usage}
+	if err := s.db.SetTargets(c.Request.Context(), principal(c).Staff.Code, county, t); err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+// sortedFields orders an error's fields, so that answers do not depend on
+// map order.
+func sortedFields(err error) error {
+	if e, ok := apperr.As(err); ok {
+		sort.Slice(e.Fields, func(i, j int) bool { return e.Fields[i].Field < e.Fields[j].Field })
+	}
+	return err
+}

@@ -1,0 +1,395 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthrec/internal/civil"
+	"healthrec/internal/quality"
+	"healthrec/internal/rates"
+)
+
+// The rates read each record's write-time facts (quality_failures and the
+// latest exam and service dates, see facts.go and migration 00005), so a
+// report is one pass over the records of the county grouped into about one
+// row per village and doctor, whatever the number of exams and entries.
+// A stored "latest" date answers only when it is on or before the as-of
+// date; for the records where it is later (a report for a past date), the
+// expressions below fall back to the exams (and entries) of that record,
+// through their (record_id, date) indexes.
+const (
+	// examComplete is rule Q11 on one exams row e: blood pressure (either
+	// arm), height and weight.
+	examComplete = `(((e.systolic IS NOT NULL AND e.diastolic IS NOT NULL) OR (e.systolic_right IS NOT NULL AND e.diastolic_right IS NOT NULL))
+		AND e.height_cm IS NOT NULL AND e.weight_kg IS NOT NULL)`
+
+	// serviceDates is every dynamic record of §4: each service table adds
+	// one UNION ALL line.
+	serviceDates = `SELECT record_id, exam_date AS service_date FROM exams
+		UNION ALL SELECT record_id, service_date FROM entries`
+
+	// activeAt: filed on or before $1 and not moved out or deceased on or
+	// before it. (status_date is set exactly when status is not active.)
+	activeAt = `r.filed_on <= $1 AND (r.status_date IS NULL OR r.status_date > $1)`
+
+	// examAsOf is whether the latest exam on or before $1 is complete; NULL
+	// when there is none (Q10).
+	examAsOf = `CASE WHEN r.last_exam_date IS NULL THEN NULL
+		WHEN r.last_exam_date <= $1 THEN r.last_exam_complete
+		ELSE (SELECT ` + examComplete + ` FROM exams e WHERE e.record_id = r.record_id AND e.exam_date <= $1
+			ORDER BY e.exam_date DESC, e.id DESC LIMIT 1) END`
+
+	// usedAsOf is whether the record has a dynamic record dated in the 365
+	// days ending on $1.
+	usedAsOf = `CASE WHEN r.last_service_date IS NULL THEN false
+		WHEN r.last_service_date <= $1 THEN r.last_service_date >= $1 - 364
+		ELSE EXISTS (SELECT 1 FROM (` + serviceDates + `) s
+			WHERE s.record_id = r.record_id AND s.service_date BETWEEN $1 - 364 AND $1) END`
+
+	// qualifiedAsOf is every rule holding as of $1; the static bitmask is
+	// tested first so that the exam fallback runs only where it matters.
+	qualifiedAsOf = `r.quality_failures = 0 AND r.birth_date <= $1 AND COALESCE(` + examAsOf + `, false)`
+
+	// stratum is the draw group: the responsible doctor, or for records
+	// without one, their village.
+	stratum = `COALESCE(r.responsible_doctor, '#' || r.village_code)`
+
+	// drawKey orders a group's records for the draw: the MD5 hex digest of
+	// "<seed>:<record_id>", which anyone can recompute.
+	drawKey = `md5($2::bigint::text || ':' || r.record_id) COLLATE "C"`
+)
+
+// countyRange bounds the village codes of a county, for the records_village
+// index whatever the database's collation.
+func countyRange(county string) (string, string) { return county + "000000", county + "999999" }
+
+// inSnapshot runs fn in a read-only REPEATABLE READ transaction, so that the
+// several queries of a report see one state of the data.
+//
+// JIT compilation is off in it: the fallback subqueries make the planner's
+// estimates of a report huge although they rarely run, and compiling cost
+// about a second per query where executing costs a fraction of that.
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// Counties lists the registered counties.
+func (db *DB) Counties(ctx context.Context) ([]rates.Unit, error) {
+	out := []rates.Unit{}
+	err := db.SelectContext(ctx, &out, `SELECT code, name FROM regions WHERE level = 'county' ORDER BY code`)
+	return out, translate(err)
+}
+
+// RateData loads what a county's report needs as of p.AsOf: its units and
+// villages, and per village and responsible doctor the active records and
+// the sample's counts. Returns NotFound for an unknown county.
+func (db *DB) RateData(ctx context.Context, county string, p rates.Params) (*rates.Data, error) {
+	var d *rates.Data
+	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		d, err = rateData(ctx, tx, county, p)
+		return err
+	})
+	return d, err
+}
+
+func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (*rates.Data, error) {
+	d := &rates.Data{}
+	if err := tx.GetContext(ctx, &d.County, `SELECT code, name FROM regions WHERE code = $1 AND level = 'county'`, county); err != nil {
+		return nil, notFound(err, "县 %s 未登记", county)
+	}
+	lo, hi := countyRange(county)
+	if err := tx.SelectContext(ctx, &d.Townships, `SELECT code, name FROM regions
+		WHERE level = 'township' AND parent_code = $1 ORDER BY code`, county); err != nil {
+		return nil, err
+	}
+	if err := tx.SelectContext(ctx, &d.Institutions, `SELECT code, name FROM institutions
+		WHERE county_code = $1 OR code IN (SELECT institution_code FROM regions WHERE level = 'village' AND code BETWEEN $2 AND $3)
+		ORDER BY code`, county, lo, hi); err != nil {
+		return nil, err
+	}
+	if err := tx.SelectContext(ctx, &d.Villages, `SELECT v.code, v.name, v.parent_code AS township,
+		COALESCE(v.institution_code, '') AS institution, p.population,
+		COALESCE((SELECT x.staff_code FROM responsibilities x WHERE x.village_code = v.code AND x.from_date <= $1
+			ORDER BY x.from_date DESC LIMIT 1), '') AS doctor
+		FROM regions v LEFT JOIN village_populations p ON p.village_code = v.code AND p.year = $2
+		WHERE v.level = 'village' AND v.code BETWEEN $3 AND $4 ORDER BY v.code`, p.AsOf, p.AsOf.Year(), lo, hi); err != nil {
+		return nil, err
+	}
+	groups, err := rateGroups(ctx, tx, county, p)
+	if err != nil {
+		return nil, err
+	}
+	d.Groups = groups
+	codes := map[string]bool{}
+	for _, v := range d.Villages {
+		if v.Doctor != "" {
+			codes[v.Doctor] = true
+		}
+	}
+	for _, g := range d.Groups {
+		if g.Doctor != "" {
+			codes[g.Doctor] = true
+		}
+	}
+	list := make([]string, 0, len(codes))
+	for c := range codes {
+		list = append(list, c)
+	}
+	sort.Strings(list)
+	if err := tx.SelectContext(ctx, &d.Doctors, `SELECT code, name, COALESCE(institution_code, '') AS parent
+		FROM staff WHERE code = ANY($1) ORDER BY code`, pq.Array(list)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// rateGroups is the one pass over the county's records.
+func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) ([]rates.Group, error) {
+	lo, hi := countyRange(county)
+	out := []rates.Group{}
+	if p.Sample == rates.All {
+		err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+			count(*) AS active, count(*) AS sampled,
+			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
+			count(*) FILTER (WHERE `+usedAsOf+`) AS used
+			FROM records r
+			WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
+			GROUP BY 1, 2`, p.AsOf, lo, hi)
+		return out, err
+	}
+	err := tx.SelectContext(ctx, &out, `WITH drawn AS (
+			SELECT r.record_id, r.village_code, r.responsible_doctor, r.quality_failures, r.birth_date,
+				r.last_exam_date, r.last_exam_complete, r.last_service_date,
+				row_number() OVER (PARTITION BY `+stratum+` ORDER BY `+drawKey+`) <= $3 AS sampled
+			FROM records r
+			WHERE r.village_code BETWEEN $4 AND $5 AND `+activeAt+`
+		)
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+			count(*) AS active, count(*) FILTER (WHERE r.sampled) AS sampled,
+			count(*) FILTER (WHERE CASE WHEN r.sampled THEN `+qualifiedAsOf+` ELSE false END) AS qualified,
+			count(*) FILTER (WHERE CASE WHEN r.sampled THEN `+usedAsOf+` ELSE false END) AS used
+		FROM drawn r GROUP BY 1, 2`, p.AsOf, p.Seed, int(p.Sample), lo, hi)
+	return out, err
+}
+
+// RecordResult is one sampled record in a drill-down: the rules it breaks and
+// whether it has a dynamic record in the usage window, and — for callers who
+// may read the record — who it is.
+type RecordResult struct {
+	RecordID    string         `json:"record_id" db:"record_id"`
+	Stratum     string         `json:"-" db:"stratum"`
+	VillageCode string         `json:"village_code" db:"village_code"`
+	Doctor      string         `json:"responsible_doctor" db:"doctor"`
+	Failures    quality.Set    `json:"rules" db:"failures"`
+	HasDynamic  bool           `json:"has_dynamic_record" db:"has_dynamic"`
+	Details     *RecordDetails `json:"details,omitempty" db:"-"`
+}
+
+// RecordDetails are the personal details a drill-down shows to callers who
+// may read the record.
+type RecordDetails struct {
+	Name      string     `json:"name" db:"name"`
+	Sex       string     `json:"sex" db:"sex"`
+	BirthDate civil.Date `json:"birth_date" db:"birth_date"`
+	IDNumber  string     `json:"id_number" db:"id_number"`
+	Phone     string     `json:"phone" db:"phone"`
+	// Institution is the record's institution, for deciding who may see it.
+	Institution string `json:"-" db:"institution"`
+}
+
+// DrillFilter selects a drill-down: the records of one scope's sample that
+// fail a rule (Quality), have no dynamic record in the window (Usage), or
+// either (empty Indicator).
+type DrillFilter struct {
+	Level     rates.Level
+	ScopeCode string
+	Indicator rates.Indicator
+	Page      Page
+}
+
+// scopeCondition is the SQL condition (on records r) for a scope, using
+// argument $n for its code.
+func scopeCondition(l rates.Level, n int) string {
+	switch l {
+	case rates.Doctor:
+		return fmt.Sprintf("r.responsible_doctor = $%d", n)
+	case rates.Institution:
+		return fmt.Sprintf("r.village_code IN (SELECT code FROM regions WHERE level = 'village' AND institution_code = $%d)", n)
+	case rates.Township:
+		return fmt.Sprintf("r.village_code BETWEEN $%d || '000' AND $%d || '999'", n, n)
+	}
+	return fmt.Sprintf("r.village_code BETWEEN $%d || '000000' AND $%d || '999999'", n, n)
+}
+
+// drillResults is a CTE body: every sampled record of the filter's scope with
+// the rules it breaks as of $1 and whether it has a dynamic record in the
+// window. Arguments: $1 as-of, $2 seed, $3 sample size, $4 $5 the county's
+// village range, $6 the scope code.
+func drillResults(p rates.Params, f DrillFilter) string {
+	from := "records r"
+	where := "r.village_code BETWEEN $4 AND $5 AND " + activeAt + " AND " + scopeCondition(f.Level, 6)
+	if p.Sample != rates.All {
+		// The draw groups with records in the scope are drawn whole (as in
+		// the report), then cut to the scope.
+		from = `(SELECT r.*, row_number() OVER (PARTITION BY ` + stratum + ` ORDER BY ` + drawKey + `) <= $3 AS drawn
+			FROM records r WHERE r.village_code BETWEEN $4 AND $5 AND ` + activeAt + ` AND ` + stratum + ` IN (
+				SELECT ` + stratum + ` FROM records r WHERE ` + where + `)) r`
+		where += " AND r.drawn"
+	}
+	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
+			(r.quality_failures
+				| CASE WHEN r.birth_date > $1 THEN 4 ELSE 0 END
+				| CASE x.exam WHEN true THEN 0 WHEN false THEN 1024 ELSE 512 END)::int AS failures,
+			x.used AS has_dynamic
+		FROM ` + from + `
+		CROSS JOIN LATERAL (SELECT ` + examAsOf + ` AS exam, ` + usedAsOf + ` AS used) x
+		WHERE ` + where
+}
+
+// drillArgs types the arguments a drill-down for the whole population does
+// not use.
+const drillArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text, $5::text, $6::text)`
+
+// RateRecords lists the sampled records of one scope that fail a rule or
+// have no dynamic record in the window, nearest fix first: fewest things to
+// fix (rules broken, plus one for no dynamic record), then record ID. The
+// draw is the report's: the same parameters give the same records.
+func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f DrillFilter) ([]RecordResult, int, error) {
+	lo, hi := countyRange(county)
+	filter := "(r.failures <> 0 OR NOT r.has_dynamic)"
+	switch f.Indicator {
+	case rates.Quality:
+		filter = "r.failures <> 0"
+	case rates.Usage:
+		filter = "NOT r.has_dynamic"
+	}
+	args := []any{p.AsOf, p.Seed, int(p.Sample), lo, hi, f.ScopeCode}
+	var rows []struct {
+		RecordResult
+		Total int `db:"total"`
+	}
+	total := 0
+	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+		err := tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`)
+			SELECT r.*, count(*) OVER () AS total FROM results r WHERE `+filter+`
+			ORDER BY bit_count(r.failures::bit(16)) + CASE WHEN r.has_dynamic THEN 0 ELSE 1 END, r.record_id
+			LIMIT $7 OFFSET $8`, append(args, f.Page.Limit(), f.Page.Offset())...)
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			total = rows[0].Total
+			return nil
+		}
+		// Past the last page: the window had no row to count on.
+		return tx.GetContext(ctx, &total, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`) SELECT count(*) FROM results r WHERE `+filter, args...)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]RecordResult, len(rows))
+	for i, r := range rows {
+		out[i] = r.RecordResult
+	}
+	return out, total, nil
+}
+
+// RecordDetailsOf returns the personal details of records, by ID.
+func (db *DB) RecordDetailsOf(ctx context.Context, ids []string) (map[string]*RecordDetails, error) {
+	var rows []struct {
+		ID string `db:"record_id"`
+		RecordDetails
+	}
+	err := db.SelectContext(ctx, &rows, `SELECT r.record_id, r.name, COALESCE(r.sex, '') AS sex, r.birth_date,
+		COALESCE(r.id_number, '') AS id_number, r.phone, COALESCE(v.institution_code, '') AS institution
+		FROM records r JOIN regions v ON v.code = r.village_code WHERE r.record_id = ANY($1)`, pq.Array(ids))
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[string]*RecordDetails, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = &rows[i].RecordDetails
+	}
+	return out, nil
+}
+
+// Targets returns a county's targets, or the defaults when none are set.
+func (db *DB) Targets(ctx context.Context, county string) (rates.Targets, error) {
+	return targets(ctx, db, county)
+}
+
+func targets(ctx context.Context, q sqlx.QueryerContext, county string) (rates.Targets, error) {
+	var row struct {
+		Coverage string `db:"coverage"`
+		Quality  string `db:"quality"`
+		Usage    string `db:"usage"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT coverage::text, quality::text, usage::text FROM rate_targets WHERE county_code = $1`, county)
+	if err == sql.ErrNoRows {
+		return rates.DefaultTargets, nil
+	}
+	if err != nil {
+		return rates.Targets{}, translate(err)
+	}
+	var t rates.Targets
+	for _, x := range []struct {
+		s string
+		p *rates.Percent
+	}{{row.Coverage, &t.Coverage}, {row.Quality, &t.Quality}, {row.Usage, &t.Usage}} {
+		v, err := rates.ParsePercent(x.s)
+		if err != nil {
+			return rates.Targets{}, fmt.Errorf("stored target %q: %w", x.s, err)
+		}
+		*x.p = v
+	}
+	return t, nil
+}
+
+// SetTargets stores a county's targets.
+func (db *DB) SetTargets(ctx context.Context, actor, county string, t rates.Targets) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO rate_targets (county_code, coverage, quality, usage, updated_by)
+		VALUES ($1, $2::numeric, $3::numeric, $4::numeric, $5)
+		ON CONFLICT (county_code) DO UPDATE SET coverage = EXCLUDED.coverage, quality = EXCLUDED.quality,
+			usage = EXCLUDED.usage, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+		county, t.Coverage.String(), t.Quality.String(), t.Usage.String(), actor)
+	return translate(err)
+}
+
+// Report computes a county's report with its targets, in one consistent view
+// of the data. Returns NotFound for an unknown county.
+func (db *DB) Report(ctx context.Context, county string, p rates.Params) (*rates.Report, error) {
+	var r *rates.Report
+	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+		d, err := rateData(ctx, tx, county, p)
+		if err != nil {
+			return err
+		}
+		t, err := targets(ctx, tx, county)
+		if err != nil {
+			return err
+		}
+		r = rates.Compute(p, t, d, db.Now())
+		return nil
+	})
+	return r, err
+}

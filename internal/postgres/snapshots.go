@@ -1,0 +1,245 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/rates"
+)
+
+// SnapshotInfo describes a published report.
+type SnapshotInfo struct {
+	ID          int64        `json:"id" db:"id"`
+	CountyCode  string       `json:"county_code" db:"county_code"`
+	Title       string       `json:"title" db:"title"`
+	AsOf        civil.Date   `json:"as_of" db:"as_of"`
+	Sample      rates.Sample `json:"sample" db:"sample"`
+	Seed        int64        `json:"seed" db:"seed"`
+	PublishedAt time.Time    `json:"published_at" db:"published_at"`
+	PublishedBy string       `json:"published_by" db:"published_by"`
+	Warnings    int          `json:"warnings" db:"warnings"`
+	Sampled     int          `json:"sampled_records" db:"sampled"`
+}
+
+// Snapshot is a published report, frozen.
+type Snapshot struct {
+	SnapshotInfo
+	Report *rates.Report `json:"report"`
+}
+
+// PublishSnapshot computes a county's report and freezes it: the report as
+// published, its rows, and every sampled record with the rules it broke and
+// whether it had a dynamic record, all from one view of the data. Nothing
+// later changes them (the tables refuse UPDATE and DELETE).
+func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, p rates.Params) (*Snapshot, error) {
+	var out *Snapshot
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer tx.Rollback()
+	err = func() error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		d, err := rateData(ctx, tx, county, p)
+		if err != nil {
+			return err
+		}
+		t, err := targets(ctx, tx, county)
+		if err != nil {
+			return err
+		}
+		r := rates.Compute(p, t, d, db.Now())
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var sample *int
+		if p.Sample != rates.All {
+			n := int(p.Sample)
+			sample = &n
+		}
+		info := SnapshotInfo{CountyCode: county, Title: title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed, PublishedBy: actor,
+			Warnings: len(r.Warnings)}
+		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, title, as_of, sample, seed, report, published_at, published_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, published_at`,
+			county, title, p.AsOf, sample, p.Seed, body, r.ComputedAt, actor); err != nil {
+			return err
+		}
+		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
+			return err
+		}
+		lo, hi := countyRange(county)
+		f := DrillFilter{Level: rates.County, ScopeCode: county}
+		res, err := tx.ExecContext(ctx, `WITH `+drillArgs+`
+			INSERT INTO rate_snapshot_records (snapshot_id, record_id, village_code, stratum, failures, has_dynamic)
+			SELECT $7, r.record_id, r.village_code, r.stratum, r.failures, r.has_dynamic FROM (`+drillResults(p, f)+`) r`,
+			p.AsOf, p.Seed, int(p.Sample), lo, hi, county, info.ID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		info.Sampled = int(n)
+		out = &Snapshot{SnapshotInfo: info, Report: r}
+		return nil
+	}()
+	if err != nil {
+		return nil, translate(err)
+	}
+	return out, translate(tx.Commit())
+}
+
+func insertSnapshotRows(ctx context.Context, tx *sqlx.Tx, id int64, rows []rates.Row) error {
+	n := len(rows)
+	level, code, name, ind := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	num, den, rank := make([]int64, n), make([]int64, n), make([]sql.NullInt64, n)
+	rate, target, gap := make([]sql.NullString, n), make([]string, n), make([]sql.NullString, n)
+	bottom, warn := make([]bool, n), make([]bool, n)
+	for i, r := range rows {
+		level[i], code[i], name[i], ind[i] = string(r.Level), r.ScopeCode, r.ScopeName, string(r.Indicator)
+		num[i], den[i], target[i] = int64(r.Numerator), int64(r.Denominator), r.Target.String()
+		if r.Rate != nil {
+			rate[i] = sql.NullString{String: r.Rate.String(), Valid: true}
+			gap[i] = sql.NullString{String: r.Gap.String(), Valid: true}
+		}
+		if r.Rank != nil {
+			rank[i] = sql.NullInt64{Int64: int64(*r.Rank), Valid: true}
+		}
+		bottom[i], warn[i] = r.BottomThree, r.Warning
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO rate_snapshot_rows (snapshot_id, level, scope_code, scope_name, indicator,
+		numerator, denominator, rate, target, gap, rank, bottom_three, warning)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::numeric[],
+			$9::numeric[], $10::numeric[], $11::int[], $12::bool[], $13::bool[])`,
+		id, pq.Array(level), pq.Array(code), pq.Array(name), pq.Array(ind), pq.Array(num), pq.Array(den), pq.Array(rate),
+		pq.Array(target), pq.Array(gap), pq.Array(rank), pq.Array(bottom), pq.Array(warn))
+	return err
+}
+
+const snapshotInfoColumns = `s.id, s.county_code, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
+	jsonb_array_length(s.report -> 'warnings') AS warnings,
+	(SELECT count(*) FROM rate_snapshot_records x WHERE x.snapshot_id = s.id) AS sampled`
+
+// Snapshots lists the published reports of counties, newest as-of date first.
+func (db *DB) Snapshots(ctx context.Context, counties []string, page Page) ([]SnapshotInfo, int, error) {
+	out := []SnapshotInfo{}
+	var total int
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM rate_snapshots WHERE county_code = ANY($1)`, pq.Array(counties)); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &out, `SELECT `+snapshotInfoColumns+` FROM rate_snapshots s
+			WHERE s.county_code = ANY($1) ORDER BY s.as_of DESC, s.id DESC LIMIT $2 OFFSET $3`,
+			pq.Array(counties), page.Limit(), page.Offset())
+	})
+	return out, total, err
+}
+
+// Snapshot returns a published report. Returns NotFound.
+func (db *DB) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
+	var row struct {
+		SnapshotInfo
+		Report []byte `db:"report"`
+	}
+	if err := db.GetContext(ctx, &row, `SELECT `+snapshotInfoColumns+`, s.report FROM rate_snapshots s WHERE s.id = $1`, id); err != nil {
+		return nil, notFound(err, "快照 %d 不存在", id)
+	}
+	out := &Snapshot{SnapshotInfo: row.SnapshotInfo, Report: &rates.Report{}}
+	if err := json.Unmarshal(row.Report, out.Report); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TrendPoint is one scope's figure for one indicator in one snapshot.
+type TrendPoint struct {
+	SnapshotID  int64          `json:"snapshot_id" db:"snapshot_id"`
+	AsOf        civil.Date     `json:"as_of" db:"as_of"`
+	Title       string         `json:"title" db:"title"`
+	Indicator   string         `json:"-" db:"indicator"`
+	ScopeName   string         `json:"-" db:"scope_name"`
+	Numerator   int            `json:"numerator" db:"numerator"`
+	Denominator int            `json:"denominator" db:"denominator"`
+	Rate        *rates.Percent `json:"rate" db:"rate"`
+	Target      rates.Percent  `json:"target" db:"target"`
+	Gap         *rates.Percent `json:"gap" db:"gap"`
+	Rank        *int           `json:"rank" db:"rank"`
+	BottomThree bool           `json:"bottom_three" db:"bottom_three"`
+	Warning     bool           `json:"warning" db:"warning"`
+}
+
+// Trend is a scope's rates over the published snapshots of its county, one
+// line per indicator, oldest first.
+type Trend struct {
+	Level      rates.Level                      `json:"level"`
+	ScopeCode  string                           `json:"scope_code"`
+	ScopeName  string                           `json:"scope_name"`
+	Indicators map[rates.Indicator][]TrendPoint `json:"indicators"`
+}
+
+// Trends returns a scope's trend over a county's snapshots.
+func (db *DB) Trends(ctx context.Context, county string, level rates.Level, scope string) (*Trend, error) {
+	var points []TrendPoint
+	err := db.SelectContext(ctx, &points, `SELECT s.id AS snapshot_id, s.as_of, s.title, r.indicator, r.scope_name,
+		r.numerator, r.denominator, r.rate::text AS rate, r.target::text AS target, r.gap::text AS gap, r.rank, r.bottom_three, r.warning
+		FROM rate_snapshot_rows r JOIN rate_snapshots s ON s.id = r.snapshot_id
+		WHERE s.county_code = $1 AND r.level = $2 AND r.scope_code = $3
+		ORDER BY s.as_of, s.id`, county, level, scope)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := &Trend{Level: level, ScopeCode: scope, Indicators: map[rates.Indicator][]TrendPoint{}}
+	for _, i := range rates.Indicators {
+		out.Indicators[i] = []TrendPoint{}
+	}
+	for _, p := range points {
+		out.ScopeName = p.ScopeName
+		out.Indicators[rates.Indicator(p.Indicator)] = append(out.Indicators[rates.Indicator(p.Indicator)], p)
+	}
+	return out, nil
+}
+
+// SnapshotRecordIDs lists a snapshot's sampled records, for checking that
+// a snapshot stays frozen.
+func (db *DB) SnapshotRecordIDs(ctx context.Context, id int64) ([]string, error) {
+	out := []string{}
+	err := db.SelectContext(ctx, &out, `SELECT record_id FROM rate_snapshot_records WHERE snapshot_id = $1 ORDER BY record_id`, id)
+	return out, translate(err)
+}
+
+// Scope names a report scope for access checks: its name, its county and,
+// for a doctor, their institution. Returns NotFound for an unknown scope.
+type ScopeInfo struct {
+	Name        string `db:"name"`
+	County      string `db:"county"`
+	Institution string `db:"institution"`
+}
+
+// RateScope resolves a scope of a level.
+func (db *DB) RateScope(ctx context.Context, l rates.Level, code string) (*ScopeInfo, error) {
+	var s ScopeInfo
+	var err error
+	switch l {
+	case rates.Doctor:
+		err = db.GetContext(ctx, &s, `SELECT st.name, COALESCE(i.county_code, '') AS county, COALESCE(st.institution_code, '') AS institution
+			FROM staff st LEFT JOIN institutions i ON i.code = st.institution_code WHERE st.code = $1`, code)
+	case rates.Institution:
+		err = db.GetContext(ctx, &s, `SELECT name, county_code AS county, code AS institution FROM institutions WHERE code = $1`, code)
+	case rates.Township, rates.County:
+		err = db.GetContext(ctx, &s, `SELECT name, substr(code, 1, 6) AS county, '' AS institution FROM regions WHERE code = $1 AND level = $2`, code, string(l))
+	default:
+		return nil, apperr.InvalidField("level", "未知层级")
+	}
+	if err != nil {
+		return nil, notFound(err, "%s %s 不存在", l.Chinese(), code)
+	}
+	return &s, nil
+}
