@@ -100,6 +100,11 @@ export function normalize(r) {
   for (const s of out.scopes) {
     for (const k of INDICATORS) if (s.ind[k] && s.ind[k].target === null) s.ind[k].target = out.targets[k];
   }
+  // summaries: per level and indicator, the top and bottom three, max, min, mean.
+  if (Array.isArray(r.summaries)) {
+    out.stats = {};
+    for (const sm of r.summaries) (out.stats[sm.level] = out.stats[sm.level] || {})[sm.indicator] = sm;
+  }
   return out;
 }
 
@@ -253,17 +258,22 @@ function renderReport(p, path, toolbar) {
 function statsBlock(stats, level) {
   const st = stats[level] || null;
   if (!st || typeof st !== 'object') return null;
-  return h('section', {}, h('h2', {}, '统计'), h('div', { class: 'stats' }, INDICATORS.filter((k) => st[k]).map((k) => {
-    const v = st[k];
-    return h('div', { class: 'stat' }, h('div', { class: 'label' }, label(INDICATOR, k)),
-      h('div', {}, `平均 ${pct(v.mean)} · 最高 ${pct(v.max)} · 最低 ${pct(v.min)}`));
-  })));
+  const names = (list) => (list || []).map((x) => `${x.rank}. ${x.scope_name || x.scope_code} ${pct(x.rate)}`).join('；') || '—';
+  return h('section', { 'aria-labelledby': 'h-stats' }, h('h2', { id: 'h-stats' }, `${label(LEVEL, level)}排名（全县）`),
+    h('div', { class: 'stats' }, INDICATORS.filter((k) => st[k]).map((k) => {
+      const v = st[k];
+      return h('div', { class: 'stat' }, h('div', { class: 'label' }, label(INDICATOR, k)),
+        h('div', { class: 'value' }, pct(v.mean)), h('div', { class: 'muted' }, `平均 · 最高 ${pct(v.max)} · 最低 ${pct(v.min)}`),
+        h('div', {}, h('strong', {}, '前三：'), names(v.top_three)),
+        h('div', {}, h('strong', {}, '后三：'), names(v.bottom_three)));
+    })));
 }
 
 async function publish(p) {
   if (!window.confirm(`发布截至 ${p.as_of} 的考核快照？发布后数据冻结，不再随档案修改而变化。`)) return;
   try {
-    const out = await post('/snapshots', { as_of: p.as_of, sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
+    const out = await post('/snapshots', { title: `${p.as_of} 考核快照`, as_of: p.as_of,
+      sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
     toast(`已发布快照 #${out.id ?? ''}`);
     location.hash = '#/snapshots';
   } catch (e) {
@@ -290,8 +300,10 @@ async function recordsPage(q) {
       h('p', { class: 'muted' }, `共 ${out.total ?? items.length} 份档案未达要求，修正后实时计入当前数据（已发布快照不变）。`),
       items.length ? table([
         { label: '档案编号', value: (r) => h('span', { class: 'rid' }, r.record_id) },
-        { label: '未通过的规则', value: (r) => (r.failed_rules || r.rules || r.failures || []).map((x) => `${x} ${RULE[x] || ''}`).join('；') || (r.has_dynamic_record === false ? RULE.usage : '') },
-        { label: '最近服务', value: (r) => r.last_service_date || '—' },
+        { label: '姓名', value: (r) => (r.details ? r.details.name : '（无权查看）') },
+        { label: '村居', value: (r) => r.village_code || '' },
+        { label: '未通过的规则', value: (r) => (r.rules || []).map((x) => `${x} ${(out.rules || {})[x] || RULE[x] || ''}`).join('；') || '—' },
+        { label: '一年内服务记录', value: (r) => (r.has_dynamic_record ? '有' : h('span', { class: 'tag warn' }, '无')) },
       ], items) : h('p', { class: 'empty' }, '没有问题档案。'));
   } catch (e) {
     mount(h('h1', {}, `档案问题清单 · ${name}`), back, errorBox(e));
@@ -328,9 +340,10 @@ function trendPoints(out) {
   // Accepts {items|points: [{as_of, coverage: 71.2 | {rate}, …}]} or
   // {series: {coverage: [{as_of, rate}]}}.
   const val = (v) => (v && typeof v === 'object' ? num(v.rate) : num(v));
-  if (out.series && typeof out.series === 'object' && !Array.isArray(out.series)) {
+  const series = out.indicators || out.series;
+  if (series && typeof series === 'object' && !Array.isArray(series)) {
     const dates = new Map();
-    for (const [k, arr] of Object.entries(out.series)) {
+    for (const [k, arr] of Object.entries(series)) {
       for (const pt of arr) {
         const d = pt.as_of || pt.date;
         if (!dates.has(d)) dates.set(d, { label: d, values: {} });
@@ -369,6 +382,18 @@ async function trendsPage(q) {
 
 // ---------- cases ----------
 
+const DEADLINE = { investigation: '调查', serving: '送达', appeal: '复核申请' };
+
+// caseDeadline is the deadline the case's state runs against.
+function caseDeadline(c) {
+  switch (c.state) {
+    case 'accepted': case 'investigating': return c.investigation_due ? `调查 ${c.investigation_due}` : '';
+    case 'decided': return c.serving_due ? `送达 ${c.serving_due}` : '';
+    case 'served': return c.appeal_due ? `复核申请 ${c.appeal_due}` : '';
+    default: return '';
+  }
+}
+
 async function casesPage() {
   mount(h('h1', {}, '问责案件'), h('p', { class: 'loading' }, '正在加载…'));
   try {
@@ -379,13 +404,14 @@ async function casesPage() {
       overdue.length ? h('p', { class: 'alert', role: 'note' }, `${overdue.length} 个案件已超期。`) : null,
       items.length ? table([
         { label: '编号', value: (c) => `#${c.id}` },
-        { label: '对象', value: (c) => c.subject_name || c.subject || c.subject_code || '' },
+        { label: '对象', value: (c) => `${c.subject_name || c.subject_code || ''}${c.subject_type === 'institution' ? '（机构）' : ''}` },
         { label: '来源', value: (c) => ({ snapshot: '快照预警', complaint: '投诉', inspection: '检查', instruction: '上级交办' }[c.source] || c.source || '') },
         { label: '状态', value: (c) => label(CASE_STATE, c.state || c.status) },
-        { label: '期限', value: (c) => c.deadline || c.due_on || c.due_date || '—' },
+        { label: '受理日期', value: (c) => c.accepted_on || '—' },
+        { label: '当前期限', value: (c) => caseDeadline(c) || '—' },
         { label: '提示', value: (c) => [
-          c.overdue ? h('span', { class: 'tag bad' }, '已超期') : null,
-          c.escalated || c.principal_talk ? h('span', { class: 'tag warn' }, '主要领导约谈') : null] },
+          c.overdue ? h('span', { class: 'tag bad' }, `已超期${DEADLINE[c.overdue_deadline] ? '（' + DEADLINE[c.overdue_deadline] + '）' : ''}`) : null, ' ',
+          c.escalated ? h('span', { class: 'tag warn' }, '主要领导约谈') : null] },
       ], items, { rowClass: (c) => (c.overdue ? 'warn' : null) }) : h('p', { class: 'empty' }, '没有案件。'));
   } catch (e) {
     mount(h('h1', {}, '问责案件'), e.status === 404 ? h('p', { class: 'notice' }, '问责接口尚未开通。') : errorBox(e));
