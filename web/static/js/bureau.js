@@ -174,7 +174,7 @@ async function reportPage(q) {
 function paramForm(p, onGo) {
   const specs = [
     { name: 'as_of', label: '截至日期', type: 'date', value: p.as_of, required: true },
-    { name: 'sample', label: '抽样数', value: p.sample, hint: '数字或 all', narrow: true },
+    { name: 'sample', label: '抽样数（数字或 all）', value: p.sample, narrow: true },
     { name: 'seed', label: '随机种子', value: p.seed, type: 'number', narrow: true },
   ];
   const f = h('form', { class: 'toolbar', id: 'params' }, specs.map(field), h('button', { type: 'submit' }, '计算'));
@@ -362,7 +362,7 @@ async function trendsPage(q) {
   const code = q.get('scope_code') || domainsOf(staff, 'bureau')[0] || '';
   const specs = [
     { name: 'level', label: '层级', type: 'select', required: true, value: level, options: LEVELS.map((l) => [l, LEVEL[l]]) },
-    { name: 'scope_code', label: '代码', value: code, hint: '县、乡镇、机构代码或医生工号' },
+    { name: 'scope_code', label: '代码（县、乡镇、机构代码或医生工号）', value: code },
   ];
   const f = h('form', { class: 'toolbar', id: 'trend-form' }, specs.map(field), h('button', { type: 'submit' }, '查看'));
   f.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/trends' + qs(readForm(f, specs)); });

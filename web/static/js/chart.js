@@ -10,16 +10,16 @@ const pct = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `
  * target (percent). onPick(row) runs on click or Enter/Space on a bar.
  */
 export function bars(title, rows, target, onPick) {
-  const labelW = 170;
-  const barH = 26;
-  const gap = 8;
-  const top = 24;
-  const width = 560;
+  const labelW = 150;
+  const barH = 28;
+  const gap = 10;
+  const top = 26;
+  const width = 440;
   const plotW = width - labelW - 64;
   const height = top + rows.length * (barH + gap) + 26;
   const x = (v) => labelW + (Math.max(0, Math.min(100, v)) / 100) * plotW;
   const id = 'c' + Math.random().toString(36).slice(2, 8);
-  const root = svg('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img',
+  const root = svg('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
     'aria-labelledby': `${id}-t ${id}-d` },
   svg('title', { id: `${id}-t` }, title),
   svg('desc', { id: `${id}-d` }, `目标线 ${pct(target)}。` + rows.map((r) => `${r.label} ${pct(r.value)}${r.warn ? '（预警）' : ''}`).join('；')));
@@ -30,7 +30,7 @@ export function bars(title, rows, target, onPick) {
   }
   rows.forEach((r, i) => {
     const y = top + i * (barH + gap);
-    const name = r.label.length > 11 ? r.label.slice(0, 10) + '…' : r.label;
+    const name = r.label.length > 9 ? r.label.slice(0, 8) + '…' : r.label;
     root.append(svg('text', { x: labelW - 8, y: y + barH * 0.68, 'text-anchor': 'end' }, name));
     if (r.value === null || r.value === undefined) {
       root.append(svg('text', { x: labelW + 6, y: y + barH * 0.68, class: 'muted' }, '— 无数据'));
@@ -73,7 +73,7 @@ export function trend(title, points, names, targets) {
   const y = (v) => top + plotH - (Math.max(0, Math.min(100, v)) / 100) * plotH;
   const keys = Object.keys(names);
   const id = 't' + Math.random().toString(36).slice(2, 8);
-  const root = svg('svg', { class: 'trend', viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img',
+  const root = svg('svg', { class: 'trend', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
     'aria-labelledby': `${id}-t ${id}-d` },
   svg('title', { id: `${id}-t` }, title),
   svg('desc', { id: `${id}-d` }, points.map((p) => `${p.label}：` + keys.map((k) => `${names[k]} ${pct(p.values[k])}`).join('，')).join('；')));
