@@ -76,6 +76,7 @@ func TestBureauDashboard(t *testing.T) {
 		waitText(`main table`, "文昌镇"),
 	)
 	shot(t, ctx, "bureau-dashboard")
+	shotAt(t, ctx, "bureau-dashboard-800x1280", 800, 1280, 1366, 900)
 	run(t, ctx, "township → institutions",
 		chromedp.Click(`main table button[data-scope="330127100"]`),
 		waitText(`#level-title`, "机构"),

@@ -61,6 +61,7 @@ func TestDeskJourney(t *testing.T) {
 		)
 	}
 	shot(t, ctx, "desk-record")
+	shotAt(t, ctx, "desk-record-800x1280", 800, 1280, 1366, 900)
 
 	run(t, ctx, "file with a wrong identity number",
 		chromedp.Click(`#nav a[href="#/new"]`),

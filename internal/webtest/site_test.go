@@ -362,7 +362,9 @@ func artifacts(t *testing.T) string {
 func shot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
 	var buf []byte
-	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&buf)); err != nil {
+	// A passing toast would cover the page in the picture.
+	clear := chromedp.Evaluate(`(() => { const t = document.getElementById('toast'); if (t) t.textContent = ''; return true; })()`, nil)
+	if err := chromedp.Run(ctx, clear, chromedp.CaptureScreenshot(&buf)); err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return ""
 	}
@@ -438,4 +440,17 @@ func follow(sel string) chromedp.Action {
 		const a = document.querySelector(%q); if (!a) return false;
 		window.__follow = a.getAttribute('href'); a.click(); return false; })()`, sel)
 	return chromedp.Poll(js, nil, chromedp.WithPollingInterval(100*time.Millisecond))
+}
+
+// shotAt saves a screenshot at another viewport size, then restores the old one.
+func shotAt(t *testing.T, ctx context.Context, name string, w, h, backW, backH int64) {
+	t.Helper()
+	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(w, h, 1, false)); err != nil {
+		t.Logf("resize for %s: %v", name, err)
+		return
+	}
+	// Wait for a frame at the new size before capturing.
+	_ = chromedp.Run(ctx, chromedp.Poll(fmt.Sprintf(`window.innerWidth === %d`, w), nil, chromedp.WithPollingInterval(20*time.Millisecond)))
+	shot(t, ctx, name)
+	_ = chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(backW, backH, 1, false))
 }

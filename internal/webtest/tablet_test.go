@@ -76,6 +76,7 @@ func TestTabletOffline(t *testing.T) {
 		t.Fatal("the worklist shows a resident of a village the worker does not serve")
 	}
 	shot(t, ctx, "tablet-worklist")
+	shotAt(t, ctx, "tablet-worklist-1280x800", 1280, 800, 800, 1280)
 
 	run(t, ctx, "go offline and reopen the app from the service worker",
 		offline(s),
