@@ -8,7 +8,7 @@ ADDR      ?= :8080
 # unless HEALTHREC_ADMIN_PASSWORD says otherwise.
 export HEALTHREC_ADMIN_PASSWORD ?= demo1234
 
-.PHONY: run test build deps lint fuzz clean
+.PHONY: run test build deps lint fuzz bench clean
 
 run: deps build
 	$(BIN) serve --addr $(ADDR) --demo
@@ -25,6 +25,17 @@ test: deps
 fuzz:
 	$(GO) test -run=XXX -fuzz=FuzzParseIDNumber -fuzztime=30s ./internal/ident/
 	$(GO) test -run=XXX -fuzz=FuzzParseRecordID -fuzztime=30s ./internal/ident/
+	$(GO) test -run=XXX -fuzz=FuzzDecodeRecord -fuzztime=30s ./internal/httpapi/
+	$(GO) run ./cmd/testcluster -- $(GO) test -run=XXX -fuzz=FuzzResidentsRow -fuzztime=30s ./internal/importer/
+
+# The county-scale benchmark of DESIGN §9 (1M residents, 10M dynamic records):
+# load time, bare count(*) and the full report, written up in docs/benchmarks.md.
+# BENCH_FLAGS="-residents 100000 -entries 1000000" runs a tenth of it.
+# Then the HTTP load test (cmd/loadtest, wrk on loopback; LOAD_FLAGS="-residents N -duration 10s").
+bench: deps
+	@command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk >/dev/null; }
+	$(GO) run ./cmd/bench $(BENCH_FLAGS)
+	$(GO) run ./cmd/loadtest $(LOAD_FLAGS)
 
 lint:
 	$(GO) vet ./...

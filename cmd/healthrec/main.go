@@ -19,6 +19,7 @@ import (
 
 	"healthrec/internal/app"
 	"healthrec/internal/demo"
+	"healthrec/internal/importer"
 )
 
 const usage = `usage: healthrec COMMAND [flags]
@@ -27,6 +28,9 @@ commands:
   serve [--addr :8080] [--demo]   serve the API and web pages (--demo: load the demo county into an empty database)
   migrate                         apply database migrations
   demo [--seed N]                 load the synthetic demo county
+  import [--dry-run] [--json] DIR  import the CSV files of DIR (all or nothing)
+  report --as-of D --sample all|N --seed N --format csv|json|pdf [--out FILE]
+                                  the coverage, quality and usage report
   passwd STAFF_CODE               set a password, read from standard input
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
 
@@ -78,6 +82,14 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 				return err
 			}
 			return loadDemo(ctx, db, *seed, false, log)
+		})
+	case "import":
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			return importer.RunImport(ctx, db.DB, args, os.Stdout)
+		})
+	case "report":
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			return app.RunReport(ctx, db.DB, args, os.Stdout)
 		})
 	case "passwd":
 		if len(args) != 1 {

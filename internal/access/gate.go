@@ -207,7 +207,10 @@ func (g *Gate) Record(ctx context.Context, p *Principal, req Request) (*Decision
 	if err != nil {
 		return nil, err
 	}
-	d, reason := g.decide(ctx, p, scope, req)
+	d, reason, err := g.decide(ctx, p, scope, req)
+	if err != nil {
+		return nil, err
+	}
 	entry := LogEntry{
 		StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: req.RecordID, Section: req.Section,
 		Action: req.Action, Outcome: "allowed", Method: req.Method, Path: req.Path,
@@ -240,7 +243,10 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 	var reason string
 	entries := make([]LogEntry, 0, len(sections))
 	for _, sec := range sections {
-		d, why := g.decide(ctx, p, scope, Request{RecordID: recordID, Section: sec, Action: Read})
+		d, why, err := g.decide(ctx, p, scope, Request{RecordID: recordID, Section: sec, Action: Read})
+		if err != nil {
+			return nil, nil, err
+		}
 		e := LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID, Section: sec,
 			Action: Read, Outcome: "allowed", Method: method, Path: path}
 		if d == nil {
@@ -294,20 +300,22 @@ func (g *Gate) LogWrite(ctx context.Context, p *Principal, recordID, section, me
 		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path})
 }
 
-func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req Request) (*Decision, string) {
+// decide returns the decision, or nil and the reason for a denial. An error
+// means the grant could not be looked up: the attempt is neither allowed nor
+// denied, and the caller answers 503 rather than a misleading 403.
+func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req Request) (*Decision, string, error) {
 	obj := "record." + req.Section
 	dom := staff.InstitutionDomain(scope.InstitutionCode)
 	if g.AllowIn(p, dom, obj, req.Action) {
 		if p.Staff.HasIn(staff.HomeVisit, dom) && !p.Staff.HasIn(staff.Doctor, dom) && !p.Staff.HasIn(staff.RecordsAdmin, dom) &&
 			!slices.Contains(p.Staff.Villages, scope.VillageCode) {
-			return nil, "入户随访人员只能访问分配给本人的村居（" + scope.VillageCode + " 未分配）"
+			return nil, "入户随访人员只能访问分配给本人的村居（" + scope.VillageCode + " 未分配）", nil
 		}
-		return &Decision{Scope: scope, Full: true}, ""
+		return &Decision{Scope: scope, Full: true}, "", nil
 	}
 	grant, err := g.store.ActiveGrant(ctx, p.Staff.Code, scope.RecordID, g.now())
 	if err != nil {
-		g.log.Error("grant lookup", "err", err)
-		return nil, "授权查询失败"
+		return nil, "", fmt.Errorf("grant lookup: %w", err)
 	}
 	if grant != nil {
 		recDom := "record:" + scope.RecordID
@@ -317,11 +325,27 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 		}
 		if g.AllowIn(p.with(extra...), recDom, obj, req.Action) {
 			id := grant.ID
-			return &Decision{Scope: scope, GrantID: &id}, ""
+			return &Decision{Scope: scope, GrantID: &id}, "", nil
 		}
-		return nil, fmt.Sprintf("授权 #%d 不包含 %s 的%s权限（授权为只读，范围：%s）", grant.ID, req.Section, actionName(req.Action), strings.Join(grant.Sections, "、"))
+		return nil, fmt.Sprintf("授权 #%d 不包含 %s 的%s权限（授权为只读，范围：%s）", grant.ID, req.Section, actionName(req.Action), strings.Join(grant.Sections, "、")), nil
 	}
-	return nil, fmt.Sprintf("无权%s档案 %s 的 %s：档案不在本人机构或村居范围内，且无有效的授权", actionName(req.Action), scope.RecordID, req.Section)
+	if roles := rolesIn(p.Staff, dom); roles != "" {
+		// The record is within the caller's institution; the section is not
+		// within their role.
+		return nil, fmt.Sprintf("角色 %s 无权%s档案 %s 的 %s", roles, actionName(req.Action), scope.RecordID, req.Section), nil
+	}
+	return nil, fmt.Sprintf("无权%s档案 %s 的 %s：档案不在本人机构或村居范围内，且无有效的授权", actionName(req.Action), scope.RecordID, req.Section), nil
+}
+
+// rolesIn lists the roles s holds in domain.
+func rolesIn(s *staff.Staff, domain string) string {
+	var out []string
+	for _, g := range s.Grants {
+		if g.Domain == domain {
+			out = append(out, string(g.Role))
+		}
+	}
+	return strings.Join(out, "、")
 }
 
 func actionName(a string) string {

@@ -40,14 +40,15 @@ type Login struct {
 type Result struct {
 	CountyCode, CountyName                                     string
 	Townships, Villages, Institutions, Staff, Residents, Exams int
+	Enrolments, Followups                                      int
 	Logins                                                     []Login
 }
 
 // Summary is the text printed after loading.
 func (r *Result) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "演示县 %s %s：%d 个乡镇，%d 个村居，%d 个机构，%d 名工作人员，%d 份档案，%d 次体检\n",
-		r.CountyCode, r.CountyName, r.Townships, r.Villages, r.Institutions, r.Staff, r.Residents, r.Exams)
+	fmt.Fprintf(&b, "演示县 %s %s：%d 个乡镇，%d 个村居，%d 个机构，%d 名工作人员，%d 份档案，%d 次体检，%d 个慢病管理，%d 次随访\n",
+		r.CountyCode, r.CountyName, r.Townships, r.Villages, r.Institutions, r.Staff, r.Residents, r.Exams, r.Enrolments, r.Followups)
 	fmt.Fprintf(&b, "演示账号（密码均为 %s）：\n", Password)
 	for _, l := range r.Logins {
 		fmt.Fprintf(&b, "  %-12s %-14s %s\n", l.StaffCode, l.Role, l.Note)

@@ -44,6 +44,11 @@ func TestLoad(t *testing.T) {
 		if gaps != 0 {
 			t.Fatalf("%d villages whose counter is not their record count", gaps)
 		}
+		var due int
+		_ = db.Get(&due, `SELECT count(*) FROM enrolments WHERE next_due_date IS NOT NULL`)
+		if due == 0 {
+			t.Fatal("no follow-up schedule: the tablet worklist would be empty")
+		}
 		if _, err := demo.Load(ctx, db, opts); err == nil {
 			t.Fatal("loading the county twice succeeded")
 		}

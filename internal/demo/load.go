@@ -115,6 +115,8 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 		"status", "status_date", "destination"}
 	var records [][]any
 	var exams [][]any
+	var enrolments [][]any
+	var followups [][]any
 	for i, v := range villages {
 		inst := instOf[v.Code[:9]]
 		docs := doctorsOf[inst]
@@ -168,6 +170,10 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 			}
 			records = append(records, rec)
 			exams = append(exams, examsFor(r, id.String(), doctor, inst, filed[k], now, age)...)
+			if rec[15] == "active" {
+				e, f := programmesFor(r, id.String(), doctor, inst, filed[k], now, age)
+				enrolments, followups = append(enrolments, e...), append(followups, f...)
+			}
 			res.Residents++
 		}
 		exec(`INSERT INTO village_serials (village_code, last_serial) VALUES ($1, $2)`, v.Code, count)
@@ -184,6 +190,14 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Exams = len(exams)
+	if err := copyRows(ctx, tx, "enrolments", []string{"record_id", "programme", "enrolled_on", "created_by"}, enrolments); err != nil {
+		return nil, err
+	}
+	if err := copyRows(ctx, tx, "entries", []string{"record_id", "kind", "service_date", "doctor", "institution_code", "programme",
+		"next_date", "data", "created_by"}, followups); err != nil {
+		return nil, err
+	}
+	res.Enrolments, res.Followups = len(enrolments), len(followups)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO record_history (record_id, changed_by, action, changes)
 		SELECT record_id, filed_by, 'import', '{}' FROM records WHERE village_code LIKE $1 || '%'`, county.Code); err != nil {
 		return nil, err
@@ -246,6 +260,39 @@ func examsFor(r *rand.Rand, recordID, doctor, inst string, filed, now civil.Date
 		out = append(out, row)
 	}
 	return out
+}
+
+// programmesFor enrols adults in the hypertension and type-2 diabetes
+// programmes at a rural county's prevalence (more with age) and gives them
+// the follow-ups of the past year: most on schedule, some late, so that the
+// home-visit worklist has due and overdue residents.
+func programmesFor(r *rand.Rand, recordID, doctor, inst string, filed, now civil.Date, age int) (enrolments, followups [][]any) {
+	if age < 35 {
+		return nil, nil
+	}
+	chance := map[string]int{"hypertension": 12 + age/3, "type2_diabetes": 4 + age/10}
+	for _, prog := range []string{"hypertension", "type2_diabetes"} {
+		if r.IntN(100) >= chance[prog] {
+			continue
+		}
+		enrolled := filed.AddDays(r.IntN(max(1, filed.DaysUntil(now))))
+		enrolments = append(enrolments, []any{recordID, prog, enrolled.Time(), doctor})
+		// Follow-ups every three months from enrolment, within the last
+		// year; a quarter of residents stop being followed some months ago.
+		stop := now
+		if r.IntN(4) == 0 {
+			stop = now.AddDays(-90 - r.IntN(180))
+		}
+		for d := enrolled.AddMonths(3); !d.After(stop); d = d.AddMonths(3) {
+			if d.Before(now.AddDays(-365)) {
+				continue
+			}
+			next := d.AddMonths(3)
+			data := `{"method":"home","adherence":"regular","classification":"satisfactory"}`
+			followups = append(followups, []any{recordID, "followup", d.Time(), doctor, inst, prog, next.Time(), data, doctor})
+		}
+	}
+	return enrolments, followups
 }
 
 func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }

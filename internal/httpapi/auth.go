@@ -183,7 +183,7 @@ func sectionOfPath(path string) string {
 		return "card"
 	case "/exams":
 		return "exams"
-	case "/programmes":
+	case "/programmes", "/programmes/:eid", "/programmes/:eid/end":
 		return "programmes"
 	case "/history":
 		return "history"

@@ -52,7 +52,7 @@ func (s *Server) writeErrors(c *gin.Context) {
 	if len(c.Errors) == 0 || c.Writer.Written() {
 		return
 	}
-	err := c.Errors.Last().Err
+	err := postgres.Translate(c.Errors.Last().Err)
 	e, ok := apperr.As(err)
 	if !ok {
 		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)

@@ -51,8 +51,15 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := pgtest.NewFixture(t, db)
-	gate, _ := access.NewGate(db, db.Now, log)
-	srv := httptest.NewServer(httpapi.New(db, gate, log, httpapi.Config{}).Handler())
+	var logBuf syncBuffer
+	srvLog := slog.New(slog.NewTextHandler(&logBuf, nil))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logBuf.String())
+		}
+	})
+	gate, _ := access.NewGate(db, db.Now, srvLog)
+	srv := httptest.NewServer(httpapi.New(db, gate, srvLog, httpapi.Config{}).Handler())
 	defer srv.Close()
 	e := &env{t: t, db: db, f: f, srv: srv, now: time.Now()}
 	doc := e.login(f.DoctorA)
@@ -146,4 +153,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
 }

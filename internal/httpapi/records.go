@@ -8,6 +8,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/record"
@@ -89,11 +90,13 @@ type recordPage struct {
 	RecordID string         `json:"record_id"`
 	Basic    *record.Record `json:"basic,omitempty"`
 	Exams    []record.Exam  `json:"exams"`
-	Sections []string       `json:"sections"`
+	// Programmes are the resident's key-population enrolments.
+	Programmes []entry.Enrolment `json:"programmes"`
+	Sections   []string          `json:"sections"`
 }
 
 // recordSections are the parts of GET /records/{id}, in order.
-var recordSections = []string{"basic", "exams"}
+var recordSections = []string{"basic", "exams", "programmes"}
 
 func (s *Server) getRecord(c *gin.Context) {
 	id := c.Param("id")
@@ -116,6 +119,13 @@ func (s *Server) getRecord(c *gin.Context) {
 			return
 		}
 		out.Sections = append(out.Sections, "exams")
+	}
+	if allowed["programmes"] {
+		if out.Programmes, _, err = s.db.Enrolments(c.Request.Context(), id, postgres.Page{PerPage: postgres.MaxPerPage}); err != nil {
+			c.Error(err)
+			return
+		}
+		out.Sections = append(out.Sections, "programmes")
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -166,12 +176,14 @@ func (s *Server) changeStatus(c *gin.Context) {
 }
 
 func (s *Server) recordHistory(c *gin.Context) {
+	// The gate first: every attempt on a record is decided and logged,
+	// also one with a malformed query.
+	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.History(c.Request.Context(), c.Param("id"), pg)
@@ -183,12 +195,12 @@ func (s *Server) recordHistory(c *gin.Context) {
 }
 
 func (s *Server) recordAccessLog(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.AccessLog(c.Request.Context(), c.Param("id"), pg)
@@ -200,12 +212,12 @@ func (s *Server) recordAccessLog(c *gin.Context) {
 }
 
 func (s *Server) listExams(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
+		return
+	}
 	pg, err := page(c)
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
 		return
 	}
 	out, total, err := s.db.Exams(c.Request.Context(), c.Param("id"), pg)

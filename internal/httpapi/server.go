@@ -91,5 +91,9 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/records/:id/access-log", s.recordAccessLog)
 	api.GET("/records/:id/exams", s.listExams)
 	api.POST("/records/:id/exams", s.createExam)
+	s.entryRoutes(api)
+	s.accessRequestRoutes(api)
+	s.caseRoutes(api)
+	s.importRoutes(api)
 	s.reportRoutes(api)
 }

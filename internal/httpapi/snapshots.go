@@ -10,8 +10,10 @@ import (
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/postgres"
 	"healthrec/internal/quality"
 	"healthrec/internal/rates"
+	"healthrec/internal/review"
 	"healthrec/internal/staff"
 )
 
@@ -58,7 +60,33 @@ func (s *Server) publishSnapshot(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	created(c, "/api/v1/snapshots/"+itoa64(snap.ID), snap)
+	// Publishing feeds the accountability review (DESIGN §7): a case is
+	// proposed for every warned doctor and institution. The proposal is
+	// idempotent per snapshot, so a failure here is logged and can be retried
+	// without republishing.
+	cases, err := s.db.ProposeFromWarnings(c.Request.Context(), itoa64(snap.ID), snap.Report.ComputedAt, reviewWarnings(snap.ID, snap.Report.Warnings))
+	if err != nil {
+		s.log.Error("propose cases from snapshot", "snapshot", snap.ID, "err", err)
+	}
+	created(c, "/api/v1/snapshots/"+itoa64(snap.ID), publishAnswer{Snapshot: snap, CasesProposed: len(cases)})
+}
+
+// publishAnswer is the published snapshot with the number of review cases
+// proposed from its warnings.
+type publishAnswer struct {
+	*postgres.Snapshot
+	CasesProposed int `json:"cases_proposed"`
+}
+
+// reviewWarnings hands a report's warnings to the review workflow.
+func reviewWarnings(snapshotID int64, ws []rates.Warning) []review.Warning {
+	out := make([]review.Warning, len(ws))
+	for i, w := range ws {
+		rate, gap := float64(w.Rate)/10, float64(w.Gap)/10
+		out[i] = review.Warning{SnapshotID: itoa64(snapshotID), Level: string(w.Level), ScopeCode: w.ScopeCode, ScopeName: w.ScopeName,
+			Indicator: string(w.Indicator), Rate: &rate, Target: float64(w.Target) / 10, Gap: &gap, Rank: w.Rank, BottomThree: w.BottomThree}
+	}
+	return out
 }
 
 // listSnapshots lists the published reports of the caller's counties.

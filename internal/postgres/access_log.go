@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"healthrec/internal/access"
 )
@@ -33,9 +36,25 @@ func (db *DB) AccessLog(ctx context.Context, recordID string, page Page) ([]acce
 	return out, total, err
 }
 
-// ActiveGrant returns the caller's consent grant on a record that is active at
-// now, or nil. Consent-based access requests arrive with their own migration;
-// until then nobody holds a grant.
+// ActiveGrant returns the caller's consent grant on a record that is running
+// at now, or nil: approved, consented to, not revoked and not yet expired.
+// The gate asks at every request, so expiry and revocation hold from the
+// next request on; nothing has to run to end a grant.
 func (db *DB) ActiveGrant(ctx context.Context, staffCode, recordID string, now time.Time) (*access.Grant, error) {
-	return nil, nil
+	var row struct {
+		ID       int64          `db:"id"`
+		Sections pq.StringArray `db:"sections"`
+	}
+	// A requester has at most one request in play per record
+	// (SubmitAccessRequest), so at most one grant runs.
+	err := db.GetContext(ctx, &row, `SELECT id, sections FROM access_requests
+		WHERE requested_by = $1 AND record_id = $2 AND state = 'active' AND expires_at > $3
+		ORDER BY id DESC LIMIT 1`, staffCode, recordID, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &access.Grant{ID: row.ID, Sections: []string(row.Sections)}, nil
 }

@@ -78,6 +78,10 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return translate(tx.Commit())
 }
 
+// Translate is translate for callers outside the package: the HTTP layer's
+// last line of defence for a storage error that escaped untranslated.
+func Translate(err error) error { return translate(err) }
+
 // translate turns driver errors into application errors once, here.
 func translate(err error) error {
 	if err == nil {

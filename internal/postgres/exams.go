@@ -87,13 +87,14 @@ func (db *DB) Exam(ctx context.Context, id string) (*record.Exam, error) {
 func (db *DB) Exams(ctx context.Context, recordID string, page Page) ([]record.Exam, int, error) {
 	out := []record.Exam{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &out, `SELECT `+examColumns+` FROM exams WHERE record_id = $1
+	// Two plain statements, not a transaction: the record page runs this on
+	// every view, and BEGIN/COMMIT would double its round trips.
+	err := db.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID)
+	if err == nil {
+		err = db.SelectContext(ctx, &out, `SELECT `+examColumns+` FROM exams WHERE record_id = $1
 			ORDER BY exam_date DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
-	})
+	}
+	err = translate(err)
 	for i := range out {
 		out[i].DeriveBMI()
 	}

@@ -27,9 +27,9 @@ func noteExam(ctx context.Context, tx *sqlx.Tx, recordID string, on civil.Date, 
 	return err
 }
 
-// RefreshFacts recomputes the write-time facts of every record from the exams
-// (and, as service entry tables are added, from them), set-based. Bulk loads
-// (import, demo) call it once instead of noting row by row.
+// RefreshFacts recomputes the write-time facts of every record from the
+// exams and service entries, and the follow-up schedule of every enrolment,
+// set-based. Bulk loads (import, demo) call it once instead of noting row by row.
 func RefreshFacts(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 		WITH latest_exam AS (
@@ -41,5 +41,16 @@ func RefreshFacts(ctx context.Context, tx *sqlx.Tx) error {
 		UPDATE records r SET last_exam_date = e.exam_date, last_exam_complete = e.complete,
 			last_service_date = GREATEST(r.last_service_date, e.exam_date)
 		FROM latest_exam e WHERE e.record_id = r.record_id`)
-	return err
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		WITH latest_entry AS (SELECT record_id, max(service_date) AS service_date FROM entries GROUP BY record_id)
+		UPDATE records r SET last_service_date = GREATEST(r.last_service_date, e.service_date)
+		FROM latest_entry e WHERE e.record_id = r.record_id
+			AND (r.last_service_date IS NULL OR r.last_service_date < e.service_date)`)
+	if err != nil {
+		return err
+	}
+	return refreshSchedules(ctx, tx, "true")
 }

@@ -32,10 +32,16 @@ func NewIdempotency(staffCode, key string, body any) Idempotency {
 // replayed looks up an earlier create under the same key, inside the create's
 // transaction. It returns the resource ID of the earlier create, or "" when the
 // key is new. A concurrent create with the same key waits for the first to
-// commit. The same key with a different body is a conflict.
+// commit: the transaction-scoped advisory lock on the key queues them, so the
+// second sees the first's key and replays it, also when the resource itself
+// has a unique rule (one active enrolment per programme) that would otherwise
+// fail first. The same key with a different body is a conflict.
 func (k Idempotency) replayed(ctx context.Context, tx *sqlx.Tx, kind string) (string, error) {
 	if k.Key == "" {
 		return "", nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k.StaffCode+":"+k.Key); err != nil {
+		return "", err
 	}
 	var prev struct {
 		Hash string `db:"request_hash"`

@@ -31,7 +31,8 @@ const (
 
 	// serviceDates is every dynamic record of §4: each service table adds
 	// one UNION ALL line.
-	serviceDates = `SELECT record_id, exam_date AS service_date FROM exams`
+	serviceDates = `SELECT record_id, exam_date AS service_date FROM exams
+		UNION ALL SELECT record_id, service_date FROM entries`
 
 	// activeAt: filed on or before $1 and not moved out or deceased on or
 	// before it. (status_date is set exactly when status is not active.)

@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/entry"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/quality"
@@ -505,5 +506,31 @@ func TestDrawBounds(t *testing.T) {
 	}
 	if !strings.Contains(normal, " 600 50 0 0}") || !strings.Contains(normal, " 300 50 0 0}") {
 		t.Errorf("groups %s", normal)
+	}
+}
+
+// TestUsagePastAsOfCountsEntries asks for a past as-of date while a later
+// exam exists, so the stored latest service date is after as-of: the usage
+// of that date must come from the service entries in its window.
+func TestUsagePastAsOfCountsEntries(t *testing.T) {
+	e := newRateEnv(t)
+	withVisit := e.file(e.f.VillageA1, "2020-01-01", nil)
+	without := e.file(e.f.VillageA1, "2020-01-01", nil)
+	for _, id := range []string{withVisit, without} {
+		e.exam(id, "2025-06-01", true)
+	}
+	v := entry.New(entry.KindVisit)
+	v.Basics().ServiceDate = civil.MustParse("2024-03-01")
+	v.Head().RecordID = withVisit
+	v.(*entry.Visit).Subjective, v.(*entry.Visit).Assessment = "头晕", "高血压"
+	if _, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range e.drill("2024-12-31", rates.All, 1, rates.County, e.f.County, rates.Usage) {
+		got[r.RecordID] = true
+	}
+	if got[withVisit] || !got[without] {
+		t.Fatalf("records without a dynamic record in the window: %v; want only %s", got, without)
 	}
 }

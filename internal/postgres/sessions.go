@@ -35,19 +35,20 @@ func (db *DB) CreateSession(ctx context.Context, code string) (*Session, error) 
 // session's CSRF token. Returns Unauthorized for an unknown or expired token.
 func (db *DB) SessionStaff(ctx context.Context, token string) (*staff.Staff, string, error) {
 	var row struct {
-		StaffCode string `db:"staff_code"`
-		CSRF      string `db:"csrf_token"`
+		staffRow
+		CSRF string `db:"csrf_token"`
 	}
-	err := db.GetContext(ctx, &row, `SELECT s.staff_code, s.csrf_token FROM sessions s JOIN staff st ON st.code = s.staff_code
-		WHERE s.token_hash = $1 AND s.expires_at > $2 AND st.active`, hashToken(token), db.Now())
+	err := db.GetContext(ctx, &row, `SELECT q.*, se.csrf_token FROM sessions se
+		CROSS JOIN LATERAL (`+staffQuery+` WHERE s.code = se.staff_code AND s.active) q
+		WHERE se.token_hash = $1 AND se.expires_at > $2`, hashToken(token), db.Now())
 	if err != nil {
 		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
 			return nil, "", apperr.Errorf(apperr.Unauthorized, "登录已失效，请重新登录")
 		}
 		return nil, "", translate(err)
 	}
-	s, err := staffTx(ctx, db, row.StaffCode)
-	return s, row.CSRF, err
+	st, err := row.toStaff()
+	return st, row.CSRF, err
 }
 
 // DeleteSession ends a session.

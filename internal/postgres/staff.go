@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -161,18 +162,38 @@ func (db *DB) Staff(ctx context.Context, code string) (*staff.Staff, error) {
 	return s, err
 }
 
+// staffQuery reads a staff member with roles and villages in one round trip:
+// every authenticated request runs it.
+const staffQuery = `SELECT s.code, s.name, COALESCE(s.institution_code, '') AS institution_code, s.phone, s.active,
+	COALESCE((SELECT json_agg(json_build_object('role', r.role, 'domain', r.domain) ORDER BY r.domain, r.role)
+		FROM staff_roles r WHERE r.staff_code = s.code), '[]') AS grants,
+	ARRAY(SELECT v.village_code FROM staff_villages v WHERE v.staff_code = s.code ORDER BY v.village_code) AS villages
+	FROM staff s`
+
+type staffRow struct {
+	staff.Staff
+	GrantsJSON []byte         `db:"grants"`
+	VillageArr pq.StringArray `db:"villages"`
+}
+
+func (r *staffRow) toStaff() (*staff.Staff, error) {
+	st := r.Staff
+	if err := json.Unmarshal(r.GrantsJSON, &st.Grants); err != nil {
+		return nil, err
+	}
+	st.Villages = []string(r.VillageArr)
+	if st.Villages == nil {
+		st.Villages = []string{}
+	}
+	return &st, nil
+}
+
 func staffTx(ctx context.Context, q sqlx.QueryerContext, code string) (*staff.Staff, error) {
-	var s staff.Staff
-	if err := sqlx.GetContext(ctx, q, &s, `SELECT `+staffColumns+` FROM staff WHERE code = $1`, code); err != nil {
+	var row staffRow
+	if err := sqlx.GetContext(ctx, q, &row, staffQuery+` WHERE s.code = $1`, code); err != nil {
 		return nil, notFound(err, "工号 %s 不存在", code)
 	}
-	if err := sqlx.SelectContext(ctx, q, &s.Grants, `SELECT role, domain FROM staff_roles WHERE staff_code = $1 ORDER BY domain, role`, code); err != nil {
-		return nil, err
-	}
-	if err := sqlx.SelectContext(ctx, q, &s.Villages, `SELECT village_code FROM staff_villages WHERE staff_code = $1 ORDER BY village_code`, code); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return row.toStaff()
 }
 
 // StaffList lists staff, of one institution when inst is not empty.

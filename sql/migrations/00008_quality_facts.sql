@@ -76,16 +76,6 @@ $$;
 ALTER TABLE records ADD COLUMN quality_failures smallint NOT NULL GENERATED ALWAYS AS (record_quality_failures(name, sex,
     birth_date, id_number, residence_type, ethnicity, phone, contact_phone, responsible_doctor)) STORED;
 
--- What a report reads of every record of a county, in one index ordered by
--- village and responsible doctor: a report is an index-only scan grouped in
--- index order (about one group per village and doctor), reading a quarter of
--- the pages of the table, and a draw numbers record IDs without visiting it.
--- The price is that an update of a record's facts (each new exam or entry)
--- is not a HOT update; reads outnumber nothing here, but a report on demand
--- within a few times a bare count(*) is what DESIGN §9 asks.
-CREATE INDEX records_rates ON records (village_code, responsible_doctor)
-    INCLUDE (filed_on, status_date, birth_date, quality_failures, last_exam_date, last_exam_complete, last_service_date, record_id);
-
 -- Rate targets per county, in percent with one decimal (defaults 90/90/60
 -- apply while a county has no row).
 CREATE TABLE rate_targets (

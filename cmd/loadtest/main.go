@@ -1,0 +1,252 @@
+// Command loadtest measures the HTTP side of the service on loopback: it loads
+// the demo county into a throwaway PostgreSQL, serves the real handler, and
+// drives four endpoints with wrk (Debian package), each for a bounded time,
+// printing latency percentiles and throughput as a Markdown table:
+//
+//	go run ./cmd/loadtest -residents 100000 -duration 10s -connections 16
+//
+// The endpoints: the record page (random records of one institution), search
+// by name, creating a follow-up, and a home-visit worker's due list. `make
+// bench` runs it after the county-scale report benchmark.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"healthrec/internal/access"
+	"healthrec/internal/civil"
+	"healthrec/internal/demo"
+	"healthrec/internal/httpapi"
+	"healthrec/internal/pgcluster"
+	"healthrec/internal/postgres"
+)
+
+func main() {
+	residents := flag.Int("residents", 100000, "residents in the demo county")
+	duration := flag.Duration("duration", 10*time.Second, "how long each endpoint is driven")
+	connections := flag.Int("connections", 16, "concurrent connections")
+	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(*residents, *duration, *connections, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(residents int, duration time.Duration, connections int, out io.Writer) error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return fmt.Errorf("wrk not found: apt-get install -y wrk")
+	}
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir, err := os.MkdirTemp("", "healthrec-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o755)
+	cluster, err := pgcluster.Start(ctx, filepath.Join(dir, "pg"), quiet)
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop()
+	if err := cluster.EnsureDatabase(ctx, "load"); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cluster.URL("load"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := demo.Load(ctx, db, demo.Options{Seed: 1, Residents: residents}); err != nil {
+		return err
+	}
+	loadTime := time.Since(start)
+	if _, err := db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+		return err
+	}
+
+	gate, err := access.NewGate(db, db.Now, quiet)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: httpapi.New(db, gate, quiet, httpapi.Config{}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	doctor, err := login(base, "d011")
+	if err != nil {
+		return err
+	}
+	homeVisit, err := login(base, "hv01")
+	if err != nil {
+		return err
+	}
+	var ids []string
+	if err := db.SelectContext(ctx, &ids, `SELECT r.record_id FROM records r JOIN regions v ON v.code = r.village_code
+		WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = 'd011') AND r.status = 'active'
+		ORDER BY md5(r.record_id) LIMIT 500`); err != nil {
+		return err
+	}
+	var enrolled string
+	if err := db.GetContext(ctx, &enrolled, `SELECT e.record_id FROM enrolments e JOIN regions v ON v.code = e.village_code
+		WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = 'd011')
+		AND e.programme = 'hypertension' AND e.status = 'active' LIMIT 1`); err != nil {
+		return fmt.Errorf("no hypertension enrolment in the demo county: %w", err)
+	}
+	followup := fmt.Sprintf(`{"service_date":%q,"programme":"hypertension","method":"phone","adherence":"regular","classification":"satisfactory"}`,
+		civil.Of(time.Now()).String())
+	if status, body := send(base, "POST", "/api/v1/records/"+enrolled+"/followups", doctor, followup); status != 201 {
+		return fmt.Errorf("follow-up create answers %d: %s", status, body)
+	}
+
+	type target struct {
+		name, script string
+	}
+	targets := []target{
+		{"record page `GET /records/{id}`", requestScript("GET", "", doctor, recordPaths(ids))},
+		{"search `GET /records?q=王`", requestScript("GET", "", doctor, []string{"/api/v1/records?q=%E7%8E%8B"})},
+		{"follow-up create `POST /records/{id}/followups`", requestScript("POST", followup, doctor, []string{"/api/v1/records/" + enrolled + "/followups"})},
+		{"due list `GET /followups/due`", requestScript("GET", "", homeVisit, []string{"/api/v1/followups/due"})},
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "HTTP on loopback, %s, %d CPU, %s, demo county of %d residents (loaded in %s), wrk %d connections × %s per endpoint\n\n",
+		time.Now().Format("2006-01-02"), runtime.NumCPU(), host, residents, loadTime.Round(time.Millisecond), connections, duration)
+	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p90 | p99 | non-2xx |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|")
+	for _, t := range targets {
+		script := filepath.Join(dir, "script.lua")
+		if err := os.WriteFile(script, []byte(t.script), 0o644); err != nil {
+			return err
+		}
+		res, err := wrk(base, script, duration, connections)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d |\n", t.name, res.rps, res.p50, res.p90, res.p99, res.non2xx)
+	}
+	return nil
+}
+
+func recordPaths(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = "/api/v1/records/" + id
+	}
+	return out
+}
+
+// requestScript is a wrk Lua script that sends method to one of paths at
+// random, with the bearer token and body.
+func requestScript(method, body, token string, paths []string) string {
+	var b strings.Builder
+	b.WriteString("local paths = {")
+	for _, p := range paths {
+		fmt.Fprintf(&b, "%q,", p)
+	}
+	b.WriteString("}\n")
+	fmt.Fprintf(&b, "wrk.method = %q\n", method)
+	if body != "" {
+		fmt.Fprintf(&b, "wrk.body = %q\n", body)
+	}
+	fmt.Fprintf(&b, "wrk.headers[\"Authorization\"] = \"Bearer %s\"\n", token)
+	b.WriteString("wrk.headers[\"Content-Type\"] = \"application/json\"\n")
+	b.WriteString("request = function() return wrk.format(nil, paths[math.random(#paths)]) end\n")
+	return b.String()
+}
+
+type wrkResult struct {
+	rps           float64
+	p50, p90, p99 string
+	non2xx        int
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	pctRe    = regexp.MustCompile(`(?m)^\s+(50|90|99)%\s+(\S+)`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func wrk(base, script string, d time.Duration, conns int) (*wrkResult, error) {
+	cmd := exec.Command("wrk", "-t2", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(d.Seconds())), "--timeout", "5s", "--latency", "-s", script, base)
+	outb, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("wrk: %v\n%s", err, outb)
+	}
+	res := &wrkResult{}
+	if m := rpsRe.FindSubmatch(outb); m != nil {
+		fmt.Sscan(string(m[1]), &res.rps)
+	}
+	for _, m := range pctRe.FindAllSubmatch(outb, -1) {
+		switch string(m[1]) {
+		case "50":
+			res.p50 = string(m[2])
+		case "90":
+			res.p90 = string(m[2])
+		case "99":
+			res.p99 = string(m[2])
+		}
+	}
+	if m := non2xxRe.FindSubmatch(outb); m != nil {
+		fmt.Sscan(string(m[1]), &res.non2xx)
+	}
+	return res, nil
+}
+
+func login(base, code string) (string, error) {
+	status, body := send(base, "POST", "/api/v1/login", "", fmt.Sprintf(`{"staff_code":%q,"password":%q}`, code, demo.Password))
+	if status != 200 {
+		return "", fmt.Errorf("login %s: %d %s", code, status, body)
+	}
+	var out struct{ Token string }
+	err := json.Unmarshal(body, &out)
+	return out.Token, err
+}
+
+func send(base, method, path, token, body string) (int, []byte) {
+	req, _ := http.NewRequest(method, base+path, bytes.NewBufferString(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}

@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
+	"healthrec/internal/ident"
+	"healthrec/internal/pdfdoc"
+	"healthrec/internal/postgres"
+	"healthrec/internal/record"
+)
+
+// recordCard is the printable record card (《居民健康档案信息卡》, DESIGN §3):
+// who the resident is, blood type, chronic conditions, allergies, and whom to
+// call. A caller reading through a consent grant sees the identity number
+// masked, as in lists.
+func (s *Server) recordCard(c *gin.Context) {
+	d, ok := s.recordAccess(c, "card", access.Read)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	r, err := s.db.Record(ctx, c.Param("id"))
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	en, _, err := s.db.Enrolments(ctx, r.RecordID, postgres.Page{PerPage: postgres.MaxPerPage})
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	cd := cardData{Record: r, Enrolments: en, Full: d.Full}
+	if v, err := s.db.Village(ctx, r.VillageCode); err == nil {
+		cd.Village = v.Name
+	}
+	if in, err := s.db.Institution(ctx, d.Scope.InstitutionCode); err == nil {
+		cd.Institution = in.Name
+	} else if apperr.CodeOf(err) != apperr.NotFound {
+		c.Error(err)
+		return
+	}
+	if r.ResponsibleDoctor != "" {
+		if st, err := s.db.Staff(ctx, r.ResponsibleDoctor); err == nil {
+			cd.Doctor, cd.DoctorPhone = st.Name, st.Phone
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			c.Error(err)
+			return
+		}
+	}
+	pdf, err := cd.pdf()
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="card-%s.pdf"`, r.RecordID))
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/pdf", pdf)
+}
+
+// cardData is what the card prints.
+type cardData struct {
+	Record      *record.Record
+	Enrolments  []entry.Enrolment
+	Full        bool // the caller may see the identity number unmasked
+	Village     string
+	Institution string
+	Doctor      string
+	DoctorPhone string
+}
+
+func (cd cardData) pdf() ([]byte, error) {
+	r := cd.Record
+	d, err := pdfdoc.New(pdfdoc.Author(cd.Institution))
+	if err != nil {
+		return nil, err
+	}
+	d.Title("居民健康档案信息卡")
+	idNumber := r.IDNumber
+	if !cd.Full {
+		idNumber = ident.Mask(idNumber)
+	}
+	d.KeyValues([][2]string{
+		{"姓名", r.Name},
+		{"性别", sexName(r.Sex)},
+		{"出生日期", r.BirthDate.String()},
+		{"健康档案编号", r.RecordID},
+		{"身份证号", orNone(idNumber, "未登记")},
+		{"血型", orNone(bloodType(r.Details), "不详")},
+		{"慢性病患病情况", orNone(strings.Join(cd.chronic(), "、"), "无")},
+		{"过敏史", orNone(detailText(r.Details["drug_allergies"]), "无")},
+		{"本人电话", orNone(r.Phone, "—")},
+		{"紧急情况联系人", orNone(strings.TrimSpace(r.ContactName+" "+r.ContactPhone), "—")},
+		{"村（居）", orNone(cd.Village, r.VillageCode)},
+		{"建档机构", orNone(cd.Institution, "—")},
+		{"责任医生", orNone(strings.TrimSpace(cd.Doctor+" "+cd.DoctorPhone), "未指定")},
+		{"建档日期", r.FiledOn.String()},
+	})
+	if r.Status != record.Active {
+		d.Note(fmt.Sprintf("档案状态：%s（%s）", statusName(r.Status), r.StatusDate))
+	}
+	d.Note("请妥善保管本卡，就诊时出示。")
+	return d.Bytes()
+}
+
+// chronic lists the resident's chronic conditions: those of active
+// programmes, then any recorded in details.chronic_conditions.
+func (cd cardData) chronic() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, e := range cd.Enrolments {
+		if e.Status == entry.EnrolmentActive && e.Programme.Chronic() {
+			add(e.Programme.Chinese())
+		}
+	}
+	switch v := cd.Record.Details["chronic_conditions"].(type) {
+	case []any:
+		for _, x := range v {
+			add(detailText(x))
+		}
+	default:
+		add(detailText(v))
+	}
+	return out
+}
+
+// bloodType prints details.blood_type: "A" (ABO only), or an object with
+// abo and rh members.
+func bloodType(d record.Details) string {
+	switch v := d["blood_type"].(type) {
+	case string:
+		if v = strings.TrimSpace(v); v != "" && !strings.HasSuffix(v, "型") && len(v) <= 2 {
+			v += "型"
+		}
+		return v
+	case map[string]any:
+		abo, rh := detailText(v["abo"]), detailText(v["rh"])
+		if abo != "" && !strings.HasSuffix(abo, "型") && len(abo) <= 2 {
+			abo += "型"
+		}
+		if rh != "" {
+			rh = "Rh " + rh
+		}
+		return strings.TrimSpace(abo + " " + rh)
+	}
+	return detailText(d["blood_type"])
+}
+
+// detailText prints a free-form details value: strings as they are, lists
+// joined with "、", objects as "key：value" pairs.
+func detailText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(x)
+	case bool:
+		if x {
+			return "是"
+		}
+		return "否"
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			if s := detailText(e); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, "、")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if s := detailText(x[k]); s != "" {
+				parts = append(parts, k+"："+s)
+			}
+		}
+		return strings.Join(parts, "；")
+	}
+	return fmt.Sprint(v)
+}
+
+func sexName(s string) string {
+	switch s {
+	case "M":
+		return "男"
+	case "F":
+		return "女"
+	}
+	return "未说明"
+}
+
+func statusName(s record.Status) string {
+	switch s {
+	case record.MovedOut:
+		return "已迁出"
+	case record.Deceased:
+		return "已死亡"
+	}
+	return string(s)
+}
+
+func orNone(s, none string) string {
+	if strings.TrimSpace(s) == "" {
+		return none
+	}
+	return s
+}

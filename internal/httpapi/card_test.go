@@ -1,0 +1,127 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRecordCard prints the record card and reads it back with pdftotext.
+func TestRecordCard(t *testing.T) {
+	e := newEnv(t)
+	e.at("2024-06-30")
+	f := e.f
+	doc := e.login(f.DoctorA)
+	id := validID("1955-03-08", 2)
+	rid := doc.fileRecord(f.VillageA1, "欧阳秀英", map[string]any{"id_number": id, "responsible_doctor": f.DoctorA,
+		"contact_name": "欧阳明", "contact_phone": "13700001111",
+		"details": map[string]any{"blood_type": "AB", "drug_allergies": []string{"青霉素", "磺胺"}, "chronic_conditions": []string{"冠心病"}}})
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-10"}, 201)
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "elderly", "enrolled_on": "2024-01-10"}, 201)
+
+	r := doc.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200)
+	if ct := r.Header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(string(r.Raw), "%PDF-") {
+		t.Fatalf("Content-Type %q, body starts %q", ct, r.Raw[:min(8, len(r.Raw))])
+	}
+	text := pdfText(t, r.Raw)
+	for _, want := range []string{"居民健康档案信息卡", "欧阳秀英", rid, id, "女", "1955-03-08", "AB型", "青霉素、磺胺", "高血压、冠心病",
+		"欧阳明13700001111", "千岛湖镇社区卫生服务中心", "人员docA13800000000", "村101"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "老年人") {
+		t.Errorf("elderly care printed as a chronic condition:\n%s", text)
+	}
+	if who, sec, out := e.lastAccess(rid); who != f.DoctorA || sec != "card" || out != "allowed" {
+		t.Fatalf("access log: %s %s %s", who, sec, out)
+	}
+
+	t.Run("HomeVisit", func(t *testing.T) {
+		e.login(f.HomeVisitA).mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200)
+	})
+	t.Run("Denied", func(t *testing.T) {
+		inA2 := doc.fileRecord(f.VillageA2, "外村", nil)
+		for _, tc := range []struct{ who, rid string }{{f.HomeVisitA, inA2}, {f.DoctorB, rid}, {f.Requester, rid}, {f.Bureau, rid}} {
+			e.login(tc.who).mustReq("GET", "/api/v1/records/"+tc.rid+"/card.pdf", nil, 403)
+			if who, sec, out := e.lastAccess(tc.rid); who != tc.who || sec != "card" || out != "denied" {
+				t.Errorf("%s: access log %s %s %s", tc.who, who, sec, out)
+			}
+		}
+	})
+	t.Run("Sparse", func(t *testing.T) {
+		bare := doc.fileRecord(f.VillageA2, "李四", nil)
+		text := pdfText(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
+		for _, want := range []string{"李四", bare, "身份证号：未登记", "血型：不详", "过敏史：无", "慢性病患病情况：无", "责任医生：未指定"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("sparse card lacks %q:\n%s", want, text)
+			}
+		}
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		doc.mustReq("GET", "/api/v1/records/"+f.VillageA1+"9999/card.pdf", nil, 404)
+	})
+}
+
+// TestEntriesUnderGrants reads the timeline, programmes and card through
+// consent grants: each shows what its sections cover and nothing more, and
+// the card masks the identity number for a grantee.
+func TestEntriesUnderGrants(t *testing.T) {
+	e := newEnv(t)
+	e.at("2024-06-30")
+	f := e.f
+	doc, ra := e.login(f.DoctorA), e.login(f.AdminA)
+	id := validID("1955-03-08", 4)
+	rid := doc.fileRecord(f.VillageA1, "林秀英", map[string]any{"id_number": id})
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-10"}, 201)
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/visits", visitBody("2024-06-01"), 201)
+	doc.mustReq("POST", "/api/v1/records/"+rid+"/exams", map[string]any{"service_date": "2024-05-01"}, 201)
+	grantee := func(code string, sections ...string) *client {
+		e.addRequester(code)
+		c := e.login(code)
+		grantTo(c, ra, rid, 30, "active", sections...)
+		return c
+	}
+	kinds := func(r response) string {
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["kind"].(string))
+		}
+		return strings.Join(out, " ")
+	}
+	t.Run("Entries", func(t *testing.T) {
+		c := grantee("req_entries", "entries")
+		if got := kinds(c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 200)); got != "visit" {
+			t.Fatalf("timeline through an entries grant: %s", got)
+		}
+		c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 403)
+		c.mustReq("GET", "/api/v1/records/"+rid+"/programmes", nil, 403)
+		c.mustReq("POST", "/api/v1/records/"+rid+"/visits", visitBody("2024-06-02"), 403)
+		if who, sec, out := e.lastAccess(rid); who != "req_entries" || sec != "entries" || out != "denied" {
+			t.Fatalf("denied write: access log %s %s %s", who, sec, out)
+		}
+	})
+	t.Run("EntriesAndExams", func(t *testing.T) {
+		c := grantee("req_both", "entries", "exams")
+		if got := kinds(c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 200)); got != "visit exam" {
+			t.Fatalf("timeline: %s", got)
+		}
+	})
+	t.Run("ExamsOnly", func(t *testing.T) {
+		grantee("req_exams", "exams").mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 403)
+	})
+	t.Run("Programmes", func(t *testing.T) {
+		c := grantee("req_prog", "programmes")
+		if r := c.mustReq("GET", "/api/v1/records/"+rid+"/programmes", nil, 200); r.Body["total"] != 1.0 {
+			t.Fatalf("programmes: %s", r.Raw)
+		}
+		c.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "elderly", "enrolled_on": "2024-01-10"}, 403)
+	})
+	t.Run("BasicCardMasked", func(t *testing.T) {
+		c := grantee("req_basic", "basic")
+		text := pdfText(t, c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200).Raw)
+		if !strings.Contains(text, "林秀英") || strings.Contains(text, id) || !strings.Contains(text, id[:6]+"********"+id[14:]) {
+			t.Fatalf("card through a basic grant:\n%s", text)
+		}
+		c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 403)
+	})
+}

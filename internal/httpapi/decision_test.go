@@ -1,0 +1,87 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"healthrec/internal/review"
+)
+
+// pdfText extracts a PDF's text with poppler's pdftotext (make test installs
+// poppler-utils), without spaces: pdftotext may drop or add them around CJK.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext not on PATH (install poppler-utils)")
+	}
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(string(out)), "")
+}
+
+// TestDecisionPDF proposes an escalated case from two snapshots, decides it
+// with a rectification item and reads the decision notice as the subject.
+func TestDecisionPDF(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	ctx := context.Background()
+	rate := func(v float64) *float64 { return &v }
+	warn := review.Warning{Level: "doctor", ScopeCode: f.DoctorA, ScopeName: "人员docA", Indicator: "coverage",
+		Rate: rate(70.2), Target: 90, Gap: rate(-19.8), Rank: 9, BottomThree: true}
+	e.setDay("2026-04-30")
+	if _, err := e.db.ProposeFromWarnings(ctx, "2026Q1", e.now, []review.Warning{warn}); err != nil {
+		t.Fatal(err)
+	}
+	e.setDay("2026-08-31")
+	cases, err := e.db.ProposeFromWarnings(ctx, "2026Q2", e.now, []review.Warning{warn})
+	if err != nil || len(cases) != 1 || !cases[0].Escalated {
+		t.Fatalf("proposal: %+v %v", cases, err)
+	}
+	id := fmt.Sprint(cases[0].ID)
+	rev, doc, other := e.as(f.Reviewer), e.as(f.DoctorA), e.as(f.DoctorB)
+
+	t.Run("ErrBeforeDecision", func(t *testing.T) {
+		r := doc.req("GET", "/api/v1/cases/"+id+"/decision.pdf", nil)
+		if r.Status != 409 || errState(r) != "accepted" {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+	})
+	for _, b := range []map[string]any{{"to": "investigating", "reason": "核查建档数据"},
+		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "serious", "findings": "漏建档案 120 份"},
+		{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}} {
+		rev.step(id, b, 200)
+	}
+	if r := rev.req("POST", "/api/v1/cases/"+id+"/items", map[string]any{"owner": f.DoctorA, "due_date": "2026-10-30", "description": "补建漏建档案120份"}); r.Status != 201 {
+		t.Fatalf("item: %d %s", r.Status, r.Raw)
+	}
+	if r := other.req("GET", "/api/v1/cases/"+id+"/decision.pdf", nil); r.Status != 403 {
+		t.Fatalf("another doctor: %d", r.Status)
+	}
+	r := doc.req("GET", "/api/v1/cases/"+id+"/decision.pdf", nil)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.Raw), "%PDF") {
+		t.Fatalf("pdf: %d %s %.100s", r.Status, r.Header.Get("Content-Type"), r.Raw)
+	}
+	if out := os.Getenv("DECISION_PDF_OUT"); out != "" {
+		_ = os.WriteFile(out, r.Raw, 0o600) // to look at the layout by eye
+	}
+	text := pdfText(t, r.Raw)
+	for _, want := range []string{"问责决定书", "人员docA", "千岛湖镇社区卫生服务中心", "淳安县问责〔2026〕", "考核预警",
+		"2026Q2", "建档率", "70.2%", "-19.8", "直接责任", "情节较重", "漏建档案120份", "诫勉谈话", "主要负责人约谈",
+		"2026年度考核不得评为优秀", "补建漏建档案120份", "2026-10-30", "淳安县问责办公室"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("decision notice lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
+	"healthrec/internal/postgres"
+)
+
+// entryRoutes registers the service entries of DESIGN §4: per-record entry
+// lists and creates, programmes, the timeline and card, referral transitions
+// and the follow-up due list.
+func (s *Server) entryRoutes(api *gin.RouterGroup) {
+	for _, k := range entry.Kinds {
+		api.GET("/records/:id/"+k.Plural(), s.listEntries(k))
+		api.POST("/records/:id/"+k.Plural(), s.createEntry(k))
+		api.GET("/records/:id/"+k.Plural()+"/:eid", s.getEntry(k))
+	}
+	api.GET("/records/:id/timeline", s.timeline)
+	api.GET("/records/:id/card.pdf", s.recordCard)
+	api.GET("/records/:id/programmes", s.listEnrolments)
+	api.POST("/records/:id/programmes", s.createEnrolment)
+	api.GET("/records/:id/programmes/:eid", s.getEnrolment)
+	api.POST("/records/:id/programmes/:eid/end", s.endEnrolment)
+	api.GET("/referrals", s.openReferrals)
+	api.POST("/referrals/:id/receive", s.moveReferral(entry.Receive))
+	api.POST("/referrals/:id/return", s.moveReferral(entry.Return))
+	api.POST("/referrals/:id/close", s.moveReferral(entry.Close))
+	api.GET("/followups/due", s.dueFollowups)
+}
+
+func (s *Server) listEntries(k entry.Kind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		// The gate first: every attempt on a record is decided and logged,
+		// also one with a malformed query.
+		if _, ok := s.recordAccess(c, "entries", access.Read); !ok {
+			return
+		}
+		pg, err := page(c)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		out, total, err := s.db.Entries(c.Request.Context(), c.Param("id"), k, pg)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.JSON(http.StatusOK, list(out, total, pg))
+	}
+}
+
+func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := s.recordAccess(c, "entries", access.Read); !ok {
+			return
+		}
+		e, err := s.db.Entry(c.Request.Context(), c.Param("eid"))
+		if err == nil && (e.Head().Kind != k || e.Head().RecordID != c.Param("id")) {
+			err = apperr.NotFoundf("档案 %s 没有%s %s", c.Param("id"), k.Chinese(), c.Param("eid"))
+		}
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.JSON(http.StatusOK, e)
+	}
+}
+
+// createEntry records an entry of kind k, as createExam does an exam: the
+// gate decides on the kind's write section in the record's institution, and
+// an Idempotency-Key makes a resent entry a replay (200 with the first).
+func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		d, ok := s.recordAccess(c, k.Section(), access.Write)
+		if !ok {
+			return
+		}
+		raw, err := decodeObject(c)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		e := entry.New(k)
+		if err := decodeInto(raw, e.Form()); err != nil {
+			c.Error(err)
+			return
+		}
+		id := c.Param("id")
+		e.Head().RecordID = id
+		p := principal(c)
+		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/"+k.Plural()))
+		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.Header("Location", "/api/v1/records/"+id+"/"+k.Plural()+"/"+itoa64(out.Head().ID))
+		if !isNew {
+			c.JSON(http.StatusOK, out)
+			return
+		}
+		c.JSON(http.StatusCreated, out)
+	}
+}
+
+// timeline lists exams and entries together, newest first. It needs the
+// entries section; exams join in when the caller may read them too (a
+// consent grant may cover one and not the other).
+func (s *Server) timeline(c *gin.Context) {
+	_, allowed, err := s.gate.Sections(c.Request.Context(), principal(c), c.Param("id"), []string{"entries", "exams"},
+		c.Request.Method, c.Request.URL.Path)
+	if err == nil && !allowed["entries"] {
+		err = apperr.Forbiddenf("无权查看档案 %s 的服务记录", c.Param("id"))
+	}
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	out, total, err := s.db.Timeline(c.Request.Context(), c.Param("id"), allowed["exams"], pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+// decodeOptional decodes a JSON object body into v when there is a body:
+// transitions may be sent without one.
+func decodeOptional(c *gin.Context, v any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	return decode(c, v)
+}

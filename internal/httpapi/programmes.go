@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"healthrec/internal/access"
+	"healthrec/internal/entry"
+	"healthrec/internal/postgres"
+)
+
+func (s *Server) listEnrolments(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
+		return
+	}
+	pg, err := page(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	out, total, err := s.db.Enrolments(c.Request.Context(), c.Param("id"), pg)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, list(out, total, pg))
+}
+
+func (s *Server) getEnrolment(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
+		return
+	}
+	out, err := s.db.Enrolment(c.Request.Context(), c.Param("id"), c.Param("eid"))
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// createEnrolment enrols the record's resident in a programme; one active
+// enrolment per programme (409 with existing_enrolment_id otherwise).
+func (s *Server) createEnrolment(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "programmes", access.Write); !ok {
+		return
+	}
+	raw, err := decodeObject(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	var f entry.EnrolmentForm
+	if err := decodeInto(raw, &f); err != nil {
+		c.Error(err)
+		return
+	}
+	id := c.Param("id")
+	p := principal(c)
+	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/programmes"))
+	out, isNew, err := s.db.AddEnrolment(c.Request.Context(), p.Staff.Code, id, f, key)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Header("Location", "/api/v1/records/"+id+"/programmes/"+itoa64(out.ID))
+	if !isNew {
+		c.JSON(http.StatusOK, out)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+// endEnrolment ends (结案) an enrolment: {"ended_on","reason"}, both optional.
+func (s *Server) endEnrolment(c *gin.Context) {
+	if _, ok := s.recordAccess(c, "programmes", access.Write); !ok {
+		return
+	}
+	var f entry.EndForm
+	if err := decodeOptional(c, &f); err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.EndEnrolment(c.Request.Context(), c.Param("id"), c.Param("eid"), f)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,95 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"healthrec/internal/postgres"
+)
+
+// ErrBadRows is what the command returns when the files have bad rows, so
+// that it exits non-zero; the rows are in its output.
+var ErrBadRows = errors.New("import: the files have bad rows; nothing was written")
+
+// CLIActor is recorded as the creator of what the command line imports.
+const CLIActor = "import"
+
+// RunImport is the command `healthrec import [--dry-run] [--json] DIR`: it
+// imports the CSV files of DIR with the administrator's reach and prints
+// the counts per file and every bad row.
+func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dry := fs.Bool("dry-run", false, "check every row and report the bad ones; write nothing")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: healthrec import [--dry-run] [--json] DIR")
+		fmt.Fprintln(stdout, "DIR holds any of: institutions.csv regions.csv staff.csv populations.csv responsibilities.csv residents.csv entries.csv")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("import: want exactly one directory")
+	}
+	rep, err := Run(ctx, db, Dir(fs.Arg(0)), Options{DryRun: *dry, Actor: CLIActor, Admin: true})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(stdout, rep)
+	}
+	if !rep.OK {
+		return ErrBadRows
+	}
+	return nil
+}
+
+func printReport(w io.Writer, rep *Report) {
+	for _, f := range Files {
+		c := rep.Counts[f]
+		if c == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%-22s %9d rows", f, c.Rows)
+		if c.Unchanged > 0 {
+			fmt.Fprintf(w, ", %d unchanged", c.Unchanged)
+		}
+		if c.Bad > 0 {
+			fmt.Fprintf(w, ", %d bad", c.Bad)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, p := range rep.Errors {
+		field := p.Field
+		if field == "" {
+			field = "-"
+		}
+		fmt.Fprintf(w, "%s:%d: %s: %s\n", p.File, p.Line, field, p.Reason)
+	}
+	if rep.Truncated {
+		fmt.Fprintf(w, "… only the first %d problems are listed\n", MaxProblems)
+	}
+	switch {
+	case !rep.OK && rep.BadRows == 0:
+		fmt.Fprintln(w, "the files have problems; nothing was written")
+	case !rep.OK:
+		fmt.Fprintf(w, "%d bad rows; nothing was written\n", rep.BadRows)
+	case rep.DryRun:
+		fmt.Fprintln(w, "dry run: no bad rows; nothing was written")
+	default:
+		fmt.Fprintf(w, "imported; %d new record IDs allocated\n", rep.AllocatedIDs)
+	}
+}

@@ -1,0 +1,301 @@
+package importer
+
+import (
+	"encoding/json"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/entry"
+	"healthrec/internal/ident"
+	"healthrec/internal/postgres"
+	"healthrec/internal/record"
+)
+
+// entryColumns are entries.csv's columns; programme is optional (see entry).
+var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme"}
+
+// Column positions in entryColumns.
+const (
+	ecRecordID = iota
+	ecKind
+	ecServiceDate
+	ecStaff
+	ecSystolic
+	ecDiastolic
+	ecHeight
+	ecWeight
+	ecProgramme
+)
+
+// legacyReferralReason closes an imported referral: the files carry no
+// status, and an old referral left "issued" would sit on the doctor's list of
+// open referrals for ever.
+const legacyReferralReason = "历史数据导入：原始资料无转诊状态，按已关闭登记"
+
+// KindExam is the entries.csv kind of a health examination; the other kinds
+// are the service entries of entry.Kinds (DESIGN §4).
+const KindExam = "exam"
+
+// entryRow is one checked row of entries.csv.
+type entryRow struct {
+	exam  record.Exam
+	entry postgres.ImportEntry
+}
+
+// readEntries checks entries.csv and copies it: exams into the exams table
+// on the checking pass, then, on a second pass (the connection carries one
+// COPY at a time), the service entries into the entries table.
+func (im *importer) readEntries() error {
+	if !im.present[EntriesFile] {
+		return nil
+	}
+	// Entries may belong to any record within reach, so every such
+	// village's record IDs are needed; their counters stay unlocked.
+	var villages []string
+	for code, g := range im.reg.regions {
+		if g.InstitutionCode != "" && im.inReach(g.InstitutionCode) {
+			villages = append(villages, code)
+		}
+	}
+	if err := im.loadSerials(villages, false); err != nil {
+		return err
+	}
+	if im.reg.entriesTable {
+		ens, err := im.tx.FollowupEnrolments(im.ctx, villages)
+		if err != nil {
+			return err
+		}
+		im.enrolments = make(map[string][]postgres.ImportEnrolment, len(ens))
+		for _, e := range ens {
+			im.enrolments[e.RecordID] = append(im.enrolments[e.RecordID], e)
+		}
+	}
+
+	t, err := im.open(EntriesFile, entryColumns, true, "programme")
+	if t == nil || err != nil {
+		return err
+	}
+	var exams *postgres.ExamCopy
+	defer func() {
+		if exams != nil {
+			exams.Close()
+		}
+	}()
+	var e entryRow
+	others := 0
+	for t.next() {
+		im.entry(t, &e)
+		if t.row.bad || !im.writing() {
+			continue
+		}
+		if e.entry.Kind != KindExam {
+			others++
+			continue
+		}
+		if exams == nil {
+			if exams, err = im.tx.CopyExams(im.ctx, im.opt.Actor); err != nil {
+				return err
+			}
+		}
+		if err := exams.Write(&e.exam); err != nil {
+			return err
+		}
+	}
+	if err := t.close(); err != nil {
+		return err
+	}
+	if exams != nil {
+		n, err := exams.Close()
+		exams = nil
+		if err != nil {
+			return err
+		}
+		im.examsWritten = n
+	}
+	if others == 0 || !im.writing() {
+		return nil
+	}
+	return im.copyServiceEntries()
+}
+
+func (im *importer) copyServiceEntries() error {
+	t, err := im.open(EntriesFile, entryColumns, false, "programme")
+	if t == nil || err != nil {
+		return err
+	}
+	out, err := im.tx.CopyEntries(im.ctx, im.opt.Actor)
+	if err != nil {
+		t.close()
+		return err
+	}
+	var e entryRow
+	for t.next() {
+		if t.get(ecKind) == KindExam {
+			continue
+		}
+		im.entry(t, &e)
+		if t.row.bad {
+			// The checking pass found none, so this cannot happen; refuse
+			// to load something it did not check.
+			t.close()
+			out.Close()
+			return apperr.Errorf(apperr.Internal, "%s 第 %d 行第二遍读取结果不同", EntriesFile, t.row.line)
+		}
+		if err := out.Write(&e.entry); err != nil {
+			t.close()
+			out.Close()
+			return err
+		}
+	}
+	if err := t.close(); err != nil {
+		out.Close()
+		return err
+	}
+	n, err := out.Close()
+	im.entriesWritten = n
+	return err
+}
+
+// entry checks one row of entries.csv into e.
+func (im *importer) entry(t *table, e *entryRow) {
+	*e = entryRow{}
+	kind := t.get(ecKind)
+	switch {
+	case kind == "":
+		t.fail("kind", "不能为空")
+	case kind == KindExam:
+	case entry.Kind(kind).Valid():
+		if !im.reg.entriesTable {
+			t.fail("kind", "服务记录表（entries）尚未建立，暂不能导入 "+kind+"（entries table not available）")
+		}
+	default:
+		t.fail("kind", "类型应为 exam、visit、followup、referral、consultation 或 hospitalisation: "+quote(kind))
+	}
+	given := t.get(ecRecordID)
+	var inst string
+	if given == "" {
+		t.fail("record_id", "不能为空")
+	} else if id, err := ident.ParseRecordID(given); err != nil {
+		t.fail("record_id", reasonOf(err)+": "+quote(given))
+	} else {
+		v := im.reg.village(id.Village())
+		s := im.serials[id.Village()]
+		switch {
+		case v == nil:
+			t.fail("record_id", "档案 "+given+" 不存在：村居 "+id.Village()+" 未登记")
+		case !im.inReach(v.InstitutionCode):
+			t.fail("record_id", "档案 "+given+" 不属于本机构")
+		case s == nil || !s.known(id.Serial()):
+			t.fail("record_id", "档案 "+given+" 不存在（数据库和 residents.csv 中都没有）")
+		}
+	}
+
+	date := t.requiredDate(ecServiceDate)
+	im.notFuture(t, ecServiceDate, date)
+
+	code := t.get(ecStaff)
+	switch s := im.reg.staff[code]; {
+	case code == "":
+		t.fail("staff_code", "不能为空")
+	case s == nil:
+		t.fail("staff_code", "工号 "+quote(code)+" 不存在（数据库和 staff.csv 中都没有）")
+	case !im.opt.Admin && !im.inReach(s.InstitutionCode):
+		t.fail("staff_code", "工号 "+code+" 不是本机构的工作人员")
+	default:
+		inst = s.InstitutionCode
+	}
+
+	if kind != KindExam {
+		for _, i := range []int{ecSystolic, ecDiastolic, ecHeight, ecWeight} {
+			if t.get(i) != "" {
+				t.fail(t.columns[i], "只有体检（exam）填写体征")
+			}
+		}
+		e.entry = postgres.ImportEntry{RecordID: given, Kind: kind, ServiceDate: date, Doctor: code, InstitutionCode: inst}
+		if im.reg.entriesTable {
+			im.serviceEntry(t, &e.entry)
+		}
+		return
+	}
+	if t.get(ecProgramme) != "" {
+		t.fail("programme", "只有随访（followup）填写 programme")
+	}
+	e.entry.Kind = KindExam
+	e.exam = record.Exam{RecordID: given, ExamDate: date, Doctor: code, InstitutionCode: inst,
+		Systolic: t.integer(ecSystolic), Diastolic: t.integer(ecDiastolic), HeightCM: t.decimal(ecHeight), WeightKG: t.decimal(ecWeight)}
+	// The API's checks of an exam: vitals within what a body can have, both
+	// blood pressures or neither. The date was checked above, and a blood
+	// pressure that is not a number is not checked again as a lone half.
+	check := e.exam
+	if (t.get(ecSystolic) != "") != (check.Systolic != nil) || (t.get(ecDiastolic) != "") != (check.Diastolic != nil) {
+		check.Systolic, check.Diastolic = nil, nil
+	}
+	if err, ok := apperr.As(check.Validate(im.opt.Today)); ok {
+		for _, f := range err.Fields {
+			if f.Field != "service_date" {
+				t.fail(f.Field, f.Reason)
+			}
+		}
+	}
+}
+
+// serviceEntry fills in what a kind of service entry needs beyond the
+// common columns: a follow-up its programme, checked against the record's
+// enrolments as the API does; a referral its (closed) status. The kind's
+// own fields are empty: the files do not carry them.
+func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
+	programme := t.get(ecProgramme)
+	if e.Kind != string(entry.KindFollowup) && programme != "" {
+		t.fail("programme", "只有随访（followup）填写 programme")
+	}
+	x := entry.New(entry.Kind(e.Kind))
+	if x == nil {
+		return
+	}
+	switch v := x.(type) {
+	case *entry.Followup:
+		e.Programme = im.followedProgramme(t, e, programme)
+	case *entry.Referral:
+		e.ReferralStatus = string(entry.Closed)
+		v.ClosedOn, v.ClosedBy, v.CloseReason = e.ServiceDate, im.opt.Actor, legacyReferralReason
+	}
+	data, err := json.Marshal(x.Own())
+	if err != nil {
+		t.fail("kind", err.Error())
+		return
+	}
+	e.Data = data
+}
+
+// followedProgramme returns the programme of a follow-up: the one named, or
+// the record's only active hypertension or diabetes enrolment. The record
+// must be enrolled in it, on or before the follow-up's date.
+func (im *importer) followedProgramme(t *table, e *postgres.ImportEntry, named string) string {
+	ens := im.enrolments[e.RecordID]
+	if named != "" && !entry.Programme(named).FollowedUp() {
+		t.fail("programme", "随访项目应为 hypertension（高血压）或 type2_diabetes（2 型糖尿病）: "+quote(named))
+		return ""
+	}
+	if named == "" {
+		switch len(ens) {
+		case 0:
+			t.fail("programme", "档案 "+e.RecordID+" 未纳入高血压或 2 型糖尿病管理，不能导入随访（请先登记纳入管理）")
+			return ""
+		case 1:
+			named = ens[0].Programme
+		default:
+			t.fail("programme", "档案 "+e.RecordID+" 同时纳入高血压和 2 型糖尿病管理，请在 programme 列写明随访项目")
+			return ""
+		}
+	}
+	for _, en := range ens {
+		if en.Programme != named {
+			continue
+		}
+		if !e.ServiceDate.IsZero() && e.ServiceDate.Before(en.EnrolledOn) {
+			t.fail("service_date", "随访日期不能早于纳入"+entry.Programme(named).Chinese()+"管理的日期 "+en.EnrolledOn.String())
+		}
+		return named
+	}
+	t.fail("programme", "档案 "+e.RecordID+" 未纳入"+entry.Programme(named).Chinese()+"管理，不能导入该项目的随访（请先登记纳入管理）")
+	return ""
+}

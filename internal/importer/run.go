@@ -1,0 +1,127 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/postgres"
+)
+
+// Options says how to import and for whom.
+type Options struct {
+	// DryRun checks every row and writes nothing.
+	DryRun bool
+	// Actor is recorded as the creator of what is imported and in the
+	// records' history: the staff code of the caller, or "import" from the
+	// command line.
+	Actor string
+	// Admin may import anything. Otherwise the import reaches only
+	// Institutions: their villages, staff and records; rows outside are bad
+	// rows.
+	Admin        bool
+	Institutions []string
+	// Today bounds service, filing and status dates.
+	Today civil.Date
+}
+
+// importer is one run.
+type importer struct {
+	ctx     context.Context
+	tx      *postgres.ImportTx
+	src     Source
+	opt     Options
+	rep     *Report
+	reg     *registry
+	present map[string]bool
+	serials map[string]*serials
+	// enrolments are the active follow-up enrolments by record, for
+	// entries.csv's follow-ups.
+	enrolments map[string][]postgres.ImportEnrolment
+
+	recordsWritten, examsWritten, entriesWritten int
+}
+
+// Run imports the files of src in one transaction and reports every bad
+// row. Nothing is written on a dry run or when any row is bad. The error is
+// for failures other than bad rows: the database, reading the files.
+func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report, error) {
+	if opt.Actor == "" {
+		return nil, fmt.Errorf("import: no actor")
+	}
+	if opt.Today.IsZero() {
+		opt.Today = civil.Of(db.Today())
+	}
+	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{}}
+	names, err := src.Names()
+	if err != nil {
+		return nil, fmt.Errorf("import: list files: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, apperr.Errorf(apperr.Invalid, "没有可导入的文件：文件名应为 %s 之一", strings.Join(Files, "、"))
+	}
+	for _, n := range names {
+		if knownFile(n) {
+			im.present[n] = true
+		} else {
+			im.failFile(n, 0, "", "未知的导入文件；文件名应为 "+strings.Join(Files, "、")+" 之一")
+		}
+	}
+	im.tx, err = db.BeginImport(ctx, opt.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	defer im.tx.Rollback()
+	reg, err := im.tx.Registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	im.reg = newRegistry(reg)
+
+	for _, step := range []func() error{im.readRegistryFiles, im.readStaff, im.readPopulations, im.readResponsibilities, im.readResidents, im.readEntries} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	im.rep.OK = im.rep.problems == 0
+	if !im.writing() {
+		return im.rep, nil
+	}
+	if err := im.finish(); err != nil {
+		return nil, err
+	}
+	return im.rep, nil
+}
+
+// writing reports whether rows are still being written: on a real run, until
+// the first problem.
+func (im *importer) writing() bool { return !im.opt.DryRun && im.rep.problems == 0 }
+
+func (im *importer) inReach(inst string) bool {
+	return im.opt.Admin || inst != "" && slices.Contains(im.opt.Institutions, inst)
+}
+
+// finish moves the village counters past every serial now in use,
+// recomputes the records' write-time facts and commits.
+func (im *importer) finish() error {
+	last := map[string]int{}
+	for v, s := range im.serials {
+		if h := s.highest(); h > s.last {
+			last[v] = h
+		}
+	}
+	if len(last) > 0 {
+		if err := im.tx.SetSerials(im.ctx, last); err != nil {
+			return err
+		}
+	}
+	if im.recordsWritten+im.examsWritten+im.entriesWritten > 0 {
+		if err := im.tx.RefreshFacts(im.ctx); err != nil {
+			return err
+		}
+	}
+	return im.tx.Commit()
+}

@@ -1,0 +1,457 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthrec/internal/civil"
+	"healthrec/internal/ident"
+	"healthrec/internal/record"
+	"healthrec/internal/region"
+	"healthrec/internal/staff"
+)
+
+// ImportTx is the one transaction of a CSV import (DESIGN §8): the importer
+// reads the registry through it, writes the small reference files with plain
+// statements and streams residents and service entries with COPY. Nothing is
+// visible to others until Commit, so a run with a bad row changes nothing.
+type ImportTx struct {
+	tx *sqlx.Tx
+}
+
+// BeginImport opens the import transaction. A dry run's is read-only.
+func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error) {
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &ImportTx{tx: tx}, nil
+}
+
+// Commit makes the import visible.
+func (t *ImportTx) Commit() error { return translate(t.tx.Commit()) }
+
+// Rollback discards the import; after Commit it does nothing.
+func (t *ImportTx) Rollback() error {
+	err := t.tx.Rollback()
+	if err == sql.ErrTxDone {
+		return nil
+	}
+	return err
+}
+
+// ImportRegistry is what is registered before an import: the importer checks
+// every reference in the files against it plus what the files add.
+type ImportRegistry struct {
+	Institutions []region.Institution
+	Regions      []region.Region
+	Staff        []staff.Staff
+	// EntriesTable is whether the service entries table exists yet.
+	EntriesTable bool
+}
+
+// Registry reads institutions, regions and staff with their roles.
+func (t *ImportTx) Registry(ctx context.Context) (*ImportRegistry, error) {
+	r := &ImportRegistry{}
+	if err := t.tx.SelectContext(ctx, &r.Institutions, `SELECT code, name, county_code FROM institutions`); err != nil {
+		return nil, translate(err)
+	}
+	if err := t.tx.SelectContext(ctx, &r.Regions, `SELECT `+regionColumns+` FROM regions`); err != nil {
+		return nil, translate(err)
+	}
+	if err := t.tx.SelectContext(ctx, &r.Staff, `SELECT `+staffColumns+` FROM staff`); err != nil {
+		return nil, translate(err)
+	}
+	var grants []struct {
+		StaffCode string `db:"staff_code"`
+		staff.Grant
+	}
+	if err := t.tx.SelectContext(ctx, &grants, `SELECT staff_code, role, domain FROM staff_roles ORDER BY staff_code, domain, role`); err != nil {
+		return nil, translate(err)
+	}
+	byCode := make(map[string]*staff.Staff, len(r.Staff))
+	for i := range r.Staff {
+		byCode[r.Staff[i].Code] = &r.Staff[i]
+	}
+	for _, g := range grants {
+		if s := byCode[g.StaffCode]; s != nil {
+			s.Grants = append(s.Grants, g.Grant)
+		}
+	}
+	if err := t.tx.GetContext(ctx, &r.EntriesTable, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
+		return nil, translate(err)
+	}
+	return r, nil
+}
+
+// LockSerials takes the serial counters of the villages for the rest of the
+// transaction, so that no filing in them runs alongside the import, and
+// returns their last serials. Villages without a counter are left out.
+func (t *ImportTx) LockSerials(ctx context.Context, villages []string) (map[string]int, error) {
+	var rows []struct {
+		Village string `db:"village_code"`
+		Last    int    `db:"last_serial"`
+	}
+	err := t.tx.SelectContext(ctx, &rows, `SELECT village_code, last_serial FROM village_serials
+		WHERE village_code = ANY($1) ORDER BY village_code FOR UPDATE`, pq.Array(villages))
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Village] = r.Last
+	}
+	return out, nil
+}
+
+// SerialCounters returns the last serials of the villages without locking
+// them, for a dry run.
+func (t *ImportTx) SerialCounters(ctx context.Context, villages []string) (map[string]int, error) {
+	var rows []struct {
+		Village string `db:"village_code"`
+		Last    int    `db:"last_serial"`
+	}
+	err := t.tx.SelectContext(ctx, &rows, `SELECT village_code, last_serial FROM village_serials WHERE village_code = ANY($1)`, pq.Array(villages))
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Village] = r.Last
+	}
+	return out, nil
+}
+
+// RecordIDs calls fn with every record ID filed in the villages.
+func (t *ImportTx) RecordIDs(ctx context.Context, villages []string, fn func(id string)) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT record_id FROM records WHERE village_code = ANY($1)`, pq.Array(villages))
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return translate(err)
+		}
+		fn(id)
+	}
+	return translate(rows.Err())
+}
+
+// ActiveIDNumbers returns, of the given identity numbers, those an active
+// record already holds, with that record's ID.
+func (t *ImportTx) ActiveIDNumbers(ctx context.Context, numbers []string) (map[string]string, error) {
+	out := map[string]string{}
+	const batch = 20000
+	for i := 0; i < len(numbers); i += batch {
+		rows, err := t.tx.QueryContext(ctx, `SELECT id_number, record_id FROM records
+			WHERE status = 'active' AND id_number = ANY($1)`, pq.Array(numbers[i:min(i+batch, len(numbers))]))
+		if err != nil {
+			return nil, translate(err)
+		}
+		for rows.Next() {
+			var n, id string
+			if err := rows.Scan(&n, &id); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			out[n] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+	}
+	return out, nil
+}
+
+// InsertRegions registers regions, parents first, with a serial counter for
+// each village.
+func (t *ImportTx) InsertRegions(ctx context.Context, regions []region.Region) error {
+	for _, r := range regions {
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO regions (code, level, parent_code, name, institution_code)
+			VALUES ($1, $2, NULLIF($3, ''), $4, NULLIF($5, ''))`, r.Code, r.Level, r.ParentCode, r.Name, r.InstitutionCode)
+		if err != nil {
+			return translate(err)
+		}
+		if r.Level == ident.LevelVillage {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO village_serials (village_code) VALUES ($1)`, r.Code); err != nil {
+				return translate(err)
+			}
+		}
+	}
+	return nil
+}
+
+// InsertInstitutions registers institutions.
+func (t *ImportTx) InsertInstitutions(ctx context.Context, ins []region.Institution) error {
+	for _, in := range ins {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO institutions (code, name, county_code) VALUES ($1, $2, $3)`,
+			in.Code, in.Name, in.CountyCode); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// InsertStaff creates staff members with their roles and no password: each
+// gets one from the administrator (healthrec passwd or the API) before
+// signing in.
+func (t *ImportTx) InsertStaff(ctx context.Context, list []staff.Staff) error {
+	for i := range list {
+		s := &list[i]
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO staff (code, name, institution_code, phone) VALUES ($1, $2, NULLIF($3, ''), $4)`,
+			s.Code, s.Name, s.InstitutionCode, s.Phone); err != nil {
+			return translate(err)
+		}
+		if err := setGrants(ctx, t.tx, s.Code, s.Grants); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// UpsertPopulations sets village populations, replacing a year already set,
+// as PUT does.
+func (t *ImportTx) UpsertPopulations(ctx context.Context, actor string, ps []region.Population) error {
+	for _, p := range ps {
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO village_populations (village_code, year, population, updated_by)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (village_code, year) DO UPDATE SET population = EXCLUDED.population, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+			p.VillageCode, p.Year, p.Population, actor)
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// UpsertResponsibilities sets responsible doctors from dates, replacing the
+// doctor of a date already set, as the API does.
+func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs []region.Responsibility) error {
+	for _, r := range rs {
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO responsibilities (village_code, from_date, staff_code, created_by)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (village_code, from_date) DO UPDATE SET staff_code = EXCLUDED.staff_code, created_by = EXCLUDED.created_by, created_at = now()`,
+			r.VillageCode, r.FromDate, r.StaffCode, actor)
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// copier streams rows into one table with COPY. While it is open the
+// transaction can run nothing else.
+type copier struct {
+	stmt *sql.Stmt
+	n    int
+}
+
+func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string) (*copier, error) {
+	// Identifiers are this file's constants, never input.
+	stmt, err := t.tx.PrepareContext(ctx, fmt.Sprintf("COPY %s (%s) FROM STDIN", table, strings.Join(columns, ", ")))
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &copier{stmt: stmt}, nil
+}
+
+func (c *copier) row(values ...any) error {
+	c.n++
+	if _, err := c.stmt.Exec(values...); err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
+// close ends the COPY and reports the first error PostgreSQL raised, if any.
+func (c *copier) close() (int, error) {
+	_, err := c.stmt.Exec()
+	if cerr := c.stmt.Close(); err == nil {
+		err = cerr
+	}
+	return c.n, translate(err)
+}
+
+// nullable is NULL for an empty string.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func date(d civil.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String()
+}
+
+func intOrNull(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func floatOrNull(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// RecordCopy streams records into the records table.
+type RecordCopy struct{ c *copier }
+
+// CopyRecords starts the records COPY.
+func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
+	c, err := t.copyInto(ctx, "records", "record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type",
+		"ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by", "filing_institution",
+		"status", "status_date")
+	if err != nil {
+		return nil, err
+	}
+	return &RecordCopy{c: c}, nil
+}
+
+// Write adds one record. Errors may surface a few rows late, or at Close.
+func (rc *RecordCopy) Write(r *record.Record) error {
+	return rc.c.row(r.RecordID, r.VillageCode, r.Name, nullable(r.Sex), date(r.BirthDate), nullable(r.IDNumber), r.ResidenceType,
+		r.Ethnicity, r.Phone, r.ContactName, r.ContactPhone, nullable(r.ResponsibleDoctor), date(r.FiledOn), nullable(r.FiledBy),
+		nullable(r.FilingInstitution), string(r.Status), date(r.StatusDate))
+}
+
+// Close ends the COPY and returns the number of records written.
+func (rc *RecordCopy) Close() (int, error) { return rc.c.close() }
+
+// AddImportHistory writes one history row per record this transaction
+// inserted, set-based. It must run after the records COPY and before
+// anything in the transaction updates records (RefreshFacts does): the rows
+// are found by their xmin, which is this transaction's ID exactly for the
+// row versions it created. The changes are left empty: the imported values
+// are the record's first state, and every later change keeps its before.
+// (Spelling each field out as a filing does costs more than the COPY itself
+// at a million rows.)
+func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO record_history (record_id, changed_by, action, changes)
+		SELECT record_id, $1, 'import', '{}' FROM records WHERE xmin = pg_current_xact_id()::xid`, actor)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ExamCopy streams health examinations into the exams table.
+type ExamCopy struct {
+	c     *copier
+	actor string
+}
+
+// CopyExams starts the exams COPY; actor is recorded as their creator.
+func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, error) {
+	c, err := t.copyInto(ctx, "exams", "record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
+		"height_cm", "weight_kg", "created_by")
+	if err != nil {
+		return nil, err
+	}
+	return &ExamCopy{c: c, actor: actor}, nil
+}
+
+// Write adds one exam.
+func (ec *ExamCopy) Write(e *record.Exam) error {
+	return ec.c.row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
+		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor)
+}
+
+// Close ends the COPY and returns the number of exams written.
+func (ec *ExamCopy) Close() (int, error) { return ec.c.close() }
+
+// ImportEntry is a service entry of an import: the columns every kind has,
+// the typed columns of referrals and follow-ups, and the kind's own fields
+// as JSON (data).
+type ImportEntry struct {
+	RecordID        string
+	Kind            string
+	ServiceDate     civil.Date
+	Doctor          string
+	InstitutionCode string
+	ReferralStatus  string
+	Programme       string
+	Data            []byte
+}
+
+// EntryCopy streams service entries into the entries table.
+type EntryCopy struct {
+	c     *copier
+	actor string
+}
+
+// CopyEntries starts the entries COPY; actor is recorded as their creator.
+func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, error) {
+	c, err := t.copyInto(ctx, "entries", "record_id", "kind", "service_date", "doctor", "institution_code", "referral_status",
+		"programme", "data", "created_by")
+	if err != nil {
+		return nil, err
+	}
+	return &EntryCopy{c: c, actor: actor}, nil
+}
+
+// Write adds one entry.
+func (ec *EntryCopy) Write(e *ImportEntry) error {
+	data := "{}"
+	if len(e.Data) > 0 {
+		data = string(e.Data)
+	}
+	return ec.c.row(e.RecordID, e.Kind, date(e.ServiceDate), e.Doctor, nullable(e.InstitutionCode), nullable(e.ReferralStatus),
+		nullable(e.Programme), data, ec.actor)
+}
+
+// Close ends the COPY and returns the number of entries written.
+func (ec *EntryCopy) Close() (int, error) { return ec.c.close() }
+
+// ImportEnrolment is an active enrolment with follow-ups (hypertension,
+// type-2 diabetes).
+type ImportEnrolment struct {
+	RecordID   string     `db:"record_id"`
+	Programme  string     `db:"programme"`
+	EnrolledOn civil.Date `db:"enrolled_on"`
+}
+
+// FollowupEnrolments lists the active hypertension and diabetes enrolments
+// of the villages' records: an imported follow-up belongs to one.
+func (t *ImportTx) FollowupEnrolments(ctx context.Context, villages []string) ([]ImportEnrolment, error) {
+	var out []ImportEnrolment
+	err := t.tx.SelectContext(ctx, &out, `SELECT record_id, programme, enrolled_on FROM enrolments
+		WHERE status = 'active' AND programme IN ('hypertension', 'type2_diabetes') AND village_code = ANY($1)`, pq.Array(villages))
+	return out, translate(err)
+}
+
+// SetSerials moves village counters forward to at least the given serials;
+// a counter never goes back.
+func (t *ImportTx) SetSerials(ctx context.Context, last map[string]int) error {
+	villages := make([]string, 0, len(last))
+	serials := make([]int64, 0, len(last))
+	for v, s := range last {
+		villages = append(villages, v)
+		serials = append(serials, int64(s))
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE village_serials s SET last_serial = GREATEST(s.last_serial, n.serial)
+		FROM unnest($1::text[], $2::int[]) AS n(village, serial) WHERE s.village_code = n.village`,
+		pq.Array(villages), pq.Array(serials))
+	return translate(err)
+}
+
+// RefreshFacts recomputes the write-time facts after the bulk load.
+func (t *ImportTx) RefreshFacts(ctx context.Context) error {
+	return translate(RefreshFacts(ctx, t.tx))
+}

@@ -1,0 +1,225 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/review"
+)
+
+const itemColumns = `i.id, i.case_id, i.owner, s.name AS owner_name, i.due_date, i.description, i.state, i.evidence,
+	i.closed_at, i.verified_at, i.verified_by, i.verify_note, i.created_on, i.created_at, i.created_by`
+
+const itemFrom = ` FROM case_items i JOIN staff s ON s.code = i.owner`
+
+// CreateItem adds a rectification item to a decided (or later) case,
+// honouring the idempotency key. Conflict with the case's state before a
+// decision or after the case ended without one; Invalid for an unknown owner.
+func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Idempotency, n review.NewItem) (*review.Item, bool, error) {
+	if err := n.Validate(db.today()); err != nil {
+		return nil, false, err
+	}
+	id, created, err := db.withIdempotency(ctx, key, "case_item", func(tx *sqlx.Tx) (string, error) {
+		// The share lock keeps the case from moving while the item is added.
+		var state review.State
+		if err := tx.GetContext(ctx, &state, `SELECT state FROM cases WHERE id = $1 FOR SHARE`, caseID); err != nil {
+			return "", notFound(err, "问责案件 %d 不存在", caseID)
+		}
+		if !state.Decided() {
+			return "", apperr.Conflictf("案件当前为“%s”，作出处理决定后才能添加整改事项", state.Chinese()).With("state", state)
+		}
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE code = $1 AND active)`, n.Owner); err != nil {
+			return "", err
+		}
+		if !exists {
+			return "", apperr.InvalidField("owner", "工号 "+n.Owner+" 不存在或已停用")
+		}
+		now := db.Now()
+		var id int64
+		if err := tx.GetContext(ctx, &id, `INSERT INTO case_items (case_id, owner, due_date, description, created_on, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, caseID, n.Owner, n.DueDate, n.Description, civil.Of(now), now, actor); err != nil {
+			return "", err
+		}
+		ev := &review.Event{CaseID: caseID, ItemID: &id, To: string(review.ItemOpen), Reason: "交办整改事项", Actor: actor, At: now,
+			Details: review.Details{"owner": n.Owner, "due_date": n.DueDate, "description": n.Description}}
+		return strconv.FormatInt(id, 10), insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	n64, _ := strconv.ParseInt(id, 10, 64)
+	it, err := db.Item(ctx, n64)
+	return it, created, err
+}
+
+// Item returns one rectification item. NotFound when there is none.
+func (db *DB) Item(ctx context.Context, id int64) (*review.Item, error) {
+	var it *review.Item
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		it, err = itemTx(ctx, tx, id, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	it.Flag(db.today())
+	return it, nil
+}
+
+func itemTx(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (*review.Item, error) {
+	q := `SELECT ` + itemColumns + itemFrom + ` WHERE i.id = $1`
+	if lock {
+		q += ` FOR UPDATE OF i`
+	}
+	var it review.Item
+	if err := tx.GetContext(ctx, &it, q, id); err != nil {
+		return nil, notFound(err, "整改事项 %d 不存在", id)
+	}
+	return &it, nil
+}
+
+// Items lists a case's rectification items in the order they were given;
+// only the owner's when owner is set.
+func (db *DB) Items(ctx context.Context, caseID int64, owner string) ([]review.Item, error) {
+	out := []review.Item{}
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT `+itemColumns+itemFrom+` WHERE i.case_id = $1 AND ($2 = '' OR i.owner = $2)
+			ORDER BY i.id`, caseID, owner)
+	})
+	if err != nil {
+		return nil, err
+	}
+	today := db.today()
+	for i := range out {
+		out[i].Flag(today)
+	}
+	return out, nil
+}
+
+// CloseItem is the owner's report that an item is done. Conflict with the
+// item's state unless it is open or reopened.
+func (db *DB) CloseItem(ctx context.Context, id int64, actor string, cl review.Close) (*review.Item, error) {
+	return db.itemStep(ctx, id, func(it *review.Item, now time.Time) (*review.Event, error) {
+		return cl.Apply(it, actor, now)
+	})
+}
+
+// VerifyItem records the later check (回头看) of a closed item. Conflict
+// with the item's state unless it is closed.
+func (db *DB) VerifyItem(ctx context.Context, id int64, actor string, v review.Verify) (*review.Item, error) {
+	return db.itemStep(ctx, id, func(it *review.Item, now time.Time) (*review.Event, error) {
+		return v.Apply(it, actor, now)
+	})
+}
+
+func (db *DB) itemStep(ctx context.Context, id int64, step func(*review.Item, time.Time) (*review.Event, error)) (*review.Item, error) {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		it, err := itemTx(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		ev, err := step(it, db.Now())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE case_items SET state = $2, evidence = $3, closed_at = $4, verified_at = $5,
+			verified_by = $6, verify_note = $7 WHERE id = $1`,
+			id, it.State, it.Evidence, it.ClosedAt, it.VerifiedAt, it.VerifiedBy, it.VerifyNote); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.Item(ctx, id)
+}
+
+// pendingItems are the open or reopened items due within the reminder window
+// of today, of one owner or (owner "") everybody's.
+func pendingItems(ctx context.Context, tx *sqlx.Tx, owner string, today civil.Date) ([]review.Item, error) {
+	var out []review.Item
+	err := tx.SelectContext(ctx, &out, `SELECT `+itemColumns+itemFrom+`
+		WHERE i.state IN ('open', 'reopened') AND i.due_date >= $1 AND i.due_date <= $2 AND ($3 = '' OR i.owner = $3)
+		ORDER BY i.due_date, i.id`, today, today.AddDays(review.ReminderOffsets[0]), owner)
+	return out, err
+}
+
+// SendDueReminders sends every reminder that has fallen due by now and was
+// not sent before, and returns the ones sent now. Each (item, offset) is
+// sent exactly once: the row is the record of sending, and a second run, a
+// restart or a concurrent scheduler finds it there.
+func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Reminder, error) {
+	today := civil.Of(now)
+	sent := []review.Reminder{}
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		items, err := pendingItems(ctx, tx, "", today)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			for _, off := range review.DueOffsets(it.CreatedOn, it.DueDate, today) {
+				remindOn := it.DueDate.AddDays(-off)
+				res, err := tx.ExecContext(ctx, `INSERT INTO item_reminders (item_id, offset_days, remind_on, sent_at)
+					VALUES ($1, $2, $3, $4) ON CONFLICT (item_id, offset_days) DO NOTHING`, it.ID, off, remindOn, now)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					at := now
+					sent = append(sent, review.Reminder{ItemID: it.ID, CaseID: it.CaseID, Owner: it.Owner, OffsetDays: off,
+						RemindOn: remindOn, DueDate: it.DueDate, Description: it.Description, SentAt: &at})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sent, nil
+}
+
+// DueReminders returns the owner's reminders due today: for each pending
+// item in its reminder window, the latest reminder that has fallen due, with
+// when it was sent (nil if the scheduler has not run since).
+func (db *DB) DueReminders(ctx context.Context, owner string) ([]review.Reminder, error) {
+	today := db.today()
+	out := []review.Reminder{}
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		items, err := pendingItems(ctx, tx, owner, today)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			offs := review.DueOffsets(it.CreatedOn, it.DueDate, today)
+			if len(offs) == 0 {
+				continue
+			}
+			off := offs[len(offs)-1] // the nearest to the due date
+			r := review.Reminder{ItemID: it.ID, CaseID: it.CaseID, Owner: it.Owner, OffsetDays: off,
+				RemindOn: it.DueDate.AddDays(-off), DueDate: it.DueDate, Description: it.Description}
+			var sentAt []time.Time
+			if err := tx.SelectContext(ctx, &sentAt, `SELECT sent_at FROM item_reminders WHERE item_id = $1 AND offset_days = $2`,
+				it.ID, off); err != nil {
+				return err
+			}
+			if len(sentAt) == 1 {
+				r.SentAt = &sentAt[0]
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

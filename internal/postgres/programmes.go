@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+	"healthrec/internal/entry"
+	"healthrec/internal/record"
+)
+
+const enrolmentColumns = `id, record_id, programme, enrolled_on, status, ended_on, end_reason, last_followup_date,
+	next_due_date, created_at, created_by`
+
+// enrolmentRow is a row of the enrolments table.
+type enrolmentRow struct {
+	ID               int64      `db:"id"`
+	RecordID         string     `db:"record_id"`
+	Programme        string     `db:"programme"`
+	EnrolledOn       civil.Date `db:"enrolled_on"`
+	Status           string     `db:"status"`
+	EndedOn          civil.Date `db:"ended_on"`
+	EndReason        string     `db:"end_reason"`
+	LastFollowupDate civil.Date `db:"last_followup_date"`
+	NextDueDate      civil.Date `db:"next_due_date"`
+	CreatedAt        time.Time  `db:"created_at"`
+	CreatedBy        string     `db:"created_by"`
+}
+
+func (r *enrolmentRow) toEnrolment() *entry.Enrolment {
+	return &entry.Enrolment{ID: r.ID, RecordID: r.RecordID,
+		EnrolmentForm: entry.EnrolmentForm{Programme: entry.Programme(r.Programme), EnrolledOn: r.EnrolledOn, Status: r.Status,
+			EndedOn: r.EndedOn, EndReason: r.EndReason},
+		LastFollowupDate: r.LastFollowupDate, NextFollowupDue: r.NextDueDate, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
+}
+
+// AddEnrolment enrols a record's resident in a programme. With an idempotency
+// key, a replay returns the first enrolment and created is false. Returns
+// Invalid for bad fields (checked against the resident's age and sex),
+// NotFound for a missing record, and Conflict for a record that is not active
+// (with state) or a programme the resident is already enrolled in (with
+// existing_enrolment_id).
+func (db *DB) AddEnrolment(ctx context.Context, actor, recordID string, f entry.EnrolmentForm, key Idempotency) (*entry.Enrolment, bool, error) {
+	id, created, err := db.withIdempotency(ctx, key, "enrolment", func(tx *sqlx.Tx) (string, error) {
+		var r struct {
+			Status string     `db:"status"`
+			Sex    *string    `db:"sex"`
+			Birth  civil.Date `db:"birth_date"`
+		}
+		// The record's row lock queues concurrent enrolments of one resident,
+		// so that the duplicate check below sees the winner.
+		if err := tx.GetContext(ctx, &r, `SELECT status, sex, birth_date FROM records WHERE record_id = $1 FOR UPDATE`, recordID); err != nil {
+			return "", notFound(err, "档案 %s 不存在", recordID)
+		}
+		if r.Status != string(record.Active) {
+			return "", apperr.Conflictf("档案状态为 %s，不能纳入项目管理", r.Status).With("state", r.Status)
+		}
+		res := entry.Resident{BirthDate: r.Birth}
+		if r.Sex != nil {
+			res.Sex = *r.Sex
+		}
+		if err := f.Validate(civil.Of(db.Today()), res); err != nil {
+			return "", err
+		}
+		if f.Status == entry.EnrolmentActive {
+			var existing int64
+			err := tx.GetContext(ctx, &existing, `SELECT id FROM enrolments WHERE record_id = $1 AND programme = $2 AND status = 'active'`,
+				recordID, f.Programme)
+			if err == nil {
+				return "", apperr.Conflictf("居民已在%s管理中（纳入记录 %d），同一项目只能有一条在管记录", f.Programme.Chinese(), existing).
+					With("existing_enrolment_id", existing)
+			} else if e, ok := apperr.As(translate(err)); !ok || e.Code != apperr.NotFound {
+				return "", err
+			}
+		}
+		var id int64
+		err := tx.GetContext(ctx, &id, `INSERT INTO enrolments (record_id, programme, enrolled_on, status, ended_on, end_reason, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			recordID, f.Programme, f.EnrolledOn, f.Status, f.EndedOn, f.EndReason, actor)
+		if err != nil {
+			return "", err
+		}
+		if f.Programme.FollowedUp() {
+			if err := refreshSchedules(ctx, tx, "e.id = $1", id); err != nil {
+				return "", err
+			}
+		}
+		return strconv.FormatInt(id, 10), nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	got, err := db.Enrolment(ctx, recordID, id)
+	return got, created, err
+}
+
+// Enrolment returns one enrolment of a record. Returns NotFound, also when
+// the enrolment is another record's.
+func (db *DB) Enrolment(ctx context.Context, recordID, id string) (*entry.Enrolment, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return nil, apperr.NotFoundf("档案 %s 没有项目管理记录 %s", recordID, id)
+	}
+	var r enrolmentRow
+	if err := db.GetContext(ctx, &r, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id = $1 AND record_id = $2`, n, recordID); err != nil {
+		return nil, notFound(err, "档案 %s 没有项目管理记录 %s", recordID, id)
+	}
+	return r.toEnrolment(), nil
+}
+
+// Enrolments lists a record's enrolments: active ones first, then by
+// enrolment date, newest first.
+func (db *DB) Enrolments(ctx context.Context, recordID string, page Page) ([]entry.Enrolment, int, error) {
+	var rows []enrolmentRow
+	var total int
+	// Two plain statements, not a transaction: the record page runs this on
+	// every view, and BEGIN/COMMIT would double its round trips.
+	err := db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
+	if err == nil {
+		err = db.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+` FROM enrolments WHERE record_id = $1
+			ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	}
+	err = translate(err)
+	out := make([]entry.Enrolment, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].toEnrolment()
+	}
+	return out, total, err
+}
+
+// EndEnrolment ends (结案) an active enrolment of a record. Returns NotFound
+// when the enrolment is not the record's, and Conflict with state when it
+// has already ended.
+func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.EndForm) (*entry.Enrolment, error) {
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+		return nil, apperr.NotFoundf("项目管理记录 %s 不存在", id)
+	}
+	var out *entry.Enrolment
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var r enrolmentRow
+		if err := tx.GetContext(ctx, &r, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id = $1 AND record_id = $2 FOR UPDATE`,
+			id, recordID); err != nil {
+			return notFound(err, "档案 %s 没有项目管理记录 %s", recordID, id)
+		}
+		e := r.toEnrolment()
+		if err := e.End(f, civil.Of(db.Today())); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enrolments SET status = $2, ended_on = $3, end_reason = $4 WHERE id = $1`,
+			id, e.Status, e.EndedOn, e.EndReason); err != nil {
+			return err
+		}
+		out = e
+		return nil
+	})
+	return out, err
+}
+
+// followedEnrolment returns the active enrolment a follow-up belongs to,
+// locked for the schedule update. Returns Invalid when the resident is not
+// enrolled in the programme or the follow-up predates the enrolment.
+func followedEnrolment(ctx context.Context, tx *sqlx.Tx, f *entry.Followup) (int64, error) {
+	var en struct {
+		ID         int64      `db:"id"`
+		EnrolledOn civil.Date `db:"enrolled_on"`
+	}
+	err := tx.GetContext(ctx, &en, `SELECT id, enrolled_on FROM enrolments WHERE record_id = $1 AND programme = $2 AND status = 'active'
+		FOR UPDATE`, f.RecordID, f.Programme)
+	if err != nil {
+		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
+			return 0, apperr.InvalidField("programme", "居民未纳入"+f.Programme.Chinese()+"管理，请先登记纳入管理再随访")
+		}
+		return 0, err
+	}
+	if f.ServiceDate.Before(en.EnrolledOn) {
+		return 0, apperr.InvalidField("service_date", "随访日期不能早于纳入"+f.Programme.Chinese()+"管理的日期 "+en.EnrolledOn.String())
+	}
+	return en.ID, nil
+}
+
+// noteFollowup moves an enrolment's schedule on by a follow-up, unless a
+// later follow-up is already recorded (a late entry from a tablet's backlog).
+// Of two on the same day, the one entered last sets the next date.
+func noteFollowup(ctx context.Context, tx *sqlx.Tx, enrolment int64, on, next civil.Date) error {
+	_, err := tx.ExecContext(ctx, `UPDATE enrolments SET last_followup_date = $2, next_due_date = followup_due($2, $3)
+		WHERE id = $1 AND (last_followup_date IS NULL OR last_followup_date <= $2)`, enrolment, on, next)
+	return err
+}
+
+// refreshSchedules recomputes the follow-up schedule of the hypertension and
+// diabetes enrolments matching cond (over enrolments e), set-based, from
+// their latest follow-up between enrolment and end.
+func refreshSchedules(ctx context.Context, tx *sqlx.Tx, cond string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE enrolments t SET last_followup_date = l.service_date,
+			next_due_date = followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date)
+		FROM enrolments e LEFT JOIN LATERAL (
+			SELECT f.service_date, f.next_date FROM entries f
+			WHERE f.kind = 'followup' AND f.record_id = e.record_id AND f.programme = e.programme
+				AND f.service_date >= e.enrolled_on AND (e.ended_on IS NULL OR f.service_date <= e.ended_on)
+			ORDER BY f.service_date DESC, f.id DESC LIMIT 1
+		) l ON true
+		WHERE t.id = e.id AND e.programme IN ('hypertension', 'type2_diabetes') AND `+cond, args...)
+	return err
+}

@@ -1,0 +1,328 @@
+// Package review is accountability review (问责, DESIGN §7): cases and their
+// state machine, working-day deadlines over a holiday calendar, proposals from
+// a published snapshot's warnings with escalation, and rectification items
+// with their reminders. It holds no SQL; internal/postgres stores it.
+package review
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+)
+
+// Source says how a case came about.
+type Source string
+
+// The sources of DESIGN §7. Snapshot cases are only proposed by the service.
+const (
+	FromSnapshot    Source = "snapshot"
+	FromComplaint   Source = "complaint"
+	FromInspection  Source = "inspection"
+	FromInstruction Source = "instruction"
+)
+
+// Chinese names the source.
+func (s Source) Chinese() string {
+	switch s {
+	case FromSnapshot:
+		return "考核预警"
+	case FromComplaint:
+		return "投诉举报"
+	case FromInspection:
+		return "监督检查"
+	case FromInstruction:
+		return "上级交办"
+	}
+	return string(s)
+}
+
+// SubjectType says whether a case is about a person or an institution.
+type SubjectType string
+
+// The subject types: a staff member (a doctor, by staff code) or an
+// institution (by institution code).
+const (
+	SubjectStaff       SubjectType = "staff"
+	SubjectInstitution SubjectType = "institution"
+)
+
+// Responsibility is the kind of responsibility determined (责任类型).
+type Responsibility string
+
+// The kinds of responsibility.
+const (
+	Direct     Responsibility = "direct"
+	Leadership Responsibility = "leadership"
+	Indirect   Responsibility = "indirect"
+)
+
+// Chinese names the responsibility.
+func (r Responsibility) Chinese() string {
+	switch r {
+	case Direct:
+		return "直接责任"
+	case Leadership:
+		return "领导责任"
+	case Indirect:
+		return "间接责任"
+	}
+	return string(r)
+}
+
+// Severity is how serious the fault is (情节).
+type Severity string
+
+// The severities.
+const (
+	Light       Severity = "light"
+	Serious     Severity = "serious"
+	VerySerious Severity = "very_serious"
+)
+
+// Chinese names the severity.
+func (s Severity) Chinese() string {
+	switch s {
+	case Light:
+		return "情节较轻"
+	case Serious:
+		return "情节较重"
+	case VerySerious:
+		return "情节严重"
+	}
+	return string(s)
+}
+
+// Outcome is the accountability measure decided (问责方式).
+type Outcome string
+
+// The outcomes. Every outcome but criticism and education bars the person
+// from an "excellent" annual grade for the year of the decision.
+const (
+	CriticismEducation     Outcome = "criticism_education"
+	AdmonishingTalk        Outcome = "admonishing_talk"
+	WrittenSelfExamination Outcome = "written_self_examination"
+	CirculatedCriticism    Outcome = "circulated_criticism"
+	Suspension             Outcome = "suspension"
+	Transfer               Outcome = "transfer"
+)
+
+// Outcomes lists every outcome, lightest first.
+var Outcomes = []Outcome{CriticismEducation, AdmonishingTalk, WrittenSelfExamination, CirculatedCriticism, Suspension, Transfer}
+
+// Chinese names the outcome.
+func (o Outcome) Chinese() string {
+	switch o {
+	case CriticismEducation:
+		return "批评教育"
+	case AdmonishingTalk:
+		return "诫勉谈话"
+	case WrittenSelfExamination:
+		return "责令书面检查"
+	case CirculatedCriticism:
+		return "通报批评"
+	case Suspension:
+		return "停职检查"
+	case Transfer:
+		return "调离岗位"
+	}
+	return string(o)
+}
+
+// BarsExcellent reports whether the outcome bars an "excellent" annual grade.
+func (o Outcome) BarsExcellent() bool { return o != "" && o != CriticismEducation }
+
+// ForPersonOnly reports whether the outcome applies to people, not institutions.
+func (o Outcome) ForPersonOnly() bool { return o == Suspension || o == Transfer }
+
+// ReviewResult is the answer to an appeal (复核决定).
+type ReviewResult string
+
+// The review results: the decision stands, is changed to another outcome, or
+// is revoked (no outcome remains).
+const (
+	Upheld   ReviewResult = "upheld"
+	Modified ReviewResult = "modified"
+	Revoked  ReviewResult = "revoked"
+)
+
+// Chinese names the review result.
+func (r ReviewResult) Chinese() string {
+	switch r {
+	case Upheld:
+		return "维持原决定"
+	case Modified:
+		return "变更处理决定"
+	case Revoked:
+		return "撤销处理决定"
+	}
+	return string(r)
+}
+
+// Talk leaders: who holds the talk with the subject. Escalated cases go to
+// the principal leader (主要负责人), the others to a deputy (分管负责人).
+const (
+	TalkDeputy    = "deputy"
+	TalkPrincipal = "principal"
+)
+
+// Case is an accountability case.
+type Case struct {
+	ID                 int64       `json:"id" db:"id"`
+	CountyCode         string      `json:"county_code" db:"county_code"`
+	Source             Source      `json:"source" db:"source"`
+	SubjectType        SubjectType `json:"subject_type" db:"subject_type"`
+	SubjectCode        string      `json:"subject_code" db:"subject_code"`
+	SubjectName        string      `json:"subject_name" db:"subject_name"`
+	SubjectInstitution string      `json:"subject_institution" db:"subject_institution"`
+	Facts              string      `json:"facts" db:"facts"`
+	// SnapshotID and Triggers are set on cases proposed from a published
+	// snapshot: the warnings, with the figures, that gave rise to the case.
+	SnapshotID string      `json:"snapshot_id,omitempty" db:"snapshot_id"`
+	Triggers   Warnings    `json:"triggers" db:"triggers"`
+	Escalated  bool        `json:"escalated" db:"escalated"`
+	TalkBy     string      `json:"talk_by" db:"talk_by"`
+	Escalation *Escalation `json:"escalation,omitempty" db:"escalation"`
+
+	State            State          `json:"state" db:"state"`
+	AcceptedOn       civil.Date     `json:"accepted_on" db:"accepted_on"`
+	InvestigationDue civil.Date     `json:"investigation_due" db:"investigation_due"`
+	Extended         bool           `json:"extended" db:"extended"`
+	ExtensionReason  string         `json:"extension_reason,omitempty" db:"extension_reason"`
+	Responsibility   Responsibility `json:"responsibility,omitempty" db:"responsibility"`
+	Severity         Severity       `json:"severity,omitempty" db:"severity"`
+	Findings         string         `json:"findings,omitempty" db:"findings"`
+	Outcome          Outcome        `json:"outcome,omitempty" db:"outcome"`
+	// OriginalOutcome is the first decision's outcome when a review changed
+	// or revoked it.
+	OriginalOutcome Outcome      `json:"original_outcome,omitempty" db:"original_outcome"`
+	DecidedOn       civil.Date   `json:"decided_on" db:"decided_on"`
+	ServingDue      civil.Date   `json:"serving_due" db:"serving_due"`
+	ServedOn        civil.Date   `json:"served_on" db:"served_on"`
+	AppealDue       civil.Date   `json:"appeal_due" db:"appeal_due"`
+	AppealedOn      civil.Date   `json:"appealed_on" db:"appealed_on"`
+	ReviewResult    ReviewResult `json:"review_result,omitempty" db:"review_result"`
+	ClosedOn        civil.Date   `json:"closed_on" db:"closed_on"`
+
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
+	CreatedBy string    `json:"created_by" db:"created_by"`
+	UpdatedAt time.Time `json:"updated_at" db:"updated_at"`
+
+	// Computed on read, against the server's date.
+	Overdue         bool   `json:"overdue" db:"-"`
+	OverdueDeadline string `json:"overdue_deadline,omitempty" db:"-"`
+	BarsExcellent   bool   `json:"bars_excellent" db:"-"`
+
+	Events []Event `json:"events,omitempty" db:"-"`
+}
+
+// Opening is a case opened by hand: POST /cases.
+type Opening struct {
+	Source      Source      `json:"source"`
+	SubjectType SubjectType `json:"subject_type"`
+	SubjectCode string      `json:"subject_code"`
+	Facts       string      `json:"facts"`
+}
+
+// Validate checks an opening. Snapshot cases are proposed by the service,
+// not opened by hand.
+func (o *Opening) Validate() error {
+	var fe apperr.FieldErrors
+	o.SubjectCode = strings.TrimSpace(o.SubjectCode)
+	o.Facts = strings.TrimSpace(o.Facts)
+	switch o.Source {
+	case FromComplaint, FromInspection, FromInstruction:
+	case FromSnapshot:
+		fe.Add("source", "考核预警案件由发布考核快照时自动生成，不能手工立案")
+	default:
+		fe.Add("source", "来源应为 complaint、inspection 或 instruction")
+	}
+	switch o.SubjectType {
+	case SubjectStaff, SubjectInstitution:
+	default:
+		fe.Add("subject_type", "对象类型应为 staff 或 institution")
+	}
+	if o.SubjectCode == "" || len(o.SubjectCode) > 32 {
+		fe.Add("subject_code", "对象代码不能为空，最多 32 位")
+	}
+	if o.Facts == "" {
+		fe.Add("facts", "请写明问题事实")
+	} else if len([]rune(o.Facts)) > 10000 {
+		fe.Add("facts", "问题事实最多 10000 字")
+	}
+	return fe.Err()
+}
+
+// Flag sets the fields computed on read: whether an office deadline has
+// passed (investigation while accepted or investigating, serving while
+// decided), and whether the outcome bars the person's excellent grade.
+func (c *Case) Flag(today civil.Date) {
+	c.Overdue, c.OverdueDeadline = false, ""
+	switch c.State {
+	case Accepted, Investigating:
+		if today.After(c.InvestigationDue) {
+			c.Overdue, c.OverdueDeadline = true, DeadlineInvestigation
+		}
+	case Decided:
+		if today.After(c.ServingDue) {
+			c.Overdue, c.OverdueDeadline = true, DeadlineServing
+		}
+	}
+	c.BarsExcellent = c.SubjectType == SubjectStaff && c.Outcome.BarsExcellent()
+}
+
+// Recusal returns why the actor must stand aside from acting on the case,
+// or "" when they need not: nobody acts on a case about themselves, nor on a
+// case about the institution they belong to.
+func (c *Case) Recusal(actorCode, actorInstitution string) string {
+	switch {
+	case c.SubjectType == SubjectStaff && c.SubjectCode == actorCode:
+		return "回避：不得办理以本人为对象的问责案件"
+	case c.SubjectType == SubjectInstitution && actorInstitution != "" && c.SubjectCode == actorInstitution:
+		return fmt.Sprintf("回避：不得办理以本人所在机构（%s）为对象的问责案件", actorInstitution)
+	}
+	return ""
+}
+
+// Event is one step in a case's or an item's history: who, when, why.
+type Event struct {
+	ID      int64     `json:"id" db:"id"`
+	CaseID  int64     `json:"case_id" db:"case_id"`
+	ItemID  *int64    `json:"item_id,omitempty" db:"item_id"`
+	From    string    `json:"from" db:"from_state"`
+	To      string    `json:"to" db:"to_state"`
+	Reason  string    `json:"reason" db:"reason"`
+	Details Details   `json:"details" db:"details"`
+	Actor   string    `json:"actor" db:"actor"`
+	At      time.Time `json:"at" db:"at"`
+}
+
+// Details holds a step's fields (responsibility, outcome, evidence…) as jsonb.
+type Details map[string]any
+
+// Value stores the details as JSON.
+func (d Details) Value() (driver.Value, error) {
+	if d == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(d)
+}
+
+// Scan reads a jsonb column.
+func (d *Details) Scan(src any) error { return scanJSON(src, d) }
+
+func scanJSON(src, dst any) error {
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case []byte:
+		return json.Unmarshal(v, dst)
+	case string:
+		return json.Unmarshal([]byte(v), dst)
+	}
+	return fmt.Errorf("review: cannot scan %T as JSON", src)
+}

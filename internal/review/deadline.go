@@ -1,0 +1,47 @@
+package review
+
+import "healthrec/internal/civil"
+
+// Deadlines in working days (DESIGN §7).
+const (
+	// InvestigationDays runs from acceptance to the determination.
+	InvestigationDays = 20
+	// ExtensionDays is the one extension of the investigation.
+	ExtensionDays = 10
+	// ServingDays runs from the decision to serving it.
+	ServingDays = 10
+	// AppealDays runs from serving to the last day an appeal is accepted.
+	AppealDays = 10
+)
+
+// The office deadlines a case can be overdue on.
+const (
+	DeadlineInvestigation = "investigation"
+	DeadlineServing       = "serving"
+)
+
+// NewCase returns a case accepted on the given date, with its investigation
+// deadline.
+func NewCase(acceptedOn civil.Date, cal *Calendar) *Case {
+	c := &Case{State: Accepted, AcceptedOn: acceptedOn, TalkBy: TalkDeputy, Triggers: Warnings{}}
+	c.Recompute(cal)
+	return c
+}
+
+// Recompute derives the deadlines from the dates they run from. The
+// calendar may change after a case is opened (next year's holidays are
+// announced late in the year), so deadlines of open cases are recomputed
+// whenever it does.
+func (c *Case) Recompute(cal *Calendar) {
+	days := InvestigationDays
+	if c.Extended {
+		days += ExtensionDays
+	}
+	c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	if !c.DecidedOn.IsZero() {
+		c.ServingDue = cal.AddWorkdays(c.DecidedOn, ServingDays)
+	}
+	if !c.ServedOn.IsZero() {
+		c.AppealDue = cal.AddWorkdays(c.ServedOn, AppealDays)
+	}
+}

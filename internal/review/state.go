@@ -1,0 +1,277 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
+)
+
+// State is a case's place in the chain of DESIGN §7.
+type State string
+
+// The case states.
+const (
+	Accepted      State = "accepted"        // 受理
+	Investigating State = "investigating"   // 调查
+	Determined    State = "determined"      // 责任认定
+	Decided       State = "decided"         // 处理决定
+	Served        State = "served"          // 送达
+	Appealed      State = "appealed"        // 申请复核
+	Reviewed      State = "reviewed"        // 复核决定
+	Archived      State = "archived"        // 备案
+	ClosedNoFault State = "closed_no_fault" // 查无过错，结案
+	Exempted      State = "exempted"        // 免予追究
+)
+
+// States lists every state in the order of the chain.
+var States = []State{Accepted, Investigating, Determined, Decided, Served, Appealed, Reviewed, Archived, ClosedNoFault, Exempted}
+
+// transitions is the state machine. Beside the main chain:
+//   - investigating → investigating is the one extension of the investigation
+//     deadline (10 working days, with a reason);
+//   - closed_no_fault (no fault found) ends a case from accepted (a proposal
+//     that turns out to be a data error) or investigating;
+//   - exempted (免予追究, force majeure) ends a case from accepted,
+//     investigating or determined, i.e. before a decision is made;
+//   - served → archived once the appeal period is over; an appeal goes
+//     through appealed → reviewed → archived.
+//
+// archived, closed_no_fault and exempted are final.
+var transitions = map[State][]State{
+	Accepted:      {Investigating, ClosedNoFault, Exempted},
+	Investigating: {Investigating, Determined, ClosedNoFault, Exempted},
+	Determined:    {Decided, Exempted},
+	Decided:       {Served},
+	Served:        {Appealed, Archived},
+	Appealed:      {Reviewed},
+	Reviewed:      {Archived},
+}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	for _, k := range States {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether a case in s is over.
+func (s State) Final() bool { return s == Archived || s == ClosedNoFault || s == Exempted }
+
+// Chinese names the state.
+func (s State) Chinese() string {
+	switch s {
+	case Accepted:
+		return "受理"
+	case Investigating:
+		return "调查"
+	case Determined:
+		return "责任认定"
+	case Decided:
+		return "处理决定"
+	case Served:
+		return "送达"
+	case Appealed:
+		return "申请复核"
+	case Reviewed:
+		return "复核决定"
+	case Archived:
+		return "备案"
+	case ClosedNoFault:
+		return "查无过错结案"
+	case Exempted:
+		return "免予追究"
+	}
+	return string(s)
+}
+
+// CanMove reports whether the state machine has the step from → to.
+func CanMove(from, to State) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Decided reports whether a decision has been made in s (decided or later
+// on the main chain): rectification items may be added from then on.
+func (s State) Decided() bool {
+	switch s {
+	case Decided, Served, Appealed, Reviewed, Archived:
+		return true
+	}
+	return false
+}
+
+// Step is a transition request (POST /cases/{id}/transitions). Reason is
+// always required; the other fields only where the step needs them:
+// responsibility and severity (and optionally findings) to determined,
+// outcome to decided, review_result (and outcome when modified) to reviewed.
+// For the extension (investigating → investigating) the reason is the
+// extension's reason.
+type Step struct {
+	To             State          `json:"to"`
+	Reason         string         `json:"reason"`
+	Responsibility Responsibility `json:"responsibility"`
+	Severity       Severity       `json:"severity"`
+	Findings       string         `json:"findings"`
+	Outcome        Outcome        `json:"outcome"`
+	ReviewResult   ReviewResult   `json:"review_result"`
+}
+
+// illegal is the 409 for a step the state machine does not have.
+func illegal(c *Case, format string, args ...any) *apperr.Error {
+	return apperr.Conflictf(format, args...).With("state", c.State)
+}
+
+// Apply moves the case by one step at now, as actor, and returns the event to
+// record. It returns Invalid for a bad or missing field, and Conflict (with
+// the case's state) for a step the state machine does not have or that comes
+// at the wrong time: a second extension or one after the deadline, an appeal
+// after the appeal period, archiving a served case before the period ends.
+func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event, error) {
+	if !s.To.Valid() {
+		return nil, apperr.InvalidField("to", "未知的目标状态")
+	}
+	if !CanMove(c.State, s.To) {
+		return nil, illegal(c, "案件当前为“%s”，不能转为“%s”", c.State.Chinese(), s.To.Chinese())
+	}
+	if err := s.check(c); err != nil {
+		return nil, err
+	}
+	today := civil.Of(now)
+	ev := &Event{CaseID: c.ID, From: string(c.State), To: string(s.To), Reason: s.Reason, Actor: actor, At: now, Details: Details{}}
+	switch {
+	case c.State == Investigating && s.To == Investigating:
+		if c.Extended {
+			return nil, illegal(c, "调查期限已延长过一次，不能再次延长")
+		}
+		if today.After(c.InvestigationDue) {
+			return nil, illegal(c, "调查期限已于 %s 届满，不能再延长", c.InvestigationDue).With("investigation_due", c.InvestigationDue)
+		}
+		c.Extended, c.ExtensionReason = true, s.Reason
+		c.Recompute(cal)
+		ev.Details["extension_days"] = ExtensionDays
+		ev.Details["investigation_due"] = c.InvestigationDue
+	case s.To == Determined:
+		if today.After(c.InvestigationDue) {
+			ev.Details["late"] = true
+		}
+		c.Responsibility, c.Severity, c.Findings = s.Responsibility, s.Severity, s.Findings
+		ev.Details["responsibility"], ev.Details["severity"] = s.Responsibility, s.Severity
+		if s.Findings != "" {
+			ev.Details["findings"] = s.Findings
+		}
+	case s.To == Decided:
+		c.Outcome, c.DecidedOn = s.Outcome, today
+		c.Recompute(cal)
+		ev.Details["outcome"] = s.Outcome
+		ev.Details["serving_due"] = c.ServingDue
+	case s.To == Served:
+		if today.After(c.ServingDue) {
+			ev.Details["late"] = true
+		}
+		c.ServedOn = today
+		c.Recompute(cal)
+		ev.Details["appeal_due"] = c.AppealDue
+	case s.To == Appealed:
+		if today.After(c.AppealDue) {
+			return nil, illegal(c, "复核申请期限已于 %s 届满", c.AppealDue).With("appeal_due", c.AppealDue)
+		}
+		c.AppealedOn = today
+	case s.To == Reviewed:
+		c.ReviewResult = s.ReviewResult
+		ev.Details["review_result"] = s.ReviewResult
+		switch s.ReviewResult {
+		case Modified:
+			c.OriginalOutcome, c.Outcome = c.Outcome, s.Outcome
+			ev.Details["outcome"], ev.Details["original_outcome"] = s.Outcome, c.OriginalOutcome
+		case Revoked:
+			c.OriginalOutcome, c.Outcome = c.Outcome, ""
+			ev.Details["original_outcome"] = c.OriginalOutcome
+		}
+	case c.State == Served && s.To == Archived:
+		if !today.After(c.AppealDue) {
+			return nil, illegal(c, "复核申请期至 %s 届满，届满后方可备案", c.AppealDue).With("appeal_due", c.AppealDue)
+		}
+	}
+	if s.To.Final() {
+		c.ClosedOn = today
+	}
+	c.State = s.To
+	return ev, nil
+}
+
+// check validates the step's fields for the target state: the ones it needs
+// are present and valid, and no field of another step is sent.
+func (s *Step) check(c *Case) error {
+	var fe apperr.FieldErrors
+	s.Reason = strings.TrimSpace(s.Reason)
+	s.Findings = strings.TrimSpace(s.Findings)
+	if s.Reason == "" {
+		fe.Add("reason", "请写明理由")
+	} else if len([]rune(s.Reason)) > 2000 {
+		fe.Add("reason", "理由最多 2000 字")
+	}
+	unused := func(field string, set bool) {
+		if set {
+			fe.Add(field, fmt.Sprintf("转为“%s”时不需要此字段", s.To.Chinese()))
+		}
+	}
+	unused("responsibility", s.To != Determined && s.Responsibility != "")
+	unused("severity", s.To != Determined && s.Severity != "")
+	unused("findings", s.To != Determined && s.Findings != "")
+	unused("review_result", s.To != Reviewed && s.ReviewResult != "")
+	unused("outcome", s.To != Decided && s.To != Reviewed && s.Outcome != "")
+	switch s.To {
+	case Determined:
+		switch s.Responsibility {
+		case Direct, Leadership, Indirect:
+		default:
+			fe.Add("responsibility", "责任类型应为 direct、leadership 或 indirect")
+		}
+		switch s.Severity {
+		case Light, Serious, VerySerious:
+		default:
+			fe.Add("severity", "情节应为 light、serious 或 very_serious")
+		}
+		if len([]rune(s.Findings)) > 10000 {
+			fe.Add("findings", "认定事实最多 10000 字")
+		}
+	case Decided:
+		checkOutcome(&fe, c, s.Outcome)
+	case Reviewed:
+		switch s.ReviewResult {
+		case Upheld, Revoked:
+			unused("outcome", s.Outcome != "")
+		case Modified:
+			checkOutcome(&fe, c, s.Outcome)
+			if s.Outcome != "" && s.Outcome == c.Outcome {
+				fe.Add("outcome", "变更后的处理方式与原决定相同，应选择 upheld")
+			}
+		default:
+			fe.Add("review_result", "复核结果应为 upheld、modified 或 revoked")
+		}
+	}
+	return fe.Err()
+}
+
+func checkOutcome(fe *apperr.FieldErrors, c *Case, o Outcome) {
+	known := false
+	for _, k := range Outcomes {
+		known = known || o == k
+	}
+	switch {
+	case !known:
+		fe.Add("outcome", "处理方式应为 criticism_education、admonishing_talk、written_self_examination、circulated_criticism、suspension 或 transfer")
+	case o.ForPersonOnly() && c.SubjectType == SubjectInstitution:
+		fe.Add("outcome", "停职检查、调离岗位只适用于个人，不适用于机构")
+	}
+}
