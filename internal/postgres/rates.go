@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/jmoiron/sqlx"
@@ -59,9 +60,9 @@ const (
 	// without one, their village.
 	stratum = `COALESCE(r.responsible_doctor, '#' || r.village_code)`
 
-	// drawKey orders a group's records for the draw: the MD5 hex digest of
-	// "<seed>:<record_id>", which anyone can recompute.
-	drawKey = `md5($2::bigint::text || ':' || r.record_id) COLLATE "C"`
+	// drawKey orders a group's records for the draw, with seed $2: see
+	// rates.DrawKey, its Go copy. Ties (rare) go by record ID.
+	drawKey = `hashint8extended(r.record_id::bigint, $2::bigint)`
 )
 
 // countyRange bounds the village codes of a county, for the records_village
@@ -70,23 +71,35 @@ func countyRange(county string) (string, string) { return county + "000000", cou
 
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction, so that the
 // several queries of a report see one state of the data.
-//
-// JIT compilation is off in it: the fallback subqueries make the planner's
-// estimates of a report huge although they rarely run, and compiling cost
-// about a second per query where executing costs a fraction of that.
 func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return translate(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+	if err := tuneReport(ctx, tx); err != nil {
 		return translate(err)
 	}
 	if err := fn(tx); err != nil {
 		return translate(err)
 	}
 	return translate(tx.Commit())
+}
+
+// tuneReport sets a report transaction's planner settings. JIT compilation
+// is off: the fallback subqueries make the planner's estimates of a report
+// huge although they rarely run, and compiling cost about a second a query
+// where executing costs a fraction of that. work_mem is raised so that the
+// grouping of a county (about one row per village and doctor) and the
+// numbering of a draw stay in memory. The draw joins the records to a few
+// hundred group bounds on an expression the planner cannot estimate: it
+// then guesses millions of rows and sorts the whole county for a merge
+// join, where a hash of the bounds is right; and it prices the index-only
+// scan of records_rates as if its pages came from disk.
+func tuneReport(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB';
+		SET LOCAL enable_mergejoin = off; SET LOCAL random_page_cost = 1.1`)
+	return err
 }
 
 // Counties lists the registered counties.
@@ -160,32 +173,137 @@ func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (
 	return d, nil
 }
 
-// rateGroups is the one pass over the county's records.
+// rateGroups counts the county's records per village and responsible doctor.
+//
+// With the whole population as the sample it is one pass. With a sample of
+// N per draw group it is two: the first counts each group's active records;
+// the second draws — computing each record's key, keeping only the records
+// under their group's bound (rates.DrawThreshold: about N + 6√N of them), and
+// numbering those — and evaluates the rules on the drawn records only. A
+// group where fewer than N fell under the bound is drawn again without it.
 func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) ([]rates.Group, error) {
+	return rateGroupsWith(ctx, tx, county, p, rates.DrawThreshold)
+}
+
+// rateGroupsWith is rateGroups with the bound of each draw group given, so
+// that a test can make the bound fail.
+func rateGroupsWith(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	out := []rates.Group{}
 	if p.Sample == rates.All {
+		// Grouped in the order of the covering index records_rates, so the
+		// scan is index-only and the grouping needs no hashing or sort.
 		err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
 			count(*) AS active, count(*) AS sampled,
 			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
 			count(*) FILTER (WHERE `+usedAsOf+`) AS used
 			FROM records r
 			WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-			GROUP BY 1, 2`, p.AsOf, lo, hi)
+			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi)
 		return out, err
 	}
-	err := tx.SelectContext(ctx, &out, `WITH drawn AS (
+	if err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, count(*) AS active
+		FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
+		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi); err != nil {
+		return nil, err
+	}
+	strat := func(g rates.Group) string {
+		if g.Doctor == "" {
+			return "#" + g.Village
+		}
+		return g.Doctor
+	}
+	size := map[string]int{}
+	for _, g := range out {
+		size[strat(g)] += g.Active
+	}
+	bounds := make(map[string]int64, len(size))
+	for s, n := range size {
+		bounds[s], _ = bound(n, int(p.Sample))
+	}
+	drawn, err := drawGroups(ctx, tx, county, p, bounds)
+	if err != nil {
+		return nil, err
+	}
+	// A group short of its draw under the bound is drawn again without one.
+	short := map[string]int64{}
+	got := map[string]int{}
+	for _, d := range drawn {
+		got[d.Stratum] = max(got[d.Stratum], d.Candidates)
+	}
+	for s, n := range size {
+		if got[s] < min(n, int(p.Sample)) {
+			short[s] = math.MaxInt64
+		}
+	}
+	if len(short) > 0 {
+		again, err := drawGroups(ctx, tx, county, p, short)
+		if err != nil {
+			return nil, err
+		}
+		kept := drawn[:0]
+		for _, d := range drawn {
+			if _, redo := short[d.Stratum]; !redo {
+				kept = append(kept, d)
+			}
+		}
+		drawn = append(kept, again...)
+	}
+	type key struct{ village, doctor string }
+	idx := make(map[key]int, len(out))
+	for i, g := range out {
+		idx[key{g.Village, g.Doctor}] = i
+	}
+	for _, d := range drawn {
+		i, ok := idx[key{d.Village, d.Doctor}]
+		if !ok {
+			return nil, fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
+		}
+		out[i].Sampled += d.Sampled
+		out[i].Qualified += d.Qualified
+		out[i].Used += d.Used
+	}
+	return out, nil
+}
+
+type drawnGroup struct {
+	rates.Group
+	Stratum    string `db:"stratum"`
+	Candidates int    `db:"candidates"`
+}
+
+// drawGroups draws the groups named in bounds, each from its records with a
+// key at or under its bound, and counts the drawn records per village and
+// doctor with how many records of their group were under the bound.
+func drawGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bounds map[string]int64) ([]drawnGroup, error) {
+	lo, hi := countyRange(county)
+	names := make([]string, 0, len(bounds))
+	limits := make([]int64, 0, len(bounds))
+	for s, b := range bounds {
+		names = append(names, s)
+		limits = append(limits, b)
+	}
+	out := []drawnGroup{}
+	// Groups are numbered (WITH ORDINALITY) so that the numbering of the
+	// draw sorts integers, not text.
+	err := tx.SelectContext(ctx, &out, `WITH bound (stratum, key, g) AS (SELECT * FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY),
+		candidates AS (
 			SELECT r.record_id, r.village_code, r.responsible_doctor, r.quality_failures, r.birth_date,
-				r.last_exam_date, r.last_exam_complete, r.last_service_date,
-				row_number() OVER (PARTITION BY `+stratum+` ORDER BY `+drawKey+`) <= $3 AS sampled
-			FROM records r
-			WHERE r.village_code BETWEEN $4 AND $5 AND `+activeAt+`
+				r.last_exam_date, r.last_exam_complete, r.last_service_date, b.stratum, b.g, `+drawKey+` AS key
+			FROM records r JOIN bound b ON b.stratum = `+stratum+`
+			WHERE r.village_code BETWEEN $5 AND $6 AND `+activeAt+` AND `+drawKey+` <= b.key
+		),
+		drawn AS (
+			SELECT c.*, row_number() OVER w AS n, count(*) OVER g AS candidates
+			FROM candidates c WINDOW w AS (PARTITION BY c.g ORDER BY c.key, c.record_id::bigint), g AS (PARTITION BY c.g)
 		)
-		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
-			count(*) AS active, count(*) FILTER (WHERE r.sampled) AS sampled,
-			count(*) FILTER (WHERE CASE WHEN r.sampled THEN `+qualifiedAsOf+` ELSE false END) AS qualified,
-			count(*) FILTER (WHERE CASE WHEN r.sampled THEN `+usedAsOf+` ELSE false END) AS used
-		FROM drawn r GROUP BY 1, 2`, p.AsOf, p.Seed, int(p.Sample), lo, hi)
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.stratum,
+			max(r.candidates) AS candidates, count(*) AS sampled,
+			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
+			count(*) FILTER (WHERE `+usedAsOf+`) AS used
+		FROM drawn r WHERE r.n <= $7
+		GROUP BY r.village_code, r.responsible_doctor, r.stratum`,
+		p.AsOf, p.Seed, pq.Array(names), pq.Array(limits), lo, hi, int(p.Sample))
 	return out, err
 }
 
@@ -248,7 +366,7 @@ func drillResults(p rates.Params, f DrillFilter) string {
 	if p.Sample != rates.All {
 		// The draw groups with records in the scope are drawn whole (as in
 		// the report), then cut to the scope.
-		from = `(SELECT r.*, row_number() OVER (PARTITION BY ` + stratum + ` ORDER BY ` + drawKey + `) <= $3 AS drawn
+		from = `(SELECT r.*, row_number() OVER (PARTITION BY ` + stratum + ` ORDER BY ` + drawKey + `, r.record_id::bigint) <= $3 AS drawn
 			FROM records r WHERE r.village_code BETWEEN $4 AND $5 AND ` + activeAt + ` AND ` + stratum + ` IN (
 				SELECT ` + stratum + ` FROM records r WHERE ` + where + `)) r`
 		where += " AND r.drawn"

@@ -2,13 +2,14 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -335,8 +336,8 @@ func TestSampling(t *testing.T) {
 	if strings.Join(a1, ",") == strings.Join(b, ",") {
 		t.Errorf("seeds 42 and 43 drew the same sample %v", a1)
 	}
-	// The draw is the documented one: the 10 smallest md5("<seed>:<record_id>").
-	sort.Slice(all, func(i, j int) bool { return digest(42, all[i]) < digest(42, all[j]) })
+	// The draw is the documented one: the 10 smallest rates.DrawKey(42, id).
+	sort.Slice(all, func(i, j int) bool { return key(42, all[i]) < key(42, all[j]) })
 	want := append([]string(nil), all[:10]...)
 	sort.Strings(want)
 	if strings.Join(a1, ",") != strings.Join(want, ",") {
@@ -370,9 +371,9 @@ func TestSampling(t *testing.T) {
 	}
 }
 
-func digest(seed int64, id string) string {
-	s := md5.Sum([]byte(fmt.Sprintf("%d:%s", seed, id)))
-	return hex.EncodeToString(s[:])
+func key(seed int64, id string) int64 {
+	k, _ := rates.DrawKey(seed, id)
+	return k
 }
 
 func TestDrillDownOrder(t *testing.T) {
@@ -426,6 +427,85 @@ func TestTargetsStored(t *testing.T) {
 	}
 	if x := findRow(t, e.report("2025-12-31", rates.All, 1), rates.County, e.f.County, rates.Coverage); x.Target != 925 {
 		t.Errorf("report target %s", x.Target)
+	}
+}
+
+// TestDrawBounds draws from groups large enough for the bound to cut, and
+// checks the figures equal those of a draw without bounds, of one whose
+// bounds all fail (every group drawn again), and of the draw recomputed in
+// Go with rates.DrawKey.
+func TestDrawBounds(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	tx, err := e.db.Begin()
+	e.must(err)
+	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "residence_type",
+		"ethnicity", "phone", "responsible_doctor", "filed_on"))
+	e.must(err)
+	type rec struct {
+		id, doctor string
+		ok         bool
+	}
+	var recs []rec
+	for i := 1; i <= 900; i++ {
+		village, doctor := f.VillageA1, any(f.DoctorA)
+		if i%3 == 0 {
+			village, doctor = f.VillageA2, nil // no responsible doctor: one group per village
+		}
+		phone := "13912345678"
+		if i%7 < 3 {
+			phone = "" // Q8: about four in ten fail, so a wrong draw shows
+		}
+		id := fmt.Sprintf("%s%04d", village, i)
+		_, err := stmt.Exec(id, village, "居民", "F", "1960-01-01", "户籍", "汉族", phone, doctor, "2024-01-01")
+		e.must(err)
+		d, _ := doctor.(string)
+		recs = append(recs, rec{id, d, phone != ""})
+	}
+	_, err = stmt.Exec()
+	e.must(err)
+	e.must(tx.Commit())
+
+	p := rates.Params{AsOf: civil.MustParse("2025-12-31"), Sample: 50, Seed: 2024}
+	figures := func(bound func(size, n int) (int64, bool)) string {
+		gs, err := e.db.RateGroupsWith(e.ctx, f.County, p, bound)
+		e.must(err)
+		sort.Slice(gs, func(i, j int) bool { return gs[i].Village+gs[i].Doctor < gs[j].Village+gs[j].Doctor })
+		return fmt.Sprint(gs)
+	}
+	normal := figures(rates.DrawThreshold)
+	if none := figures(func(int, int) (int64, bool) { return math.MaxInt64, true }); none != normal {
+		t.Errorf("without bounds %s, with %s", none, normal)
+	}
+	if failing := figures(func(int, int) (int64, bool) { return math.MinInt64 + 1, false }); failing != normal {
+		t.Errorf("with failing bounds %s, with good ones %s", failing, normal)
+	}
+	// In Go: per group the 50 smallest keys; count those with a phone. (No
+	// record has an exam, so quality is 0; Q8 shows in the drill-down.)
+	groups := map[string][]rec{}
+	for _, r := range recs {
+		g := r.doctor
+		if g == "" {
+			g = "#" + r.id[:12]
+		}
+		groups[g] = append(groups[g], r)
+	}
+	wantDrawn := map[string]bool{}
+	for _, rs := range groups {
+		sort.Slice(rs, func(i, j int) bool { return key(p.Seed, rs[i].id) < key(p.Seed, rs[j].id) })
+		for _, r := range rs[:50] {
+			wantDrawn[r.id] = true
+		}
+	}
+	gotDrawn := map[string]bool{}
+	for _, x := range e.drill("2025-12-31", 50, 2024, rates.County, f.County, rates.Quality) {
+		gotDrawn[x.RecordID] = true
+	}
+	if len(gotDrawn) != 100 || fmt.Sprint(gotDrawn) != fmt.Sprint(wantDrawn) {
+		t.Errorf("drill-down drew %d records, not the 100 Go draws", len(gotDrawn))
+	}
+	if !strings.Contains(normal, " 600 50 0 0}") || !strings.Contains(normal, " 300 50 0 0}") {
+		t.Errorf("groups %s", normal)
 	}
 }
 

@@ -46,7 +46,7 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 	}
 	defer tx.Rollback()
 	err = func() error {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		if err := tuneReport(ctx, tx); err != nil {
 			return err
 		}
 		d, err := rateData(ctx, tx, county, p)

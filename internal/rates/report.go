@@ -143,76 +143,84 @@ const WarnBelow Percent = -100
 // Quality and usage: over the sampled records of the scope; a doctor's are
 // the records whose responsible doctor they are, and every higher level's
 // sample is the union of the draws of the groups in it.
-func Compute(p Params, t Targets, d *Data, now time.Time) *Report {
+func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 	from, to := p.Window()
 	r := &Report{CountyCode: d.County.Code, CountyName: d.County.Name, Params: p, WindowFrom: from, WindowTo: to,
-		Targets: t, ComputedAt: now, Rows: []Row{}, Summaries: []Summary{}, Warnings: []Warning{}}
+		Targets: targets, ComputedAt: now, Rows: []Row{}, Summaries: []Summary{}, Warnings: []Warning{}}
 
-	villages := map[string]Village{}
-	filed := map[string]int{}
+	// One pass over the villages and one over the groups, adding each into
+	// the tallies of the scopes it belongs to.
+	type tally struct {
+		filed, pop               int
+		hasPop                   bool
+		missing                  []string
+		sampled, qualified, used int
+	}
+	tallies := map[Level]map[string]*tally{County: {}, Township: {}, Institution: {}, Doctor: {}}
+	at := func(l Level, code string) *tally {
+		t := tallies[l][code]
+		if t == nil {
+			t = &tally{}
+			tallies[l][code] = t
+		}
+		return t
+	}
+	villages := make(map[string]Village, len(d.Villages))
 	for _, v := range d.Villages {
 		villages[v.Code] = v
 	}
+	filed := map[string]int{}
 	for _, g := range d.Groups {
 		filed[g.Village] += g.Active
+		v := villages[g.Village]
+		for _, t := range []*tally{at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution), at(Doctor, g.Doctor)} {
+			t.sampled += g.Sampled
+			t.qualified += g.Qualified
+			t.used += g.Used
+		}
+	}
+	for _, v := range d.Villages {
+		scopes := []*tally{at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution)}
+		if v.Doctor != "" {
+			scopes = append(scopes, at(Doctor, v.Doctor))
+		}
+		for _, t := range scopes {
+			t.filed += filed[v.Code]
+			if v.Population == nil {
+				t.missing = append(t.missing, v.Code)
+				continue
+			}
+			t.pop += *v.Population
+			t.hasPop = true
+		}
 	}
 
 	type scope struct {
 		level Level
 		unit  Unit
-		// inVillage tells whether a village is in the scope (coverage);
-		// inGroup whether a group's sample is (quality, usage).
-		inVillage func(v Village) bool
-		inGroup   func(g Group, v Village) bool
 	}
-	var scopes []scope
-	scopes = append(scopes, scope{County, d.County,
-		func(Village) bool { return true }, func(Group, Village) bool { return true }})
+	scopes := []scope{{County, d.County}}
 	for _, u := range d.Townships {
-		scopes = append(scopes, scope{Township, u,
-			func(v Village) bool { return v.Township == u.Code }, func(_ Group, v Village) bool { return v.Township == u.Code }})
+		scopes = append(scopes, scope{Township, u})
 	}
 	for _, u := range d.Institutions {
-		scopes = append(scopes, scope{Institution, u,
-			func(v Village) bool { return v.Institution == u.Code }, func(_ Group, v Village) bool { return v.Institution == u.Code }})
+		scopes = append(scopes, scope{Institution, u})
 	}
 	for _, u := range d.Doctors {
-		scopes = append(scopes, scope{Doctor, u,
-			func(v Village) bool { return v.Doctor == u.Code }, func(g Group, _ Village) bool { return g.Doctor == u.Code }})
+		scopes = append(scopes, scope{Doctor, u})
 	}
-
 	for _, s := range scopes {
-		cov := Row{Level: s.level, ScopeCode: s.unit.Code, ScopeName: s.unit.Name, Parent: s.unit.Parent, Indicator: Coverage}
-		pop, hasPop := 0, false
-		for _, v := range d.Villages {
-			if !s.inVillage(v) {
-				continue
-			}
-			cov.Numerator += filed[v.Code]
-			if v.Population == nil {
-				cov.MissingPopulation = append(cov.MissingPopulation, v.Code)
-				continue
-			}
-			pop += *v.Population
-			hasPop = true
+		t := at(s.level, s.unit.Code)
+		base := Row{Level: s.level, ScopeCode: s.unit.Code, ScopeName: s.unit.Name, Parent: s.unit.Parent}
+		cov, qual, use := base, base, base
+		cov.Indicator, cov.Numerator, cov.MissingPopulation = Coverage, t.filed, t.missing
+		if t.hasPop {
+			cov.Denominator = t.pop
 		}
-		cov.Denominator = pop
-		if !hasPop {
-			cov.Denominator = 0
-		}
-		qual := Row{Level: s.level, ScopeCode: s.unit.Code, ScopeName: s.unit.Name, Parent: s.unit.Parent, Indicator: Quality}
-		use := Row{Level: s.level, ScopeCode: s.unit.Code, ScopeName: s.unit.Name, Parent: s.unit.Parent, Indicator: Usage}
-		for _, g := range d.Groups {
-			if !s.inGroup(g, villages[g.Village]) {
-				continue
-			}
-			qual.Numerator += g.Qualified
-			qual.Denominator += g.Sampled
-			use.Numerator += g.Used
-			use.Denominator += g.Sampled
-		}
+		qual.Indicator, qual.Numerator, qual.Denominator = Quality, t.qualified, t.sampled
+		use.Indicator, use.Numerator, use.Denominator = Usage, t.used, t.sampled
 		for _, row := range []Row{cov, qual, use} {
-			row.Target = t.Of(row.Indicator)
+			row.Target = targets.Of(row.Indicator)
 			if rate, ok := RateOf(row.Numerator, row.Denominator); ok {
 				gap := rate - row.Target
 				row.Rate, row.Gap = &rate, &gap

@@ -289,7 +289,8 @@ func (s *Sample) UnmarshalJSON(b []byte) error {
 type Params struct {
 	// AsOf is the period's last day.
 	AsOf civil.Date `json:"as_of"`
-	// Sample is the number of records drawn per group (see DrawGroup), or All.
+	// Sample is the number of records drawn per draw group — each responsible
+	// doctor's records, and per village the records without one — or All.
 	Sample Sample `json:"sample"`
 	// Seed makes the draw reproducible: same seed, same data, same sample.
 	Seed int64 `json:"seed"`
