@@ -1,6 +1,7 @@
 package webtest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,6 +62,12 @@ func TestDeskJourney(t *testing.T) {
 		)
 	}
 	shot(t, ctx, "desk-record")
+	var card string
+	run(t, ctx, "the record card link serves a PDF", evalAsync(`fetch(document.getElementById('card-pdf').href)
+		.then(r => r.status + ' ' + r.headers.get('Content-Type'))`, &card))
+	if card != "200 application/pdf" {
+		t.Fatalf("card.pdf: %q", card)
+	}
 	shotAt(t, ctx, "desk-record-800x1280", 800, 1280, 1366, 900)
 
 	run(t, ctx, "file with a wrong identity number",
@@ -102,4 +109,34 @@ func TestDeskJourney(t *testing.T) {
 	if !strings.Contains(body, "允许") {
 		t.Fatalf("access log shows no allowed reads: %q", body)
 	}
+
+	// An outside requester asks to read the record; the records
+	// administrator approves and records the resident's consent.
+	var req struct{ ID int64 }
+	s.login(s.f.Requester).must("POST", "/api/v1/access-requests", map[string]any{"record_id": data.Wang,
+		"purpose": "医保理赔核查", "sections": []string{"basic", "exams"}, "days": 30}, &req)
+	reqCard := fmt.Sprintf(`#requests [data-request="%d"]`, req.ID)
+	run(t, ctx, "approve the access request",
+		chromedp.Click(`#nav a[href="#/requests"]`),
+		chromedp.WaitVisible(reqCard+`[data-state=submitted]`),
+		chromedp.Click(reqCard+` button[data-action="批准"]`),
+		chromedp.WaitVisible(reqCard+` form textarea[name=reason]`),
+		chromedp.Click(reqCard+` form button[type=submit]`),
+		waitText(reqCard+` .field-error`, "理由"),
+		chromedp.SendKeys(reqCard+` form textarea[name=reason]`, "用途明确，范围适当"),
+		chromedp.Click(reqCard+` form button[type=submit]`),
+		chromedp.WaitVisible(reqCard+`[data-state=approved]`),
+	)
+	run(t, ctx, "record the resident's consent",
+		chromedp.Click(reqCard+` button[data-action="登记居民意见"]`),
+		chromedp.WaitVisible(reqCard+` form input[name=given][value=true]`),
+		chromedp.Click(reqCard+` form input[name=given][value=true]`),
+		chromedp.SendKeys(reqCard+` form input[name=given_by]`, "王秀英"),
+		chromedp.SendKeys(reqCard+` form input[name=relationship]`, "本人"),
+		setValue(reqCard+` form select[name=method]`, "signed_form"),
+		chromedp.SendKeys(reqCard+` form input[name=reference]`, "同意书 2026-031"),
+		chromedp.Click(reqCard+` form button[type=submit]`),
+		chromedp.WaitVisible(reqCard+`[data-state=active]`),
+	)
+	shot(t, ctx, "desk-access-requests")
 }

@@ -419,7 +419,7 @@ function requestCard(r) {
       { name: 'given_by', label: '表态人姓名', required: true },
       { name: 'relationship', label: '与居民关系', required: true, placeholder: '本人 / 配偶 / 子女 / 监护人' },
       { name: 'method', label: '方式', type: 'select', required: true, options: Object.entries(CONSENT_METHOD) },
-      { name: 'reference', label: '凭证编号', hint: '签字表编号、通话记录编号等' },
+      { name: 'reference', label: '凭证编号', hint: '同意时必填：知情同意书编号、面谈或通话记录编号' },
     ];
     const f = h('form', { novalidate: true, class: 'request-form' }, h('div', { class: 'grid' }, specs.map(field)),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登记'),
@@ -440,7 +440,7 @@ function requestCard(r) {
     }
   }
   if (st === 'submitted') {
-    actions.append(act('批准', () => reasonForm('批准', `/access-requests/${r.id}/approve`, false, false), 'primary'),
+    actions.append(act('批准', () => reasonForm('批准', `/access-requests/${r.id}/approve`, false, true), 'primary'),
       act('驳回', () => reasonForm('驳回', `/access-requests/${r.id}/reject`, true, true)));
   }
   if (st === 'approved') actions.append(act('登记居民意见', consentForm, 'primary'));
@@ -450,7 +450,7 @@ function requestCard(r) {
   const sections = (r.sections || []).map((x) => label(SECTION, x)).join('、');
   const c = r.consent;
   const tagClass = st === 'active' ? 'ok' : (st === 'submitted' || st === 'approved' ? 'warn' : 'info');
-  box.append(
+  box.append(...[
     h('h2', { id: `req-${r.id}` }, `申请 #${r.id} `, h('span', { class: 'tag ' + tagClass }, label(REQUEST_STATUS, st))),
     h('dl', { class: 'facts' }, [
       ['档案', h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id)],
@@ -462,7 +462,7 @@ function requestCard(r) {
     ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
     r.transitions && r.transitions.length ? h('details', {}, h('summary', {}, '处理经过'),
       h('ol', {}, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${t.by}：${label(REQUEST_STATUS, t.from)} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
-    actions, work);
+    actions, work].filter(Boolean));
   return box;
 }
 
