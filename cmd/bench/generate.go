@@ -98,7 +98,7 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	if err := timed("regions, staff, populations, responsibilities", func() error { return g.loadRegistry(ctx, db) }); err != nil {
 		return nil, err
 	}
-	if err := timed(fmt.Sprintf("COPY %d records (quality trigger on)", g.o.residents), func() error { return g.loadRecords(ctx, db) }); err != nil {
+	if err := timed(fmt.Sprintf("COPY %d records (quality_failures generated)", g.o.residents), func() error { return g.loadRecords(ctx, db) }); err != nil {
 		return nil, err
 	}
 	var hasEntries bool
