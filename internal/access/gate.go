@@ -87,6 +87,9 @@ func NewGate(store Store, now func() time.Time, log *slog.Logger) (*Gate, error)
 		return nil, fmt.Errorf("casbin policy: %w", err)
 	}
 	e.AddFunction("holds", holds)
+	var ps patterns
+	e.AddFunction("pathMatch", ps.matchFunc("pathMatch", pathRegexp))
+	e.AddFunction("actionMatch", ps.matchFunc("actionMatch", actionRegexp))
 	return &Gate{enforcer: e, store: store, now: now, log: log}, nil
 }
 

@@ -83,6 +83,7 @@ func (s *Server) logout(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	s.sessions.forget(sessionToken(c))
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode})
 	c.Status(http.StatusNoContent)
@@ -118,7 +119,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	st, csrf, err := s.db.SessionStaff(c.Request.Context(), tok)
+	sess, err := s.sessions.resolve(c.Request.Context(), tok, s.db.SessionStaff)
 	if err != nil {
 		c.Error(err)
 		c.Abort()
@@ -126,13 +127,13 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	viaCookie := !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if viaCookie && !safeMethod(c.Request.Method) &&
-		subtle.ConstantTimeCompare([]byte(c.GetHeader(csrfHeader)), []byte(csrf)) != 1 {
+		subtle.ConstantTimeCompare([]byte(c.GetHeader(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
 		c.Error(apperr.Forbiddenf("缺少或错误的 CSRF 令牌"))
 		c.Abort()
 		return
 	}
-	c.Set(principalKey, access.NewPrincipal(st))
-	c.Set("csrf", csrf)
+	c.Set(principalKey, access.NewPrincipal(sess.Staff))
+	c.Set("csrf", sess.CSRFToken)
 	c.Next()
 }
 

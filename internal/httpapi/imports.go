@@ -91,6 +91,9 @@ func (s *Server) postImport(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	if rep.OK && !dry {
+		s.sessions.flush() // staff.csv may have changed roles
+	}
 	if dry || rep.OK {
 		c.JSON(http.StatusOK, importResponse{Report: rep})
 		return

@@ -32,11 +32,15 @@ type Server struct {
 	cfg     Config
 	metrics *metrics
 	login   *loginLimiter
+	// sessions caches resolved sessions for a few seconds; handlers that
+	// change staff, roles or villages flush it.
+	sessions *sessionCache
 }
 
 // New builds the server.
 func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Server {
-	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter()}
+	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter(),
+		sessions: newSessionCache(db.Now)}
 }
 
 // Handler returns the HTTP handler with every route.

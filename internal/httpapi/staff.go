@@ -139,6 +139,7 @@ func (s *Server) patchStaff(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	s.sessions.flush()
 	c.JSON(http.StatusOK, out)
 }
 
@@ -173,6 +174,7 @@ func (s *Server) putPassword(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	s.sessions.flush() // a new password ends the person's sessions
 	c.Status(http.StatusNoContent)
 }
 
@@ -196,6 +198,7 @@ func (s *Server) putStaffVillages(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	s.sessions.flush()
 	out, err := s.db.Staff(c.Request.Context(), st.Code)
 	if err != nil {
 		c.Error(err)

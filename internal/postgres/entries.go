@@ -134,7 +134,7 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 			to_institution_code, programme, next_date, data, created_by)
 			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11) RETURNING id`,
 			row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode, row.ReferralStatus, row.ToInstitutionCode,
-			row.Programme, row.NextDate, row.Data, row.CreatedBy)
+			row.Programme, row.NextDate, string(row.Data), row.CreatedBy)
 		if err != nil {
 			return "", err
 		}

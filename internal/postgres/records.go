@@ -377,7 +377,7 @@ func addHistory(ctx context.Context, tx *sqlx.Tx, id, actor, action string, chan
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO record_history (record_id, changed_by, action, changes) VALUES ($1, $2, $3, $4)`, id, actor, action, b)
+	_, err = tx.ExecContext(ctx, `INSERT INTO record_history (record_id, changed_by, action, changes) VALUES ($1, $2, $3, $4)`, id, actor, action, string(b))
 	return err
 }
 

@@ -52,7 +52,7 @@ func (db *DB) MoveReferral(ctx context.Context, actor, id string, t entry.Transi
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE entries SET referral_status = $2, data = $3 WHERE id = $1`,
-			r.ID, row.ReferralStatus, row.Data); err != nil {
+			r.ID, row.ReferralStatus, string(row.Data)); err != nil {
 			return err
 		}
 		out = r

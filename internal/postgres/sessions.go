@@ -31,24 +31,36 @@ func (db *DB) CreateSession(ctx context.Context, code string) (*Session, error) 
 	return s, translate(err)
 }
 
-// SessionStaff returns the active staff member behind a token and the
-// session's CSRF token. Returns Unauthorized for an unknown or expired token.
-func (db *DB) SessionStaff(ctx context.Context, token string) (*staff.Staff, string, error) {
+// ActiveSession is what a token stands for while its session runs.
+type ActiveSession struct {
+	Staff     *staff.Staff
+	CSRFToken string
+	ExpiresAt time.Time
+}
+
+// SessionStaff returns the active staff member behind a token, the session's
+// CSRF token and its expiry. Returns Unauthorized for an unknown or expired
+// token.
+func (db *DB) SessionStaff(ctx context.Context, token string) (*ActiveSession, error) {
 	var row struct {
 		staffRow
-		CSRF string `db:"csrf_token"`
+		CSRF      string    `db:"csrf_token"`
+		ExpiresAt time.Time `db:"expires_at"`
 	}
-	err := db.GetContext(ctx, &row, `SELECT q.*, se.csrf_token FROM sessions se
+	err := db.GetContext(ctx, &row, `SELECT q.*, se.csrf_token, se.expires_at FROM sessions se
 		CROSS JOIN LATERAL (`+staffQuery+` WHERE s.code = se.staff_code AND s.active) q
 		WHERE se.token_hash = $1 AND se.expires_at > $2`, hashToken(token), db.Now())
 	if err != nil {
 		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
-			return nil, "", apperr.Errorf(apperr.Unauthorized, "登录已失效，请重新登录")
+			return nil, apperr.Errorf(apperr.Unauthorized, "登录已失效，请重新登录")
 		}
-		return nil, "", translate(err)
+		return nil, translate(err)
 	}
 	st, err := row.toStaff()
-	return st, row.CSRF, err
+	if err != nil {
+		return nil, err
+	}
+	return &ActiveSession{Staff: st, CSRFToken: row.CSRF, ExpiresAt: row.ExpiresAt}, nil
 }
 
 // DeleteSession ends a session.

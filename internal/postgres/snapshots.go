@@ -71,7 +71,7 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 			Warnings: len(r.Warnings)}
 		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, title, as_of, sample, seed, report, published_at, published_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, published_at`,
-			county, title, p.AsOf, sample, p.Seed, body, r.ComputedAt, actor); err != nil {
+			county, title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor); err != nil {
 			return err
 		}
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {

@@ -177,9 +177,12 @@ type Details map[string]any
 // Value stores Details as JSON.
 func (d Details) Value() (driver.Value, error) {
 	if d == nil {
-		return []byte("{}"), nil
+		return "{}", nil
 	}
-	return json.Marshal(d)
+	b, err := json.Marshal(d)
+	// A string, not []byte: the driver sends []byte as binary, which jsonb
+	// does not take (postgres.Open).
+	return string(b), err
 }
 
 // Scan reads a JSON column.

@@ -307,9 +307,9 @@ type Details map[string]any
 // Value stores the details as JSON.
 func (d Details) Value() (driver.Value, error) {
 	if d == nil {
-		return []byte("{}"), nil
+		return "{}", nil
 	}
-	return json.Marshal(d)
+	return jsonText(d)
 }
 
 // Scan reads a jsonb column.
@@ -325,4 +325,11 @@ func scanJSON(src, dst any) error {
 		return json.Unmarshal([]byte(v), dst)
 	}
 	return fmt.Errorf("review: cannot scan %T as JSON", src)
+}
+
+// jsonText encodes v for a jsonb column as a string: the driver sends []byte
+// arguments as binary data, which jsonb does not take.
+func jsonText(v any) (driver.Value, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }

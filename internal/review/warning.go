@@ -2,7 +2,6 @@ package review
 
 import (
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,9 +84,9 @@ type Warnings []Warning
 // Value stores the warnings as JSON.
 func (ws Warnings) Value() (driver.Value, error) {
 	if ws == nil {
-		return []byte("[]"), nil
+		return "[]", nil
 	}
-	return json.Marshal(ws)
+	return jsonText(ws)
 }
 
 // Scan reads a jsonb column.
@@ -102,7 +101,7 @@ type Escalation struct {
 }
 
 // Value stores the escalation as JSON.
-func (e Escalation) Value() (driver.Value, error) { return json.Marshal(e) }
+func (e Escalation) Value() (driver.Value, error) { return jsonText(e) }
 
 // Scan reads a jsonb column.
 func (e *Escalation) Scan(src any) error { return scanJSON(src, e) }
