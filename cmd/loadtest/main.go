@@ -22,11 +22,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"healthrec/internal/access"
@@ -42,6 +44,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each endpoint is driven")
 	connections := flag.Int("connections", 16, "concurrent connections")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
+	hold := flag.Bool("hold", false, "serve the loaded county until interrupted instead of driving it, printing the URLs and tokens (for EXPLAIN and profiling by hand)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -50,14 +53,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*residents, *duration, *connections, os.Stdout); err != nil {
+	if err := run(*residents, *duration, *connections, *hold, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(residents int, duration time.Duration, connections int, out io.Writer) error {
+func run(residents int, duration time.Duration, connections int, hold bool, out io.Writer) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found: apt-get install -y wrk")
 	}
@@ -133,6 +136,14 @@ func run(residents int, duration time.Duration, connections int, out io.Writer) 
 		return fmt.Errorf("follow-up create answers %d: %s", status, body)
 	}
 
+	if hold {
+		fmt.Fprintf(out, "server %s\ndatabase %s\ndoctor token %s\nhome-visit token %s\nrecord %s\nenrolled record %s\n",
+			base, cluster.URL("load"), doctor, homeVisit, ids[0], enrolled)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		return nil
+	}
 	type target struct {
 		name, script string
 	}

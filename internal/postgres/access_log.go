@@ -6,19 +6,33 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/access"
 )
 
 // AppendAccess writes entries to the append-only access log in one statement.
+// The entries go as one array per column, so that the statement's text is
+// the same whatever their number and it stays prepared.
 func (db *DB) AppendAccess(ctx context.Context, entries ...access.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	_, err := db.NamedExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path)
-		VALUES (:staff_code, :roles, :record_id, :section, :action, :grant_id, :outcome, :reason, :method, :path)`, entries)
+	n := len(entries)
+	staffCodes, roles, recordIDs, sections := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	actions, outcomes, reasons, methods, paths := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	grants := make([]sql.NullInt64, n)
+	for i, e := range entries {
+		staffCodes[i], roles[i], recordIDs[i], sections[i] = e.StaffCode, e.Roles, e.RecordID, e.Section
+		actions[i], outcomes[i], reasons[i], methods[i], paths[i] = e.Action, e.Outcome, e.Reason, e.Method, e.Path
+		if e.GrantID != nil {
+			grants[i] = sql.NullInt64{Int64: *e.GrantID, Valid: true}
+		}
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+		pq.Array(staffCodes), pq.Array(roles), pq.Array(recordIDs), pq.Array(sections), pq.Array(actions), pq.Array(grants),
+		pq.Array(outcomes), pq.Array(reasons), pq.Array(methods), pq.Array(paths))
 	return translate(err)
 }
 
@@ -26,7 +40,7 @@ func (db *DB) AppendAccess(ctx context.Context, entries ...access.LogEntry) erro
 func (db *DB) AccessLog(ctx context.Context, recordID string, page Page) ([]access.LogEntry, int, error) {
 	out := []access.LogEntry{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM access_log WHERE record_id = $1`, recordID); err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/apperr"
@@ -85,7 +84,7 @@ func (db *DB) SubmitAccessRequest(ctx context.Context, actor string, s consent.S
 	}
 	now := db.Now()
 	var id int64
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		// Serialise submissions of one requester for one record, so two at
 		// once cannot both pass the open-request check.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`, actor, s.RecordID); err != nil {
@@ -126,7 +125,7 @@ func (db *DB) SubmitAccessRequest(ctx context.Context, actor string, s consent.S
 	return db.AccessRequest(ctx, id)
 }
 
-func addTransition(ctx context.Context, tx *sqlx.Tx, id int64, from, to consent.State, act consent.Action, actor string, at time.Time, reason string) error {
+func addTransition(ctx context.Context, tx *Tx, id int64, from, to consent.State, act consent.Action, actor string, at time.Time, reason string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO access_request_transitions (request_id, from_state, to_state, action, at, by_staff, reason)
 		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7)`, id, from, to, act, at, actor, reason)
 	return err
@@ -136,7 +135,7 @@ func addTransition(ctx context.Context, tx *sqlx.Tx, id int64, from, to consent.
 // Returns NotFound.
 func (db *DB) AccessRequest(ctx context.Context, id int64) (*consent.Request, error) {
 	var out consent.Request
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var row accessRequestRow
 		if err := tx.GetContext(ctx, &row, accessRequestSelect+` WHERE a.id = $1`, id); err != nil {
 			return notFound(err, "访问申请 %d 不存在", id)
@@ -191,7 +190,7 @@ func (db *DB) AccessRequests(ctx context.Context, f AccessRequestFilter) ([]cons
 	cond := strings.Join(where, " AND ")
 	var rows []accessRequestRow
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM access_requests a JOIN records r ON r.record_id = a.record_id
 			JOIN regions v ON v.code = r.village_code WHERE `+cond, args...); err != nil {
 			return err
@@ -223,7 +222,7 @@ type Decision struct {
 // expired) does not allow the step. Who may decide is the caller's check.
 func (db *DB) DecideAccessRequest(ctx context.Context, id int64, actor string, d Decision) (*consent.Request, error) {
 	now := db.Now()
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var cur struct {
 			State     string     `db:"state"`
 			Days      int        `db:"days"`

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/civil"
 	"healthrec/internal/review"
 )
@@ -17,7 +15,7 @@ func (db *DB) CalendarYear(ctx context.Context, year int) (*review.CalendarYear,
 		Day  civil.Date     `db:"day"`
 		Kind review.DayKind `db:"kind"`
 	}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		return tx.SelectContext(ctx, &rows, `SELECT day, kind FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day`,
 			civil.New(year, 1, 1), civil.New(year+1, 1, 1))
 	})
@@ -41,7 +39,7 @@ func (db *DB) PutCalendarYear(ctx context.Context, actor string, y *review.Calen
 	if err := y.Normalize(); err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM calendar_days WHERE day >= $1 AND day < $2`,
 			civil.New(y.Year, 1, 1), civil.New(y.Year+1, 1, 1)); err != nil {
 			return err
@@ -60,7 +58,7 @@ func (db *DB) PutCalendarYear(ctx context.Context, actor string, y *review.Calen
 }
 
 // recomputeDeadlines brings open cases' deadlines in line with the calendar.
-func recomputeDeadlines(ctx context.Context, tx *sqlx.Tx) error {
+func recomputeDeadlines(ctx context.Context, tx *Tx) error {
 	cal, err := calendar(ctx, tx)
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ type CaseSubject struct {
 // that no county answers for them.
 func (db *DB) CaseSubject(ctx context.Context, typ review.SubjectType, code string) (*CaseSubject, error) {
 	var out *CaseSubject
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
 		out, err = caseSubject(ctx, tx, typ, code)
 		return err
@@ -45,7 +45,7 @@ func (db *DB) CaseSubject(ctx context.Context, typ review.SubjectType, code stri
 	return out, err
 }
 
-func caseSubject(ctx context.Context, tx *sqlx.Tx, typ review.SubjectType, code string) (*CaseSubject, error) {
+func caseSubject(ctx context.Context, tx *Tx, typ review.SubjectType, code string) (*CaseSubject, error) {
 	var s CaseSubject
 	var err error
 	switch typ {
@@ -105,7 +105,7 @@ func (db *DB) CreateCase(ctx context.Context, actor string, key Idempotency, o r
 	if err := o.Validate(); err != nil {
 		return nil, false, err
 	}
-	id, created, err := db.withIdempotency(ctx, key, "case", func(tx *sqlx.Tx) (string, error) {
+	id, created, err := db.withIdempotency(ctx, key, "case", func(tx *Tx) (string, error) {
 		subj, err := caseSubject(ctx, tx, o.SubjectType, o.SubjectCode)
 		if err != nil {
 			return "", err
@@ -140,7 +140,7 @@ func mustInserted(ok bool) error {
 
 // insertCase stores a new case and its opening event. It reports false,
 // storing nothing, when the snapshot already proposed a case for the subject.
-func insertCase(ctx context.Context, tx *sqlx.Tx, c *review.Case, actor string, now time.Time, reason string) (bool, error) {
+func insertCase(ctx context.Context, tx *Tx, c *review.Case, actor string, now time.Time, reason string) (bool, error) {
 	c.CreatedAt, c.CreatedBy, c.UpdatedAt = now, actor, now
 	var snap *string
 	if c.SnapshotID != "" {
@@ -173,7 +173,7 @@ func insertCase(ctx context.Context, tx *sqlx.Tx, c *review.Case, actor string, 
 	return true, insertEvent(ctx, tx, ev)
 }
 
-func insertEvent(ctx context.Context, tx *sqlx.Tx, ev *review.Event) error {
+func insertEvent(ctx context.Context, tx *Tx, ev *review.Event) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, item_id, from_state, to_state, reason, details, actor, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.CaseID, ev.ItemID, ev.From, ev.To, ev.Reason, ev.Details, ev.Actor, ev.At)
 	return err
@@ -183,7 +183,7 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, ev *review.Event) error {
 // when there is none.
 func (db *DB) Case(ctx context.Context, id int64) (*review.Case, error) {
 	var c *review.Case
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
 		if c, err = caseTx(ctx, tx, id, false); err != nil {
 			return err
@@ -199,7 +199,7 @@ func (db *DB) Case(ctx context.Context, id int64) (*review.Case, error) {
 	return c, nil
 }
 
-func caseTx(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (*review.Case, error) {
+func caseTx(ctx context.Context, tx *Tx, id int64, lock bool) (*review.Case, error) {
 	q := `SELECT ` + caseColumns + ` FROM cases WHERE id = $1`
 	if lock {
 		q += ` FOR UPDATE`
@@ -215,7 +215,7 @@ func caseTx(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (*review.Case
 // why. Invalid for a bad field; Conflict with the state for a step the state
 // machine does not allow now.
 func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, actor string) (*review.Case, error) {
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		c, err := caseTx(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -241,7 +241,7 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 	return db.Case(ctx, id)
 }
 
-func updateCase(ctx context.Context, tx *sqlx.Tx, c *review.Case) error {
+func updateCase(ctx context.Context, tx *Tx, c *review.Case) error {
 	_, err := tx.NamedExecContext(ctx, `UPDATE cases SET state = :state, investigation_due = :investigation_due,
 		extended = :extended, extension_reason = :extension_reason, responsibility = :responsibility, severity = :severity,
 		findings = :findings, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
@@ -321,7 +321,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]review.Case, int, erro
 	cond := strings.Join(where, " AND ")
 	out := []review.Case{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM cases WHERE `+cond, args...); err != nil {
 			return err
 		}
@@ -355,7 +355,7 @@ func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publis
 	if err != nil {
 		return nil, err
 	}
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		subjects := make([]*CaseSubject, len(props))
 		var counties []string
 		for i, p := range props {
@@ -436,7 +436,7 @@ func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publis
 // snapshotCases returns every case proposed from a snapshot, by subject.
 func (db *DB) snapshotCases(ctx context.Context, snapshotID string) ([]review.Case, error) {
 	out := []review.Case{}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE snapshot_id = $1
 			ORDER BY subject_type, subject_code`, snapshotID)
 	})
@@ -454,7 +454,7 @@ func (db *DB) snapshotCases(ctx context.Context, snapshotID string) ([]review.Ca
 // NotFound when there is no such staff member.
 func (db *DB) Accountability(ctx context.Context, staffCode string, year int) (*review.Summary, error) {
 	s := &review.Summary{StaffCode: staffCode, Year: year, Cases: []review.SummaryCase{}}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var who struct {
 			Name        string `db:"name"`
 			Institution string `db:"institution_code"`

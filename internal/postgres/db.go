@@ -24,6 +24,9 @@ type DB struct {
 	// Now is the clock; tests replace it to cross expiry and deadline edges
 	// without sleeping.
 	Now func() time.Time
+	// stmts are the prepared statements that GetContext, SelectContext and
+	// ExecContext go through (statements.go).
+	stmts *statements
 }
 
 // Open connects to url and checks the connection.
@@ -53,7 +56,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: db, Now: time.Now}, nil
+	return &DB{DB: db, Now: time.Now, stmts: newStatements(db)}, nil
 }
 
 // Migrate applies every pending migration.
@@ -78,12 +81,13 @@ func (db *DB) Today() time.Time {
 }
 
 // inTx runs fn in a transaction, committing when fn returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	t, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
-	defer tx.Rollback()
+	defer t.Rollback()
+	tx := &Tx{Tx: t, stmts: db.stmts}
 	if err := fn(tx); err != nil {
 		return translate(err)
 	}

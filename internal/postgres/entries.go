@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -106,7 +104,7 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 		return nil, false, err
 	}
 	m.CreatedBy, m.InstitutionCode = actor, institution
-	id, created, err := db.withIdempotency(ctx, key, string(m.Kind), func(tx *sqlx.Tx) (string, error) {
+	id, created, err := db.withIdempotency(ctx, key, string(m.Kind), func(tx *Tx) (string, error) {
 		if err := requireActiveRecord(ctx, tx, m.RecordID, b.ServiceDate); err != nil {
 			return "", err
 		}
@@ -156,7 +154,7 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 }
 
 // requireStaff checks a doctor's staff code exists.
-func requireStaff(ctx context.Context, tx *sqlx.Tx, code string) error {
+func requireStaff(ctx context.Context, tx *Tx, code string) error {
 	var ok bool
 	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM staff WHERE code = $1)`, code); err != nil {
 		return err
@@ -170,7 +168,7 @@ func requireStaff(ctx context.Context, tx *sqlx.Tx, code string) error {
 // checkReceivingInstitution checks a referral's receiving institution, when
 // it is one of this service's, and names it on the slip when only its code
 // was sent.
-func checkReceivingInstitution(ctx context.Context, tx *sqlx.Tx, r *entry.Referral, from string) error {
+func checkReceivingInstitution(ctx context.Context, tx *Tx, r *entry.Referral, from string) error {
 	if r.ToInstitutionCode == "" {
 		return nil
 	}
@@ -207,7 +205,7 @@ func (db *DB) Entry(ctx context.Context, id string) (entry.Entry, error) {
 func (db *DB) Entries(ctx context.Context, recordID string, kind entry.Kind, page Page) ([]entry.Entry, int, error) {
 	var rows []entryRow
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries WHERE record_id = $1 AND kind = $2`, recordID, kind); err != nil {
 			return err
 		}

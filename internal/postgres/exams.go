@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/record"
@@ -25,7 +23,7 @@ func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.
 		return false, err
 	}
 	e.CreatedBy, e.InstitutionCode = actor, institution
-	id, created, err := db.withIdempotency(ctx, key, "exam", func(tx *sqlx.Tx) (string, error) {
+	id, created, err := db.withIdempotency(ctx, key, "exam", func(tx *Tx) (string, error) {
 		if err := requireActiveRecord(ctx, tx, e.RecordID, e.ExamDate); err != nil {
 			return "", err
 		}
@@ -56,7 +54,7 @@ func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.
 // requireActiveRecord checks a service can be recorded on a record on a date:
 // the record exists and is active, and the date is not before birth. A date
 // before filing is allowed: paper records are often filed after the first exam.
-func requireActiveRecord(ctx context.Context, tx *sqlx.Tx, id string, on civil.Date) error {
+func requireActiveRecord(ctx context.Context, tx *Tx, id string, on civil.Date) error {
 	var r struct {
 		Status string     `db:"status"`
 		Birth  civil.Date `db:"birth_date"`
@@ -85,14 +83,22 @@ func (db *DB) Exam(ctx context.Context, id string) (*record.Exam, error) {
 
 // Exams lists a record's examinations, newest first.
 func (db *DB) Exams(ctx context.Context, recordID string, page Page) ([]record.Exam, int, error) {
-	out := []record.Exam{}
-	var total int
-	// Two plain statements, not a transaction: the record page runs this on
-	// every view, and BEGIN/COMMIT would double its round trips.
-	err := db.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID)
-	if err == nil {
-		err = db.SelectContext(ctx, &out, `SELECT `+examColumns+` FROM exams WHERE record_id = $1
-			ORDER BY exam_date DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	var rows []struct {
+		record.Exam
+		Total int `db:"total"`
+	}
+	// One statement, the total riding along: the record page runs this on
+	// every view.
+	err := db.SelectContext(ctx, &rows, `SELECT `+examColumns+`, count(*) OVER () AS total FROM exams WHERE record_id = $1
+		ORDER BY exam_date DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	out := make([]record.Exam, len(rows))
+	total := 0
+	for i, r := range rows {
+		out[i], total = r.Exam, r.Total
+	}
+	if err == nil && len(rows) == 0 && page.Offset() > 0 {
+		// A page past the end carries no total: count on its own.
+		err = db.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID)
 	}
 	err = translate(err)
 	for i := range out {

@@ -3,15 +3,13 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/rates"
 )
 
 // RateGroupsWith exposes rateGroupsWith to the tests.
 func (db *DB) RateGroupsWith(ctx context.Context, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
 	var out []rates.Group
-	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		var err error
 		out, err = rateGroupsWith(ctx, tx, county, p, bound)
 		return err

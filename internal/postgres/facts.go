@@ -11,14 +11,14 @@ import (
 // noteService records, inside the writing transaction, that a record had a
 // dynamic record (exam or service entry) on a date. Every insert of an exam
 // or entry calls it, so records.last_service_date is always the latest.
-func noteService(ctx context.Context, tx *sqlx.Tx, recordID string, on civil.Date) error {
+func noteService(ctx context.Context, tx *Tx, recordID string, on civil.Date) error {
 	_, err := tx.ExecContext(ctx, `UPDATE records SET last_service_date = GREATEST(last_service_date, $2) WHERE record_id = $1`, recordID, on)
 	return err
 }
 
 // noteExam records a health examination: it is a dynamic record, and the
 // latest exam's completeness feeds quality rule Q11.
-func noteExam(ctx context.Context, tx *sqlx.Tx, recordID string, on civil.Date, complete bool) error {
+func noteExam(ctx context.Context, tx *Tx, recordID string, on civil.Date, complete bool) error {
 	_, err := tx.ExecContext(ctx, `UPDATE records SET
 		last_exam_complete = CASE WHEN last_exam_date IS NULL OR $2 >= last_exam_date THEN $3 ELSE last_exam_complete END,
 		last_exam_date = GREATEST(last_exam_date, $2),
@@ -30,7 +30,8 @@ func noteExam(ctx context.Context, tx *sqlx.Tx, recordID string, on civil.Date, 
 // RefreshFacts recomputes the write-time facts of every record from the
 // exams and service entries, and the follow-up schedule of every enrolment,
 // set-based. Bulk loads (import, demo) call it once instead of noting row by row.
-func RefreshFacts(ctx context.Context, tx *sqlx.Tx) error {
+func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
+	tx := &Tx{Tx: sqltx}
 	_, err := tx.ExecContext(ctx, `
 		WITH latest_exam AS (
 			SELECT DISTINCT ON (record_id) record_id, exam_date,

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 )
 
@@ -36,7 +34,7 @@ func NewIdempotency(staffCode, key string, body any) Idempotency {
 // second sees the first's key and replays it, also when the resource itself
 // has a unique rule (one active enrolment per programme) that would otherwise
 // fail first. The same key with a different body is a conflict.
-func (k Idempotency) replayed(ctx context.Context, tx *sqlx.Tx, kind string) (string, error) {
+func (k Idempotency) replayed(ctx context.Context, tx *Tx, kind string) (string, error) {
 	if k.Key == "" {
 		return "", nil
 	}
@@ -65,7 +63,7 @@ func (k Idempotency) replayed(ctx context.Context, tx *sqlx.Tx, kind string) (st
 // remember stores the key with the created resource's ID, in the create's
 // transaction. A concurrent duplicate fails here on the primary key, and its
 // transaction rolls back, so only one create survives.
-func (k Idempotency) remember(ctx context.Context, tx *sqlx.Tx, kind, id string) error {
+func (k Idempotency) remember(ctx context.Context, tx *Tx, kind, id string) error {
 	if k.Key == "" {
 		return nil
 	}
@@ -77,10 +75,10 @@ func (k Idempotency) remember(ctx context.Context, tx *sqlx.Tx, kind, id string)
 // withIdempotency runs create in a transaction unless the key was used before.
 // It returns the resource ID and whether it was created now. A concurrent
 // duplicate that loses the race is answered with the winner's ID.
-func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, create func(tx *sqlx.Tx) (string, error)) (string, bool, error) {
+func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, create func(tx *Tx) (string, error)) (string, bool, error) {
 	var id string
 	var created bool
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		prev, err := k.replayed(ctx, tx, kind)
 		if err != nil || prev != "" {
 			id = prev
@@ -96,7 +94,7 @@ func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, c
 		// Lost the race to a concurrent create with the same key: answer as a replay.
 		var prevErr error
 		created = false
-		prevErr = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		prevErr = db.inTx(ctx, func(tx *Tx) error {
 			var err error
 			id, err = k.replayed(ctx, tx, kind)
 			return err

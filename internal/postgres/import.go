@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
@@ -21,7 +20,7 @@ import (
 // statements and streams residents and service entries with COPY. Nothing is
 // visible to others until Commit, so a run with a bad row changes nothing.
 type ImportTx struct {
-	tx *sqlx.Tx
+	tx *Tx
 }
 
 // BeginImport opens the import transaction. A dry run's is read-only.
@@ -30,7 +29,7 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &ImportTx{tx: tx}, nil
+	return &ImportTx{tx: &Tx{Tx: tx}}, nil
 }
 
 // Commit makes the import visible.
@@ -453,5 +452,5 @@ func (t *ImportTx) SetSerials(ctx context.Context, last map[string]int) error {
 
 // RefreshFacts recomputes the write-time facts after the bulk load.
 func (t *ImportTx) RefreshFacts(ctx context.Context) error {
-	return translate(RefreshFacts(ctx, t.tx))
+	return translate(RefreshFacts(ctx, t.tx.Tx))
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/review"
@@ -24,7 +22,7 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 	if err := n.Validate(db.today()); err != nil {
 		return nil, false, err
 	}
-	id, created, err := db.withIdempotency(ctx, key, "case_item", func(tx *sqlx.Tx) (string, error) {
+	id, created, err := db.withIdempotency(ctx, key, "case_item", func(tx *Tx) (string, error) {
 		// The share lock keeps the case from moving while the item is added.
 		var state review.State
 		if err := tx.GetContext(ctx, &state, `SELECT state FROM cases WHERE id = $1 FOR SHARE`, caseID); err != nil {
@@ -61,7 +59,7 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 // Item returns one rectification item. NotFound when there is none.
 func (db *DB) Item(ctx context.Context, id int64) (*review.Item, error) {
 	var it *review.Item
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
 		it, err = itemTx(ctx, tx, id, false)
 		return err
@@ -73,7 +71,7 @@ func (db *DB) Item(ctx context.Context, id int64) (*review.Item, error) {
 	return it, nil
 }
 
-func itemTx(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (*review.Item, error) {
+func itemTx(ctx context.Context, tx *Tx, id int64, lock bool) (*review.Item, error) {
 	q := `SELECT ` + itemColumns + itemFrom + ` WHERE i.id = $1`
 	if lock {
 		q += ` FOR UPDATE OF i`
@@ -89,7 +87,7 @@ func itemTx(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (*review.Item
 // only the owner's when owner is set.
 func (db *DB) Items(ctx context.Context, caseID int64, owner string) ([]review.Item, error) {
 	out := []review.Item{}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT `+itemColumns+itemFrom+` WHERE i.case_id = $1 AND ($2 = '' OR i.owner = $2)
 			ORDER BY i.id`, caseID, owner)
 	})
@@ -120,7 +118,7 @@ func (db *DB) VerifyItem(ctx context.Context, id int64, actor string, v review.V
 }
 
 func (db *DB) itemStep(ctx context.Context, id int64, step func(*review.Item, time.Time) (*review.Event, error)) (*review.Item, error) {
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		it, err := itemTx(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -144,7 +142,7 @@ func (db *DB) itemStep(ctx context.Context, id int64, step func(*review.Item, ti
 
 // pendingItems are the open or reopened items due within the reminder window
 // of today, of one owner or (owner "") everybody's.
-func pendingItems(ctx context.Context, tx *sqlx.Tx, owner string, today civil.Date) ([]review.Item, error) {
+func pendingItems(ctx context.Context, tx *Tx, owner string, today civil.Date) ([]review.Item, error) {
 	var out []review.Item
 	err := tx.SelectContext(ctx, &out, `SELECT `+itemColumns+itemFrom+`
 		WHERE i.state IN ('open', 'reopened') AND i.due_date >= $1 AND i.due_date <= $2 AND ($3 = '' OR i.owner = $3)
@@ -159,7 +157,7 @@ func pendingItems(ctx context.Context, tx *sqlx.Tx, owner string, today civil.Da
 func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Reminder, error) {
 	today := civil.Of(now)
 	sent := []review.Reminder{}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		items, err := pendingItems(ctx, tx, "", today)
 		if err != nil {
 			return err
@@ -193,7 +191,7 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 func (db *DB) DueReminders(ctx context.Context, owner string) ([]review.Reminder, error) {
 	today := db.today()
 	out := []review.Reminder{}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		items, err := pendingItems(ctx, tx, owner, today)
 		if err != nil {
 			return err

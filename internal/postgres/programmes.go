@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -45,7 +43,7 @@ func (r *enrolmentRow) toEnrolment() *entry.Enrolment {
 // (with state) or a programme the resident is already enrolled in (with
 // existing_enrolment_id).
 func (db *DB) AddEnrolment(ctx context.Context, actor, recordID string, f entry.EnrolmentForm, key Idempotency) (*entry.Enrolment, bool, error) {
-	id, created, err := db.withIdempotency(ctx, key, "enrolment", func(tx *sqlx.Tx) (string, error) {
+	id, created, err := db.withIdempotency(ctx, key, "enrolment", func(tx *Tx) (string, error) {
 		var r struct {
 			Status string     `db:"status"`
 			Sex    *string    `db:"sex"`
@@ -115,19 +113,25 @@ func (db *DB) Enrolment(ctx context.Context, recordID, id string) (*entry.Enrolm
 // Enrolments lists a record's enrolments: active ones first, then by
 // enrolment date, newest first.
 func (db *DB) Enrolments(ctx context.Context, recordID string, page Page) ([]entry.Enrolment, int, error) {
-	var rows []enrolmentRow
-	var total int
-	// Two plain statements, not a transaction: the record page runs this on
-	// every view, and BEGIN/COMMIT would double its round trips.
-	err := db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
-	if err == nil {
-		err = db.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+` FROM enrolments WHERE record_id = $1
-			ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	var rows []struct {
+		enrolmentRow
+		Total int `db:"total"`
+	}
+	// One statement, the total riding along: the record page runs this on
+	// every view.
+	err := db.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+`, count(*) OVER () AS total FROM enrolments WHERE record_id = $1
+		ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	total := 0
+	if len(rows) > 0 {
+		total = rows[0].Total
+	} else if err == nil && page.Offset() > 0 {
+		// A page past the end carries no total: count on its own.
+		err = db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
 	}
 	err = translate(err)
 	out := make([]entry.Enrolment, len(rows))
 	for i := range rows {
-		out[i] = *rows[i].toEnrolment()
+		out[i] = *rows[i].enrolmentRow.toEnrolment()
 	}
 	return out, total, err
 }
@@ -140,7 +144,7 @@ func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.End
 		return nil, apperr.NotFoundf("项目管理记录 %s 不存在", id)
 	}
 	var out *entry.Enrolment
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var r enrolmentRow
 		if err := tx.GetContext(ctx, &r, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id = $1 AND record_id = $2 FOR UPDATE`,
 			id, recordID); err != nil {
@@ -163,7 +167,7 @@ func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.End
 // followedEnrolment returns the active enrolment a follow-up belongs to,
 // locked for the schedule update. Returns Invalid when the resident is not
 // enrolled in the programme or the follow-up predates the enrolment.
-func followedEnrolment(ctx context.Context, tx *sqlx.Tx, f *entry.Followup) (int64, error) {
+func followedEnrolment(ctx context.Context, tx *Tx, f *entry.Followup) (int64, error) {
 	var en struct {
 		ID         int64      `db:"id"`
 		EnrolledOn civil.Date `db:"enrolled_on"`
@@ -185,7 +189,7 @@ func followedEnrolment(ctx context.Context, tx *sqlx.Tx, f *entry.Followup) (int
 // noteFollowup moves an enrolment's schedule on by a follow-up, unless a
 // later follow-up is already recorded (a late entry from a tablet's backlog).
 // Of two on the same day, the one entered last sets the next date.
-func noteFollowup(ctx context.Context, tx *sqlx.Tx, enrolment int64, on, next civil.Date) error {
+func noteFollowup(ctx context.Context, tx *Tx, enrolment int64, on, next civil.Date) error {
 	_, err := tx.ExecContext(ctx, `UPDATE enrolments SET last_followup_date = $2, next_due_date = followup_due($2, $3)
 		WHERE id = $1 AND (last_followup_date IS NULL OR last_followup_date <= $2)`, enrolment, on, next)
 	return err
@@ -194,7 +198,7 @@ func noteFollowup(ctx context.Context, tx *sqlx.Tx, enrolment int64, on, next ci
 // refreshSchedules recomputes the follow-up schedule of the hypertension and
 // diabetes enrolments matching cond (over enrolments e), set-based, from
 // their latest follow-up between enrolment and end.
-func refreshSchedules(ctx context.Context, tx *sqlx.Tx, cond string, args ...any) error {
+func refreshSchedules(ctx context.Context, tx *Tx, cond string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE enrolments t SET last_followup_date = l.service_date,
 			next_due_date = followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date)

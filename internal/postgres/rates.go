@@ -72,12 +72,13 @@ func countyRange(county string) (string, string) { return county + "000000", cou
 
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction, so that the
 // several queries of a report see one state of the data.
-func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
+	t, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return translate(err)
 	}
-	defer tx.Rollback()
+	defer t.Rollback()
+	tx := &Tx{Tx: t} // unprepared: a report's plans follow its parameters
 	if err := tuneReport(ctx, tx); err != nil {
 		return translate(err)
 	}
@@ -100,7 +101,7 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error 
 // off: on the two cores of DESIGN §9, shared with the requests of everybody
 // else, the parallel draw (workers sorting for a Gather Merge) measured three
 // times slower than the serial one.
-func tuneReport(ctx context.Context, tx *sqlx.Tx) error {
+func tuneReport(ctx context.Context, tx *Tx) error {
 	_, err := tx.ExecContext(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB';
 		SET LOCAL enable_mergejoin = off; SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0`)
 	return err
@@ -118,7 +119,7 @@ func (db *DB) Counties(ctx context.Context) ([]rates.Unit, error) {
 // the sample's counts. Returns NotFound for an unknown county.
 func (db *DB) RateData(ctx context.Context, county string, p rates.Params) (*rates.Data, error) {
 	var d *rates.Data
-	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		var err error
 		d, err = rateData(ctx, tx, county, p)
 		return err
@@ -126,7 +127,7 @@ func (db *DB) RateData(ctx context.Context, county string, p rates.Params) (*rat
 	return d, err
 }
 
-func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (*rates.Data, error) {
+func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rates.Data, error) {
 	d := &rates.Data{}
 	if err := tx.GetContext(ctx, &d.County, `SELECT code, name FROM regions WHERE code = $1 AND level = 'county'`, county); err != nil {
 		return nil, notFound(err, "县 %s 未登记", county)
@@ -185,13 +186,13 @@ func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (
 // under their group's bound (rates.DrawThreshold: about N + 6√N of them), and
 // numbering those — and evaluates the rules on the drawn records only. A
 // group where fewer than N fell under the bound is drawn again without it.
-func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) ([]rates.Group, error) {
+func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
 	return rateGroupsWith(ctx, tx, county, p, rates.DrawThreshold)
 }
 
 // rateGroupsWith is rateGroups with the bound of each draw group given, so
 // that a test can make the bound fail.
-func rateGroupsWith(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
+func rateGroupsWith(ctx context.Context, tx *Tx, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	out := []rates.Group{}
 	if p.Sample == rates.All {
@@ -279,7 +280,7 @@ type drawnGroup struct {
 // drawGroups draws the groups named in bounds, each from its records with a
 // key at or under its bound, and counts the drawn records per village and
 // doctor with how many records of their group were under the bound.
-func drawGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bounds map[string]int64) ([]drawnGroup, error) {
+func drawGroups(ctx context.Context, tx *Tx, county string, p rates.Params, bounds map[string]int64) ([]drawnGroup, error) {
 	lo, hi := countyRange(county)
 	names := make([]string, 0, len(bounds))
 	limits := make([]int64, 0, len(bounds))
@@ -408,7 +409,7 @@ func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f 
 		Total int `db:"total"`
 	}
 	total := 0
-	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		err := tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`)
 			SELECT r.*, count(*) OVER () AS total FROM results r WHERE `+filter+`
 			ORDER BY bit_count(r.failures::bit(16)) + CASE WHEN r.has_dynamic THEN 0 ELSE 1 END, r.record_id
@@ -501,7 +502,7 @@ func (db *DB) SetTargets(ctx context.Context, actor, county string, t rates.Targ
 // of the data. Returns NotFound for an unknown county.
 func (db *DB) Report(ctx context.Context, county string, p rates.Params) (*rates.Report, error) {
 	var r *rates.Report
-	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
+	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		d, err := rateData(ctx, tx, county, p)
 		if err != nil {
 			return err

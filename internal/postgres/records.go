@@ -38,7 +38,7 @@ func (db *DB) FileRecord(ctx context.Context, actor string, r *record.Record) er
 		return apperr.InvalidField("filed_on", "建档日期不能晚于今天")
 	}
 	r.FiledBy, r.Status = actor, record.Active
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		inst, err := villageInstitution(ctx, tx, r.VillageCode)
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func duplicateIDNumber(existing string) error {
 	return e
 }
 
-func checkUniqueIDNumber(ctx context.Context, tx *sqlx.Tx, idNumber, self string) error {
+func checkUniqueIDNumber(ctx context.Context, tx *Tx, idNumber, self string) error {
 	if idNumber == "" {
 		return nil
 	}
@@ -123,7 +123,7 @@ func villageInstitution(ctx context.Context, q sqlx.QueryerContext, village stri
 
 // checkResponsibleDoctor defaults the responsible doctor to the village's and
 // checks a given one is a doctor of the village's institution.
-func checkResponsibleDoctor(ctx context.Context, tx *sqlx.Tx, r *record.Record, inst string) error {
+func checkResponsibleDoctor(ctx context.Context, tx *Tx, r *record.Record, inst string) error {
 	if r.ResponsibleDoctor == "" {
 		err := tx.GetContext(ctx, &r.ResponsibleDoctor, `SELECT staff_code FROM responsibilities
 			WHERE village_code = $1 AND from_date <= $2 ORDER BY from_date DESC LIMIT 1`, r.VillageCode, r.FiledOn)
@@ -197,18 +197,26 @@ func (db *DB) SearchRecords(ctx context.Context, f RecordFilter) ([]record.Summa
 	}
 	where = append(where, "(v.institution_code = ANY("+arg(pq.Array(f.Institutions))+") OR r.village_code = ANY("+arg(pq.Array(f.Villages))+"))")
 	cond := strings.Join(where, " AND ")
-	out := []record.Summary{}
-	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond, args...); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &out, `SELECT r.record_id, r.village_code, v.name AS village_name, r.name, COALESCE(r.sex, '') AS sex,
-			r.birth_date, COALESCE(r.id_number, '') AS id_number, COALESCE(r.responsible_doctor, '') AS responsible_doctor, r.status
-			FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond+`
-			ORDER BY r.status = 'active' DESC, r.name, r.record_id LIMIT `+arg(f.Page.Limit())+` OFFSET `+arg(f.Page.Offset()), args...)
-	})
-	return out, total, err
+	var rows []struct {
+		record.Summary
+		Total int `db:"total"`
+	}
+	// One statement, the total riding along.
+	err := db.SelectContext(ctx, &rows, `SELECT r.record_id, r.village_code, v.name AS village_name, r.name, COALESCE(r.sex, '') AS sex,
+		r.birth_date, COALESCE(r.id_number, '') AS id_number, COALESCE(r.responsible_doctor, '') AS responsible_doctor, r.status,
+		count(*) OVER () AS total
+		FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond+`
+		ORDER BY r.status = 'active' DESC, r.name, r.record_id LIMIT `+arg(f.Page.Limit())+` OFFSET `+arg(f.Page.Offset()), args...)
+	out := make([]record.Summary, len(rows))
+	total := 0
+	for i, r := range rows {
+		out[i], total = r.Summary, r.Total
+	}
+	if err == nil && len(rows) == 0 && f.Page.Offset() > 0 {
+		// A page past the end carries no total: count on its own.
+		err = db.GetContext(ctx, &total, `SELECT count(*) FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond, args[:len(args)-2]...)
+	}
+	return out, total, translate(err)
 }
 
 func isDigits(s string) bool {
@@ -234,7 +242,7 @@ func escapeLike(s string) string {
 func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[string]json.RawMessage) (*record.Record, error) {
 	var out *record.Record
 	var idNumber string
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var cur record.Record
 		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
@@ -337,7 +345,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		return nil, err
 	}
 	var out record.Record
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var cur record.Record
 		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
@@ -372,7 +380,7 @@ type HistoryEntry struct {
 	Raw       []byte                   `json:"-" db:"changes"`
 }
 
-func addHistory(ctx context.Context, tx *sqlx.Tx, id, actor, action string, changes map[string]record.Change) error {
+func addHistory(ctx context.Context, tx *Tx, id, actor, action string, changes map[string]record.Change) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return err
@@ -385,7 +393,7 @@ func addHistory(ctx context.Context, tx *sqlx.Tx, id, actor, action string, chan
 func (db *DB) History(ctx context.Context, id string, page Page) ([]HistoryEntry, int, error) {
 	out := []HistoryEntry{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM record_history WHERE record_id = $1`, id); err != nil {
 			return err
 		}

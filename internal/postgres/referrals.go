@@ -39,7 +39,7 @@ func referral(ctx context.Context, q sqlx.QueryerContext, id, lock string) (*ent
 // allow, and Invalid for what the transition carries.
 func (db *DB) MoveReferral(ctx context.Context, actor, id string, t entry.Transition, f entry.TransitionForm) (*entry.Referral, error) {
 	var out *entry.Referral
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		r, err := referral(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -103,7 +103,7 @@ func (db *DB) OpenReferrals(ctx context.Context, f ReferralFilter) ([]OpenReferr
 		Name string `db:"name"`
 	}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries e WHERE `+cond, pq.Array(f.Institutions), before); err != nil {
 			return err
 		}

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/ident"
@@ -16,7 +14,7 @@ func (db *DB) CreateInstitution(ctx context.Context, in *region.Institution) err
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		if err := requireRegion(ctx, tx, in.CountyCode, "county_code"); err != nil {
 			return err
 		}
@@ -52,7 +50,7 @@ func (db *DB) CreateRegion(ctx context.Context, r *region.Region) error {
 	if err := r.Normalize(); err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		if r.ParentCode != "" {
 			if err := requireRegion(ctx, tx, r.ParentCode, "code"); err != nil {
 				return apperr.InvalidField("code", "上级区划 "+r.ParentCode+" 尚未登记")
@@ -79,13 +77,13 @@ func (db *DB) CreateRegion(ctx context.Context, r *region.Region) error {
 	})
 }
 
-func (db *DB) institutionTx(ctx context.Context, tx *sqlx.Tx, code string) (*region.Institution, error) {
+func (db *DB) institutionTx(ctx context.Context, tx *Tx, code string) (*region.Institution, error) {
 	var in region.Institution
 	err := tx.GetContext(ctx, &in, `SELECT code, name, county_code FROM institutions WHERE code = $1`, code)
 	return &in, err
 }
 
-func requireRegion(ctx context.Context, tx *sqlx.Tx, code, field string) error {
+func requireRegion(ctx context.Context, tx *Tx, code, field string) error {
 	var ok bool
 	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1)`, code); err != nil {
 		return err
@@ -163,7 +161,7 @@ func (db *DB) AddResponsibility(ctx context.Context, actor string, r region.Resp
 	if r.FromDate.IsZero() {
 		return apperr.InvalidField("from_date", "起始日期不能为空")
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var ok bool
 		err := tx.GetContext(ctx, &ok, `SELECT EXISTS (
 			SELECT 1 FROM staff s JOIN regions v ON v.institution_code = s.institution_code

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/apperr"
@@ -40,11 +39,12 @@ type Snapshot struct {
 // later changes them (the tables refuse UPDATE and DELETE).
 func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, p rates.Params) (*Snapshot, error) {
 	var out *Snapshot
-	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	t, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return nil, translate(err)
 	}
-	defer tx.Rollback()
+	defer t.Rollback()
+	tx := &Tx{Tx: t} // unprepared: a report's plans follow its parameters
 	err = func() error {
 		if err := tuneReport(ctx, tx); err != nil {
 			return err
@@ -97,7 +97,7 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 	return out, translate(tx.Commit())
 }
 
-func insertSnapshotRows(ctx context.Context, tx *sqlx.Tx, id int64, rows []rates.Row) error {
+func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row) error {
 	n := len(rows)
 	level, code, name, ind := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	num, den, rank := make([]int64, n), make([]int64, n), make([]sql.NullInt64, n)
@@ -132,7 +132,7 @@ const snapshotInfoColumns = `s.id, s.county_code, s.title, s.as_of, COALESCE(s.s
 func (db *DB) Snapshots(ctx context.Context, counties []string, page Page) ([]SnapshotInfo, int, error) {
 	out := []SnapshotInfo{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM rate_snapshots WHERE county_code = ANY($1)`, pq.Array(counties)); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func (db *DB) CreateStaff(ctx context.Context, s *staff.Staff, password string) 
 			return err
 		}
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO staff (code, name, institution_code, phone, password_hash)
 			VALUES ($1, $2, NULLIF($3, ''), $4, $5)`, s.Code, s.Name, s.InstitutionCode, s.Phone, hash)
 		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.Conflict {
@@ -42,7 +42,7 @@ func (db *DB) CreateStaff(ctx context.Context, s *staff.Staff, password string) 
 	})
 }
 
-func setGrants(ctx context.Context, tx *sqlx.Tx, code string, grants []staff.Grant) error {
+func setGrants(ctx context.Context, tx *Tx, code string, grants []staff.Grant) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_roles WHERE staff_code = $1`, code); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ type StaffUpdate struct {
 
 // UpdateStaff changes a staff member's name, phone, active flag or roles.
 func (db *DB) UpdateStaff(ctx context.Context, code string, u StaffUpdate) (*staff.Staff, error) {
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		s, err := staffTx(ctx, tx, code)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (db *DB) SetPassword(ctx context.Context, code, password string) error {
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $2 WHERE code = $1`, code, hash)
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func (db *DB) SetPassword(ctx context.Context, code, password string) error {
 // SetStaffVillages sets the villages a home-visit worker serves. Every village
 // must belong to the worker's institution.
 func (db *DB) SetStaffVillages(ctx context.Context, code string, villages []string) error {
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		s, err := staffTx(ctx, tx, code)
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func (db *DB) SetStaffVillages(ctx context.Context, code string, villages []stri
 // Staff returns one staff member with roles and villages. Returns NotFound.
 func (db *DB) Staff(ctx context.Context, code string) (*staff.Staff, error) {
 	var s *staff.Staff
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
 		s, err = staffTx(ctx, tx, code)
 		return err
@@ -200,7 +200,7 @@ func staffTx(ctx context.Context, q sqlx.QueryerContext, code string) (*staff.St
 func (db *DB) StaffList(ctx context.Context, inst string, page Page) ([]staff.Staff, int, error) {
 	out := []staff.Staff{}
 	var total int
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM staff WHERE $1 = '' OR institution_code = $1`, inst); err != nil {
 			return err
 		}

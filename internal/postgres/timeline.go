@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/record"
@@ -31,7 +30,7 @@ func (db *DB) Timeline(ctx context.Context, recordID string, exams bool, page Pa
 	var total int
 	var entryRows []entryRow
 	var examRows []record.Exam
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &total, `SELECT (SELECT count(*) FROM entries WHERE record_id = $1)
 			+ CASE WHEN $2 THEN (SELECT count(*) FROM exams WHERE record_id = $1) ELSE 0 END`, recordID, exams); err != nil {
 			return err
