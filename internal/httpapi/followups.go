@@ -62,10 +62,13 @@ func (s *Server) dueFollowups(c *gin.Context) {
 			insts = append(insts, staff.DomainCode(g.Domain))
 		}
 	}
-	villages, err := s.db.VillagesOf(ctx, insts)
-	if err != nil {
-		c.Error(err)
-		return
+	var villages []string
+	if len(insts) > 0 {
+		var err error
+		if villages, err = s.db.VillagesOf(ctx, insts); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	if p.Staff.Has(staff.HomeVisit) {
 		villages = append(villages, p.Staff.Villages...)

@@ -104,12 +104,15 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 		return nil, false, err
 	}
 	m.CreatedBy, m.InstitutionCode = actor, institution
+	var stored entryRow
 	id, created, err := db.withIdempotency(ctx, key, string(m.Kind), func(tx *Tx) (string, error) {
 		if err := requireActiveRecord(ctx, tx, m.RecordID, b.ServiceDate); err != nil {
 			return "", err
 		}
-		if err := requireStaff(ctx, tx, b.StaffCode); err != nil {
-			return "", err
+		if b.StaffCode != actor { // the signed-in actor exists
+			if err := requireStaff(ctx, tx, b.StaffCode); err != nil {
+				return "", err
+			}
 		}
 		var enrolment int64
 		switch v := e.(type) {
@@ -127,10 +130,9 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 		if err != nil {
 			return "", err
 		}
-		var id int64
-		err = tx.GetContext(ctx, &id, `INSERT INTO entries (record_id, kind, service_date, doctor, institution_code, referral_status,
+		err = tx.GetContext(ctx, &stored, `INSERT INTO entries (record_id, kind, service_date, doctor, institution_code, referral_status,
 			to_institution_code, programme, next_date, data, created_by)
-			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11) RETURNING id`,
+			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11) RETURNING `+entryColumns,
 			row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode, row.ReferralStatus, row.ToInstitutionCode,
 			row.Programme, row.NextDate, string(row.Data), row.CreatedBy)
 		if err != nil {
@@ -144,13 +146,17 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 				return "", err
 			}
 		}
-		return strconv.FormatInt(id, 10), nil
+		return strconv.FormatInt(stored.ID, 10), nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	got, err := db.Entry(ctx, id)
-	return got, created, err
+	if !created { // a replay: the entry stored the first time
+		got, err := db.Entry(ctx, id)
+		return got, false, err
+	}
+	got, err := stored.toEntry()
+	return got, true, err
 }
 
 // requireStaff checks a doctor's staff code exists.
