@@ -66,7 +66,7 @@ const (
 	drawKey = `hashint8extended(r.record_id::bigint, $2::bigint)`
 )
 
-// countyRange bounds the village codes of a county, for the records_village
+// countyRange bounds the village codes of a county, for the village-led
 // index whatever the database's collation.
 func countyRange(county string) (string, string) { return county + "000000", county + "999999" }
 

@@ -195,7 +195,10 @@ func (db *DB) SearchRecords(ctx context.Context, f RecordFilter) ([]record.Summa
 	if f.IDNumber != "" {
 		where = append(where, "r.id_number = "+arg(strings.ToUpper(f.IDNumber)))
 	}
-	where = append(where, "(v.institution_code = ANY("+arg(pq.Array(f.Institutions))+") OR r.village_code = ANY("+arg(pq.Array(f.Villages))+"))")
+	// The reach as a list of villages, so that a name prefix is one range
+	// of records_village_name per village.
+	where = append(where, "r.village_code IN (SELECT code FROM regions WHERE level = 'village' AND institution_code = ANY("+arg(pq.Array(f.Institutions))+
+		") UNION SELECT unnest("+arg(pq.Array(f.Villages))+"::text[]))")
 	cond := strings.Join(where, " AND ")
 	var rows []struct {
 		record.Summary
