@@ -27,6 +27,8 @@ type DB struct {
 	// stmts are the prepared statements that GetContext, SelectContext and
 	// ExecContext go through (statements.go).
 	stmts *statements
+	// audit commits access-log appends in groups (audit.go).
+	audit *auditLog
 }
 
 // Open connects to url and checks the connection.
@@ -56,7 +58,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: db, Now: time.Now, stmts: newStatements(db)}, nil
+	out := &DB{DB: db, Now: time.Now, stmts: newStatements(db)}
+	out.audit = newAuditLog(out.insertAccess)
+	return out, nil
 }
 
 // Migrate applies every pending migration.

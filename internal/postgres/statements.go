@@ -129,8 +129,10 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return db.DB.ExecContext(ctx, query, args...)
 }
 
-// Close closes the prepared statements and the pool.
+// Close commits the queued audit rows, then closes the prepared statements
+// and the pool.
 func (db *DB) Close() error {
+	db.audit.close()
 	db.stmts.close()
 	return db.DB.Close()
 }
