@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/jmoiron/sqlx"
@@ -15,56 +14,67 @@ import (
 	"healthrec/internal/rates"
 )
 
-// The rates read each record's write-time facts (quality_failures and the
-// latest exam and service dates, see facts.go and migration 00005), so a
-// report is one pass over the records of the county grouped into about one
-// row per village and doctor, whatever the number of exams and entries.
-// A stored "latest" date answers only when it is on or before the as-of
-// date; for the records where it is later (a report for a past date), the
-// expressions below fall back to the exams (and entries) of that record,
-// through their (record_id, date) indexes.
+// The rates read each record's write-time facts (quality_failures, and the
+// date sets used_on, exam_from and exam_ok_on of migration 00010, see
+// facts.go), so a report is one pass over the records of the county grouped
+// into about one row per village and doctor, whatever the number of exams and
+// entries, and whatever the as-of date: the date sets answer a past date as
+// exactly as today.
 const (
-	// examComplete is rule Q11 on one exams row e: blood pressure (either
-	// arm), height and weight.
-	examComplete = `(((e.systolic IS NOT NULL AND e.diastolic IS NOT NULL) OR (e.systolic_right IS NOT NULL AND e.diastolic_right IS NOT NULL))
-		AND e.height_cm IS NOT NULL AND e.weight_kg IS NOT NULL)`
-
-	// serviceDates is every dynamic record of §4: each service table adds
-	// one UNION ALL line. Entries come first: they are most of the service
-	// records, so an EXISTS over this usually stops before the exams.
-	serviceDates = `SELECT record_id, service_date FROM entries
-		UNION ALL SELECT record_id, exam_date AS service_date FROM exams`
-
 	// activeAt: filed on or before $1 and not moved out or deceased on or
 	// before it. (status_date is set exactly when status is not active.)
 	activeAt = `r.filed_on <= $1 AND (r.status_date IS NULL OR r.status_date > $1)`
 
 	// examAsOf is whether the latest exam on or before $1 is complete; NULL
 	// when there is none (Q10).
-	examAsOf = `CASE WHEN r.last_exam_date IS NULL THEN NULL
-		WHEN r.last_exam_date <= $1 THEN r.last_exam_complete
-		ELSE (SELECT ` + examComplete + ` FROM exams e WHERE e.record_id = r.record_id AND e.exam_date <= $1
-			ORDER BY e.exam_date DESC, e.id DESC LIMIT 1) END`
+	examAsOf = `CASE WHEN r.exam_from <= $1 THEN COALESCE(r.exam_ok_on @> $1, false) END`
 
 	// usedAsOf is whether the record has a dynamic record dated in the 365
 	// days ending on $1.
-	usedAsOf = `CASE WHEN r.last_service_date IS NULL THEN false
-		WHEN r.last_service_date <= $1 THEN r.last_service_date >= $1 - 364
-		ELSE EXISTS (SELECT 1 FROM (` + serviceDates + `) s
-			WHERE s.record_id = r.record_id AND s.service_date BETWEEN $1 - 364 AND $1) END`
+	usedAsOf = `COALESCE(r.used_on @> $1, false)`
 
-	// qualifiedAsOf is every rule holding as of $1; the static bitmask is
-	// tested first so that the exam fallback runs only where it matters.
-	qualifiedAsOf = `r.quality_failures = 0 AND r.birth_date <= $1 AND COALESCE(` + examAsOf + `, false)`
+	// qualifiedAsOf is every rule holding as of $1. (A date in exam_ok_on is
+	// on or after the first exam, so Q10 holds there.)
+	qualifiedAsOf = `r.quality_failures = 0 AND r.birth_date <= $1 AND COALESCE(r.exam_ok_on @> $1, false)`
 
 	// stratum is the draw group: the responsible doctor, or for records
-	// without one, their village.
+	// without one, their village. It is the first column of the index
+	// records_draw, written the same way.
 	stratum = `COALESCE(r.responsible_doctor, '#' || r.village_code)`
 
-	// drawKey orders a group's records for the draw, with seed $2: see
-	// rates.DrawKey, its Go copy. Ties (rare) go by record ID.
-	drawKey = `hashint8extended(r.record_id::bigint, $2::bigint)`
+	// drawKey is each record's fixed place in the draw order (rates.RecordKey
+	// is its Go copy); the second column of records_draw.
+	drawKey = `hashint8extended(r.record_id::bigint, 0)`
+
+	// drawStart is where seed $2's draw of group b.stratum starts in the
+	// draw order (rates.DrawStart is its Go copy): the first 16 hex digits
+	// of MD5("seed:stratum"), as a signed 64-bit integer.
+	drawStart = `('x' || substr(md5($2::bigint::text || ':' || b.stratum), 1, 16))::bit(64)::bigint`
+
+	// drawnColumns are what the expressions above read of a drawn record.
+	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
 )
+
+// drawn is a FROM item (named r, with drawnColumns and stratum) of the
+// records drawn as of $1 with seed $2, $3 per group, from each draw group
+// the query strata lists (one text column). A group's sample is its first $3
+// active records in the draw order from the seed's start, wrapping around
+// (see rates.Draw): per group, one index-only range scan of records_draw up
+// from the start and, when the group's end comes first, one from its
+// beginning for the rest.
+func drawn(strata string) string {
+	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
+	return `(SELECT b.stratum, d.* FROM (` + strata + `) b (stratum)
+		CROSS JOIN LATERAL (SELECT ` + drawStart + ` AS start) s
+		CROSS JOIN LATERAL (
+			WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND ` + drawKey + ` >= s.start
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)
+			SELECT * FROM up
+			UNION ALL
+			(SELECT ` + drawnColumns + from + ` AND ` + drawKey + ` < s.start
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))
+		) d) r`
+}
 
 // countyRange bounds the village codes of a county, for the records_village
 // index whatever the database's collation.
@@ -88,18 +98,13 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error 
 }
 
 // tuneReport sets a report transaction's planner settings. JIT compilation
-// is off: the fallback subqueries make the planner's estimates of a report
-// huge although they rarely run, and compiling cost about a second a query
-// where executing costs a fraction of that. work_mem is raised so that the
-// grouping of a county (about one row per village and doctor) and the
-// numbering of a draw stay in memory. The draw joins the records to a few
-// hundred group bounds on an expression the planner cannot estimate: it
-// then guesses millions of rows and sorts the whole county for a merge
-// join, where a hash of the bounds is right; and it prices the index-only
-// scan of records_rates as if its pages came from disk. Parallel workers are
-// off: on the two cores of DESIGN §9, shared with the requests of everybody
-// else, the parallel draw (workers sorting for a Gather Merge) measured three
-// times slower than the serial one.
+// is off: compiling cost more than executing a report. work_mem is raised so
+// that the grouping of a county (about one row per village and doctor) stays
+// in memory. The draw joins a few hundred draw groups to their records on an
+// expression the planner cannot estimate; a merge join (sorting the county)
+// is never right there, and the index-only scans are priced as if their
+// pages came from disk. Parallel workers are off: on the two cores of DESIGN
+// §9, shared with the requests of everybody else, they measured slower.
 func tuneReport(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB';
 		SET LOCAL enable_mergejoin = off; SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0`)
@@ -180,18 +185,10 @@ func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (
 // rateGroups counts the county's records per village and responsible doctor.
 //
 // With the whole population as the sample it is one pass. With a sample of
-// N per draw group it is two: the first counts each group's active records;
-// the second draws — computing each record's key, keeping only the records
-// under their group's bound (rates.DrawThreshold: about N + 6√N of them), and
-// numbering those — and evaluates the rules on the drawn records only. A
-// group where fewer than N fell under the bound is drawn again without it.
+// N per draw group it is a count of the active records per village and
+// doctor (coverage), then the draw of the groups that have any, evaluating
+// the rules on the drawn records only.
 func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) ([]rates.Group, error) {
-	return rateGroupsWith(ctx, tx, county, p, rates.DrawThreshold)
-}
-
-// rateGroupsWith is rateGroups with the bound of each draw group given, so
-// that a test can make the bound fail.
-func rateGroupsWith(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	out := []rates.Group{}
 	if p.Sample == rates.All {
@@ -211,104 +208,38 @@ func rateGroupsWith(ctx context.Context, tx *sqlx.Tx, county string, p rates.Par
 		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi); err != nil {
 		return nil, err
 	}
-	strat := func(g rates.Group) string {
-		if g.Doctor == "" {
-			return "#" + g.Village
-		}
-		return g.Doctor
-	}
-	size := map[string]int{}
-	for _, g := range out {
-		size[strat(g)] += g.Active
-	}
-	bounds := make(map[string]int64, len(size))
-	for s, n := range size {
-		bounds[s], _ = bound(n, int(p.Sample))
-	}
-	drawn, err := drawGroups(ctx, tx, county, p, bounds)
-	if err != nil {
-		return nil, err
-	}
-	// A group short of its draw under the bound is drawn again without one.
-	short := map[string]int64{}
-	got := map[string]int{}
-	for _, d := range drawn {
-		got[d.Stratum] = max(got[d.Stratum], d.Candidates)
-	}
-	for s, n := range size {
-		if got[s] < min(n, int(p.Sample)) {
-			short[s] = math.MaxInt64
-		}
-	}
-	if len(short) > 0 {
-		again, err := drawGroups(ctx, tx, county, p, short)
-		if err != nil {
-			return nil, err
-		}
-		kept := drawn[:0]
-		for _, d := range drawn {
-			if _, redo := short[d.Stratum]; !redo {
-				kept = append(kept, d)
-			}
-		}
-		drawn = append(kept, again...)
-	}
 	type key struct{ village, doctor string }
 	idx := make(map[key]int, len(out))
+	seen := map[string]bool{}
+	strata := []string{}
 	for i, g := range out {
 		idx[key{g.Village, g.Doctor}] = i
+		s := g.Doctor
+		if s == "" {
+			s = "#" + g.Village
+		}
+		if !seen[s] {
+			seen[s] = true
+			strata = append(strata, s)
+		}
 	}
-	for _, d := range drawn {
+	var drawnGroups []rates.Group
+	if err := tx.SelectContext(ctx, &drawnGroups, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+		count(*) AS sampled,
+		count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
+		count(*) FILTER (WHERE `+usedAsOf+`) AS used
+		FROM `+drawn(`SELECT unnest($4::text[])`)+`
+		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, p.Seed, int(p.Sample), pq.Array(strata)); err != nil {
+		return nil, err
+	}
+	for _, d := range drawnGroups {
 		i, ok := idx[key{d.Village, d.Doctor}]
 		if !ok {
 			return nil, fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
 		}
-		out[i].Sampled += d.Sampled
-		out[i].Qualified += d.Qualified
-		out[i].Used += d.Used
+		out[i].Sampled, out[i].Qualified, out[i].Used = d.Sampled, d.Qualified, d.Used
 	}
 	return out, nil
-}
-
-type drawnGroup struct {
-	rates.Group
-	Stratum    string `db:"stratum"`
-	Candidates int    `db:"candidates"`
-}
-
-// drawGroups draws the groups named in bounds, each from its records with a
-// key at or under its bound, and counts the drawn records per village and
-// doctor with how many records of their group were under the bound.
-func drawGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, bounds map[string]int64) ([]drawnGroup, error) {
-	lo, hi := countyRange(county)
-	names := make([]string, 0, len(bounds))
-	limits := make([]int64, 0, len(bounds))
-	for s, b := range bounds {
-		names = append(names, s)
-		limits = append(limits, b)
-	}
-	out := []drawnGroup{}
-	// Groups are numbered (WITH ORDINALITY) so that the numbering of the
-	// draw sorts integers, not text.
-	err := tx.SelectContext(ctx, &out, `WITH bound (stratum, key, g) AS (SELECT * FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY),
-		candidates AS (
-			SELECT r.record_id, r.village_code, r.responsible_doctor, r.quality_failures, r.birth_date,
-				r.last_exam_date, r.last_exam_complete, r.last_service_date, b.stratum, b.g, `+drawKey+` AS key
-			FROM records r JOIN bound b ON b.stratum = `+stratum+`
-			WHERE r.village_code BETWEEN $5 AND $6 AND `+activeAt+` AND `+drawKey+` <= b.key
-		),
-		drawn AS (
-			SELECT c.*, row_number() OVER w AS n, count(*) OVER g AS candidates
-			FROM candidates c WINDOW w AS (PARTITION BY c.g ORDER BY c.key, c.record_id::bigint), g AS (PARTITION BY c.g)
-		)
-		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.stratum,
-			max(r.candidates) AS candidates, count(*) AS sampled,
-			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
-			count(*) FILTER (WHERE `+usedAsOf+`) AS used
-		FROM drawn r WHERE r.n <= $7
-		GROUP BY r.village_code, r.responsible_doctor, r.stratum`,
-		p.AsOf, p.Seed, pq.Array(names), pq.Array(limits), lo, hi, int(p.Sample))
-	return out, err
 }
 
 // RecordResult is one sampled record in a drill-down: the rules it breaks and
@@ -366,14 +297,13 @@ func scopeCondition(l rates.Level, n int) string {
 // village range, $6 the scope code.
 func drillResults(p rates.Params, f DrillFilter) string {
 	from := "records r"
-	where := "r.village_code BETWEEN $4 AND $5 AND " + activeAt + " AND " + scopeCondition(f.Level, 6)
+	where := "r.village_code BETWEEN $4 AND $5 AND " + scopeCondition(f.Level, 6)
 	if p.Sample != rates.All {
 		// The draw groups with records in the scope are drawn whole (as in
 		// the report), then cut to the scope.
-		from = `(SELECT r.*, row_number() OVER (PARTITION BY ` + stratum + ` ORDER BY ` + drawKey + `, r.record_id::bigint) <= $3 AS drawn
-			FROM records r WHERE r.village_code BETWEEN $4 AND $5 AND ` + activeAt + ` AND ` + stratum + ` IN (
-				SELECT ` + stratum + ` FROM records r WHERE ` + where + `)) r`
-		where += " AND r.drawn"
+		from = drawn(`SELECT DISTINCT ` + stratum + ` FROM records r WHERE ` + where + ` AND ` + activeAt)
+	} else {
+		where += " AND " + activeAt
 	}
 	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures
