@@ -46,32 +46,90 @@ const (
 	// is its Go copy); the second column of records_draw.
 	drawKey = `hashint8extended(r.record_id::bigint, 0)`
 
-	// drawStart is where seed $2's draw of group b.stratum starts in the
-	// draw order (rates.DrawStart is its Go copy): the first 16 hex digits
-	// of MD5("seed:stratum"), as a signed 64-bit integer.
-	drawStart = `('x' || substr(md5($2::bigint::text || ':' || b.stratum), 1, 16))::bit(64)::bigint`
-
 	// drawnColumns are what the expressions above read of a drawn record.
 	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
 )
 
+// drawArgs types the arguments of a draw ($1 as-of, $2 seed, $3 sample
+// size, $4–$7 the drawPlan), which not every query uses.
+const drawArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[])`
+
+// drawPlan is where the draw of each draw group starts: its anchor
+// (rates.DrawAnchor), found as the skip-th active record, in record ID order,
+// of one village and doctor of the group (doctor NULL for the groups of
+// records without one).
+type drawPlan struct {
+	strata, villages []string
+	doctors          []sql.NullString
+	skips            []int64
+}
+
+// args are the plan as arguments $4–$7.
+func (d drawPlan) args() []any {
+	return []any{pq.Array(d.strata), pq.Array(d.villages), pq.Array(d.doctors), pq.Array(d.skips)}
+}
+
+// planDraw finds each draw group's anchor from its active records per
+// village and doctor: the group's records in record ID order are its
+// villages' in village code order (a record ID begins with its village's
+// code).
+func planDraw(groups []rates.Group, seed int64) drawPlan {
+	parts := map[string][]rates.Group{}
+	for _, g := range groups {
+		if g.Active > 0 {
+			s := stratumOf(g.Village, g.Doctor)
+			parts[s] = append(parts[s], g)
+		}
+	}
+	var d drawPlan
+	for s, ps := range parts {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Village < ps[j].Village })
+		size := 0
+		for _, g := range ps {
+			size += g.Active
+		}
+		at := rates.DrawAnchor(seed, s, size)
+		for _, g := range ps {
+			if at < g.Active {
+				d.strata, d.villages = append(d.strata, s), append(d.villages, g.Village)
+				d.doctors = append(d.doctors, sql.NullString{String: g.Doctor, Valid: g.Doctor != ""})
+				d.skips = append(d.skips, int64(at))
+				break
+			}
+			at -= g.Active
+		}
+	}
+	return d
+}
+
+// stratumOf is the draw group of a village and doctor ("" for none).
+func stratumOf(village, doctor string) string {
+	if doctor == "" {
+		return "#" + village
+	}
+	return doctor
+}
+
 // drawn is a FROM item (named r, with drawnColumns and stratum) of the
-// records drawn as of $1 with seed $2, $3 per group, from each draw group
-// the query strata lists (one text column). A group's sample is its first $3
-// active records in the draw order from the seed's start, wrapping around
-// (see rates.Draw): per group, one index-only range scan of records_draw up
-// from the start and, when the group's end comes first, one from its
-// beginning for the rest.
-func drawn(strata string) string {
+// records drawn as of $1, $3 per draw group, from the groups of the plan
+// $4–$7. A group's sample is its first $3 active records in the draw order
+// from its anchor on, wrapping around (rates.Draw): per group, the anchor's
+// place in records_rates, one index-only range scan of records_draw from
+// the anchor and, when the group's end comes first, one from its beginning
+// for the rest.
+func drawn() string {
 	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
-	return `(SELECT b.stratum, d.* FROM (` + strata + `) b (stratum)
-		CROSS JOIN LATERAL (SELECT ` + drawStart + ` AS start) s
+	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
+		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` ORDER BY r.record_id OFFSET b.skip LIMIT 1`
+	return `(SELECT b.stratum, d.* FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+		CROSS JOIN LATERAL ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
+			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) a
 		CROSS JOIN LATERAL (
-			WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND ` + drawKey + ` >= s.start
+			WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) >= (a.key, a.id)
 				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)
 			SELECT * FROM up
 			UNION ALL
-			(SELECT ` + drawnColumns + from + ` AND ` + drawKey + ` < s.start
+			(SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) < (a.key, a.id)
 				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))
 		) d) r`
 }
@@ -210,26 +268,17 @@ func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params)
 	}
 	type key struct{ village, doctor string }
 	idx := make(map[key]int, len(out))
-	seen := map[string]bool{}
-	strata := []string{}
 	for i, g := range out {
 		idx[key{g.Village, g.Doctor}] = i
-		s := g.Doctor
-		if s == "" {
-			s = "#" + g.Village
-		}
-		if !seen[s] {
-			seen[s] = true
-			strata = append(strata, s)
-		}
 	}
 	var drawnGroups []rates.Group
-	if err := tx.SelectContext(ctx, &drawnGroups, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+	if err := tx.SelectContext(ctx, &drawnGroups, `WITH `+drawArgs+`
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
 		count(*) AS sampled,
 		count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
 		count(*) FILTER (WHERE `+usedAsOf+`) AS used
-		FROM `+drawn(`SELECT unnest($4::text[])`)+`
-		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, p.Seed, int(p.Sample), pq.Array(strata)); err != nil {
+		FROM `+drawn()+`
+		GROUP BY r.village_code, r.responsible_doctor`, append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
 		return nil, err
 	}
 	for _, d := range drawnGroups {
@@ -291,21 +340,31 @@ func scopeCondition(l rates.Level, n int) string {
 	return fmt.Sprintf("r.village_code BETWEEN $%d || '000000' AND $%d || '999999'", n, n)
 }
 
-// drillResults is a CTE body: every sampled record of the filter's scope with
-// the rules it breaks as of $1 and whether it has a dynamic record in the
-// window. Arguments: $1 as-of, $2 seed, $3 sample size, $4 $5 the county's
-// village range, $6 the scope code.
-func drillResults(p rates.Params, f DrillFilter) string {
+// drill returns a CTE body — every sampled record of the filter's scope with
+// the rules it breaks as of p.AsOf and whether it has a dynamic record in the
+// window — and its arguments $1–$10 (drillArgs). For a numeric sample it
+// first counts the active records of the draw groups with records in the
+// scope, to plan their draw; the groups are drawn whole (as in the report),
+// then cut to the scope.
+func drill(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
+	lo, hi := countyRange(county)
+	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
 	from := "records r"
-	where := "r.village_code BETWEEN $4 AND $5 AND " + scopeCondition(f.Level, 6)
+	var plan drawPlan
 	if p.Sample != rates.All {
-		// The draw groups with records in the scope are drawn whole (as in
-		// the report), then cut to the scope.
-		from = drawn(`SELECT DISTINCT ` + stratum + ` FROM records r WHERE ` + where + ` AND ` + activeAt)
+		var groups []rates.Group
+		if err := tx.SelectContext(ctx, &groups, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, count(*) AS active
+			FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+` AND `+stratum+` IN (
+				SELECT `+stratum+` FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+scopeCondition(f.Level, 4)+` AND `+activeAt+`)
+			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi, f.ScopeCode); err != nil {
+			return "", nil, err
+		}
+		plan = planDraw(groups, p.Seed)
+		from = drawn()
 	} else {
 		where += " AND " + activeAt
 	}
-	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
+	body := `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures
 				| CASE WHEN r.birth_date > $1 THEN 4 ELSE 0 END
 				| CASE x.exam WHEN true THEN 0 WHEN false THEN 1024 ELSE 512 END)::int AS failures,
@@ -313,18 +372,18 @@ func drillResults(p rates.Params, f DrillFilter) string {
 		FROM ` + from + `
 		CROSS JOIN LATERAL (SELECT ` + examAsOf + ` AS exam, ` + usedAsOf + ` AS used) x
 		WHERE ` + where
+	args := append(append([]any{p.AsOf, p.Seed, int(p.Sample)}, plan.args()...), lo, hi, f.ScopeCode)
+	return body, args, nil
 }
 
-// drillArgs types the arguments a drill-down for the whole population does
-// not use.
-const drillArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text, $5::text, $6::text)`
+// drillArgs types the arguments of drill, which not every drill-down uses.
+const drillArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[], $8::text, $9::text, $10::text)`
 
 // RateRecords lists the sampled records of one scope that fail a rule or
 // have no dynamic record in the window, nearest fix first: fewest things to
 // fix (rules broken, plus one for no dynamic record), then record ID. The
 // draw is the report's: the same parameters give the same records.
 func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f DrillFilter) ([]RecordResult, int, error) {
-	lo, hi := countyRange(county)
 	filter := "(r.failures <> 0 OR NOT r.has_dynamic)"
 	switch f.Indicator {
 	case rates.Quality:
@@ -332,17 +391,20 @@ func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f 
 	case rates.Usage:
 		filter = "NOT r.has_dynamic"
 	}
-	args := []any{p.AsOf, p.Seed, int(p.Sample), lo, hi, f.ScopeCode}
 	var rows []struct {
 		RecordResult
 		Total int `db:"total"`
 	}
 	total := 0
 	err := db.inSnapshot(ctx, func(tx *sqlx.Tx) error {
-		err := tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`)
+		results, args, err := drill(ctx, tx, county, p, f)
+		if err != nil {
+			return err
+		}
+		err = tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+results+`)
 			SELECT r.*, count(*) OVER () AS total FROM results r WHERE `+filter+`
 			ORDER BY bit_count(r.failures::bit(16)) + CASE WHEN r.has_dynamic THEN 0 ELSE 1 END, r.record_id
-			LIMIT $7 OFFSET $8`, append(args, f.Page.Limit(), f.Page.Offset())...)
+			LIMIT $11 OFFSET $12`, append(args, f.Page.Limit(), f.Page.Offset())...)
 		if err != nil {
 			return err
 		}
@@ -351,7 +413,7 @@ func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f 
 			return nil
 		}
 		// Past the last page: the window had no row to count on.
-		return tx.GetContext(ctx, &total, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`) SELECT count(*) FROM results r WHERE `+filter, args...)
+		return tx.GetContext(ctx, &total, `WITH `+drillArgs+`, results AS (`+results+`) SELECT count(*) FROM results r WHERE `+filter, args...)
 	})
 	if err != nil {
 		return nil, 0, err

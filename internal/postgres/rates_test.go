@@ -424,6 +424,11 @@ func TestTargetsStored(t *testing.T) {
 	}
 }
 
+func key(id string) int64 {
+	k, _ := rates.RecordKey(id)
+	return k
+}
+
 // TestDrawMatchesGo draws from groups large enough for the draw to wrap
 // around the end of the draw order for some seeds and not for others, with
 // records that are not active at the as-of date among them, and after a
@@ -496,14 +501,14 @@ func TestDrawMatchesGo(t *testing.T) {
 				drawn[id] = true
 				n[vd{id[:12], recs[id].doctor}]++
 			}
-			// Wrapped: the sample holds both ends of the draw order.
-			start := rates.DrawStart(seed, g)
-			lo, hi := false, false
-			for _, id := range sample {
-				k, _ := rates.RecordKey(id)
-				lo, hi = lo || k < start, hi || k >= start
+			// Wrapped: the sample runs past the group's last key.
+			last := true
+			for _, id := range ids {
+				if k, _ := rates.RecordKey(id); k > key(sample[len(sample)-1]) {
+					last = false
+				}
 			}
-			wrapped = wrapped || lo && hi
+			wrapped = wrapped || len(ids) > 50 && !last && key(sample[0]) > key(sample[len(sample)-1])
 		}
 		var parts []string
 		for k, c := range n {

@@ -58,16 +58,18 @@ FROM record_rate_facts f WHERE f.record_id = r.record_id;
 -- What a report reads of every record, ordered by village and responsible
 -- doctor: the report is an index-only scan grouped in index order. The
 -- latest exam and service dates are no longer read by reports (the sets above
--- answer every date), so they leave the index.
+-- answer every date), so they leave the index. The record ID orders each
+-- village and doctor's records, so that the draw finds its anchor (the seed's
+-- k-th record of a draw group) by skipping a few index entries.
 DROP INDEX records_rates;
-CREATE INDEX records_rates ON records (village_code, responsible_doctor)
+CREATE INDEX records_rates ON records (village_code, responsible_doctor, record_id)
     INCLUDE (filed_on, status_date, birth_date, quality_failures, exam_from, exam_ok_on, used_on);
 
 -- The draw (docs/rates.md): each draw group's records in the order of a fixed
 -- pseudo-random key per record, hashint8extended(record_id::bigint, 0), with
 -- the same facts. A seed's sample of a group is the first N of its active
--- records from a seed-derived point of that order, wrapping around, so the
--- draw is one short index-only range scan per group.
+-- records in that order from a record chosen by the seed, wrapping around,
+-- so the draw is one short index-only range scan per group.
 CREATE INDEX records_draw ON records ((COALESCE(responsible_doctor, '#' || village_code)),
         (hashint8extended(record_id::bigint, 0)), record_id)
     INCLUDE (village_code, responsible_doctor, filed_on, status_date, birth_date, quality_failures, exam_from, exam_ok_on, used_on);
