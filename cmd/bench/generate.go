@@ -160,7 +160,7 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 // tree's migrations.
 func reportIndexes(ctx context.Context, db *postgres.DB) []string {
 	var out []string
-	_ = db.SelectContext(ctx, &out, `SELECT indexname FROM pg_indexes WHERE tablename = 'records' AND indexname IN ('records_rates', 'records_draw') ORDER BY 1`)
+	_ = db.SelectContext(ctx, &out, `SELECT indexname FROM pg_indexes WHERE tablename = 'records' AND indexname IN ('records_rates', 'records_active', 'records_draw') ORDER BY 1`)
 	return out
 }
 

@@ -55,8 +55,8 @@ const (
 const drawArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[])`
 
 // drawPlan is where the draw of each draw group starts: its anchor
-// (rates.DrawAnchor), found as the skip-th active record, in record ID order,
-// of one village and doctor of the group (doctor NULL for the groups of
+// (rates.DrawAnchor), found in records_active as the skip-th active record,
+// in record ID order, of one village and doctor of the group (doctor NULL for the groups of
 // records without one).
 type drawPlan struct {
 	strata, villages []string
@@ -114,7 +114,7 @@ func stratumOf(village, doctor string) string {
 // records drawn as of $1, $3 per draw group, from the groups of the plan
 // $4–$7. A group's sample is its first $3 active records in the draw order
 // from its anchor on, wrapping around (rates.Draw): per group, the anchor's
-// place in records_rates, one index-only range scan of records_draw from
+// place in records_active, one index-only range scan of records_draw from
 // the anchor and, when the group's end comes first, one from its beginning
 // for the rest.
 func drawn() string {

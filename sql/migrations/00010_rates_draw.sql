@@ -58,12 +58,16 @@ FROM record_rate_facts f WHERE f.record_id = r.record_id;
 -- What a report reads of every record, ordered by village and responsible
 -- doctor: the report is an index-only scan grouped in index order. The
 -- latest exam and service dates are no longer read by reports (the sets above
--- answer every date), so they leave the index. The record ID orders each
--- village and doctor's records, so that the draw finds its anchor (the seed's
--- k-th record of a draw group) by skipping a few index entries.
+-- answer every date), so they leave the index.
 DROP INDEX records_rates;
-CREATE INDEX records_rates ON records (village_code, responsible_doctor, record_id)
-    INCLUDE (filed_on, status_date, birth_date, quality_failures, exam_from, exam_ok_on, used_on);
+CREATE INDEX records_rates ON records (village_code, responsible_doctor)
+    INCLUDE (filed_on, status_date, birth_date, quality_failures, exam_ok_on, used_on);
+
+-- Who is active when, per village and responsible doctor, in record ID order:
+-- a sampled report counts the active records per village and doctor from this
+-- narrow index (coverage, and each draw group's size), and finds each group's
+-- anchor — the seed's k-th record of the group — by skipping a few entries.
+CREATE INDEX records_active ON records (village_code, responsible_doctor, record_id) INCLUDE (filed_on, status_date);
 
 -- The draw (docs/rates.md): each draw group's records in the order of a fixed
 -- pseudo-random key per record, hashint8extended(record_id::bigint, 0), with
