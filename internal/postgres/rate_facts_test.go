@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -262,4 +263,69 @@ func TestNoteExamInterleaved(t *testing.T) {
 		e.must(b.Commit())
 		pgtest.CheckRateFacts(t, e.db)
 	})
+}
+
+// TestActiveCounts files records on many dates in villages with and without
+// a responsible doctor, closes some, moves one to another doctor and loads
+// more by COPY: the counts kept by triggers stay those of the records, and
+// the active records per village and doctor as of any date, as a sampled
+// report takes them, are those a full pass over the records counts.
+func TestActiveCounts(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	r := rand.New(rand.NewPCG(3, 4))
+	villages := []string{f.VillageA1, f.VillageA2, f.VillageB1, f.VillageB2}
+	var ids []string
+	for i := 0; i < 60; i++ {
+		ids = append(ids, e.file(villages[r.IntN(len(villages))], civil.MustParse("2023-01-01").AddDays(r.IntN(1200)).String(), nil))
+	}
+	for _, id := range ids[:12] {
+		rec, err := e.db.Record(e.ctx, id)
+		e.must(err)
+		on := rec.FiledOn.AddDays(r.IntN(rec.FiledOn.DaysUntil(civil.MustParse("2026-06-30")) + 1))
+		e.status(id, []record.Status{record.MovedOut, record.Deceased}[r.IntN(2)], on.String())
+	}
+	moved := e.file(f.VillageA2, "2023-05-01", nil) // no responsible doctor, until now
+	rec, err := e.db.UpdateRecord(e.ctx, f.AdminA, moved, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + f.DoctorA + `"`)})
+	e.must(err)
+	if rec.ResponsibleDoctor != f.DoctorA {
+		t.Fatalf("patched record's doctor %q", rec.ResponsibleDoctor)
+	}
+	tx := e.db.MustBegin()
+	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "filed_on", "status", "status_date"))
+	e.must(err)
+	for i := 1; i <= 30; i++ {
+		status, on := "active", any(nil)
+		if i%5 == 0 {
+			status, on = "moved_out", "2025-09-01"
+		}
+		_, err := stmt.Exec(fmt.Sprintf("%s%04d", f.VillageA2, 5000+i), f.VillageA2, "居民", "2024-0"+fmt.Sprint(1+i%9)+"-01", status, on)
+		e.must(err)
+	}
+	_, err = stmt.Exec()
+	e.must(err)
+	e.must(tx.Commit())
+	pgtest.CheckRateFacts(t, e.db)
+
+	for _, asOf := range []string{"2022-12-31", "2023-06-30", "2024-05-01", "2025-01-01", "2025-08-31", "2025-09-01", "2026-06-30"} {
+		t.Run(asOf, func(t *testing.T) {
+			show := func(gs []rates.Group) string {
+				var out []string
+				for _, g := range gs {
+					if g.Active > 0 {
+						out = append(out, fmt.Sprintf("%s/%s:%d", g.Village, g.Doctor, g.Active))
+					}
+				}
+				sort.Strings(out)
+				return strings.Join(out, " ")
+			}
+			all, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: rates.All})
+			e.must(err)
+			sampled, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: 5, Seed: 1})
+			e.must(err)
+			if show(sampled) != show(all) {
+				t.Errorf("active as of %s from the counts\n%s\nfrom the records\n%s", asOf, show(sampled), show(all))
+			}
+		})
+	}
 }

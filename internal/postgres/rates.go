@@ -50,6 +50,29 @@ const (
 	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
 )
 
+// activeCounts returns a county's records active at a date per village and
+// responsible doctor (villages and doctors with none left out): the counts of
+// records active now (rate_active_counts, kept by triggers), less those filed
+// after the date, plus those closed after it that were filed by then — the
+// two corrections read through partial indexes, so a recent date reads
+// almost nothing and a date a year back reads that year's filings.
+func activeCounts(ctx context.Context, tx *sqlx.Tx, county string, asOf civil.Date) ([]rates.Group, error) {
+	lo, hi := countyRange(county)
+	out := []rates.Group{}
+	err := tx.SelectContext(ctx, &out, `SELECT village_code AS village, doctor, sum(n) AS active FROM (
+			SELECT village_code, doctor, active AS n FROM rate_active_counts WHERE village_code BETWEEN $2 AND $3
+			UNION ALL
+			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
+			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor
+			UNION ALL
+			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), count(*) FROM records r
+			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor
+		) x GROUP BY village_code, doctor HAVING sum(n) > 0 ORDER BY village_code, doctor`, asOf, lo, hi)
+	return out, err
+}
+
 // drawArgs types the arguments of a draw ($1 as-of, $2 seed, $3 sample
 // size, $4–$7 the drawPlan), which not every query uses.
 const drawArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[])`
@@ -243,9 +266,9 @@ func rateData(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) (
 // rateGroups counts the county's records per village and responsible doctor.
 //
 // With the whole population as the sample it is one pass. With a sample of
-// N per draw group it is a count of the active records per village and
-// doctor (coverage), then the draw of the groups that have any, evaluating
-// the rules on the drawn records only.
+// N per draw group it takes the active records per village and doctor from
+// activeCounts (coverage, and each draw group's size), then draws the groups
+// that have any, evaluating the rules on the drawn records only.
 func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	out := []rates.Group{}
@@ -261,9 +284,8 @@ func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params)
 			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi)
 		return out, err
 	}
-	if err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, count(*) AS active
-		FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi); err != nil {
+	out, err := activeCounts(ctx, tx, county, p.AsOf)
+	if err != nil {
 		return nil, err
 	}
 	type key struct{ village, doctor string }
@@ -352,12 +374,28 @@ func drill(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params, f Dr
 	from := "records r"
 	var plan drawPlan
 	if p.Sample != rates.All {
-		var groups []rates.Group
-		if err := tx.SelectContext(ctx, &groups, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, count(*) AS active
-			FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+` AND `+stratum+` IN (
-				SELECT `+stratum+` FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+scopeCondition(f.Level, 4)+` AND `+activeAt+`)
-			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi, f.ScopeCode); err != nil {
+		groups, err := activeCounts(ctx, tx, county, p.AsOf)
+		if err != nil {
 			return "", nil, err
+		}
+		if f.Level != rates.County {
+			// Only the draw groups with records in the scope.
+			var strata []string
+			if err := tx.SelectContext(ctx, &strata, `SELECT DISTINCT `+stratum+` FROM records r
+				WHERE r.village_code BETWEEN $2 AND $3 AND `+scopeCondition(f.Level, 4)+` AND `+activeAt, p.AsOf, lo, hi, f.ScopeCode); err != nil {
+				return "", nil, err
+			}
+			in := make(map[string]bool, len(strata))
+			for _, s := range strata {
+				in[s] = true
+			}
+			kept := groups[:0]
+			for _, g := range groups {
+				if in[stratumOf(g.Village, g.Doctor)] {
+					kept = append(kept, g)
+				}
+			}
+			groups = kept
 		}
 		plan = planDraw(groups, p.Seed)
 		from = drawn()

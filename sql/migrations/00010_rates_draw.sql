@@ -77,3 +77,82 @@ CREATE INDEX records_active ON records (village_code, responsible_doctor, record
 CREATE INDEX records_draw ON records ((COALESCE(responsible_doctor, '#' || village_code)),
         (hashint8extended(record_id::bigint, 0)), record_id)
     INCLUDE (village_code, responsible_doctor, filed_on, status_date, birth_date, quality_failures, exam_from, exam_ok_on, used_on);
+
+-- How many records are active now (no status date) per village and
+-- responsible doctor ('' for none), kept by triggers on every filing, status
+-- change, move and COPY. A sampled report needs each village and doctor's
+-- active records as of its date — the coverage numerator and each draw
+-- group's size — without reading every record: it takes these counts and
+-- corrects them by the records filed after the date (still active now) and
+-- those closed after it (filed by then), both found through the partial
+-- indexes below, few when the date is recent.
+CREATE TABLE rate_active_counts (
+    village_code text NOT NULL,
+    doctor       text NOT NULL,
+    active       int NOT NULL,
+    PRIMARY KEY (village_code, doctor)
+);
+INSERT INTO rate_active_counts (village_code, doctor, active)
+SELECT village_code, COALESCE(responsible_doctor, ''), count(*) FROM records WHERE status_date IS NULL GROUP BY 1, 2;
+
+-- Counts a set of changes: rows (village, doctor, +1 or −1), upserted in key
+-- order so that two transactions never lock two counters in opposite orders.
+-- +goose StatementBegin
+CREATE FUNCTION rate_count(changes jsonb) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO rate_active_counts AS c (village_code, doctor, active)
+    SELECT v, d, sum(n) FROM jsonb_to_recordset(changes) AS x (v text, d text, n int)
+    GROUP BY v, d HAVING sum(n) <> 0 ORDER BY v, d
+    ON CONFLICT (village_code, doctor) DO UPDATE SET active = c.active + EXCLUDED.active
+$$;
+-- +goose StatementEnd
+
+-- Filings (one or a whole COPY): per statement, from its new rows.
+-- +goose StatementBegin
+CREATE FUNCTION rate_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rate_active_counts AS c (village_code, doctor, active)
+    SELECT village_code, COALESCE(responsible_doctor, ''), count(*) FROM new_rows WHERE status_date IS NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (village_code, doctor) DO UPDATE SET active = c.active + EXCLUDED.active;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER records_count_inserted AFTER INSERT ON records REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rate_count_inserted();
+
+-- A status change, a move to another village or doctor: per row, and only
+-- then (the write-time facts' updates do not fire it).
+-- +goose StatementBegin
+CREATE FUNCTION rate_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rate_count(jsonb_build_array(
+        jsonb_build_object('v', OLD.village_code, 'd', COALESCE(OLD.responsible_doctor, ''), 'n', CASE WHEN OLD.status_date IS NULL THEN -1 ELSE 0 END),
+        jsonb_build_object('v', NEW.village_code, 'd', COALESCE(NEW.responsible_doctor, ''), 'n', CASE WHEN NEW.status_date IS NULL THEN 1 ELSE 0 END)));
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER records_count_updated AFTER UPDATE ON records FOR EACH ROW
+    WHEN (OLD.status_date IS DISTINCT FROM NEW.status_date OR OLD.village_code IS DISTINCT FROM NEW.village_code
+        OR OLD.responsible_doctor IS DISTINCT FROM NEW.responsible_doctor)
+    EXECUTE FUNCTION rate_count_updated();
+
+-- Records are never deleted; should one be, it leaves its count.
+-- +goose StatementBegin
+CREATE FUNCTION rate_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rate_active_counts AS c (village_code, doctor, active)
+    SELECT village_code, COALESCE(responsible_doctor, ''), -count(*) FROM old_rows WHERE status_date IS NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (village_code, doctor) DO UPDATE SET active = c.active + EXCLUDED.active;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER records_count_deleted AFTER DELETE ON records REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rate_count_deleted();
+
+-- The corrections' records: active ones by filing date, closed ones by status date.
+CREATE INDEX records_filed_active ON records (filed_on) INCLUDE (village_code, responsible_doctor) WHERE status_date IS NULL;
+CREATE INDEX records_closed ON records (status_date) INCLUDE (village_code, responsible_doctor, filed_on) WHERE status_date IS NOT NULL;

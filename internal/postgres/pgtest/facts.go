@@ -8,7 +8,8 @@ import (
 
 // CheckRateFacts fails the test for every record whose write-time facts
 // (migrations 00003 and 00010) differ from their definition over its exams
-// and entries, the view record_rate_facts.
+// and entries, the view record_rate_facts, and for every village and doctor
+// whose count of active records (rate_active_counts) is not the records'.
 func CheckRateFacts(t testing.TB, db *postgres.DB) {
 	t.Helper()
 	var bad []struct {
@@ -28,5 +29,23 @@ func CheckRateFacts(t testing.TB, db *postgres.DB) {
 	}
 	for _, b := range bad {
 		t.Errorf("record %s: facts %s, from its exams and entries %s", b.ID, b.Stored, b.Want)
+	}
+	var counts []struct {
+		Village string `db:"village_code"`
+		Doctor  string `db:"doctor"`
+		Stored  int    `db:"stored"`
+		Want    int    `db:"want"`
+	}
+	err = db.Select(&counts, `SELECT COALESCE(c.village_code, r.village_code) AS village_code, COALESCE(c.doctor, r.doctor) AS doctor,
+			COALESCE(c.active, 0) AS stored, COALESCE(r.n, 0) AS want
+		FROM rate_active_counts c FULL JOIN (
+			SELECT village_code, COALESCE(responsible_doctor, '') AS doctor, count(*) AS n FROM records WHERE status_date IS NULL GROUP BY 1, 2
+		) r ON r.village_code = c.village_code AND r.doctor = c.doctor
+		WHERE COALESCE(c.active, 0) <> COALESCE(r.n, 0) ORDER BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		t.Errorf("village %s doctor %q: %d active records counted, %d in the records", c.Village, c.Doctor, c.Stored, c.Want)
 	}
 }
