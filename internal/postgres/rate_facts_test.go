@@ -19,6 +19,7 @@ import (
 	"healthrec/internal/quality"
 	"healthrec/internal/rates"
 	"healthrec/internal/record"
+	"healthrec/internal/region"
 )
 
 // service is one exam or entry as the test filed it, in filing order.
@@ -327,5 +328,43 @@ func TestActiveCounts(t *testing.T) {
 				t.Errorf("active as of %s from the counts\n%s\nfrom the records\n%s", asOf, show(sampled), show(all))
 			}
 		})
+	}
+}
+
+// TestTwoCounties: a county's report counts its own records only, also once
+// the database holds another county's (a county alone in its database skips
+// the range test; the other county's records must then bring it back).
+func TestTwoCounties(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	for i := 0; i < 6; i++ {
+		e.exam(e.file(f.VillageA1, "2024-01-01", nil), "2025-06-01", i%2 == 0)
+	}
+	rows := func(sample rates.Sample) string {
+		var out []string
+		for _, x := range e.report("2025-12-31", sample, 9).Rows {
+			out = append(out, fmt.Sprintf("%s %s %s %d/%d", x.Level, x.ScopeCode, x.Indicator, x.Numerator, x.Denominator))
+		}
+		return strings.Join(out, "\n")
+	}
+	all, sampled := rows(rates.All), rows(3)
+	for _, r := range []*region.Region{{Code: "330128", Name: "邻县"}, {Code: "330128100", Name: "邻镇"}, {Code: "330128100101", Name: "邻村", InstitutionCode: f.InstA}} {
+		e.must(e.db.CreateRegion(e.ctx, r))
+	}
+	tx := e.db.MustBegin()
+	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "filed_on", "responsible_doctor"))
+	e.must(err)
+	for i := 1; i <= 4; i++ {
+		_, err := stmt.Exec(fmt.Sprintf("330128100101%04d", i), "330128100101", "邻居", "2024-01-01", f.DoctorA)
+		e.must(err)
+	}
+	_, err = stmt.Exec()
+	e.must(err)
+	e.must(tx.Commit())
+	if got := rows(rates.All); got != all {
+		t.Errorf("sample=all with a neighbour county\n%s\nwant\n%s", got, all)
+	}
+	if got := rows(3); got != sampled {
+		t.Errorf("sample=3 with a neighbour county\n%s\nwant\n%s", got, sampled)
 	}
 }

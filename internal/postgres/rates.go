@@ -275,13 +275,25 @@ func rateGroups(ctx context.Context, tx *sqlx.Tx, county string, p rates.Params)
 	if p.Sample == rates.All {
 		// Grouped in the order of the covering index records_rates, so the
 		// scan is index-only and the grouping needs no hashing or sort.
+		// When every village of the database is in the county (one county
+		// per database, DESIGN §9), the county's records are all records:
+		// the scan then skips testing each record's village against the
+		// county's range, a fifth of its time.
+		var whole bool
+		if err := tx.GetContext(ctx, &whole, `SELECT NOT EXISTS (SELECT 1 FROM regions
+			WHERE (level = 'village' OR length(code) = 12) AND code NOT BETWEEN $1 AND $2)`, lo, hi); err != nil {
+			return nil, err
+		}
+		where, args := `r.village_code BETWEEN $2 AND $3 AND `+activeAt, []any{p.AsOf, lo, hi}
+		if whole {
+			where, args = activeAt, []any{p.AsOf}
+		}
 		err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
 			count(*) AS active, count(*) AS sampled,
 			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
 			count(*) FILTER (WHERE `+usedAsOf+`) AS used
-			FROM records r
-			WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi)
+			FROM records r WHERE `+where+`
+			GROUP BY r.village_code, r.responsible_doctor`, args...)
 		return out, err
 	}
 	out, err := activeCounts(ctx, tx, county, p.AsOf)
