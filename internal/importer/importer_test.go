@@ -155,6 +155,7 @@ func TestImportCounty(t *testing.T) {
 	if facts.Exam != "2024-03-01" || !facts.Complete || facts.Service != "2024-03-01" {
 		t.Errorf("facts = %+v", facts)
 	}
+	pgtest.CheckRateFacts(t, db)
 	hist, _, err := db.History(context.Background(), "3301271021010008", postgres.Page{Page: 1, PerPage: 10})
 	if err != nil || len(hist) != 1 || hist[0].Action != "import" || hist[0].ChangedBy != "admin" {
 		t.Errorf("history = %+v, %v", hist, err)
@@ -630,6 +631,19 @@ func TestImportServiceEntries(t *testing.T) {
 		if facts.Service != "2024-03-04" || facts.Exam != "2023-12-01" {
 			t.Errorf("facts = %+v", facts)
 		}
+		// The rates' date sets too: used from the exam (2023-12-01) through a
+		// year after the last entry, the complete exam deciding Q11 from its date.
+		var sets struct {
+			Used string `db:"used_on"`
+			OK   string `db:"exam_ok_on"`
+		}
+		if err := db.Get(&sets, `SELECT used_on::text, exam_ok_on::text FROM records WHERE record_id = $1`, hyp); err != nil {
+			t.Fatal(err)
+		}
+		if sets.Used != "{[2023-12-01,2025-03-04)}" || sets.OK != "{[2023-12-01,)}" {
+			t.Errorf("date sets = %+v", sets)
+		}
+		pgtest.CheckRateFacts(t, db)
 		if got := count(t, db, `SELECT count(*) FROM enrolments WHERE record_id = $1 AND last_followup_date = '2024-03-01'`, hyp); got != 1 {
 			t.Errorf("schedule not moved by the imported follow-up")
 		}

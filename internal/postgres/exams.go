@@ -38,7 +38,7 @@ func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.
 		} else if err != nil {
 			return "", err
 		}
-		return strconv.FormatInt(id, 10), noteExam(ctx, tx, e.RecordID, e.ExamDate, e.Complete())
+		return strconv.FormatInt(id, 10), noteExam(ctx, tx, e.RecordID, id, e.ExamDate, e.Complete())
 	})
 	if err != nil {
 		return false, err

@@ -8,48 +8,67 @@ import (
 	"healthrec/internal/civil"
 )
 
+// The write-time facts of a record's dynamic records (migrations 00003 and
+// 00010; the view record_rate_facts defines them from the exams and
+// entries): the latest exam (and whether it was complete) and the latest
+// dynamic record of any kind; used_on, the as-of dates at which the record
+// has a dynamic record in the 365-day window; exam_from, its first exam; and
+// exam_ok_on, the as-of dates at which its latest exam is complete.
+
 // noteService records, inside the writing transaction, that a record had a
 // dynamic record (exam or service entry) on a date. Every insert of an exam
-// or entry calls it, so records.last_service_date is always the latest.
+// or entry calls it. A union of ranges is the same in any order, so
+// concurrent notes need no lock beyond the update's own.
 func noteService(ctx context.Context, tx *Tx, recordID string, on civil.Date) error {
-	_, err := tx.ExecContext(ctx, `UPDATE records SET last_service_date = GREATEST(last_service_date, $2) WHERE record_id = $1`, recordID, on)
+	_, err := tx.ExecContext(ctx, `UPDATE records SET last_service_date = GREATEST(last_service_date, $2),
+		used_on = COALESCE(used_on, '{}') + datemultirange(daterange($2::date, $2::date + 365))
+		WHERE record_id = $1`, recordID, on)
 	return err
 }
 
-// noteExam records a health examination: it is a dynamic record, and the
-// latest exam's completeness feeds quality rule Q11.
-func noteExam(ctx context.Context, tx *Tx, recordID string, on civil.Date, complete bool) error {
-	_, err := tx.ExecContext(ctx, `UPDATE records SET
-		last_exam_complete = CASE WHEN last_exam_date IS NULL OR $2 >= last_exam_date THEN $3 ELSE last_exam_complete END,
-		last_exam_date = GREATEST(last_exam_date, $2),
-		last_service_date = GREATEST(last_service_date, $2)
-		WHERE record_id = $1`, recordID, on, complete)
+// noteExam records a health examination (id, on a date, complete or not),
+// inserted by the transaction: it is a dynamic record, and whether the
+// latest exam on or before an as-of date is complete feeds quality rule Q11.
+// The new exam decides that question for the as-of dates from its date up to
+// the next exam's date — unless an exam of the same date with a larger id
+// exists, which then decides it. Which exams exist must be read after the
+// record is locked: otherwise two transactions adding exams to one record at
+// once could each miss the other's.
+func noteExam(ctx context.Context, tx *Tx, recordID string, id int64, on civil.Date, complete bool) error {
+	// NO KEY UPDATE: the exam's foreign key holds a KEY SHARE lock on the
+	// record, which this lock does not wait for (FOR UPDATE would deadlock
+	// two transactions holding it).
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, recordID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE records r SET
+		last_service_date = GREATEST(r.last_service_date, $2),
+		used_on = COALESCE(r.used_on, '{}') + datemultirange(daterange($2::date, $2::date + 365)),
+		last_exam_complete = CASE WHEN x.next_date IS NULL AND NOT x.superseded THEN $4 ELSE r.last_exam_complete END,
+		last_exam_date = GREATEST(r.last_exam_date, $2),
+		exam_from = LEAST(r.exam_from, $2),
+		exam_ok_on = CASE WHEN x.superseded THEN r.exam_ok_on
+			ELSE NULLIF(COALESCE(r.exam_ok_on, '{}') - datemultirange(daterange($2, x.next_date))
+				+ CASE WHEN $4 THEN datemultirange(daterange($2, x.next_date)) ELSE '{}' END, '{}') END
+		FROM (SELECT (SELECT min(exam_date) FROM exams WHERE record_id = $1 AND exam_date > $2) AS next_date,
+			EXISTS (SELECT 1 FROM exams WHERE record_id = $1 AND exam_date = $2 AND id > $3) AS superseded) x
+		WHERE r.record_id = $1`, recordID, on, id, complete)
 	return err
 }
 
 // RefreshFacts recomputes the write-time facts of every record from the
-// exams and service entries, and the follow-up schedule of every enrolment,
-// set-based. Bulk loads (import, demo) call it once instead of noting row by row.
+// exams and service entries (the view record_rate_facts), and the follow-up
+// schedule of every enrolment, set-based. Bulk loads (import, demo) call it
+// once instead of noting row by row. Records whose facts are already right
+// are not rewritten.
 func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
 	tx := &Tx{Tx: sqltx}
 	_, err := tx.ExecContext(ctx, `
-		WITH latest_exam AS (
-			SELECT DISTINCT ON (record_id) record_id, exam_date,
-				((systolic IS NOT NULL AND diastolic IS NOT NULL) OR (systolic_right IS NOT NULL AND diastolic_right IS NOT NULL))
-				AND height_cm IS NOT NULL AND weight_kg IS NOT NULL AS complete
-			FROM exams ORDER BY record_id, exam_date DESC, id DESC
-		)
-		UPDATE records r SET last_exam_date = e.exam_date, last_exam_complete = e.complete,
-			last_service_date = GREATEST(r.last_service_date, e.exam_date)
-		FROM latest_exam e WHERE e.record_id = r.record_id`)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `
-		WITH latest_entry AS (SELECT record_id, max(service_date) AS service_date FROM entries GROUP BY record_id)
-		UPDATE records r SET last_service_date = GREATEST(r.last_service_date, e.service_date)
-		FROM latest_entry e WHERE e.record_id = r.record_id
-			AND (r.last_service_date IS NULL OR r.last_service_date < e.service_date)`)
+		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = f.last_exam_complete,
+			last_service_date = f.last_service_date, used_on = f.used_on, exam_from = f.exam_from, exam_ok_on = f.exam_ok_on
+		FROM record_rate_facts f WHERE f.record_id = r.record_id
+			AND (r.last_exam_date, r.last_exam_complete, r.last_service_date, r.used_on, r.exam_from, r.exam_ok_on)
+				IS DISTINCT FROM (f.last_exam_date, f.last_exam_complete, f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on)`)
 	if err != nil {
 		return err
 	}

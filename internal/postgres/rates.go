@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/jmoiron/sqlx"
@@ -15,56 +14,148 @@ import (
 	"healthrec/internal/rates"
 )
 
-// The rates read each record's write-time facts (quality_failures and the
-// latest exam and service dates, see facts.go and migration 00005), so a
-// report is one pass over the records of the county grouped into about one
-// row per village and doctor, whatever the number of exams and entries.
-// A stored "latest" date answers only when it is on or before the as-of
-// date; for the records where it is later (a report for a past date), the
-// expressions below fall back to the exams (and entries) of that record,
-// through their (record_id, date) indexes.
+// The rates read each record's write-time facts (quality_failures, and the
+// date sets used_on, exam_from and exam_ok_on of migration 00010, see
+// facts.go), so a report is one pass over the records of the county grouped
+// into about one row per village and doctor, whatever the number of exams and
+// entries, and whatever the as-of date: the date sets answer a past date as
+// exactly as today.
 const (
-	// examComplete is rule Q11 on one exams row e: blood pressure (either
-	// arm), height and weight.
-	examComplete = `(((e.systolic IS NOT NULL AND e.diastolic IS NOT NULL) OR (e.systolic_right IS NOT NULL AND e.diastolic_right IS NOT NULL))
-		AND e.height_cm IS NOT NULL AND e.weight_kg IS NOT NULL)`
-
-	// serviceDates is every dynamic record of §4: each service table adds
-	// one UNION ALL line. Entries come first: they are most of the service
-	// records, so an EXISTS over this usually stops before the exams.
-	serviceDates = `SELECT record_id, service_date FROM entries
-		UNION ALL SELECT record_id, exam_date AS service_date FROM exams`
-
 	// activeAt: filed on or before $1 and not moved out or deceased on or
 	// before it. (status_date is set exactly when status is not active.)
 	activeAt = `r.filed_on <= $1 AND (r.status_date IS NULL OR r.status_date > $1)`
 
 	// examAsOf is whether the latest exam on or before $1 is complete; NULL
 	// when there is none (Q10).
-	examAsOf = `CASE WHEN r.last_exam_date IS NULL THEN NULL
-		WHEN r.last_exam_date <= $1 THEN r.last_exam_complete
-		ELSE (SELECT ` + examComplete + ` FROM exams e WHERE e.record_id = r.record_id AND e.exam_date <= $1
-			ORDER BY e.exam_date DESC, e.id DESC LIMIT 1) END`
+	examAsOf = `CASE WHEN r.exam_from <= $1 THEN COALESCE(r.exam_ok_on @> $1, false) END`
 
 	// usedAsOf is whether the record has a dynamic record dated in the 365
 	// days ending on $1.
-	usedAsOf = `CASE WHEN r.last_service_date IS NULL THEN false
-		WHEN r.last_service_date <= $1 THEN r.last_service_date >= $1 - 364
-		ELSE EXISTS (SELECT 1 FROM (` + serviceDates + `) s
-			WHERE s.record_id = r.record_id AND s.service_date BETWEEN $1 - 364 AND $1) END`
+	usedAsOf = `COALESCE(r.used_on @> $1, false)`
 
-	// qualifiedAsOf is every rule holding as of $1; the static bitmask is
-	// tested first so that the exam fallback runs only where it matters.
-	qualifiedAsOf = `r.quality_failures = 0 AND r.birth_date <= $1 AND COALESCE(` + examAsOf + `, false)`
+	// qualifiedAsOf is every rule holding as of $1. (A date in exam_ok_on is
+	// on or after the first exam, so Q10 holds there.)
+	qualifiedAsOf = `r.quality_failures = 0 AND r.birth_date <= $1 AND COALESCE(r.exam_ok_on @> $1, false)`
 
 	// stratum is the draw group: the responsible doctor, or for records
-	// without one, their village.
+	// without one, their village. It is the first column of the index
+	// records_draw, written the same way.
 	stratum = `COALESCE(r.responsible_doctor, '#' || r.village_code)`
 
-	// drawKey orders a group's records for the draw, with seed $2: see
-	// rates.DrawKey, its Go copy. Ties (rare) go by record ID.
-	drawKey = `hashint8extended(r.record_id::bigint, $2::bigint)`
+	// drawKey is each record's fixed place in the draw order (rates.RecordKey
+	// is its Go copy); the second column of records_draw.
+	drawKey = `hashint8extended(r.record_id::bigint, 0)`
+
+	// drawnColumns are what the expressions above read of a drawn record.
+	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
 )
+
+// activeCounts returns a county's records active at a date per village and
+// responsible doctor (villages and doctors with none left out): the counts of
+// records active now (rate_active_counts, kept by triggers), less those filed
+// after the date, plus those closed after it that were filed by then — the
+// two corrections read through partial indexes, so a recent date reads
+// almost nothing and a date a year back reads that year's filings.
+func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) ([]rates.Group, error) {
+	lo, hi := countyRange(county)
+	out := []rates.Group{}
+	err := tx.SelectContext(ctx, &out, `SELECT village_code AS village, doctor, sum(n) AS active FROM (
+			SELECT village_code, doctor, active AS n FROM rate_active_counts WHERE village_code BETWEEN $2 AND $3
+			UNION ALL
+			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
+			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor
+			UNION ALL
+			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), count(*) FROM records r
+			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor
+		) x GROUP BY village_code, doctor HAVING sum(n) > 0 ORDER BY village_code, doctor`, asOf, lo, hi)
+	return out, err
+}
+
+// drawArgs types the arguments of a draw ($1 as-of, $2 seed, $3 sample
+// size, $4–$7 the drawPlan), which not every query uses.
+const drawArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[])`
+
+// drawPlan is where the draw of each draw group starts: its anchor
+// (rates.DrawAnchor), found in records_active as the skip-th active record,
+// in record ID order, of one village and doctor of the group (doctor NULL for the groups of
+// records without one).
+type drawPlan struct {
+	strata, villages []string
+	doctors          []sql.NullString
+	skips            []int64
+}
+
+// args are the plan as arguments $4–$7.
+func (d drawPlan) args() []any {
+	return []any{pq.Array(d.strata), pq.Array(d.villages), pq.Array(d.doctors), pq.Array(d.skips)}
+}
+
+// planDraw finds each draw group's anchor from its active records per
+// village and doctor: the group's records in record ID order are its
+// villages' in village code order (a record ID begins with its village's
+// code).
+func planDraw(groups []rates.Group, seed int64) drawPlan {
+	parts := map[string][]rates.Group{}
+	for _, g := range groups {
+		if g.Active > 0 {
+			s := stratumOf(g.Village, g.Doctor)
+			parts[s] = append(parts[s], g)
+		}
+	}
+	var d drawPlan
+	for s, ps := range parts {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Village < ps[j].Village })
+		size := 0
+		for _, g := range ps {
+			size += g.Active
+		}
+		at := rates.DrawAnchor(seed, s, size)
+		for _, g := range ps {
+			if at < g.Active {
+				d.strata, d.villages = append(d.strata, s), append(d.villages, g.Village)
+				d.doctors = append(d.doctors, sql.NullString{String: g.Doctor, Valid: g.Doctor != ""})
+				d.skips = append(d.skips, int64(at))
+				break
+			}
+			at -= g.Active
+		}
+	}
+	return d
+}
+
+// stratumOf is the draw group of a village and doctor ("" for none).
+func stratumOf(village, doctor string) string {
+	if doctor == "" {
+		return "#" + village
+	}
+	return doctor
+}
+
+// drawn is a FROM item (named r, with drawnColumns and stratum) of the
+// records drawn as of $1, $3 per draw group, from the groups of the plan
+// $4–$7. A group's sample is its first $3 active records in the draw order
+// from its anchor on, wrapping around (rates.Draw): per group, the anchor's
+// place in records_active, one index-only range scan of records_draw from
+// the anchor and, when the group's end comes first, one from its beginning
+// for the rest.
+func drawn() string {
+	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
+	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
+		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` ORDER BY r.record_id OFFSET b.skip LIMIT 1`
+	return `(SELECT b.stratum, d.* FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+		CROSS JOIN LATERAL ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
+			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) a
+		CROSS JOIN LATERAL (
+			WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) >= (a.key, a.id)
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)
+			SELECT * FROM up
+			UNION ALL
+			(SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) < (a.key, a.id)
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))
+		) d) r`
+}
 
 // countyRange bounds the village codes of a county, for the village-led
 // index whatever the database's collation.
@@ -89,18 +180,13 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // tuneReport sets a report transaction's planner settings. JIT compilation
-// is off: the fallback subqueries make the planner's estimates of a report
-// huge although they rarely run, and compiling cost about a second a query
-// where executing costs a fraction of that. work_mem is raised so that the
-// grouping of a county (about one row per village and doctor) and the
-// numbering of a draw stay in memory. The draw joins the records to a few
-// hundred group bounds on an expression the planner cannot estimate: it
-// then guesses millions of rows and sorts the whole county for a merge
-// join, where a hash of the bounds is right; and it prices the index-only
-// scan of records_rates as if its pages came from disk. Parallel workers are
-// off: on the two cores of DESIGN §9, shared with the requests of everybody
-// else, the parallel draw (workers sorting for a Gather Merge) measured three
-// times slower than the serial one.
+// is off: compiling cost more than executing a report. work_mem is raised so
+// that the grouping of a county (about one row per village and doctor) stays
+// in memory. The draw joins a few hundred draw groups to their records on an
+// expression the planner cannot estimate; a merge join (sorting the county)
+// is never right there, and the index-only scans are priced as if their
+// pages came from disk. Parallel workers are off: on the two cores of DESIGN
+// §9, shared with the requests of everybody else, they measured slower.
 func tuneReport(ctx context.Context, tx *Tx) error {
 	_, err := tx.ExecContext(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB';
 		SET LOCAL enable_mergejoin = off; SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0`)
@@ -181,135 +267,63 @@ func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rate
 // rateGroups counts the county's records per village and responsible doctor.
 //
 // With the whole population as the sample it is one pass. With a sample of
-// N per draw group it is two: the first counts each group's active records;
-// the second draws — computing each record's key, keeping only the records
-// under their group's bound (rates.DrawThreshold: about N + 6√N of them), and
-// numbering those — and evaluates the rules on the drawn records only. A
-// group where fewer than N fell under the bound is drawn again without it.
+// N per draw group it takes the active records per village and doctor from
+// activeCounts (coverage, and each draw group's size), then draws the groups
+// that have any, evaluating the rules on the drawn records only.
 func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
-	return rateGroupsWith(ctx, tx, county, p, rates.DrawThreshold)
-}
-
-// rateGroupsWith is rateGroups with the bound of each draw group given, so
-// that a test can make the bound fail.
-func rateGroupsWith(ctx context.Context, tx *Tx, county string, p rates.Params, bound func(size, n int) (int64, bool)) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	out := []rates.Group{}
 	if p.Sample == rates.All {
 		// Grouped in the order of the covering index records_rates, so the
 		// scan is index-only and the grouping needs no hashing or sort.
+		// When every village of the database is in the county (one county
+		// per database, DESIGN §9), the county's records are all records:
+		// the scan then skips testing each record's village against the
+		// county's range, a fifth of its time.
+		var whole bool
+		if err := tx.GetContext(ctx, &whole, `SELECT NOT EXISTS (SELECT 1 FROM regions
+			WHERE (level = 'village' OR length(code) = 12) AND code NOT BETWEEN $1 AND $2)`, lo, hi); err != nil {
+			return nil, err
+		}
+		where, args := `r.village_code BETWEEN $2 AND $3 AND `+activeAt, []any{p.AsOf, lo, hi}
+		if whole {
+			where, args = activeAt, []any{p.AsOf}
+		}
 		err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
 			count(*) AS active, count(*) AS sampled,
 			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
 			count(*) FILTER (WHERE `+usedAsOf+`) AS used
-			FROM records r
-			WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-			GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi)
+			FROM records r WHERE `+where+`
+			GROUP BY r.village_code, r.responsible_doctor`, args...)
 		return out, err
 	}
-	if err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, count(*) AS active
-		FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-		GROUP BY r.village_code, r.responsible_doctor`, p.AsOf, lo, hi); err != nil {
-		return nil, err
-	}
-	strat := func(g rates.Group) string {
-		if g.Doctor == "" {
-			return "#" + g.Village
-		}
-		return g.Doctor
-	}
-	size := map[string]int{}
-	for _, g := range out {
-		size[strat(g)] += g.Active
-	}
-	bounds := make(map[string]int64, len(size))
-	for s, n := range size {
-		bounds[s], _ = bound(n, int(p.Sample))
-	}
-	drawn, err := drawGroups(ctx, tx, county, p, bounds)
+	out, err := activeCounts(ctx, tx, county, p.AsOf)
 	if err != nil {
 		return nil, err
-	}
-	// A group short of its draw under the bound is drawn again without one.
-	short := map[string]int64{}
-	got := map[string]int{}
-	for _, d := range drawn {
-		got[d.Stratum] = max(got[d.Stratum], d.Candidates)
-	}
-	for s, n := range size {
-		if got[s] < min(n, int(p.Sample)) {
-			short[s] = math.MaxInt64
-		}
-	}
-	if len(short) > 0 {
-		again, err := drawGroups(ctx, tx, county, p, short)
-		if err != nil {
-			return nil, err
-		}
-		kept := drawn[:0]
-		for _, d := range drawn {
-			if _, redo := short[d.Stratum]; !redo {
-				kept = append(kept, d)
-			}
-		}
-		drawn = append(kept, again...)
 	}
 	type key struct{ village, doctor string }
 	idx := make(map[key]int, len(out))
 	for i, g := range out {
 		idx[key{g.Village, g.Doctor}] = i
 	}
-	for _, d := range drawn {
+	var drawnGroups []rates.Group
+	if err := tx.SelectContext(ctx, &drawnGroups, `WITH `+drawArgs+`
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+		count(*) AS sampled,
+		count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
+		count(*) FILTER (WHERE `+usedAsOf+`) AS used
+		FROM `+drawn()+`
+		GROUP BY r.village_code, r.responsible_doctor`, append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
+		return nil, err
+	}
+	for _, d := range drawnGroups {
 		i, ok := idx[key{d.Village, d.Doctor}]
 		if !ok {
 			return nil, fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
 		}
-		out[i].Sampled += d.Sampled
-		out[i].Qualified += d.Qualified
-		out[i].Used += d.Used
+		out[i].Sampled, out[i].Qualified, out[i].Used = d.Sampled, d.Qualified, d.Used
 	}
 	return out, nil
-}
-
-type drawnGroup struct {
-	rates.Group
-	Stratum    string `db:"stratum"`
-	Candidates int    `db:"candidates"`
-}
-
-// drawGroups draws the groups named in bounds, each from its records with a
-// key at or under its bound, and counts the drawn records per village and
-// doctor with how many records of their group were under the bound.
-func drawGroups(ctx context.Context, tx *Tx, county string, p rates.Params, bounds map[string]int64) ([]drawnGroup, error) {
-	lo, hi := countyRange(county)
-	names := make([]string, 0, len(bounds))
-	limits := make([]int64, 0, len(bounds))
-	for s, b := range bounds {
-		names = append(names, s)
-		limits = append(limits, b)
-	}
-	out := []drawnGroup{}
-	// Groups are numbered (WITH ORDINALITY) so that the numbering of the
-	// draw sorts integers, not text.
-	err := tx.SelectContext(ctx, &out, `WITH bound (stratum, key, g) AS (SELECT * FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY),
-		candidates AS (
-			SELECT r.record_id, r.village_code, r.responsible_doctor, r.quality_failures, r.birth_date,
-				r.last_exam_date, r.last_exam_complete, r.last_service_date, b.stratum, b.g, `+drawKey+` AS key
-			FROM records r JOIN bound b ON b.stratum = `+stratum+`
-			WHERE r.village_code BETWEEN $5 AND $6 AND `+activeAt+` AND `+drawKey+` <= b.key
-		),
-		drawn AS (
-			SELECT c.*, row_number() OVER w AS n, count(*) OVER g AS candidates
-			FROM candidates c WINDOW w AS (PARTITION BY c.g ORDER BY c.key, c.record_id::bigint), g AS (PARTITION BY c.g)
-		)
-		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.stratum,
-			max(r.candidates) AS candidates, count(*) AS sampled,
-			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
-			count(*) FILTER (WHERE `+usedAsOf+`) AS used
-		FROM drawn r WHERE r.n <= $7
-		GROUP BY r.village_code, r.responsible_doctor, r.stratum`,
-		p.AsOf, p.Seed, pq.Array(names), pq.Array(limits), lo, hi, int(p.Sample))
-	return out, err
 }
 
 // RecordResult is one sampled record in a drill-down: the rules it breaks and
@@ -361,22 +375,47 @@ func scopeCondition(l rates.Level, n int) string {
 	return fmt.Sprintf("r.village_code BETWEEN $%d || '000000' AND $%d || '999999'", n, n)
 }
 
-// drillResults is a CTE body: every sampled record of the filter's scope with
-// the rules it breaks as of $1 and whether it has a dynamic record in the
-// window. Arguments: $1 as-of, $2 seed, $3 sample size, $4 $5 the county's
-// village range, $6 the scope code.
-func drillResults(p rates.Params, f DrillFilter) string {
+// drill returns a CTE body — every sampled record of the filter's scope with
+// the rules it breaks as of p.AsOf and whether it has a dynamic record in the
+// window — and its arguments $1–$10 (drillArgs). For a numeric sample it
+// first counts the active records of the draw groups with records in the
+// scope, to plan their draw; the groups are drawn whole (as in the report),
+// then cut to the scope.
+func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
+	lo, hi := countyRange(county)
+	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
 	from := "records r"
-	where := "r.village_code BETWEEN $4 AND $5 AND " + activeAt + " AND " + scopeCondition(f.Level, 6)
+	var plan drawPlan
 	if p.Sample != rates.All {
-		// The draw groups with records in the scope are drawn whole (as in
-		// the report), then cut to the scope.
-		from = `(SELECT r.*, row_number() OVER (PARTITION BY ` + stratum + ` ORDER BY ` + drawKey + `, r.record_id::bigint) <= $3 AS drawn
-			FROM records r WHERE r.village_code BETWEEN $4 AND $5 AND ` + activeAt + ` AND ` + stratum + ` IN (
-				SELECT ` + stratum + ` FROM records r WHERE ` + where + `)) r`
-		where += " AND r.drawn"
+		groups, err := activeCounts(ctx, tx, county, p.AsOf)
+		if err != nil {
+			return "", nil, err
+		}
+		if f.Level != rates.County {
+			// Only the draw groups with records in the scope.
+			var strata []string
+			if err := tx.SelectContext(ctx, &strata, `SELECT DISTINCT `+stratum+` FROM records r
+				WHERE r.village_code BETWEEN $2 AND $3 AND `+scopeCondition(f.Level, 4)+` AND `+activeAt, p.AsOf, lo, hi, f.ScopeCode); err != nil {
+				return "", nil, err
+			}
+			in := make(map[string]bool, len(strata))
+			for _, s := range strata {
+				in[s] = true
+			}
+			kept := groups[:0]
+			for _, g := range groups {
+				if in[stratumOf(g.Village, g.Doctor)] {
+					kept = append(kept, g)
+				}
+			}
+			groups = kept
+		}
+		plan = planDraw(groups, p.Seed)
+		from = drawn()
+	} else {
+		where += " AND " + activeAt
 	}
-	return `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
+	body := `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures
 				| CASE WHEN r.birth_date > $1 THEN 4 ELSE 0 END
 				| CASE x.exam WHEN true THEN 0 WHEN false THEN 1024 ELSE 512 END)::int AS failures,
@@ -384,18 +423,18 @@ func drillResults(p rates.Params, f DrillFilter) string {
 		FROM ` + from + `
 		CROSS JOIN LATERAL (SELECT ` + examAsOf + ` AS exam, ` + usedAsOf + ` AS used) x
 		WHERE ` + where
+	args := append(append([]any{p.AsOf, p.Seed, int(p.Sample)}, plan.args()...), lo, hi, f.ScopeCode)
+	return body, args, nil
 }
 
-// drillArgs types the arguments a drill-down for the whole population does
-// not use.
-const drillArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text, $5::text, $6::text)`
+// drillArgs types the arguments of drill, which not every drill-down uses.
+const drillArgs = `args AS (SELECT $1::date, $2::bigint, $3::int, $4::text[], $5::text[], $6::text[], $7::int[], $8::text, $9::text, $10::text)`
 
 // RateRecords lists the sampled records of one scope that fail a rule or
 // have no dynamic record in the window, nearest fix first: fewest things to
 // fix (rules broken, plus one for no dynamic record), then record ID. The
 // draw is the report's: the same parameters give the same records.
 func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f DrillFilter) ([]RecordResult, int, error) {
-	lo, hi := countyRange(county)
 	filter := "(r.failures <> 0 OR NOT r.has_dynamic)"
 	switch f.Indicator {
 	case rates.Quality:
@@ -403,17 +442,20 @@ func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f 
 	case rates.Usage:
 		filter = "NOT r.has_dynamic"
 	}
-	args := []any{p.AsOf, p.Seed, int(p.Sample), lo, hi, f.ScopeCode}
 	var rows []struct {
 		RecordResult
 		Total int `db:"total"`
 	}
 	total := 0
 	err := db.inSnapshot(ctx, func(tx *Tx) error {
-		err := tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`)
+		results, args, err := drill(ctx, tx, county, p, f)
+		if err != nil {
+			return err
+		}
+		err = tx.SelectContext(ctx, &rows, `WITH `+drillArgs+`, results AS (`+results+`)
 			SELECT r.*, count(*) OVER () AS total FROM results r WHERE `+filter+`
 			ORDER BY bit_count(r.failures::bit(16)) + CASE WHEN r.has_dynamic THEN 0 ELSE 1 END, r.record_id
-			LIMIT $7 OFFSET $8`, append(args, f.Page.Limit(), f.Page.Offset())...)
+			LIMIT $11 OFFSET $12`, append(args, f.Page.Limit(), f.Page.Offset())...)
 		if err != nil {
 			return err
 		}
@@ -422,7 +464,7 @@ func (db *DB) RateRecords(ctx context.Context, county string, p rates.Params, f 
 			return nil
 		}
 		// Past the last page: the window had no row to count on.
-		return tx.GetContext(ctx, &total, `WITH `+drillArgs+`, results AS (`+drillResults(p, f)+`) SELECT count(*) FROM results r WHERE `+filter, args...)
+		return tx.GetContext(ctx, &total, `WITH `+drillArgs+`, results AS (`+results+`) SELECT count(*) FROM results r WHERE `+filter, args...)
 	})
 	if err != nil {
 		return nil, 0, err

@@ -2,8 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -336,9 +336,8 @@ func TestSampling(t *testing.T) {
 	if strings.Join(a1, ",") == strings.Join(b, ",") {
 		t.Errorf("seeds 42 and 43 drew the same sample %v", a1)
 	}
-	// The draw is the documented one: the 10 smallest rates.DrawKey(42, id).
-	sort.Slice(all, func(i, j int) bool { return key(42, all[i]) < key(42, all[j]) })
-	want := append([]string(nil), all[:10]...)
+	// The draw is the documented one, recomputed in Go.
+	want := rates.Draw(42, f.DoctorA, all, 10)
 	sort.Strings(want)
 	if strings.Join(a1, ",") != strings.Join(want, ",") {
 		t.Errorf("draw %v, want %v", a1, want)
@@ -369,11 +368,6 @@ func TestSampling(t *testing.T) {
 	if got := len(e.drill("2025-12-31", 10, 42, rates.Institution, f.InstA, rates.Quality)); got != 13 {
 		t.Errorf("institution drill-down lists %d records, want 13", got)
 	}
-}
-
-func key(seed int64, id string) int64 {
-	k, _ := rates.DrawKey(seed, id)
-	return k
 }
 
 func TestDrillDownOrder(t *testing.T) {
@@ -430,23 +424,30 @@ func TestTargetsStored(t *testing.T) {
 	}
 }
 
-// TestDrawBounds draws from groups large enough for the bound to cut, and
-// checks the figures equal those of a draw without bounds, of one whose
-// bounds all fail (every group drawn again), and of the draw recomputed in
-// Go with rates.DrawKey.
-func TestDrawBounds(t *testing.T) {
+func key(id string) int64 {
+	k, _ := rates.RecordKey(id)
+	return k
+}
+
+// TestDrawMatchesGo draws from groups large enough for the draw to wrap
+// around the end of the draw order for some seeds and not for others, with
+// records that are not active at the as-of date among them, and after a
+// record patch (a new responsible doctor moves a record to another draw
+// group) and a status change: the figures and the drawn records are those of
+// the draw recomputed in Go with rates.Draw.
+func TestDrawMatchesGo(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f
 	tx, err := e.db.Begin()
 	e.must(err)
 	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "residence_type",
-		"ethnicity", "phone", "responsible_doctor", "filed_on"))
+		"ethnicity", "phone", "responsible_doctor", "filed_on", "status", "status_date"))
 	e.must(err)
 	type rec struct {
 		id, doctor string
-		ok         bool
+		ok, active bool
 	}
-	var recs []rec
+	recs := map[string]*rec{}
 	for i := 1; i <= 900; i++ {
 		village, doctor := f.VillageA1, any(f.DoctorA)
 		if i%3 == 0 {
@@ -456,57 +457,131 @@ func TestDrawBounds(t *testing.T) {
 		if i%7 < 3 {
 			phone = "" // Q8: about four in ten fail, so a wrong draw shows
 		}
+		filed, status, statusDate := "2024-01-01", "active", any(nil)
+		switch i % 11 {
+		case 1:
+			filed = "2026-01-01" // filed after the as-of date
+		case 2:
+			status, statusDate = "moved_out", "2025-06-01"
+		case 3:
+			status, statusDate = "deceased", "2026-02-01" // after the as-of date: still active then
+		}
 		id := fmt.Sprintf("%s%04d", village, i)
-		_, err := stmt.Exec(id, village, "居民", "F", "1960-01-01", "户籍", "汉族", phone, doctor, "2024-01-01")
+		_, err := stmt.Exec(id, village, "居民", "F", "1960-01-01", "户籍", "汉族", phone, doctor, filed, status, statusDate)
 		e.must(err)
 		d, _ := doctor.(string)
-		recs = append(recs, rec{id, d, phone != ""})
+		recs[id] = &rec{id, d, phone != "", filed == "2024-01-01" && status != "moved_out"}
 	}
 	_, err = stmt.Exec()
 	e.must(err)
 	e.must(tx.Commit())
 
-	p := rates.Params{AsOf: civil.MustParse("2025-12-31"), Sample: 50, Seed: 2024}
-	figures := func(bound func(size, n int) (int64, bool)) string {
-		gs, err := e.db.RateGroupsWith(e.ctx, f.County, p, bound)
-		e.must(err)
-		sort.Slice(gs, func(i, j int) bool { return gs[i].Village+gs[i].Doctor < gs[j].Village+gs[j].Doctor })
-		return fmt.Sprint(gs)
-	}
-	normal := figures(rates.DrawThreshold)
-	if none := figures(func(int, int) (int64, bool) { return math.MaxInt64, true }); none != normal {
-		t.Errorf("without bounds %s, with %s", none, normal)
-	}
-	if failing := figures(func(int, int) (int64, bool) { return math.MinInt64 + 1, false }); failing != normal {
-		t.Errorf("with failing bounds %s, with good ones %s", failing, normal)
-	}
-	// In Go: per group the 50 smallest keys; count those with a phone. (No
+	const asOf = "2025-12-31"
+	// In Go: per group, rates.Draw over its active records; per village and
+	// doctor, how many were drawn and how many of them have a phone. (No
 	// record has an exam, so quality is 0; Q8 shows in the drill-down.)
-	groups := map[string][]rec{}
-	for _, r := range recs {
-		g := r.doctor
-		if g == "" {
-			g = "#" + r.id[:12]
+	goDraw := func(seed int64) (drawn map[string]bool, figures string, wrapped bool) {
+		groups := map[string][]string{}
+		for _, r := range recs {
+			if !r.active {
+				continue
+			}
+			g := r.doctor
+			if g == "" {
+				g = "#" + r.id[:12]
+			}
+			groups[g] = append(groups[g], r.id)
 		}
-		groups[g] = append(groups[g], r)
+		drawn = map[string]bool{}
+		type vd struct{ village, doctor string }
+		n := map[vd]int{}
+		for g, ids := range groups {
+			sample := rates.Draw(seed, g, ids, 50)
+			for _, id := range sample {
+				drawn[id] = true
+				n[vd{id[:12], recs[id].doctor}]++
+			}
+			// Wrapped: the sample runs past the group's last key.
+			last := true
+			for _, id := range ids {
+				if k, _ := rates.RecordKey(id); k > key(sample[len(sample)-1]) {
+					last = false
+				}
+			}
+			wrapped = wrapped || len(ids) > 50 && !last && key(sample[0]) > key(sample[len(sample)-1])
+		}
+		var parts []string
+		for k, c := range n {
+			parts = append(parts, fmt.Sprintf("%s/%s:%d", k.village, k.doctor, c))
+		}
+		sort.Strings(parts)
+		return drawn, strings.Join(parts, " "), wrapped
 	}
-	wantDrawn := map[string]bool{}
-	for _, rs := range groups {
-		sort.Slice(rs, func(i, j int) bool { return key(p.Seed, rs[i].id) < key(p.Seed, rs[j].id) })
-		for _, r := range rs[:50] {
-			wantDrawn[r.id] = true
+	check := func(t *testing.T, seed int64) bool {
+		wantDrawn, wantFigures, wrapped := goDraw(seed)
+		p := rates.Params{AsOf: civil.MustParse(asOf), Sample: 50, Seed: seed}
+		gs, err := e.db.RateGroups(e.ctx, f.County, p)
+		e.must(err)
+		var parts []string
+		for _, g := range gs {
+			if g.Sampled > 0 {
+				parts = append(parts, fmt.Sprintf("%s/%s:%d", g.Village, g.Doctor, g.Sampled))
+			}
+		}
+		sort.Strings(parts)
+		if got := strings.Join(parts, " "); got != wantFigures {
+			t.Errorf("seed %d: sampled per village and doctor %s, want %s", seed, got, wantFigures)
+		}
+		gotDrawn := map[string]bool{}
+		for _, x := range e.drill(asOf, 50, seed, rates.County, f.County, rates.Quality) {
+			gotDrawn[x.RecordID] = true
+			if x.Failures.Has(quality.Q8) == recs[x.RecordID].ok {
+				t.Errorf("seed %d: %s rules %v", seed, x.RecordID, x.Failures.IDs())
+			}
+		}
+		if fmt.Sprint(gotDrawn) != fmt.Sprint(wantDrawn) {
+			t.Errorf("seed %d: drill-down drew %d records, not the %d Go draws", seed, len(gotDrawn), len(wantDrawn))
+		}
+		return wrapped
+	}
+	wraps, straight := 0, 0
+	for seed := int64(-3); seed < 40 && (wraps < 3 || straight < 3); seed++ {
+		if _, _, w := goDraw(seed); w && wraps < 3 || !w && straight < 3 {
+			t.Run(fmt.Sprintf("seed %d wrapped %v", seed, w), func(t *testing.T) { check(t, seed) })
+			if w {
+				wraps++
+			} else {
+				straight++
+			}
 		}
 	}
-	gotDrawn := map[string]bool{}
-	for _, x := range e.drill("2025-12-31", 50, 2024, rates.County, f.County, rates.Quality) {
-		gotDrawn[x.RecordID] = true
+	if wraps < 3 || straight < 3 {
+		t.Fatalf("seeds tried: %d wrapped, %d not; want 3 of each", wraps, straight)
 	}
-	if len(gotDrawn) != 100 || fmt.Sprint(gotDrawn) != fmt.Sprint(wantDrawn) {
-		t.Errorf("drill-down drew %d records, not the 100 Go draws", len(gotDrawn))
+
+	// A record patch and a status change move records between draw groups
+	// and out of them; the draw follows.
+	var moved, closed string
+	ids := make([]string, 0, len(recs))
+	for id := range recs {
+		ids = append(ids, id)
 	}
-	if !strings.Contains(normal, " 600 50 0 0}") || !strings.Contains(normal, " 300 50 0 0}") {
-		t.Errorf("groups %s", normal)
+	sort.Strings(ids)
+	for _, id := range ids {
+		r := recs[id]
+		switch {
+		case moved == "" && r.active && r.doctor == "" && r.id[:12] == f.VillageA2:
+			moved = r.id
+		case closed == "" && r.active && r.doctor == f.DoctorA && r.id > ids[len(ids)/2]:
+			closed = r.id
+		}
 	}
+	_, err = e.db.UpdateRecord(e.ctx, f.AdminA, moved, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + f.DoctorA + `"`)})
+	e.must(err)
+	recs[moved].doctor = f.DoctorA
+	e.status(closed, record.MovedOut, "2025-03-01")
+	recs[closed].active = false
+	t.Run("after a patch and a status change", func(t *testing.T) { check(t, 7) })
 }
 
 // TestUsagePastAsOfCountsEntries asks for a past as-of date while a later

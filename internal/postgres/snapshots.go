@@ -77,12 +77,14 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
 			return err
 		}
-		lo, hi := countyRange(county)
-		f := DrillFilter{Level: rates.County, ScopeCode: county}
+		results, args, err := drill(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county})
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `WITH `+drillArgs+`
 			INSERT INTO rate_snapshot_records (snapshot_id, record_id, village_code, stratum, failures, has_dynamic)
-			SELECT $7, r.record_id, r.village_code, r.stratum, r.failures, r.has_dynamic FROM (`+drillResults(p, f)+`) r`,
-			p.AsOf, p.Seed, int(p.Sample), lo, hi, county, info.ID)
+			SELECT $11, r.record_id, r.village_code, r.stratum, r.failures, r.has_dynamic FROM (`+results+`) r`,
+			append(args, info.ID)...)
 		if err != nil {
 			return err
 		}

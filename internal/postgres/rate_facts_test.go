@@ -1,0 +1,370 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthrec/internal/civil"
+	"healthrec/internal/entry"
+	"healthrec/internal/postgres"
+	"healthrec/internal/postgres/pgtest"
+	"healthrec/internal/quality"
+	"healthrec/internal/rates"
+	"healthrec/internal/record"
+	"healthrec/internal/region"
+)
+
+// service is one exam or entry as the test filed it, in filing order.
+type service struct {
+	record   string
+	exam     bool
+	date     civil.Date
+	complete bool
+}
+
+func (e *rateEnv) visit(id string, on civil.Date) {
+	e.t.Helper()
+	v := entry.New(entry.KindVisit).(*entry.Visit)
+	v.RecordID, v.ServiceDate, v.Subjective, v.Assessment = id, on, "头晕", "高血压"
+	_, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{})
+	e.must(err)
+}
+
+// expectAsOf computes from the services themselves what the report must say
+// of each record as of a date: the rules Q10/Q11 it breaks and whether it
+// has a dynamic record in the window.
+func expectAsOf(services []service, asOf civil.Date) (rules map[string]quality.Set, used map[string]bool) {
+	rules, used = map[string]quality.Set{}, map[string]bool{}
+	latest := map[string]int{} // index of the latest exam on or before asOf
+	for i, s := range services {
+		if s.date.After(asOf) {
+			continue
+		}
+		if !s.date.Before(asOf.AddDays(-364)) {
+			used[s.record] = true
+		}
+		if s.exam {
+			// Latest by date, then by id: a later filing wins a tie.
+			if j, ok := latest[s.record]; !ok || !s.date.Before(services[j].date) {
+				latest[s.record] = i
+			}
+		}
+	}
+	for id, i := range latest {
+		if !services[i].complete {
+			rules[id] = quality.Of(quality.Q11)
+		}
+	}
+	for _, s := range services {
+		if _, ok := latest[s.record]; !ok {
+			rules[s.record] = quality.Of(quality.Q10)
+		}
+	}
+	return rules, used
+}
+
+// TestRateFactsOnWrites files exams and visits in random order — older ones
+// after newer ones, several exams on one date — and checks that the facts
+// the write path keeps equal their definition over the exams and entries,
+// through a record patch and a status change, and after RefreshFacts
+// rebuilds them; and that reports as of many dates (window edges, exam
+// dates, the days around them) say of each record exactly what the exams
+// and entries themselves say.
+func TestRateFactsOnWrites(t *testing.T) {
+	e := newRateEnv(t)
+	r := rand.New(rand.NewPCG(10, 11))
+	var ids []string
+	for i := 0; i < 8; i++ {
+		ids = append(ids, e.file(e.f.VillageA1, "2021-01-01", nil))
+	}
+	first := civil.MustParse("2022-01-01")
+	span := first.DaysUntil(civil.MustParse("2026-06-30"))
+	var services []service
+	for i := 0; i < 160; i++ {
+		id := ids[1+r.IntN(len(ids)-1)] // ids[0] never has a dynamic record
+		on := first.AddDays(r.IntN(span + 1))
+		if r.IntN(4) == 0 { // a date this record already has
+			for _, s := range services {
+				if s.record == id {
+					on = s.date
+					break
+				}
+			}
+		}
+		s := service{record: id, exam: r.IntN(3) > 0, date: on, complete: r.IntN(3) > 0}
+		if s.exam {
+			e.exam(id, on.String(), s.complete)
+		} else {
+			e.visit(id, on)
+		}
+		services = append(services, s)
+	}
+	pgtest.CheckRateFacts(t, e.db)
+
+	// Neither a patch nor a status change touches the facts.
+	_, err := e.db.UpdateRecord(e.ctx, e.f.AdminA, ids[1], map[string]json.RawMessage{"phone": json.RawMessage(`"13812345678"`)})
+	e.must(err)
+	e.status(ids[2], record.MovedOut, "2026-06-01")
+	pgtest.CheckRateFacts(t, e.db)
+
+	// Dates where an answer changes, and the days around them.
+	dates := map[civil.Date]bool{}
+	for _, s := range services {
+		for _, d := range []int{-1, 0, 1, 363, 364, 365} {
+			dates[s.date.AddDays(d)] = true
+		}
+	}
+	var asOfs []civil.Date
+	for d := range dates {
+		if !d.After(civil.MustParse("2026-05-31")) { // before the status change
+			asOfs = append(asOfs, d)
+		}
+	}
+	sort.Slice(asOfs, func(i, j int) bool { return asOfs[i].Before(asOfs[j]) })
+	r.Shuffle(len(asOfs), func(i, j int) { asOfs[i], asOfs[j] = asOfs[j], asOfs[i] })
+	for _, asOf := range asOfs[:40] {
+		t.Run(asOf.String(), func(t *testing.T) {
+			rules, used := expectAsOf(services, asOf)
+			for _, id := range ids {
+				if _, ok := rules[id]; !ok && id == ids[0] {
+					rules[id] = quality.Of(quality.Q10)
+				}
+			}
+			var want, got []string
+			qualified, usedN := 0, 0
+			for _, id := range ids {
+				if rules[id] != 0 || !used[id] {
+					want = append(want, fmt.Sprintf("%s %v %v", id, rules[id].IDs(), used[id]))
+				}
+				if rules[id] == 0 {
+					qualified++
+				}
+				if used[id] {
+					usedN++
+				}
+			}
+			for _, x := range e.drill(asOf.String(), rates.All, 1, rates.County, e.f.County, "") {
+				got = append(got, fmt.Sprintf("%s %v %v", x.RecordID, x.Failures.IDs(), x.HasDynamic))
+			}
+			sort.Strings(want)
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("drill-down\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			rep := e.report(asOf.String(), rates.All, 1)
+			q := findRow(t, rep, rates.County, e.f.County, rates.Quality)
+			u := findRow(t, rep, rates.County, e.f.County, rates.Usage)
+			if q.Numerator != qualified || u.Numerator != usedN || q.Denominator != len(ids) {
+				t.Errorf("county: quality %d/%d, usage %d; want %d/%d, %d", q.Numerator, q.Denominator, u.Numerator, qualified, len(ids), usedN)
+			}
+		})
+	}
+
+	// RefreshFacts (the bulk loaders' path) rebuilds the same facts.
+	_, err = e.db.Exec(`UPDATE records SET last_exam_date = NULL, last_exam_complete = false, last_service_date = NULL,
+		used_on = NULL, exam_from = NULL, exam_ok_on = NULL`)
+	e.must(err)
+	tx, err := e.db.Beginx()
+	e.must(err)
+	e.must(postgres.RefreshFacts(e.ctx, tx))
+	e.must(tx.Commit())
+	pgtest.CheckRateFacts(t, e.db)
+}
+
+// TestRateFactsConcurrentExams adds exams to the same records from several
+// transactions at once, dates out of order and some equal: the facts must
+// still be those of all the exams together.
+func TestRateFactsConcurrentExams(t *testing.T) {
+	e := newRateEnv(t)
+	ids := []string{e.file(e.f.VillageA1, "2021-01-01", nil), e.file(e.f.VillageA1, "2021-01-01", nil)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 3))
+			for i := 0; i < 12; i++ {
+				x := &record.Exam{RecordID: ids[r.IntN(2)], ExamDate: civil.MustParse("2024-01-01").AddDays(r.IntN(6) * 30), Doctor: e.f.DoctorA}
+				if r.IntN(2) == 0 {
+					s, d, h, wt := 130, 80, 160.0, 60.0
+					x.Systolic, x.Diastolic, x.HeightCM, x.WeightKG = &s, &d, &h, &wt
+				}
+				if _, err := e.db.AddExam(e.ctx, e.f.DoctorA, "", x, postgres.Idempotency{}); err != nil {
+					errs <- err
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	pgtest.CheckRateFacts(t, e.db)
+}
+
+// TestNoteExamInterleaved runs the two interleavings of exam filings in
+// which a transaction's view of the record's other exams is out of date
+// unless noteExam reads them after locking the record: an exam of the same
+// date with a larger id committed first (the later id is the latest exam of
+// that date), and an exam of a later date committed while an earlier one
+// waits for the lock.
+func TestNoteExamInterleaved(t *testing.T) {
+	e := newRateEnv(t)
+	insert := func(tx *sqlx.Tx, id, on string, complete bool) int64 {
+		t.Helper()
+		var n int64
+		weight := any(nil)
+		if complete {
+			weight = 60
+		}
+		e.must(tx.Get(&n, `INSERT INTO exams (record_id, exam_date, doctor, systolic, diastolic, height_cm, weight_kg, created_by)
+			VALUES ($1, $2, $3, 120, 80, 160, $4, $3) RETURNING id`, id, on, e.f.DoctorA, weight))
+		return n
+	}
+	note := func(tx *sqlx.Tx, rec string, id int64, on string, complete bool) error {
+		return postgres.NoteExam(e.ctx, tx, rec, id, civil.MustParse(on), complete)
+	}
+	t.Run("same date, larger id commits first", func(t *testing.T) {
+		rec := e.file(e.f.VillageA1, "2021-01-01", nil)
+		a, b := e.db.MustBegin(), e.db.MustBegin()
+		ida := insert(a, rec, "2024-05-01", false)
+		idb := insert(b, rec, "2024-05-01", true)
+		e.must(note(b, rec, idb, "2024-05-01", true))
+		e.must(b.Commit())
+		e.must(note(a, rec, ida, "2024-05-01", false))
+		e.must(a.Commit())
+		pgtest.CheckRateFacts(t, e.db)
+	})
+	t.Run("later date commits while an earlier one waits", func(t *testing.T) {
+		rec := e.file(e.f.VillageA1, "2021-01-01", nil)
+		a, b := e.db.MustBegin(), e.db.MustBegin()
+		ida := insert(a, rec, "2024-09-01", true)
+		idb := insert(b, rec, "2024-03-01", false)
+		e.must(note(a, rec, ida, "2024-09-01", true))
+		done := make(chan error)
+		go func() { done <- note(b, rec, idb, "2024-03-01", false) }()
+		// Commit a only once b waits for the record's lock.
+		for waiting := false; !waiting; {
+			e.must(e.db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+				WHERE c.relname = 'records' AND NOT l.granted)
+				OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')`))
+		}
+		e.must(a.Commit())
+		e.must(<-done)
+		e.must(b.Commit())
+		pgtest.CheckRateFacts(t, e.db)
+	})
+}
+
+// TestActiveCounts files records on many dates in villages with and without
+// a responsible doctor, closes some, moves one to another doctor and loads
+// more by COPY: the counts kept by triggers stay those of the records, and
+// the active records per village and doctor as of any date, as a sampled
+// report takes them, are those a full pass over the records counts.
+func TestActiveCounts(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	r := rand.New(rand.NewPCG(3, 4))
+	villages := []string{f.VillageA1, f.VillageA2, f.VillageB1, f.VillageB2}
+	var ids []string
+	for i := 0; i < 60; i++ {
+		ids = append(ids, e.file(villages[r.IntN(len(villages))], civil.MustParse("2023-01-01").AddDays(r.IntN(1200)).String(), nil))
+	}
+	for _, id := range ids[:12] {
+		rec, err := e.db.Record(e.ctx, id)
+		e.must(err)
+		on := rec.FiledOn.AddDays(r.IntN(rec.FiledOn.DaysUntil(civil.MustParse("2026-06-30")) + 1))
+		e.status(id, []record.Status{record.MovedOut, record.Deceased}[r.IntN(2)], on.String())
+	}
+	moved := e.file(f.VillageA2, "2023-05-01", nil) // no responsible doctor, until now
+	rec, err := e.db.UpdateRecord(e.ctx, f.AdminA, moved, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + f.DoctorA + `"`)})
+	e.must(err)
+	if rec.ResponsibleDoctor != f.DoctorA {
+		t.Fatalf("patched record's doctor %q", rec.ResponsibleDoctor)
+	}
+	tx := e.db.MustBegin()
+	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "filed_on", "status", "status_date"))
+	e.must(err)
+	for i := 1; i <= 30; i++ {
+		status, on := "active", any(nil)
+		if i%5 == 0 {
+			status, on = "moved_out", "2025-09-01"
+		}
+		_, err := stmt.Exec(fmt.Sprintf("%s%04d", f.VillageA2, 5000+i), f.VillageA2, "居民", "2024-0"+fmt.Sprint(1+i%9)+"-01", status, on)
+		e.must(err)
+	}
+	_, err = stmt.Exec()
+	e.must(err)
+	e.must(tx.Commit())
+	pgtest.CheckRateFacts(t, e.db)
+
+	for _, asOf := range []string{"2022-12-31", "2023-06-30", "2024-05-01", "2025-01-01", "2025-08-31", "2025-09-01", "2026-06-30"} {
+		t.Run(asOf, func(t *testing.T) {
+			show := func(gs []rates.Group) string {
+				var out []string
+				for _, g := range gs {
+					if g.Active > 0 {
+						out = append(out, fmt.Sprintf("%s/%s:%d", g.Village, g.Doctor, g.Active))
+					}
+				}
+				sort.Strings(out)
+				return strings.Join(out, " ")
+			}
+			all, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: rates.All})
+			e.must(err)
+			sampled, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: 5, Seed: 1})
+			e.must(err)
+			if show(sampled) != show(all) {
+				t.Errorf("active as of %s from the counts\n%s\nfrom the records\n%s", asOf, show(sampled), show(all))
+			}
+		})
+	}
+}
+
+// TestTwoCounties: a county's report counts its own records only, also once
+// the database holds another county's (a county alone in its database skips
+// the range test; the other county's records must then bring it back).
+func TestTwoCounties(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	for i := 0; i < 6; i++ {
+		e.exam(e.file(f.VillageA1, "2024-01-01", nil), "2025-06-01", i%2 == 0)
+	}
+	rows := func(sample rates.Sample) string {
+		var out []string
+		for _, x := range e.report("2025-12-31", sample, 9).Rows {
+			out = append(out, fmt.Sprintf("%s %s %s %d/%d", x.Level, x.ScopeCode, x.Indicator, x.Numerator, x.Denominator))
+		}
+		return strings.Join(out, "\n")
+	}
+	all, sampled := rows(rates.All), rows(3)
+	for _, r := range []*region.Region{{Code: "330128", Name: "邻县"}, {Code: "330128100", Name: "邻镇"}, {Code: "330128100101", Name: "邻村", InstitutionCode: f.InstA}} {
+		e.must(e.db.CreateRegion(e.ctx, r))
+	}
+	tx := e.db.MustBegin()
+	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "filed_on", "responsible_doctor"))
+	e.must(err)
+	for i := 1; i <= 4; i++ {
+		_, err := stmt.Exec(fmt.Sprintf("330128100101%04d", i), "330128100101", "邻居", "2024-01-01", f.DoctorA)
+		e.must(err)
+	}
+	_, err = stmt.Exec()
+	e.must(err)
+	e.must(tx.Commit())
+	if got := rows(rates.All); got != all {
+		t.Errorf("sample=all with a neighbour county\n%s\nwant\n%s", got, all)
+	}
+	if got := rows(3); got != sampled {
+		t.Errorf("sample=3 with a neighbour county\n%s\nwant\n%s", got, sampled)
+	}
+}
