@@ -3,7 +3,7 @@
 // drives four endpoints with wrk (Debian package), each for a bounded time,
 // printing latency percentiles and throughput as a Markdown table:
 //
-//	go run ./cmd/loadtest -residents 100000 -duration 10s -connections 8
+//	go run ./cmd/loadtest -residents 100000 -duration 10s -connections 5
 //
 // The endpoints: the record page (random records of one institution), search
 // by name, creating a follow-up (for 500 residents of the institution), and a
@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"healthrec/internal/access"
+	"healthrec/internal/app"
 	"healthrec/internal/civil"
 	"healthrec/internal/demo"
 	"healthrec/internal/httpapi"
@@ -43,7 +44,7 @@ import (
 func main() {
 	residents := flag.Int("residents", 100000, "residents in the demo county")
 	duration := flag.Duration("duration", 10*time.Second, "how long each endpoint is driven")
-	connections := flag.Int("connections", 8, "concurrent connections (wrk, on the same cores as the server)")
+	connections := flag.Int("connections", 5, "concurrent connections (wrk, on the same cores as the server)")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
 	hold := flag.Bool("hold", false, "serve the loaded county until interrupted instead of driving it, printing the URLs and tokens (for EXPLAIN and profiling by hand)")
 	flag.Parse()
@@ -98,6 +99,7 @@ func run(residents int, duration time.Duration, connections int, hold bool, out 
 		return err
 	}
 
+	app.TuneGC() // as healthrec serve does
 	gate, err := access.NewGate(db, db.Now, quiet)
 	if err != nil {
 		return err
