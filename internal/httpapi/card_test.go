@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"strings"
 	"testing"
+
+	"healthrec/internal/pdfdoc/pdftest"
 )
 
 // TestRecordCard prints the record card and reads it back with pdftotext.
@@ -22,7 +24,7 @@ func TestRecordCard(t *testing.T) {
 	if ct := r.Header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(string(r.Raw), "%PDF-") {
 		t.Fatalf("Content-Type %q, body starts %q", ct, r.Raw[:min(8, len(r.Raw))])
 	}
-	text := pdfText(t, r.Raw)
+	text := pdftest.Compact(t, r.Raw)
 	for _, want := range []string{"居民健康档案信息卡", "欧阳秀英", rid, id, "女", "1955-03-08", "AB型", "青霉素、磺胺", "高血压、冠心病",
 		"欧阳明13700001111", "千岛湖镇社区卫生服务中心", "人员docA13800000000", "村101"} {
 		if !strings.Contains(text, want) {
@@ -50,7 +52,7 @@ func TestRecordCard(t *testing.T) {
 	})
 	t.Run("Sparse", func(t *testing.T) {
 		bare := doc.fileRecord(f.VillageA2, "李四", nil)
-		text := pdfText(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
+		text := pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
 		for _, want := range []string{"李四", bare, "身份证号：未登记", "血型：不详", "过敏史：无", "慢性病患病情况：无", "责任医生：未指定"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("sparse card lacks %q:\n%s", want, text)
@@ -118,7 +120,7 @@ func TestEntriesUnderGrants(t *testing.T) {
 	})
 	t.Run("BasicCardMasked", func(t *testing.T) {
 		c := grantee("req_basic", "basic")
-		text := pdfText(t, c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200).Raw)
+		text := pdftest.Compact(t, c.mustReq("GET", "/api/v1/records/"+rid+"/card.pdf", nil, 200).Raw)
 		if !strings.Contains(text, "林秀英") || strings.Contains(text, id) || !strings.Contains(text, id[:6]+"********"+id[14:]) {
 			t.Fatalf("card through a basic grant:\n%s", text)
 		}

@@ -4,32 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"healthrec/internal/pdfdoc/pdftest"
 	"healthrec/internal/review"
 )
-
-// pdfText extracts a PDF's text with poppler's pdftotext (make test installs
-// poppler-utils), without spaces: pdftotext may drop or add them around CJK.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not on PATH (install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return strings.Join(strings.Fields(string(out)), "")
-}
 
 // TestDecisionPDF proposes an escalated case from two snapshots, decides it
 // with a rectification item and reads the decision notice as the subject.
@@ -76,7 +56,7 @@ func TestDecisionPDF(t *testing.T) {
 	if out := os.Getenv("DECISION_PDF_OUT"); out != "" {
 		_ = os.WriteFile(out, r.Raw, 0o600) // to look at the layout by eye
 	}
-	text := pdfText(t, r.Raw)
+	text := pdftest.Compact(t, r.Raw)
 	for _, want := range []string{"问责决定书", "人员docA", "千岛湖镇社区卫生服务中心", "淳安县问责〔2026〕", "考核预警",
 		"2026Q2", "建档率", "70.2%", "-19.8", "直接责任", "情节较重", "漏建档案120份", "诫勉谈话", "主要负责人约谈",
 		"2026年度考核不得评为优秀", "补建漏建档案120份", "2026-10-30", "淳安县问责办公室"} {

@@ -3,13 +3,12 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"healthrec/internal/pdfdoc/pdftest"
 )
 
 // ratesEnv is the fixture county on 2026-06-30 with populations, two
@@ -189,30 +188,13 @@ func TestRatesReportAPI(t *testing.T) {
 		if r.Status != 200 || r.Header.Get("Content-Type") != "application/pdf" {
 			t.Fatalf("%d %s", r.Status, r.Header.Get("Content-Type"))
 		}
-		text := pdfToText(t, r.Raw)
+		text := pdftest.Text(t, r.Raw)
 		for _, want := range []string{"淳安县健康档案考核报表", "四、责任医生", "人员docA", "六、预警名单", "随机种子", "9"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("PDF lacks %q", want)
 			}
 		}
 	})
-}
-
-func pdfToText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not on PATH (install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
 type drillJSON struct {
@@ -385,7 +367,7 @@ func TestSnapshotsAPI(t *testing.T) {
 	if _, err := e.db.Exec(`DELETE FROM rate_snapshot_records`); err == nil {
 		t.Error("the database let a snapshot's records go")
 	}
-	if r := e.bureau.req("GET", loc+"?format=pdf", nil); r.Status != 200 || !strings.Contains(pdfToText(t, r.Raw), "2026-06-30") {
+	if r := e.bureau.req("GET", loc+"?format=pdf", nil); r.Status != 200 || !strings.Contains(pdftest.Text(t, r.Raw), "2026-06-30") {
 		t.Errorf("pdf: %d", r.Status)
 	}
 

@@ -5,32 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
-)
 
-// pdfText extracts the text of a PDF with poppler's pdftotext. The Makefile
-// installs poppler-utils, so the skip only happens on a bare developer box.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not on PATH (install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
-}
+	"healthrec/internal/pdfdoc/pdftest"
+)
 
 var surnames = []string{"张", "李", "王", "赵", "刘", "陈", "杨", "黄"}
 
@@ -96,7 +77,7 @@ func TestReportText(t *testing.T) {
 
 	// pdftotext may drop the spaces around CJK characters ("第 1 页" comes
 	// out as "第1页"), so spaces are ignored when comparing.
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	flat := strings.ReplaceAll(text, " ", "")
 	for _, want := range []string{
 		"2024年第一季度慢性病随访质量报告",
@@ -140,7 +121,7 @@ func TestBarChartPageBreaks(t *testing.T) {
 	if d.Pages() < 2 {
 		t.Errorf("50 bars on A4 landscape used %d page(s), want a page break", d.Pages())
 	}
-	flat := strings.ReplaceAll(pdfText(t, pdf), " ", "")
+	flat := strings.ReplaceAll(pdftest.Text(t, pdf), " ", "")
 	for _, want := range []string{"规范管理率（续）", "医生01", "医生50", "0.0%", "123.4%", "目标 85%"} {
 		if !strings.Contains(flat, strings.ReplaceAll(want, " ", "")) {
 			t.Errorf("extracted text lacks %q", want)

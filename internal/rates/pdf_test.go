@@ -1,34 +1,13 @@
 package rates_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"healthrec/internal/pdfdoc/pdftest"
 	"healthrec/internal/rates"
 )
-
-// pdfText extracts a PDF's text with poppler's pdftotext (make test
-// installs poppler-utils).
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not on PATH (install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "report.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
-}
 
 func TestPDF(t *testing.T) {
 	g := map[string]rates.Group{
@@ -44,7 +23,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := pdfText(t, b)
+	text := pdftest.Text(t, b)
 	for _, want := range []string{
 		"淳安县健康档案考核报表", "统计截止日", "2025-12-31", "2025-01-01 至 2025-12-31", "每位责任医生随机抽取 300 份", "随机种子", "7",
 		"一、县（区）", "二、乡镇（街道）", "三、机构", "四、责任医生", "建档率", "合格率", "使用率",
