@@ -91,18 +91,15 @@ func (db *DB) Exams(ctx context.Context, recordID string, page Page) ([]record.E
 	// every view.
 	err := db.SelectContext(ctx, &rows, `SELECT `+examColumns+`, count(*) OVER () AS total FROM exams WHERE record_id = $1
 		ORDER BY exam_date DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
+	if err != nil {
+		return nil, 0, translate(err)
+	}
 	out := make([]record.Exam, len(rows))
-	total := 0
+	carried := 0
 	for i, r := range rows {
-		out[i], total = r.Exam, r.Total
-	}
-	if err == nil && len(rows) == 0 && page.Offset() > 0 {
-		// A page past the end carries no total: count on its own.
-		err = db.GetContext(ctx, &total, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID)
-	}
-	err = translate(err)
-	for i := range out {
+		out[i], carried = r.Exam, r.Total
 		out[i].DeriveBMI()
 	}
+	total, err := db.listTotal(ctx, page, len(rows), carried, `SELECT count(*) FROM exams WHERE record_id = $1`, recordID)
 	return out, total, err
 }

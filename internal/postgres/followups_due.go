@@ -78,9 +78,9 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 		return nil, 0, translate(err)
 	}
 	out := make([]DueFollowup, len(rows))
-	total := 0
+	carried := 0
 	for i, r := range rows {
-		out[i], total = r.DueFollowup, r.Total
+		out[i], carried = r.DueFollowup, r.Total
 		d := &out[i]
 		if n := d.DueDate.DaysUntil(f.AsOf); n > 0 {
 			d.Overdue, d.DaysOverdue = true, n
@@ -88,12 +88,9 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 			d.DaysUntilDue = -n
 		}
 	}
-	if len(rows) == 0 && f.Page.Offset() > 0 {
-		// A page past the end carries no total: count on its own.
-		err = db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due,
-			pq.Array(f.Villages), until)
-	}
-	return out, total, translate(err)
+	total, err := db.listTotal(ctx, f.Page, len(rows), carried,
+		`SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due, pq.Array(f.Villages), until)
+	return out, total, err
 }
 
 // VillagesOf returns the villages of the institutions.

@@ -1,5 +1,7 @@
 package postgres
 
+import "context"
+
 // Page selects one page of a list: page numbers start at 1.
 type Page struct {
 	Page    int
@@ -26,4 +28,16 @@ func (p Page) Offset() int {
 		return 0
 	}
 	return (p.Page - 1) * p.Limit()
+}
+
+// listTotal is the total of a list whose page rows carry it along
+// (count(*) OVER ()): carried, when the page has rows or is the first; for a
+// page past the end, which has no row to carry it, what countQuery counts.
+func (db *DB) listTotal(ctx context.Context, p Page, rows, carried int, countQuery string, args ...any) (int, error) {
+	if rows > 0 || p.Offset() == 0 {
+		return carried, nil
+	}
+	var n int
+	err := db.GetContext(ctx, &n, countQuery, args...)
+	return n, translate(err)
 }

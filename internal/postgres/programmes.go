@@ -121,18 +121,15 @@ func (db *DB) Enrolments(ctx context.Context, recordID string, page Page) ([]ent
 	// every view.
 	err := db.SelectContext(ctx, &rows, `SELECT `+enrolmentColumns+`, count(*) OVER () AS total FROM enrolments WHERE record_id = $1
 		ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $2 OFFSET $3`, recordID, page.Limit(), page.Offset())
-	total := 0
-	if len(rows) > 0 {
-		total = rows[0].Total
-	} else if err == nil && page.Offset() > 0 {
-		// A page past the end carries no total: count on its own.
-		err = db.GetContext(ctx, &total, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
+	if err != nil {
+		return nil, 0, translate(err)
 	}
-	err = translate(err)
 	out := make([]entry.Enrolment, len(rows))
-	for i := range rows {
-		out[i] = *rows[i].enrolmentRow.toEnrolment()
+	carried := 0
+	for i, r := range rows {
+		out[i], carried = *r.enrolmentRow.toEnrolment(), r.Total
 	}
+	total, err := db.listTotal(ctx, page, len(rows), carried, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
 	return out, total, err
 }
 

@@ -200,6 +200,7 @@ func (db *DB) SearchRecords(ctx context.Context, f RecordFilter) ([]record.Summa
 	where = append(where, "r.village_code IN (SELECT code FROM regions WHERE level = 'village' AND institution_code = ANY("+arg(pq.Array(f.Institutions))+
 		") UNION SELECT unnest("+arg(pq.Array(f.Villages))+"::text[]))")
 	cond := strings.Join(where, " AND ")
+	filterArgs := args
 	var rows []struct {
 		record.Summary
 		Total int `db:"total"`
@@ -210,16 +211,17 @@ func (db *DB) SearchRecords(ctx context.Context, f RecordFilter) ([]record.Summa
 		count(*) OVER () AS total
 		FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond+`
 		ORDER BY r.status = 'active' DESC, r.name, r.record_id LIMIT `+arg(f.Page.Limit())+` OFFSET `+arg(f.Page.Offset()), args...)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
 	out := make([]record.Summary, len(rows))
-	total := 0
+	carried := 0
 	for i, r := range rows {
-		out[i], total = r.Summary, r.Total
+		out[i], carried = r.Summary, r.Total
 	}
-	if err == nil && len(rows) == 0 && f.Page.Offset() > 0 {
-		// A page past the end carries no total: count on its own.
-		err = db.GetContext(ctx, &total, `SELECT count(*) FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond, args[:len(args)-2]...)
-	}
-	return out, total, translate(err)
+	total, err := db.listTotal(ctx, f.Page, len(rows), carried,
+		`SELECT count(*) FROM records r JOIN regions v ON v.code = r.village_code WHERE `+cond, filterArgs...)
+	return out, total, err
 }
 
 func isDigits(s string) bool {
