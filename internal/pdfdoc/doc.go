@@ -215,14 +215,6 @@ func (d *Doc) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// NewPage starts a new page (unless the current page is still empty).
-func (d *Doc) NewPage() {
-	if !d.ok() || d.y <= d.top() {
-		return
-	}
-	d.addPage()
-}
-
 // Space adds pt points of vertical space (no more than to the page foot).
 func (d *Doc) Space(pt float64) {
 	if !d.ok() || pt <= 0 {

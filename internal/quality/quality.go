@@ -139,12 +139,6 @@ type Basic struct {
 	ResponsibleDoctor string
 }
 
-// FromRecord takes the fields the rules read from a record.
-func FromRecord(r *record.Record) Basic {
-	return Basic{Name: r.Name, Sex: r.Sex, BirthDate: r.BirthDate, IDNumber: r.IDNumber, ResidenceType: r.ResidenceType,
-		Ethnicity: r.Ethnicity, Phone: r.Phone, ContactPhone: r.ContactPhone, ResponsibleDoctor: r.ResponsibleDoctor}
-}
-
 // MinBirthDate is the earliest birth date Q3 accepts.
 var MinBirthDate = civil.New(1900, 1, 1)
 
