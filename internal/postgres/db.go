@@ -142,3 +142,9 @@ func fkField(pe *pq.Error) string {
 	}
 	return pe.Constraint
 }
+
+// isConflictOn reports whether err is a unique violation of the constraint.
+func isConflictOn(err error, constraint string) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.Constraint == constraint
+}

@@ -62,10 +62,16 @@ func requireActiveRecord(ctx context.Context, tx *Tx, id string, on civil.Date) 
 	if err := tx.GetContext(ctx, &r, `SELECT status, birth_date FROM records WHERE record_id = $1`, id); err != nil {
 		return notFound(err, "档案 %s 不存在", id)
 	}
-	if r.Status != string(record.Active) {
-		return apperr.Conflictf("档案状态为 %s，不能新增服务记录", r.Status).With("state", r.Status)
+	return serviceRefusal(r.Status, r.Birth, on)
+}
+
+// serviceRefusal is why a record with a status and birth date cannot take a
+// service on a date, or nil.
+func serviceRefusal(status string, birth, on civil.Date) error {
+	if status != string(record.Active) {
+		return apperr.Conflictf("档案状态为 %s，不能新增服务记录", status).With("state", status)
 	}
-	if !r.Birth.IsZero() && on.Before(r.Birth) {
+	if !birth.IsZero() && on.Before(birth) {
 		return apperr.InvalidField("service_date", "服务日期不能早于出生日期")
 	}
 	return nil

@@ -13,18 +13,16 @@ import (
 // entries): the latest exam (and whether it was complete) and the latest
 // dynamic record of any kind; used_on, the as-of dates at which the record
 // has a dynamic record in the 365-day window; exam_from, its first exam; and
-// exam_ok_on, the as-of dates at which its latest exam is complete.
+// exam_ok_on, the as-of dates at which its latest exam is complete. Every
+// insert of an exam or entry keeps them in its transaction.
 
-// noteService records, inside the writing transaction, that a record had a
-// dynamic record (exam or service entry) on a date. Every insert of an exam
-// or entry calls it. A union of ranges is the same in any order, so
-// concurrent notes need no lock beyond the update's own.
-func noteService(ctx context.Context, tx *Tx, recordID string, on civil.Date) error {
-	_, err := tx.ExecContext(ctx, `UPDATE records SET last_service_date = GREATEST(last_service_date, $2),
-		used_on = COALESCE(used_on, '{}') + datemultirange(daterange($2::date, $2::date + 365))
-		WHERE record_id = $1`, recordID, on)
-	return err
-}
+// noteServiceSQL records that a record had a dynamic record (a service
+// entry) on a date: the UPDATE of addEntrySQL, from the entry it stores (the
+// CTE stored). A union of ranges is the same in any order, so concurrent
+// notes need no lock beyond the update's own.
+const noteServiceSQL = `UPDATE records r SET last_service_date = GREATEST(r.last_service_date, s.service_date),
+		used_on = COALESCE(r.used_on, '{}') + datemultirange(daterange(s.service_date, s.service_date + 365))
+	FROM stored s WHERE r.record_id = s.record_id`
 
 // noteExam records a health examination (id, on a date, complete or not),
 // inserted by the transaction: it is a dynamic record, and whether the

@@ -54,10 +54,19 @@ func (k Idempotency) replayed(ctx context.Context, tx *Tx, kind string) (string,
 		}
 		return "", err
 	}
-	if prev.Hash != k.Hash || prev.Kind != kind {
-		return "", apperr.Conflictf("幂等键 %s 已用于另一条不同的提交", k.Key)
+	if err := k.matches(prev.Hash, prev.Kind, kind); err != nil {
+		return "", err
 	}
 	return prev.ID, nil
+}
+
+// matches checks an earlier create under the key sent the same body for the
+// same kind of resource: the same key with a different body is a conflict.
+func (k Idempotency) matches(prevHash, prevKind, kind string) error {
+	if prevHash != k.Hash || prevKind != kind {
+		return apperr.Conflictf("幂等键 %s 已用于另一条不同的提交", k.Key)
+	}
+	return nil
 }
 
 // remember stores the key with the created resource's ID, in the create's

@@ -161,35 +161,16 @@ func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.End
 	return out, err
 }
 
-// followedEnrolment returns the active enrolment a follow-up belongs to,
-// locked for the schedule update. Returns Invalid when the resident is not
-// enrolled in the programme or the follow-up predates the enrolment.
-func followedEnrolment(ctx context.Context, tx *Tx, f *entry.Followup) (int64, error) {
-	var en struct {
-		ID         int64      `db:"id"`
-		EnrolledOn civil.Date `db:"enrolled_on"`
+// enrolmentRefusal is why a follow-up cannot be recorded against its
+// programme's enrolment (zero enrolledOn: none active), or nil.
+func enrolmentRefusal(f *entry.Followup, enrolledOn civil.Date) error {
+	if enrolledOn.IsZero() {
+		return apperr.InvalidField("programme", "居民未纳入"+f.Programme.Chinese()+"管理，请先登记纳入管理再随访")
 	}
-	err := tx.GetContext(ctx, &en, `SELECT id, enrolled_on FROM enrolments WHERE record_id = $1 AND programme = $2 AND status = 'active'
-		FOR UPDATE`, f.RecordID, f.Programme)
-	if err != nil {
-		if e, ok := apperr.As(translate(err)); ok && e.Code == apperr.NotFound {
-			return 0, apperr.InvalidField("programme", "居民未纳入"+f.Programme.Chinese()+"管理，请先登记纳入管理再随访")
-		}
-		return 0, err
+	if f.ServiceDate.Before(enrolledOn) {
+		return apperr.InvalidField("service_date", "随访日期不能早于纳入"+f.Programme.Chinese()+"管理的日期 "+enrolledOn.String())
 	}
-	if f.ServiceDate.Before(en.EnrolledOn) {
-		return 0, apperr.InvalidField("service_date", "随访日期不能早于纳入"+f.Programme.Chinese()+"管理的日期 "+en.EnrolledOn.String())
-	}
-	return en.ID, nil
-}
-
-// noteFollowup moves an enrolment's schedule on by a follow-up, unless a
-// later follow-up is already recorded (a late entry from a tablet's backlog).
-// Of two on the same day, the one entered last sets the next date.
-func noteFollowup(ctx context.Context, tx *Tx, enrolment int64, on, next civil.Date) error {
-	_, err := tx.ExecContext(ctx, `UPDATE enrolments SET last_followup_date = $2, next_due_date = followup_due($2, $3)
-		WHERE id = $1 AND (last_followup_date IS NULL OR last_followup_date <= $2)`, enrolment, on, next)
-	return err
+	return nil
 }
 
 // refreshSchedules recomputes the follow-up schedule of the hypertension and
