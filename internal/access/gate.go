@@ -206,13 +206,29 @@ type Decision struct {
 // for a record that does not exist (not logged: there is no record), and
 // Forbidden with a reason for a denial.
 func (g *Gate) Record(ctx context.Context, p *Principal, req Request) (*Decision, error) {
-	scope, err := g.store.RecordScope(ctx, req.RecordID)
+	d, audit, err := g.RecordWrite(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
+	// A read that cannot be audited does not happen.
+	if err := audit.Settle(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// RecordWrite decides an attempt on a record as Record does, but leaves the
+// audit row of an allowed attempt to the caller: a write inserts it in its
+// own transaction (PendingAudit), so that the write and its row commit
+// together, in one commit instead of two. A denial is logged at once.
+func (g *Gate) RecordWrite(ctx context.Context, p *Principal, req Request) (*Decision, *PendingAudit, error) {
+	scope, err := g.store.RecordScope(ctx, req.RecordID)
+	if err != nil {
+		return nil, nil, err
+	}
 	d, reason, err := g.decide(ctx, p, scope, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	entry := LogEntry{
 		StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: req.RecordID, Section: req.Section,
@@ -220,17 +236,36 @@ func (g *Gate) Record(ctx context.Context, p *Principal, req Request) (*Decision
 	}
 	if d == nil {
 		entry.Outcome, entry.Reason = "denied", reason
-	} else {
-		entry.GrantID = d.GrantID
+		if err := g.store.AppendAccess(ctx, entry); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
-	// A read that cannot be audited does not happen.
-	if err := g.store.AppendAccess(ctx, entry); err != nil {
-		return nil, err
+	entry.GrantID = d.GrantID
+	return d, &PendingAudit{Entry: entry, store: g.store}, nil
+}
+
+// PendingAudit is the audit row of an allowed attempt not yet written. The
+// write that commits it calls Written; Settle writes it on its own otherwise
+// (the write failed, or never reached its transaction), so that every
+// attempt is logged either way.
+type PendingAudit struct {
+	Entry   LogEntry
+	store   Store
+	written bool
+}
+
+// Written records that the row was committed with the write.
+func (a *PendingAudit) Written() { a.written = true }
+
+// Settle writes the row unless it was written with the write, and returns
+// once it is committed.
+func (a *PendingAudit) Settle(ctx context.Context) error {
+	if a == nil || a.written {
+		return nil
 	}
-	if d == nil {
-		return nil, apperr.Forbiddenf("%s", reason)
-	}
-	return d, nil
+	a.written = true
+	return a.store.AppendAccess(ctx, a.Entry)
 }
 
 // Sections decides read access to several sections of one record (the

@@ -73,13 +73,18 @@ func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
 
 // createEntry records an entry of kind k, as createExam does an exam: the
 // gate decides on the kind's write section in the record's institution, and
-// an Idempotency-Key makes a resent entry a replay (200 with the first).
+// an Idempotency-Key makes a resent entry a replay (200 with the first). The
+// attempt's audit row commits with the entry, or on its own when the entry
+// never reaches its statement (a malformed body).
 func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		d, ok := s.recordAccess(c, k.Section(), access.Write)
-		if !ok {
+		d, audit, err := s.gate.RecordWrite(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"),
+			Section: k.Section(), Action: access.Write, Method: c.Request.Method, Path: c.Request.URL.Path})
+		if err != nil {
+			c.Error(err)
 			return
 		}
+		defer s.settle(c, audit) // for the answers before the store's
 		raw, err := decodeObject(c)
 		if err != nil {
 			c.Error(err)
@@ -94,7 +99,10 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 		e.Head().RecordID = id
 		p := principal(c)
 		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/"+k.Plural()))
-		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key)
+		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
+		if aerr := audit.Settle(c.Request.Context()); aerr != nil && err == nil {
+			err = aerr // an entry that cannot be audited is not shown
+		}
 		if err != nil {
 			c.Error(err)
 			return
@@ -105,6 +113,15 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 			return
 		}
 		c.JSON(http.StatusCreated, out)
+	}
+}
+
+// settle writes the audit row of an attempt that failed before its write
+// (a malformed body), before the error goes out. The answer is that error,
+// so a row that cannot be written is reported to the operator only.
+func (s *Server) settle(c *gin.Context, audit *access.PendingAudit) {
+	if err := audit.Settle(c.Request.Context()); err != nil {
+		s.log.Error("access log: attempt not logged", "path", c.Request.URL.Path, "err", err)
 	}
 }
 

@@ -392,6 +392,69 @@ func (c *client) postConcurrently(n int, path string, body any, headers ...strin
 	return statuses, bodies
 }
 
+// TestEntryAttemptAuditedOnce checks every attempt to add an entry leaves
+// exactly one audit row, whichever way it ends: the row commits with the
+// entry, with a refused or replayed attempt's statement, or on its own when
+// the body never reaches the store; a concurrent replay that lost the race
+// to the key is logged too.
+func TestEntryAttemptAuditedOnce(t *testing.T) {
+	e := newEnv(t)
+	e.at("2024-06-30")
+	doc := e.login(e.f.DoctorA)
+	rid := doc.fileRecord(e.f.VillageA1, "钱八", nil)
+	rows := func() int {
+		var n int
+		if err := e.db.Get(&n, `SELECT count(*) FROM access_log WHERE record_id = $1 AND action = 'write'
+			AND outcome = 'allowed' AND staff_code = $2`, rid, e.f.DoctorA); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	path := "/api/v1/records/" + rid + "/followups"
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		key    string
+	}{
+		{"Created", visitBody("2024-06-01"), 201, "k1"},
+		{"Replayed", visitBody("2024-06-01"), 200, "k1"},
+		{"KeyConflict", visitBody("2024-06-02"), 409, "k1"},
+		{"Refused", followupBody("2024-06-01", ""), 400, ""}, // not enrolled: checked in the statement
+		{"Malformed", map[string]any{"service_date": 5}, 400, ""},
+		{"BeforeBirth", visitBody("1900-01-01"), 400, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := rows()
+			p := path
+			if tc.name != "Refused" {
+				p = "/api/v1/records/" + rid + "/visits"
+			}
+			var headers []string
+			if tc.key != "" {
+				headers = []string{"Idempotency-Key", tc.key}
+			}
+			doc.mustReq("POST", p, tc.body, tc.status, headers...)
+			if got := rows() - before; got != 1 {
+				t.Fatalf("%d audit rows for one attempt, want 1", got)
+			}
+		})
+	}
+	t.Run("ConcurrentReplay", func(t *testing.T) {
+		before := rows()
+		statuses, _ := doc.postConcurrently(8, "/api/v1/records/"+rid+"/visits", visitBody("2024-06-05"), "Idempotency-Key", "k2")
+		for i, st := range statuses {
+			if st != 201 && st != 200 {
+				t.Fatalf("request %d: %d", i, st)
+			}
+		}
+		if got := rows() - before; got != 8 {
+			t.Fatalf("%d audit rows for 8 attempts", got)
+		}
+	})
+}
+
 func TestEntryIdempotency(t *testing.T) {
 	e := newEnv(t)
 	e.at("2024-06-30")

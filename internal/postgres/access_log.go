@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -42,6 +43,21 @@ func (db *DB) insertAccess(ctx context.Context, entries []access.LogEntry) error
 		pq.Array(staffCodes), pq.Array(roles), pq.Array(recordIDs), pq.Array(sections), pq.Array(actions), pq.Array(grants),
 		pq.Array(outcomes), pq.Array(reasons), pq.Array(methods), pq.Array(paths))
 	return translate(err)
+}
+
+// auditRowSQL appends the audit row $15 (auditArg) to the access log inside
+// a write's own statement; a NULL $15 appends nothing.
+const auditRowSQL = `INSERT INTO access_log (staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path)
+	SELECT staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path
+	FROM jsonb_populate_record(NULL::access_log, $15::jsonb) WHERE $15::jsonb IS NOT NULL`
+
+// auditArg is a pending audit row as the argument of auditRowSQL.
+func auditArg(a *access.PendingAudit) (sql.NullString, error) {
+	if a == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(a.Entry)
+	return sql.NullString{String: string(b), Valid: true}, err
 }
 
 // AccessLog lists a record's access history, newest first, denials included.

@@ -45,7 +45,7 @@ func TestConcurrentFilingEntriesAndReport(t *testing.T) {
 				v.Head().RecordID = seed[(w*10+i)%len(seed)]
 				v.Basics().ServiceDate = civil.MustParse("2026-03-01")
 				v.(*entry.Visit).Subjective, v.(*entry.Visit).Assessment = "复诊", "稳定"
-				if _, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}); err != nil {
+				if _, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}, nil); err != nil {
 					errs <- err
 				}
 			}

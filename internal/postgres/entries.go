@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -94,14 +95,16 @@ func toEntries(rows []entryRow) ([]entry.Entry, error) {
 // institution. With an idempotency key, a replay returns the first entry and
 // created is false. Returns Invalid for bad fields (a follow-up needs an
 // active enrolment in its programme), NotFound for a missing record, and
-// Conflict (with state) for a record that is not active.
+// Conflict (with state) for a record that is not active. The gate's audit
+// row of the attempt, when given, is committed with it (and marked written)
+// whether the checks let the entry in or not.
 //
 // Entries are the service's most frequent write (a county's follow-ups), so
-// the checks, the insert, the record's facts, a follow-up's schedule and the
-// idempotency key are one statement (addEntrySQL): one round trip and one
-// implicit transaction instead of eight. When it inserts nothing, the
-// checks' columns say why.
-func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.Entry, key Idempotency) (entry.Entry, bool, error) {
+// the checks, the insert, the record's facts, a follow-up's schedule, the
+// idempotency key and the audit row are one statement (addEntrySQL): one
+// round trip and one commit instead of eight round trips and two commits.
+// When it inserts nothing, the checks' columns say why.
+func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.Entry, key Idempotency, audit *access.PendingAudit) (entry.Entry, bool, error) {
 	m, b := e.Head(), e.Basics()
 	if b.StaffCode == "" {
 		b.StaffCode = actor
@@ -119,10 +122,17 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 	if err != nil {
 		return nil, false, err
 	}
+	auditRow, err := auditArg(audit)
+	if err != nil {
+		return nil, false, err
+	}
 	var res addedEntry
 	err = db.GetContext(ctx, &res, addEntrySQL, row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode,
 		row.ReferralStatus, row.ToInstitutionCode, row.Programme, row.NextDate, string(row.Data), row.CreatedBy,
-		key.StaffCode, key.Key, key.Hash)
+		key.StaffCode, key.Key, key.Hash, auditRow)
+	if err == nil && audit != nil {
+		audit.Written()
+	}
 	if err != nil {
 		if key.Key != "" && isConflictOn(err, "idempotency_keys_pkey") {
 			// A concurrent create with the same key committed first: answer as its replay.
@@ -145,8 +155,9 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 }
 
 // addEntrySQL inserts an entry ($1–$11, as entryRow) under an idempotency
-// key ($12–$14; an empty key is no key) when the checks pass, and returns the
-// checks with the stored row. A follow-up ($8, its programme) locks its
+// key ($12–$14; an empty key is no key) when the checks pass, appends the
+// audit row $15 (auditArg) in any case, and returns the checks with the
+// stored row. A follow-up ($8, its programme) locks its
 // enrolment and moves its schedule on (noteFollowup); every entry notes the
 // service on its record (noteService). A concurrent create with the same key
 // fails on the key's primary key, after its first has committed.
@@ -176,6 +187,8 @@ WITH prev AS (
 ), remembered AS (
 	INSERT INTO idempotency_keys (staff_code, key, request_hash, kind, resource_id)
 	SELECT $12, $13, $14, s.kind, s.id::text FROM stored s WHERE $13 <> ''
+), audited AS (
+	` + auditRowSQL + `
 )
 SELECT prev.request_hash AS prev_hash, prev.kind AS prev_kind, prev.resource_id AS prev_id,
 	rec.status, rec.birth_date, doctor.known AS doctor_known, enrolment.enrolled_on,

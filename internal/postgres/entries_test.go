@@ -73,7 +73,7 @@ func TestRefreshFacts(t *testing.T) {
 		}
 	}
 	add := func(e entry.Entry) {
-		if _, _, err := db.AddEntry(ctx, f.DoctorA, f.InstA, e, postgres.Idempotency{}); err != nil {
+		if _, _, err := db.AddEntry(ctx, f.DoctorA, f.InstA, e, postgres.Idempotency{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

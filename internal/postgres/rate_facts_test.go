@@ -34,7 +34,7 @@ func (e *rateEnv) visit(id string, on civil.Date) {
 	e.t.Helper()
 	v := entry.New(entry.KindVisit).(*entry.Visit)
 	v.RecordID, v.ServiceDate, v.Subjective, v.Assessment = id, on, "头晕", "高血压"
-	_, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{})
+	_, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}, nil)
 	e.must(err)
 }
 

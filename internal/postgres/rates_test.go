@@ -598,7 +598,7 @@ func TestUsagePastAsOfCountsEntries(t *testing.T) {
 	v.Basics().ServiceDate = civil.MustParse("2024-03-01")
 	v.Head().RecordID = withVisit
 	v.(*entry.Visit).Subjective, v.(*entry.Visit).Assessment = "头晕", "高血压"
-	if _, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}); err != nil {
+	if _, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, v, postgres.Idempotency{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
