@@ -27,12 +27,15 @@ const (
 	Write = "write"
 )
 
-// RecordScope names where a record belongs.
+// RecordScope names where a record belongs. A record ID that names no
+// record still names a village (its first 12 digits): Missing is set, and
+// the scope is where such a record would be.
 type RecordScope struct {
 	RecordID        string `db:"record_id"`
 	VillageCode     string `db:"village_code"`
 	InstitutionCode string `db:"institution_code"`
 	CountyCode      string `db:"county_code"`
+	Missing         bool   `db:"missing"`
 }
 
 // Grant is an active consent grant: read-only access to some sections of one
@@ -44,7 +47,9 @@ type Grant struct {
 
 // Store is what the gate needs from storage.
 type Store interface {
-	// RecordScope returns NotFound when the record does not exist.
+	// RecordScope returns the scope of a record, or of a missing record
+	// in an existing village (Missing set); NotFound when not even the
+	// village exists.
 	RecordScope(ctx context.Context, id string) (*RecordScope, error)
 	AppendAccess(ctx context.Context, entries ...LogEntry) error
 	// ActiveGrant returns the caller's grant on a record that is active now,
@@ -202,9 +207,11 @@ type Decision struct {
 	GrantID *int64
 }
 
-// Record decides one attempt on a record and logs it. It returns NotFound
-// for a record that does not exist (not logged: there is no record), and
-// Forbidden with a reason for a denial.
+// Record decides one attempt on a record and logs it. It returns Forbidden
+// with a reason for a denial, and NotFound for a record that does not exist
+// (not logged: there is no record) — but only to a caller who could see it
+// if it did: anybody else is denied as for an existing record, so that a
+// 404 never tells an outsider which record IDs exist.
 func (g *Gate) Record(ctx context.Context, p *Principal, req Request) (*Decision, error) {
 	d, audit, err := g.RecordWrite(ctx, p, req)
 	if err != nil {
@@ -229,6 +236,9 @@ func (g *Gate) RecordWrite(ctx context.Context, p *Principal, req Request) (*Dec
 	d, reason, err := g.decide(ctx, p, scope, req)
 	if err != nil {
 		return nil, nil, err
+	}
+	if d != nil && scope.Missing {
+		return nil, nil, notFound(req.RecordID)
 	}
 	entry := LogEntry{
 		StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: req.RecordID, Section: req.Section,
@@ -301,6 +311,9 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 		}
 		entries = append(entries, e)
 	}
+	if first != nil && scope.Missing {
+		return nil, nil, notFound(recordID)
+	}
 	if err := g.store.AppendAccess(ctx, entries...); err != nil {
 		return nil, nil, err
 	}
@@ -308,6 +321,12 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	return first, allowed, nil
+}
+
+// notFound answers an attempt on a missing record to a caller who may see
+// it where it would be.
+func notFound(recordID string) error {
+	return apperr.NotFoundf("档案 %s 不存在", recordID)
 }
 
 // LogReads records that the caller read the listed records' summaries (a

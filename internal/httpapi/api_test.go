@@ -256,6 +256,56 @@ func TestGate(t *testing.T) {
 		})
 	}
 
+	// A record ID that names no record answers 404 only to who could see the
+	// record if it existed; anybody else gets the denial an existing record
+	// would get, logged, so probing IDs tells an outsider nothing.
+	t.Run("MissingRecord", func(t *testing.T) {
+		missingA1, missingA2 := f.VillageA1+"9999", f.VillageA2+"9998"
+		probes := []struct {
+			who, method, path, existing string
+			want                        int
+		}{
+			{f.DoctorA, "GET", "/api/v1/records/" + missingA1, "", 404},
+			{f.DoctorA, "POST", "/api/v1/records/" + missingA1 + "/visits", "", 404},
+			{f.HomeVisitA, "GET", "/api/v1/records/" + missingA1, "", 404},
+			{f.HomeVisitA, "GET", "/api/v1/records/" + missingA2, inA2, 403},
+			{f.DoctorB, "GET", "/api/v1/records/" + missingA1, inA1, 403},
+			{f.DoctorB, "POST", "/api/v1/records/" + missingA1 + "/visits", inA1, 403},
+			{f.Requester, "GET", "/api/v1/records/" + missingA1, inA1, 403},
+			{f.Requester, "GET", "/api/v1/records/" + missingA1 + "/timeline", inA1, 403},
+			{f.Bureau, "GET", "/api/v1/records/" + missingA1, inA1, 403},
+		}
+		body := map[string]any{"service_date": "2024-06-01", "subjective": "头晕", "assessment": "高血压"}
+		for _, tc := range probes {
+			c := e.login(tc.who)
+			var b any
+			if tc.method == "POST" {
+				b = body
+			}
+			r := c.req(tc.method, tc.path, b)
+			if r.Status != tc.want {
+				t.Fatalf("%s %s %s: %d, want %d: %s", tc.who, tc.method, tc.path, r.Status, tc.want, r.Raw)
+			}
+			if tc.want != 403 {
+				continue
+			}
+			var outcome string
+			if err := e.db.Get(&outcome, `SELECT outcome FROM access_log WHERE staff_code = $1 AND path = $2 ORDER BY id DESC LIMIT 1`,
+				tc.who, tc.path); err != nil || outcome != "denied" {
+				t.Fatalf("%s %s: probe logged %q (%v), want denied", tc.who, tc.path, outcome, err)
+			}
+			// The same attempt on the existing record of that village: the
+			// same status, and the same reason but for the ID.
+			existing := strings.Replace(tc.path, tc.path[len("/api/v1/records/"):len("/api/v1/records/")+16], tc.existing, 1)
+			ex := c.req(tc.method, existing, b)
+			missingMsg := strings.ReplaceAll(r.errMessage(), tc.path[len("/api/v1/records/"):len("/api/v1/records/")+16], "ID")
+			existingMsg := strings.ReplaceAll(ex.errMessage(), tc.existing, "ID")
+			if ex.Status != r.Status || missingMsg != existingMsg {
+				t.Fatalf("%s: missing record answers %d %q, existing %d %q", tc.who, r.Status, missingMsg, ex.Status, existingMsg)
+			}
+		}
+	})
+
 	t.Run("RouteLevel", func(t *testing.T) {
 		routes := []struct {
 			who, method, path string

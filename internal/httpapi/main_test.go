@@ -123,6 +123,13 @@ func (r response) errField() string {
 	return s
 }
 
+// errMessage returns the error's message.
+func (r response) errMessage() string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
+
 func (r response) errCode() string {
 	e, _ := r.Body["error"].(map[string]any)
 	s, _ := e["code"].(string)

@@ -153,12 +153,16 @@ func (db *DB) Record(ctx context.Context, id string) (*record.Record, error) {
 	return &r, nil
 }
 
-// RecordScope returns the village, institution and county of a record.
-// Returns NotFound.
+// RecordScope returns the village, institution and county of a record, or
+// of where a missing record's ID places it (Missing set; the gate decides
+// on it as on a record, so that only who could see it learns it is not
+// there). Returns NotFound when the ID names no village.
 func (db *DB) RecordScope(ctx context.Context, id string) (*access.RecordScope, error) {
 	var s access.RecordScope
-	err := db.GetContext(ctx, &s, `SELECT r.record_id, r.village_code, v.institution_code, substr(r.village_code, 1, 6) AS county_code
-		FROM records r JOIN regions v ON v.code = r.village_code WHERE r.record_id = $1`, id)
+	// A record's village is its ID's first 12 digits (a CHECK holds it).
+	err := db.GetContext(ctx, &s, `SELECT $1::text AS record_id, v.code AS village_code, COALESCE(v.institution_code, '') AS institution_code,
+			substr(v.code, 1, 6) AS county_code, NOT EXISTS (SELECT 1 FROM records WHERE record_id = $1) AS missing
+		FROM regions v WHERE v.code = substr($1, 1, 12) AND v.level = 'village'`, id)
 	if err != nil {
 		return nil, notFound(err, "档案 %s 不存在", id)
 	}
