@@ -141,20 +141,37 @@ func stratumOf(village, doctor string) string {
 // the anchor and, when the group's end comes first, one from its beginning
 // for the rest.
 func drawn() string {
-	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
+	return `(SELECT b.stratum, d.* FROM ` + drawAnchors() + ` CROSS JOIN LATERAL (` + drawWindow() + `) d) r`
+}
+
+// drawnCounts is a FROM item (named r) of the drawn records counted per
+// village and responsible doctor with the aggregates aggs (over drawn's
+// columns, as r). Each group is counted inside its own draw, where its rows
+// already are: grouping the 160,000 drawn records of a county afterwards
+// cost a tenth of the report.
+func drawnCounts(aggs string) string {
+	return `(SELECT d.* FROM ` + drawAnchors() + ` CROSS JOIN LATERAL (SELECT r.village_code, r.responsible_doctor, ` + aggs + `
+		FROM (` + drawWindow() + `) r GROUP BY r.village_code, r.responsible_doctor) d) r`
+}
+
+// drawAnchors are the draw groups of the plan $4–$7 (b) with their anchors (a).
+func drawAnchors() string {
 	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
 		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` ORDER BY r.record_id OFFSET b.skip LIMIT 1`
-	return `(SELECT b.stratum, d.* FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+	return `unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
 		CROSS JOIN LATERAL ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
-			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) a
-		CROSS JOIN LATERAL (
-			WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) >= (a.key, a.id)
+			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) a`
+}
+
+// drawWindow is a group's sample (drawnColumns), from its anchor a on.
+func drawWindow() string {
+	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
+	return `WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) >= (a.key, a.id)
 				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)
 			SELECT * FROM up
 			UNION ALL
 			(SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) < (a.key, a.id)
-				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))
-		) d) r`
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))`
 }
 
 // countyRange bounds the village codes of a county, for the village-led
@@ -308,12 +325,10 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 	}
 	var drawnGroups []rates.Group
 	if err := tx.SelectContext(ctx, &drawnGroups, `WITH `+drawArgs+`
-		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
-		count(*) AS sampled,
-		count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
-		count(*) FILTER (WHERE `+usedAsOf+`) AS used
-		FROM `+drawn()+`
-		GROUP BY r.village_code, r.responsible_doctor`, append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.sampled, r.qualified, r.used
+		FROM `+drawnCounts(`count(*) AS sampled,
+			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
+			count(*) FILTER (WHERE `+usedAsOf+`) AS used`), append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
 		return nil, err
 	}
 	for _, d := range drawnGroups {
