@@ -275,6 +275,29 @@ func TestProgrammes(t *testing.T) {
 			t.Fatalf("record page: %d programmes, sections %v", got, r.Body["sections"])
 		}
 	})
+	// A death or move ends every programme still in management on its date
+	// (on enrolment, when that was recorded as later); ended ones keep theirs.
+	t.Run("StatusChangeEndsProgrammes", func(t *testing.T) {
+		for _, tc := range []struct{ status, reason string }{{"deceased", "死亡"}, {"moved_out", "迁出"}} {
+			other := doc.fileRecord(e.f.VillageA1, "孙"+tc.status, map[string]any{"filed_on": "2024-01-02"})
+			p := "/api/v1/records/" + other + "/programmes"
+			doc.mustReq("POST", p, map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-31"}, 201)
+			doc.mustReq("POST", p, map[string]any{"programme": "elderly", "enrolled_on": "2024-06-20"}, 201)
+			doc.mustReq("POST", p, map[string]any{"programme": "tuberculosis", "enrolled_on": "2019-01-01", "status": "ended",
+				"ended_on": "2019-07-01", "end_reason": "治愈"}, 201)
+			doc.mustReq("POST", "/api/v1/records/"+other+"/status", map[string]any{"status": tc.status, "status_date": "2024-06-10",
+				"destination": "杭州市西湖区"}, 200)
+			want := map[string][2]string{"hypertension": {"2024-06-10", tc.reason}, "elderly": {"2024-06-20", tc.reason},
+				"tuberculosis": {"2019-07-01", "治愈"}}
+			for _, it := range doc.mustReq("GET", p, nil, 200).Body["items"].([]any) {
+				en := it.(map[string]any)
+				w := want[en["programme"].(string)]
+				if en["status"] != "ended" || en["ended_on"] != w[0] || en["end_reason"] != w[1] {
+					t.Errorf("%s: %s ended %v on %v (%v), want on %s (%s)", tc.status, en["programme"], en["status"], en["ended_on"], en["end_reason"], w[0], w[1])
+				}
+			}
+		}
+	})
 	t.Run("HomeVisitReadsOnly", func(t *testing.T) {
 		hv := e.login(e.f.HomeVisitA)
 		hv.mustReq("GET", path, nil, 200)

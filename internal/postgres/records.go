@@ -370,6 +370,13 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		if err != nil {
 			return err
 		}
+		// A resident who died or moved away leaves every programme on that
+		// day (or on enrolment, if recorded as later): the programme lists
+		// and counts must not keep them in management. The status is final.
+		if _, err := tx.ExecContext(ctx, `UPDATE enrolments SET status = 'ended', ended_on = GREATEST(enrolled_on, $2), end_reason = $3
+			WHERE record_id = $1 AND status = 'active'`, id, c.StatusDate, statusEndReason(c.Status)); err != nil {
+			return err
+		}
 		return addHistory(ctx, tx, id, actor, "status", map[string]record.Change{
 			"status":      {Before: cur.Status, After: c.Status},
 			"status_date": {Before: nil, After: c.StatusDate.String()},
@@ -377,6 +384,14 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		})
 	})
 	return &out, err
+}
+
+// statusEndReason is the end reason of the enrolments a status change ends.
+func statusEndReason(s record.Status) string {
+	if s == record.Deceased {
+		return "死亡"
+	}
+	return "迁出"
 }
 
 // HistoryEntry is one change to a record.
