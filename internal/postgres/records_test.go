@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/record"
+	sqlfiles "healthrec/sql"
 )
 
 // validID makes a valid identity number for a birth date and order code.
@@ -345,5 +347,42 @@ func TestRecordFacts(t *testing.T) {
 	_ = db.Get(&got, `SELECT last_exam_date, last_exam_complete, last_service_date FROM records WHERE record_id = $1`, r.RecordID)
 	if got.Exam.String() != "2024-06-01" || got.Complete {
 		t.Fatalf("after incomplete newer exam: %+v", got)
+	}
+}
+
+// TestMigrationEndsProgrammesOfClosedRecords runs migration 00012 again over
+// a record closed the way earlier versions left it (programmes still active)
+// and checks it ends them as a status change now does.
+func TestMigrationEndsProgrammesOfClosedRecords(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	r := newRecord(f.VillageA1, "周九")
+	r.FiledOn = civil.MustParse("2020-01-01")
+	if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO enrolments (record_id, programme, enrolled_on, created_by) VALUES
+		($1, 'hypertension', '2021-01-01', $2), ($1, 'elderly', '2024-05-01', $2)`, r.RecordID, f.DoctorA); err != nil {
+		t.Fatal(err)
+	}
+	// As an earlier version closed a record: the record only.
+	if _, err := db.ExecContext(ctx, `UPDATE records SET status = 'deceased', status_date = '2024-03-01' WHERE record_id = $1`, r.RecordID); err != nil {
+		t.Fatal(err)
+	}
+	up, err := fs.ReadFile(sqlfiles.Migrations, "migrations/00012_end_programmes_of_closed_records.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, string(up)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := db.SelectContext(ctx, &got, `SELECT programme || ' ' || status || ' ' || ended_on || ' ' || end_reason FROM enrolments
+		WHERE record_id = $1 ORDER BY programme`, r.RecordID); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"elderly ended 2024-05-01 死亡", "hypertension ended 2024-03-01 死亡"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("enrolments %q, want %q", got, want)
 	}
 }
