@@ -130,15 +130,15 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 	err = db.GetContext(ctx, &res, addEntrySQL, row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode,
 		row.ReferralStatus, row.ToInstitutionCode, row.Programme, row.NextDate, string(row.Data), row.CreatedBy,
 		key.StaffCode, key.Key, key.Hash, auditRow)
-	if err == nil && audit != nil {
-		audit.Written()
-	}
 	if err != nil {
 		if key.Key != "" && isConflictOn(err, "idempotency_keys_pkey") {
 			// A concurrent create with the same key committed first: answer as its replay.
 			return db.replayEntry(ctx, key, row.Kind)
 		}
 		return nil, false, translate(err)
+	}
+	if audit != nil {
+		audit.Written()
 	}
 	if res.PrevID.Valid {
 		if err := key.matches(res.PrevHash.String, res.PrevKind.String, row.Kind); err != nil {
@@ -157,10 +157,11 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 // addEntrySQL inserts an entry ($1–$11, as entryRow) under an idempotency
 // key ($12–$14; an empty key is no key) when the checks pass, appends the
 // audit row $15 (auditArg) in any case, and returns the checks with the
-// stored row. A follow-up ($8, its programme) locks its
-// enrolment and moves its schedule on (noteFollowup); every entry notes the
-// service on its record (noteService). A concurrent create with the same key
-// fails on the key's primary key, after its first has committed.
+// stored row. A follow-up ($8, its programme) locks its enrolment and moves
+// its schedule on, unless a later follow-up is recorded already (a tablet's
+// backlog); every entry notes the service on its record (noteServiceSQL). A
+// concurrent create with the same key fails on the key's primary key, after
+// its first has committed.
 const addEntrySQL = `
 WITH prev AS (
 	SELECT request_hash, kind, resource_id FROM idempotency_keys WHERE staff_code = $12 AND key = $13
