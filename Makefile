@@ -45,10 +45,14 @@ fuzz:
 # load time, bare count(*) and the full report, written up in docs/benchmarks.md.
 # BENCH_FLAGS="-residents 100000 -entries 1000000" runs a tenth of it.
 # Then the HTTP load test (cmd/loadtest, wrk on loopback; LOAD_FLAGS="-residents N -duration 10s").
+# Both print their own details; the end is one summary table of both
+# (BENCH_SUMMARY, bench-summary.md by default).
+BENCH_SUMMARY ?= bench-summary.md
 bench: deps
 	@command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk >/dev/null; }
-	$(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) run ./cmd/loadtest $(LOAD_FLAGS)
+	$(GO) run ./cmd/bench -summary $(BENCH_SUMMARY) $(BENCH_FLAGS)
+	$(GO) run ./cmd/loadtest -summary $(BENCH_SUMMARY) $(LOAD_FLAGS)
+	@cat $(BENCH_SUMMARY)
 
 lint:
 	$(GO) vet ./...

@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"healthrec/internal/civil"
@@ -42,6 +43,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
 	flag.BoolVar(&o.reuse, "reuse", false, "with BENCH_DATABASE_URL: measure the county already loaded there")
 	flag.BoolVar(&o.reindex, "reindex", true, "rebuild the report's indexes after the bulk load (as after an import)")
+	flag.StringVar(&o.summary, "summary", "", "also start this file as the one summary table of make bench (cmd/loadtest adds its rows)")
 	flag.Parse()
 	if err := run(context.Background(), o, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -54,6 +56,7 @@ type options struct {
 	seed                                        int64
 	today                                       string
 	reuse, reindex                              bool
+	summary                                     string
 }
 
 func run(ctx context.Context, o options, keep bool) error {
@@ -98,16 +101,21 @@ func run(ctx context.Context, o options, keep bool) error {
 	fmt.Printf("county: %d residents, %d villages, %d doctors, %d dynamic records over 3 years ending %s\n\n",
 		o.residents, o.villages, o.doctors, o.entries, o.today)
 
+	sum := &summary{}
 	g := newGenerator(o, today)
 	if !o.reuse {
 		load, err := g.load(ctx, db)
 		if err != nil {
 			return err
 		}
+		var total time.Duration
 		for _, s := range load {
 			fmt.Printf("load  %-46s %9s\n", s.name, s.d.Round(time.Millisecond))
+			total += s.d
 		}
 		fmt.Println()
+		sum.row(fmt.Sprintf("load of the county (%d residents, %d dynamic records; COPY, facts, indexes)", o.residents, o.entries),
+			fmt.Sprintf("%s (%.0f residents/s)", total.Round(time.Second), float64(o.residents)/total.Seconds()), "", "", "", "")
 	}
 
 	county := g.county
@@ -134,6 +142,8 @@ func run(ctx context.Context, o options, keep bool) error {
 	fmt.Printf("%-52s %9s %9s\n", "", "median", "fastest")
 	fmt.Printf("%-52s %9s %9s\n", "bare SELECT count(*) FROM records", bare, bareMin)
 	fmt.Printf("%-52s %9s %9s\n", "  the same, serial (no parallel workers)", serial, serialMin)
+	sum.row("bare `SELECT count(*) FROM records` (median)", bare.String(), "1", "", "", "")
+	sum.row("the same on one core (no parallel workers)", serial.String(), "", "", "", "")
 	report := func(name string, p rates.Params) error {
 		var err error
 		d, dMin := measure(o.runs, func() error {
@@ -148,6 +158,7 @@ func run(ctx context.Context, o options, keep bool) error {
 		}
 		fmt.Printf("%-52s %9s %9s  %5.1f× bare (median), %4.1f× (fastest); %4.1f× serial\n", name, d, dMin,
 			float64(d)/float64(bare), float64(dMin)/float64(bareMin), float64(d)/float64(serial))
+		sum.row(name+" (median)", d.String(), fmt.Sprintf("%.1f (%.1f× serial)", float64(d)/float64(bare), float64(d)/float64(serial)), "", "", "")
 		return nil
 	}
 	asOf := today
@@ -182,7 +193,25 @@ func run(ctx context.Context, o options, keep bool) error {
 		fmt.Printf("%-52s %9s  (%d sampled records frozen)\n", "publish a snapshot, sample="+n.String()+" (once)",
 			time.Since(start).Round(time.Millisecond), snap.Sampled)
 	}
+	if o.summary != "" {
+		return sum.start(o.summary, fmt.Sprintf("%d CPU cores, PostgreSQL %s, %s", runtime.NumCPU(), version, time.Now().Format("2006-01-02")))
+	}
 	return nil
+}
+
+// summary collects the rows of make bench's one summary table; cmd/loadtest
+// appends the HTTP rows to the same file.
+type summary struct{ rows []string }
+
+func (s *summary) row(what, value, ratio, p50, p95, p99 string) {
+	s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", what, value, ratio, p50, p95, p99))
+}
+
+// start writes the table's heading and this command's rows to path.
+func (s *summary) start(path, machine string) error {
+	head := []string{"", "make bench — " + machine, "",
+		"| what | time or rate | × bare count | p50 | p95 | p99 |", "|---|---:|---:|---:|---:|---:|"}
+	return os.WriteFile(path, []byte(strings.Join(append(head, s.rows...), "\n")+"\n"), 0o644)
 }
 
 // measure runs fn once to warm up, then runs times, and returns the median

@@ -48,6 +48,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each endpoint is driven")
 	connections := flag.Int("connections", 5, "concurrent connections (wrk, on the same cores as the server)")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
+	summary := flag.String("summary", "", "append the HTTP rows to this summary table (started by cmd/bench; make bench prints it)")
 	hold := flag.Bool("hold", false, "serve the loaded county until interrupted instead of driving it, printing the URLs and tokens (for EXPLAIN and profiling by hand)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -57,14 +58,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*residents, *duration, *connections, *hold, os.Stdout); err != nil {
+	if err := run(*residents, *duration, *connections, *hold, *summary, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(residents int, duration time.Duration, connections int, hold bool, out io.Writer) error {
+func run(residents int, duration time.Duration, connections int, hold bool, summary string, out io.Writer) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found: apt-get install -y wrk")
 	}
@@ -167,9 +168,10 @@ func run(residents int, duration time.Duration, connections int, hold bool, out 
 	host, _ := os.Hostname()
 	fmt.Fprintf(out, "HTTP on loopback, %s, %d CPU, %s, demo county of %d residents (loaded in %s), wrk %d connections × %s per endpoint after a 2 s warm-up\n\n",
 		time.Now().Format("2006-01-02"), runtime.NumCPU(), host, residents, loadTime.Round(time.Millisecond), connections, duration)
-	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p90 | p99 | non-2xx |")
+	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p95 | p99 | non-2xx |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|")
 	script := filepath.Join(dir, "script.lua")
+	var rows []string
 	for _, t := range targets {
 		// A warm-up first, not counted: the first requests on each pooled
 		// connection prepare its statements and fill the caches.
@@ -192,14 +194,37 @@ func run(residents int, duration time.Duration, connections int, hold bool, out 
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d |\n", t.name, res.rps, res.p50, res.p90, res.p99, res.non2xx)
+		fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d |\n", t.name, res.rps, res.p50, res.p95, res.p99, res.non2xx)
+		failed := ""
+		if res.non2xx > 0 {
+			failed = fmt.Sprintf(", %d non-2xx", res.non2xx)
+		}
+		rows = append(rows, fmt.Sprintf("| HTTP %s, %d connections (%d residents%s) | %.0f req/s | | %s | %s | %s |",
+			t.name, connections, residents, failed, res.rps, res.p50, res.p95, res.p99))
 	}
-	return nil
+	return appendSummary(summary, rows)
 }
 
-// writeScript writes a wrk script for one run, with the run's own {{run}}.
+// appendSummary adds rows to make bench's summary table, when there is one.
+func appendSummary(path string, rows []string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(strings.Join(rows, "\n") + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeScript writes a wrk script for one run, with the run's own {{run}}
+// and the percentiles it reports.
 func writeScript(path, script string) error {
-	script = strings.ReplaceAll(script, "{{run}}", strconv.FormatInt(time.Now().UnixNano(), 10))
+	script = strings.ReplaceAll(script, "{{run}}", strconv.FormatInt(time.Now().UnixNano(), 10)) + percentiles
 	return os.WriteFile(path, []byte(script), 0o644)
 }
 
@@ -260,13 +285,21 @@ end
 
 type wrkResult struct {
 	rps           float64
-	p50, p90, p99 string
+	p50, p95, p99 string
 	non2xx        int
 }
 
+// percentiles makes wrk print the latency percentiles it does not print on
+// its own (p95), in microseconds, on one line after its report.
+const percentiles = `
+done = function(summary, latency, requests)
+  io.write(string.format("percentiles %d %d %d\n", latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+`
+
 var (
 	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	pctRe    = regexp.MustCompile(`(?m)^\s+(50|90|99)%\s+(\S+)`)
+	pctRe    = regexp.MustCompile(`(?m)^percentiles (\d+) (\d+) (\d+)$`)
 	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
 )
 
@@ -280,20 +313,19 @@ func wrk(base, script string, d time.Duration, conns int) (*wrkResult, error) {
 	if m := rpsRe.FindSubmatch(outb); m != nil {
 		fmt.Sscan(string(m[1]), &res.rps)
 	}
-	for _, m := range pctRe.FindAllSubmatch(outb, -1) {
-		switch string(m[1]) {
-		case "50":
-			res.p50 = string(m[2])
-		case "90":
-			res.p90 = string(m[2])
-		case "99":
-			res.p99 = string(m[2])
-		}
+	if m := pctRe.FindSubmatch(outb); m != nil {
+		res.p50, res.p95, res.p99 = millis(m[1]), millis(m[2]), millis(m[3])
 	}
 	if m := non2xxRe.FindSubmatch(outb); m != nil {
 		fmt.Sscan(string(m[1]), &res.non2xx)
 	}
 	return res, nil
+}
+
+// millis formats wrk's microseconds as milliseconds.
+func millis(us []byte) string {
+	n, _ := strconv.ParseFloat(string(us), 64)
+	return strconv.FormatFloat(n/1000, 'f', 2, 64) + " ms"
 }
 
 func login(base, code string) (string, error) {
