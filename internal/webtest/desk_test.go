@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"healthrec/internal/civil"
 )
 
 // TestDeskJourney: a doctor signs in, searches, opens a record, adds a visit
@@ -139,4 +141,51 @@ func TestDeskJourney(t *testing.T) {
 		chromedp.WaitVisible(reqCard+`[data-state=active]`),
 	)
 	shot(t, ctx, "desk-access-requests")
+}
+
+// TestDeskReferrals: a doctor of institution A refers a resident to
+// institution B; B's doctor finds it among the referrals to B, receives it,
+// and returns it with the back-referral slip; A's list then has it no more.
+func TestDeskReferrals(t *testing.T) {
+	s := newSite(t)
+	data := s.seed()
+	today := civil.Of(s.db.Today()).String()
+	var ref struct{ ID int64 }
+	s.login(s.f.DoctorA).must("POST", "/api/v1/records/"+data.Wang+"/referrals", map[string]any{"service_date": today,
+		"to_institution_code": s.f.InstB, "to_department": "心内科", "impression": "高血压 3 级", "reason": "血压控制不佳"}, &ref)
+	row := fmt.Sprintf(`[data-referral="%d"]`, ref.ID)
+	ctx := browser(t, 1366, 900)
+
+	run(t, ctx, "A sees its referral out",
+		chromedp.Navigate(s.url+"/"), signIn(s.f.DoctorA),
+		chromedp.Click(`#nav a[href="#/referrals"]`),
+		chromedp.WaitVisible(`button[data-step=close]`+row),
+		waitText(`main table`, "血压控制不佳"),
+	)
+	run(t, ctx, "B receives it",
+		chromedp.Click(`#logout`), signIn(s.f.DoctorB),
+		chromedp.Navigate(s.url+"/#/referrals?dir=in"),
+		chromedp.WaitVisible(`button[data-step=receive]`+row),
+		chromedp.Click(`button[data-step=receive]`+row),
+		chromedp.WaitVisible(`button[data-step=return]`+row),
+	)
+	shot(t, ctx, "desk-referrals-in")
+	run(t, ctx, "B returns it with the slip",
+		chromedp.Click(`button[data-step=return]`+row),
+		chromedp.WaitVisible(`#entry-form textarea[name=diagnosis]`),
+		chromedp.Click(`#entry-form button[type=submit]`),
+		chromedp.WaitVisible(`#entry-form [data-field=diagnosis] .field-error`),
+		chromedp.SendKeys(`#entry-form textarea[name=diagnosis]`, "原发性高血压 2 级"),
+		chromedp.SendKeys(`#entry-form textarea[name=recommendations]`, "社区每月随访血压"),
+		chromedp.Click(`#entry-form button[type=submit]`),
+		waitText(`main`, "没有未完成的转诊"),
+	)
+	var got struct {
+		Status string
+		Back   struct{ Diagnosis, Recommendations string }
+	}
+	s.login(s.f.DoctorA).must("GET", fmt.Sprintf("/api/v1/records/%s/referrals/%d", data.Wang, ref.ID), nil, &got)
+	if got.Status != "returned" || got.Back.Diagnosis != "原发性高血压 2 级" || got.Back.Recommendations != "社区每月随访血压" {
+		t.Fatalf("referral after the return: %+v", got)
+	}
 }

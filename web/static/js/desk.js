@@ -5,7 +5,7 @@ import {
   h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime, today,
 } from './dom.js';
 import {
-  SEX, STATUS, PROGRAMME, SECTION, ACTION, OUTCOME, REQUEST_STATUS, CONSENT_METHOD, FIELD, label,
+  SEX, STATUS, PROGRAMME, SECTION, ACTION, OUTCOME, REQUEST_STATUS, CONSENT_METHOD, REFERRAL_STATUS, FIELD, label,
 } from './labels.js';
 import {
   visitSpecs, followupSpecs, referralSpecs, examSpecs, enrolSpecs, timelineItem,
@@ -32,6 +32,7 @@ async function enter() {
   staff = (await me()) || staff;
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
   const nav = [['#/', '档案查询'], ['#/new', '新建档案'], ['#/due', '随访提醒']];
+  if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['#/referrals', '双向转诊']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/requests', '授权申请']);
   if (hasRole(staff, 'home_visit')) nav.push(['/tablet/', '平板随访']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['/bureau', '考核看板']);
@@ -47,6 +48,7 @@ const route = router([
   ['#/search', (_, q) => searchPage(q.get('q') || '')],
   ['#/new', () => newRecordPage()],
   ['#/due', () => duePage()],
+  ['#/referrals', (_, q) => referralsPage(q.get('dir') === 'in' ? 'in' : 'out')],
   ['#/requests', (_, q) => requestsPage(q.get('status') || '')],
   ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '')],
   ['#/record/:id/history', ({ id }) => historyPage(id)],
@@ -327,6 +329,81 @@ async function duePage() {
     mount(h('h1', {}, '随访提醒'), e.status === 404 ? h('p', { class: 'notice' }, '随访功能尚未开通。') : errorBox(e));
   }
 }
+
+// ---------- referrals ----------
+
+// The open two-way referrals of the caller's institutions: those it issued
+// (out) and those addressed to it (in), with the next step of each. The
+// issuing side may record every step (the receiving hospital may not use
+// the service); the receiving side receives and returns.
+async function referralsPage(dir) {
+  const title = '双向转诊';
+  const tabs = h('p', { class: 'tabs', role: 'group', 'aria-label': '方向' },
+    [['out', '本机构转出'], ['in', '转入本机构']].map(([d, l]) =>
+      h('a', { href: '#/referrals' + qs({ dir: d }), class: 'button ' + (d === dir ? '' : 'secondary'),
+        'aria-current': d === dir ? 'page' : null }, l)));
+  const panel = h('div', { id: 'referral-panel' });
+  mount(h('h1', {}, title), tabs, h('p', { class: 'loading' }, '正在加载…'));
+  let out;
+  try {
+    out = await get('/referrals' + qs({ direction: dir, per_page: 200 }));
+  } catch (e) {
+    mount(h('h1', {}, title), tabs, errorBox(e));
+    return;
+  }
+  const reload = () => referralsPage(dir);
+  const step = (r, transition, text, specs) => h('button', {
+    type: 'button', class: 'secondary', 'data-step': transition, 'data-referral': r.id,
+    onclick: async () => {
+      if (!specs) {
+        try {
+          await post(`/referrals/${r.id}/${transition}`, { date: today() });
+          toast(`已${text}：${r.name}`);
+          await reload();
+        } catch (e) {
+          panel.replaceChildren(errorBox(e));
+        }
+        return;
+      }
+      panel.replaceChildren(entryForm(`${text}：${r.name}（${r.to_institution}）`, `/referrals/${r.id}/${transition}`, specs,
+        reload, () => panel.replaceChildren()));
+      panel.querySelector('h2').focus();
+    },
+  }, text);
+  const steps = (r) => {
+    if (r.status === 'issued') {
+      return [step(r, 'receive', dir === 'in' ? '接收' : '登记接收'), dir === 'out' ? step(r, 'close', '关闭', closeSpecs()) : null];
+    }
+    return [step(r, 'return', dir === 'in' ? '回转' : '登记回转', returnSpecs())];
+  };
+  mount(h('h1', {}, title), tabs, panel,
+    h('p', { class: 'muted' }, `未完成的转诊 ${out.total} 份（已转出或已接收），最早的在前`),
+    out.items.length ? table([
+      { label: '转出日期', value: (r) => r.service_date },
+      // The receiving side sees the slip, not the record (another institution's).
+      { label: '姓名', value: (r) => (dir === 'in' ? r.name : h('a', { href: '#/record/' + r.record_id }, r.name)) },
+      { label: dir === 'in' ? '转出机构' : '转入机构', value: (r) => (dir === 'in' ? r.institution_code : [r.to_institution, r.to_department].filter(Boolean).join(' ')) },
+      { label: '转出原因', value: (r) => r.reason },
+      { label: '状态', value: (r) => h('span', { class: 'tag ' + (r.open_days > 30 ? 'bad' : 'warn') }, `${label(REFERRAL_STATUS, r.status)} · ${r.open_days} 天`) },
+      { label: '操作', value: (r) => h('div', { class: 'actions' }, steps(r)) },
+    ], out.items, { caption: dir === 'in' ? '转入本机构的转诊' : '本机构转出的转诊' })
+      : h('p', { class: 'empty' }, '没有未完成的转诊。'));
+}
+
+/** returnSpecs: the back-referral slip (回转单). */
+const returnSpecs = () => [
+  { name: 'date', label: '回转日期', type: 'date', required: true, value: today(), max: today() },
+  { name: 'diagnosis', label: '诊断结果', type: 'textarea', required: true, wide: true },
+  { name: 'treatment', label: '主要检查及治疗', type: 'textarea', wide: true },
+  { name: 'recommendations', label: '康复建议（社区随访）', type: 'textarea', wide: true },
+  { name: 'doctor', label: '回转医生' },
+];
+
+/** closeSpecs: closing a referral that will not be received. */
+const closeSpecs = () => [
+  { name: 'date', label: '关闭日期', type: 'date', required: true, value: today(), max: today() },
+  { name: 'reason', label: '关闭原因', type: 'textarea', required: true, wide: true, hint: '例如：患者未前往、改转他院' },
+];
 
 // ---------- history and access log ----------
 
