@@ -139,35 +139,35 @@ func holds(args ...any) (any, error) {
 type Principal struct {
 	Staff  *staff.Staff
 	grants []staff.Grant
-	key    string // GetCacheKey's, once made
+	key    string // GetCacheKey's
 }
 
 // NewPrincipal wraps a staff member.
 func NewPrincipal(s *staff.Staff) *Principal {
-	return &Principal{Staff: s, grants: s.Grants}
+	return &Principal{Staff: s, grants: s.Grants, key: grantsKey(s.Grants)}
 }
 
 // with returns a copy of p that also holds extra grants.
 func (p *Principal) with(extra ...staff.Grant) *Principal {
-	return &Principal{Staff: p.Staff, grants: append(slices.Clone(p.grants), extra...)}
+	grants := append(slices.Clone(p.grants), extra...)
+	return &Principal{Staff: p.Staff, grants: grants, key: grantsKey(grants)}
 }
 
 // GetCacheKey is the part of a decision that comes from the caller: their
 // grants (holds reads nothing else), so callers with the same grants share
 // decisions.
-func (p *Principal) GetCacheKey() string {
-	if p.key == "" {
-		var b strings.Builder
-		b.WriteString("grants:")
-		for _, g := range p.grants {
-			b.WriteString(string(g.Role))
-			b.WriteByte('@')
-			b.WriteString(g.Domain)
-			b.WriteByte(';')
-		}
-		p.key = b.String()
+func (p *Principal) GetCacheKey() string { return p.key }
+
+func grantsKey(grants []staff.Grant) string {
+	var b strings.Builder
+	b.WriteString("grants:")
+	for _, g := range grants {
+		b.WriteString(string(g.Role))
+		b.WriteByte('@')
+		b.WriteString(g.Domain)
+		b.WriteByte(';')
 	}
-	return p.key
+	return b.String()
 }
 
 // AllowRoute reports whether the caller may call the route (a gin path) with
