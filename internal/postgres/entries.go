@@ -232,12 +232,7 @@ func (r addedEntry) refusal(e entry.Entry, recordID string, on civil.Date) error
 
 // replayEntry answers a create whose key a concurrent create took first.
 func (db *DB) replayEntry(ctx context.Context, key Idempotency, kind string) (entry.Entry, bool, error) {
-	var id string
-	err := db.inTx(ctx, func(tx *Tx) error {
-		var err error
-		id, err = key.replayed(ctx, tx, kind)
-		return err
-	})
+	id, err := db.raceWinner(ctx, key, kind)
 	if err != nil {
 		return nil, false, err
 	}

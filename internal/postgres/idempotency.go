@@ -101,17 +101,23 @@ func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, c
 	})
 	if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict && k.Key != "" && created {
 		// Lost the race to a concurrent create with the same key: answer as a replay.
-		var prevErr error
-		created = false
-		prevErr = db.inTx(ctx, func(tx *Tx) error {
-			var err error
-			id, err = k.replayed(ctx, tx, kind)
-			return err
-		})
-		if prevErr == nil && id != "" {
-			return id, false, nil
+		if winner, prevErr := db.raceWinner(ctx, k, kind); prevErr == nil && winner != "" {
+			return winner, false, nil
 		}
 		return "", false, err
 	}
 	return id, created, err
+}
+
+// raceWinner returns the resource a concurrent create under the same key
+// stored, in a transaction of its own: the loser's conflict on the key came
+// once the winner had committed. "" when there is none.
+func (db *DB) raceWinner(ctx context.Context, k Idempotency, kind string) (string, error) {
+	var id string
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		id, err = k.replayed(ctx, tx, kind)
+		return err
+	})
+	return id, err
 }
