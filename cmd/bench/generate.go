@@ -128,7 +128,14 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	for _, t := range []string{"records", "exams", "entries"} {
+	// As the import does after its commit (and a server every few seconds).
+	if err := timed("fold the rate changes into the counters (rate_fold)", func() error {
+		_, err := db.FoldRateChanges(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, t := range []string{"records", "exams", "entries", "rate_counts"} {
 		if t == "entries" && !hasEntries {
 			continue
 		}
@@ -160,7 +167,7 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 // tree's migrations.
 func reportIndexes(ctx context.Context, db *postgres.DB) []string {
 	var out []string
-	_ = db.SelectContext(ctx, &out, `SELECT indexname FROM pg_indexes WHERE tablename = 'records' AND indexname IN ('records_rates', 'records_active', 'records_draw') ORDER BY 1`)
+	_ = db.SelectContext(ctx, &out, `SELECT indexname FROM pg_indexes WHERE tablename = 'records' AND indexname IN ('records_active', 'records_draw') ORDER BY 1`)
 	return out
 }
 

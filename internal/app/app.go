@@ -150,6 +150,7 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go RunReminders(ctx, db, log, ReminderInterval)
+	go RunRateFolds(ctx, db, log, FoldInterval)
 	log.Info("serving", "addr", addr)
 	select {
 	case err := <-errc:

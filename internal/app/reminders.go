@@ -16,9 +16,7 @@ const ReminderInterval = 15 * time.Minute
 // restart, or several servers doing the same, never sends a reminder twice.
 // A failed run is logged and retried at the next tick.
 func RunReminders(ctx context.Context, db *postgres.DB, log *slog.Logger, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
+	repeat(ctx, every, func() {
 		sent, err := db.SendDueReminders(ctx, db.Now())
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -29,6 +27,15 @@ func RunReminders(ctx context.Context, db *postgres.DB, log *slog.Logger, every 
 					"due_date", r.DueDate.String(), "days_before", r.OffsetDays)
 			}
 		}
+	})
+}
+
+// repeat runs fn at once and then every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, fn func()) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		fn()
 		select {
 		case <-ctx.Done():
 			return

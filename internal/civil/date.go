@@ -49,6 +49,12 @@ func (d Date) Time() time.Time { return d.t }
 // Year returns d's year.
 func (d Date) Year() int { return d.t.Year() }
 
+// YearStart returns the first day of d's year.
+func (d Date) YearStart() Date { return New(d.t.Year(), time.January, 1) }
+
+// MonthStart returns the first day of d's month.
+func (d Date) MonthStart() Date { return New(d.t.Year(), d.t.Month(), 1) }
+
 // AddDays returns d moved by n days.
 func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 

@@ -58,3 +58,16 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("DaysUntil = %d", got)
 	}
 }
+
+func TestYearAndMonthStart(t *testing.T) {
+	for _, tc := range []struct{ d, year, month string }{
+		{"2024-02-29", "2024-01-01", "2024-02-01"},
+		{"2025-01-01", "2025-01-01", "2025-01-01"},
+		{"2025-12-31", "2025-01-01", "2025-12-01"},
+	} {
+		d := MustParse(tc.d)
+		if y, m := d.YearStart().String(), d.MonthStart().String(); y != tc.year || m != tc.month {
+			t.Errorf("%s: year from %s, month from %s; want %s, %s", tc.d, y, m, tc.year, tc.month)
+		}
+	}
+}

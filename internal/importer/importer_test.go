@@ -65,7 +65,7 @@ func count(t testing.TB, db *postgres.DB, query string, args ...any) int {
 func tables(t testing.TB, db *postgres.DB) map[string]int {
 	out := map[string]int{}
 	for _, tbl := range []string{"institutions", "regions", "village_serials", "staff", "staff_roles", "village_populations",
-		"responsibilities", "records", "record_history", "exams"} {
+		"responsibilities", "records", "record_history", "exams", "rate_changes", "rate_counts"} {
 		out[tbl] = count(t, db, "SELECT count(*) FROM "+tbl)
 	}
 	out["serial_sum"] = count(t, db, "SELECT COALESCE(sum(last_serial), 0) FROM village_serials")
@@ -156,6 +156,9 @@ func TestImportCounty(t *testing.T) {
 		t.Errorf("facts = %+v", facts)
 	}
 	pgtest.CheckRateFacts(t, db)
+	if n := count(t, db, `SELECT count(*) FROM rate_changes`); n != 0 {
+		t.Errorf("%d rate changes left pending after the import's commit", n)
+	}
 	hist, _, err := db.History(context.Background(), "3301271021010008", postgres.Page{Page: 1, PerPage: 10})
 	if err != nil || len(hist) != 1 || hist[0].Action != "import" || hist[0].ChangedBy != "admin" {
 		t.Errorf("history = %+v, %v", hist, err)

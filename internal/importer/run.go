@@ -123,5 +123,5 @@ func (im *importer) finish() error {
 			return err
 		}
 	}
-	return im.tx.Commit()
+	return im.tx.Commit(im.ctx)
 }

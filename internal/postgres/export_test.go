@@ -20,6 +20,20 @@ func (db *DB) RateGroups(ctx context.Context, county string, p rates.Params) ([]
 	return out, err
 }
 
+// RateCountsByScan counts a county's records active, qualified and used as
+// of a date per village and doctor in one pass over the records, by the
+// conditions of a sampled report's draw: what the rate counters must sum to.
+func (db *DB) RateCountsByScan(ctx context.Context, county string, asOf civil.Date) ([]rates.Group, error) {
+	lo, hi := countyRange(county)
+	var out []rates.Group
+	err := db.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+			count(*) AS active, count(*) AS sampled,
+			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified, count(*) FILTER (WHERE `+usedAsOf+`) AS used
+		FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
+		GROUP BY r.village_code, r.responsible_doctor`, asOf, lo, hi)
+	return out, err
+}
+
 // NoteExam exposes noteExam to the tests, which interleave transactions.
 func NoteExam(ctx context.Context, tx *sqlx.Tx, recordID string, id int64, on civil.Date, complete bool) error {
 	return noteExam(ctx, &Tx{Tx: tx}, recordID, id, on, complete)

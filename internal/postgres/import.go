@@ -20,6 +20,7 @@ import (
 // statements and streams residents and service entries with COPY. Nothing is
 // visible to others until Commit, so a run with a bad row changes nothing.
 type ImportTx struct {
+	db *DB
 	tx *Tx
 }
 
@@ -29,11 +30,20 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &ImportTx{tx: &Tx{Tx: tx}}, nil
+	return &ImportTx{db: db, tx: &Tx{Tx: tx}}, nil
 }
 
-// Commit makes the import visible.
-func (t *ImportTx) Commit() error { return translate(t.tx.Commit()) }
+// Commit makes the import visible, then folds its rate changes into the
+// report's counters — a county's worth at once, rather than leaving them to
+// the server's next fold (or to every report, when no server runs). A failed
+// fold leaves them pending, counted all the same.
+func (t *ImportTx) Commit(ctx context.Context) error {
+	if err := t.tx.Commit(); err != nil {
+		return translate(err)
+	}
+	_, _ = t.db.FoldRateChanges(ctx)
+	return nil
+}
 
 // Rollback discards the import; after Commit it does nothing.
 func (t *ImportTx) Rollback() error {

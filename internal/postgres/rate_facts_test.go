@@ -267,10 +267,12 @@ func TestNoteExamInterleaved(t *testing.T) {
 }
 
 // TestActiveCounts files records on many dates in villages with and without
-// a responsible doctor, closes some, moves one to another doctor and loads
-// more by COPY: the counts kept by triggers stay those of the records, and
-// the active records per village and doctor as of any date, as a sampled
-// report takes them, are those a full pass over the records counts.
+// a responsible doctor, examines and visits some, closes some, moves one to
+// another doctor and loads more by COPY: the counts kept by triggers stay
+// those of the records, and as of any date the records active, qualified and
+// used per village and per doctor — from the rate counters, before and after
+// a fold, and (active only) as a sampled report takes them — are those a full
+// pass over the records counts.
 func TestActiveCounts(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f
@@ -279,6 +281,21 @@ func TestActiveCounts(t *testing.T) {
 	var ids []string
 	for i := 0; i < 60; i++ {
 		ids = append(ids, e.file(villages[r.IntN(len(villages))], civil.MustParse("2023-01-01").AddDays(r.IntN(1200)).String(), nil))
+	}
+	for i, id := range ids {
+		rec, err := e.db.Record(e.ctx, id)
+		e.must(err)
+		for k := 0; k < i%4; k++ {
+			on := rec.FiledOn.AddDays(r.IntN(500) - 100)
+			if today := civil.Of(e.db.Today()); on.After(today) {
+				on = today
+			}
+			if k%2 == 0 {
+				e.exam(id, on.String(), r.IntN(3) > 0)
+			} else {
+				e.visit(id, on)
+			}
+		}
 	}
 	for _, id := range ids[:12] {
 		rec, err := e.db.Record(e.ctx, id)
@@ -308,32 +325,73 @@ func TestActiveCounts(t *testing.T) {
 	e.must(tx.Commit())
 	pgtest.CheckRateFacts(t, e.db)
 
-	for _, asOf := range []string{"2022-12-31", "2023-06-30", "2024-05-01", "2025-01-01", "2025-08-31", "2025-09-01", "2026-06-30"} {
-		t.Run(asOf, func(t *testing.T) {
-			show := func(gs []rates.Group) string {
-				var out []string
-				for _, g := range gs {
-					if g.Active > 0 {
-						out = append(out, fmt.Sprintf("%s/%s:%d", g.Village, g.Doctor, g.Active))
-					}
-				}
-				sort.Strings(out)
-				return strings.Join(out, " ")
-			}
-			all, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: rates.All})
-			e.must(err)
-			sampled, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: 5, Seed: 1})
-			e.must(err)
-			if show(sampled) != show(all) {
-				t.Errorf("active as of %s from the counts\n%s\nfrom the records\n%s", asOf, show(sampled), show(all))
-			}
-		})
+	compare := func(t *testing.T, asOf string) {
+		t.Helper()
+		d := civil.MustParse(asOf)
+		want, err := e.db.RateCountsByScan(e.ctx, f.County, d)
+		e.must(err)
+		all, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: d, Sample: rates.All})
+		e.must(err)
+		if got, want := showCounts(all, true), showCounts(want, true); got != want {
+			t.Errorf("as of %s, (active, qualified, used) from the counters\n%s\nfrom the records\n%s", asOf, got, want)
+		}
+		sampled, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: d, Sample: 5, Seed: 1})
+		e.must(err)
+		if got, want := showCounts(sampled, false), showCounts(want, false); got != want {
+			t.Errorf("as of %s, active for the draw\n%s\nfrom the records\n%s", asOf, got, want)
+		}
+	}
+	dates := []string{"2022-12-31", "2023-01-01", "2023-06-30", "2024-01-01", "2024-05-01", "2024-12-31", "2025-01-01",
+		"2025-08-31", "2025-09-01", "2026-06-30", "2027-06-30"}
+	for _, asOf := range dates {
+		t.Run("pending "+asOf, func(t *testing.T) { compare(t, asOf) })
+	}
+	n, err := e.db.FoldRateChanges(e.ctx)
+	e.must(err)
+	if n == 0 {
+		t.Fatal("nothing to fold after the writes")
+	}
+	pgtest.CheckRateFacts(t, e.db)
+	for _, asOf := range dates {
+		t.Run("folded "+asOf, func(t *testing.T) { compare(t, asOf) })
 	}
 }
 
+// showCounts lists groups' figures per village and per doctor, summing
+// groups of a village and doctor into both: active, and with all, the
+// qualified and used too.
+func showCounts(gs []rates.Group, all bool) string {
+	sums := map[string][3]int{}
+	add := func(k string, g rates.Group) {
+		s := sums[k]
+		sums[k] = [3]int{s[0] + g.Active, s[1] + g.Qualified, s[2] + g.Used}
+	}
+	for _, g := range gs {
+		if g.Village != "" {
+			add("village "+g.Village, g)
+		}
+		if g.Doctor != "" {
+			add("doctor "+g.Doctor, g)
+		}
+	}
+	var out []string
+	for k, s := range sums {
+		if s[0] == 0 {
+			continue
+		}
+		if all {
+			out = append(out, fmt.Sprintf("%s:%v", k, s))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d", k, s[0]))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
 // TestTwoCounties: a county's report counts its own records only, also once
-// the database holds another county's (a county alone in its database skips
-// the range test; the other county's records must then bring it back).
+// the database holds another county's — even for a doctor with records in
+// both (the rate counters are kept per county).
 func TestTwoCounties(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f

@@ -50,6 +50,36 @@ const (
 	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
 )
 
+// countsAsOf are a county ($1) as of a date ($2; $3 and $4 the first days of
+// its year and month) per village and per responsible doctor apart, as
+// Groups of one or the other: each scope's changes of records active,
+// qualified and used (migration 00013) summed over the years before the
+// date's year, the months of that year before its month and the days of that
+// month up to the date — a few dozen counters per scope, whatever the number
+// of records and entries — plus the changes not folded yet.
+const countsAsOf = `SELECT CASE x.kind WHEN 'v' THEN x.code ELSE '' END AS village,
+		CASE x.kind WHEN 'd' THEN x.code ELSE '' END AS doctor,
+		sum(x.active) AS active, sum(x.active) AS sampled, sum(x.qualified) AS qualified, sum(x.used) AS used
+	FROM (
+		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'y' AND starts < $3
+		UNION ALL
+		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'm' AND starts >= $3 AND starts < $4
+		UNION ALL
+		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'd' AND starts >= $4 AND starts <= $2
+		UNION ALL
+		SELECT kind, code, active, qualified, used FROM rate_changes WHERE county = $1 AND on_date <= $2
+	) x GROUP BY x.kind, x.code HAVING sum(x.active) > 0`
+
+// FoldRateChanges moves the rate changes noted since the last fold into the
+// counters (rate_fold, migration 00013) and returns how many it moved. A
+// report is exact without it; it keeps the pending changes a report adds up
+// few. The server folds every few seconds, bulk loads after loading.
+func (db *DB) FoldRateChanges(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.GetContext(ctx, &n, `SELECT rate_fold()`)
+	return n, translate(err)
+}
+
 // activeCounts returns a county's records active at a date per village and
 // responsible doctor (villages and doctors with none left out): the counts of
 // records active now (rate_active_counts, kept by triggers), less those filed
@@ -283,35 +313,16 @@ func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rate
 
 // rateGroups counts the county's records per village and responsible doctor.
 //
-// With the whole population as the sample it is one pass. With a sample of
-// N per draw group it takes the active records per village and doctor from
+// With the whole population as the sample it sums the county's counters
+// (countsAsOf), per village and per doctor apart. With a sample of N per draw
+// group it takes the active records per village and doctor from
 // activeCounts (coverage, and each draw group's size), then draws the groups
 // that have any, evaluating the rules on the drawn records only.
 func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
-	lo, hi := countyRange(county)
 	out := []rates.Group{}
 	if p.Sample == rates.All {
-		// Grouped in the order of the covering index records_rates, so the
-		// scan is index-only and the grouping needs no hashing or sort.
-		// When every village of the database is in the county (one county
-		// per database, DESIGN §9), the county's records are all records:
-		// the scan then skips testing each record's village against the
-		// county's range, a fifth of its time.
-		var whole bool
-		if err := tx.GetContext(ctx, &whole, `SELECT NOT EXISTS (SELECT 1 FROM regions
-			WHERE (level = 'village' OR length(code) = 12) AND code NOT BETWEEN $1 AND $2)`, lo, hi); err != nil {
-			return nil, err
-		}
-		where, args := `r.village_code BETWEEN $2 AND $3 AND `+activeAt, []any{p.AsOf, lo, hi}
-		if whole {
-			where, args = activeAt, []any{p.AsOf}
-		}
-		err := tx.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
-			count(*) AS active, count(*) AS sampled,
-			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
-			count(*) FILTER (WHERE `+usedAsOf+`) AS used
-			FROM records r WHERE `+where+`
-			GROUP BY r.village_code, r.responsible_doctor`, args...)
+		year, month := p.AsOf.YearStart(), p.AsOf.MonthStart()
+		err := tx.SelectContext(ctx, &out, countsAsOf, county, p.AsOf, year, month)
 		return out, err
 	}
 	out, err := activeCounts(ctx, tx, county, p.AsOf)

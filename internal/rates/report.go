@@ -29,8 +29,11 @@ type Village struct {
 	Doctor string `db:"doctor"`
 }
 
-// Group counts the records of one village with one responsible doctor ("" for
-// none), as of the report's date.
+// Group counts records as of the report's date: those of one village with
+// one responsible doctor, or — where either is "" — of a village whatever
+// their doctor, or of a doctor whatever their village. Each group adds to the
+// scopes of its village and of its doctor, so storage may give the counts
+// per village and doctor, or per village and per doctor apart.
 type Group struct {
 	Village string `db:"village"`
 	Doctor  string `db:"doctor"`
@@ -171,9 +174,16 @@ func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 	}
 	filed := map[string]int{}
 	for _, g := range d.Groups {
-		filed[g.Village] += g.Active
-		v := villages[g.Village]
-		for _, t := range []*tally{at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution), at(Doctor, g.Doctor)} {
+		var scopes []*tally
+		if g.Village != "" {
+			filed[g.Village] += g.Active
+			v := villages[g.Village]
+			scopes = append(scopes, at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution))
+		}
+		if g.Doctor != "" {
+			scopes = append(scopes, at(Doctor, g.Doctor))
+		}
+		for _, t := range scopes {
 			t.sampled += g.Sampled
 			t.qualified += g.Qualified
 			t.used += g.Used

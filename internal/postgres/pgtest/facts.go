@@ -48,4 +48,35 @@ func CheckRateFacts(t testing.TB, db *postgres.DB) {
 	for _, c := range counts {
 		t.Errorf("village %s doctor %q: %d active records counted, %d in the records", c.Village, c.Doctor, c.Stored, c.Want)
 	}
+	var changes []struct {
+		Scope  string `db:"scope"`
+		Stored string `db:"stored"`
+		Want   string `db:"want"`
+	}
+	err = db.Select(&changes, `WITH stored AS (
+			SELECT county, kind, code, on_date, sum(active) AS a, sum(qualified) AS q, sum(used) AS u FROM (
+				SELECT county, kind, code, starts AS on_date, active, qualified, used FROM rate_counts WHERE grain = 'd'
+				UNION ALL SELECT county, kind, code, on_date, active, qualified, used FROM rate_changes) x
+			GROUP BY 1, 2, 3, 4 HAVING (sum(active), sum(qualified), sum(used)) <> (0, 0, 0)),
+		want AS (
+			SELECT c.county, c.kind, c.code, c.on_date, sum(c.active) AS a, sum(c.qualified) AS q, sum(c.used) AS u
+			FROM records r CROSS JOIN LATERAL record_rate_changes(r, 1) c
+			GROUP BY 1, 2, 3, 4 HAVING (sum(c.active), sum(c.qualified), sum(c.used)) <> (0, 0, 0))
+		SELECT concat_ws(' ', county, kind, code, on_date) AS scope, ROW(s.a, s.q, s.u)::text AS stored, ROW(w.a, w.q, w.u)::text AS want
+		FROM stored s FULL JOIN want w USING (county, kind, code, on_date)
+		WHERE (s.a, s.q, s.u) IS DISTINCT FROM (w.a, w.q, w.u)
+		UNION ALL
+		SELECT concat_ws(' ', county, grain, starts, kind, code), ROW(c.active, c.qualified, c.used)::text, ROW(d.a, d.q, d.u)::text
+		FROM rate_counts c LEFT JOIN LATERAL (
+			SELECT COALESCE(sum(active), 0) AS a, COALESCE(sum(qualified), 0) AS q, COALESCE(sum(used), 0) AS u FROM rate_counts x
+			WHERE x.county = c.county AND x.kind = c.kind AND x.code = c.code AND x.grain = 'd'
+				AND x.starts >= c.starts AND x.starts < c.starts + CASE c.grain WHEN 'm' THEN interval '1 month' ELSE interval '1 year' END) d ON true
+		WHERE c.grain <> 'd' AND (c.active, c.qualified, c.used) IS DISTINCT FROM (d.a, d.q, d.u)
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		t.Errorf("rate changes of %s: counted (active, qualified, used) %s, from the records %s", c.Scope, c.Stored, c.Want)
+	}
 }
