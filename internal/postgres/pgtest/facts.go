@@ -60,7 +60,8 @@ func CheckRateFacts(t testing.TB, db *postgres.DB) {
 			GROUP BY 1, 2, 3, 4 HAVING (sum(active), sum(qualified), sum(used)) <> (0, 0, 0)),
 		want AS (
 			SELECT c.county, c.kind, c.code, c.on_date, sum(c.active) AS a, sum(c.qualified) AS q, sum(c.used) AS u
-			FROM records r CROSS JOIN LATERAL record_rate_changes(r, 1) c
+			FROM records r CROSS JOIN LATERAL record_rate_changes(r.village_code, r.responsible_doctor, r.filed_on, r.status_date,
+				r.birth_date, r.quality_failures, r.exam_ok_on, r.used_on, 1) c
 			GROUP BY 1, 2, 3, 4 HAVING (sum(c.active), sum(c.qualified), sum(c.used)) <> (0, 0, 0))
 		SELECT concat_ws(' ', county, kind, code, on_date) AS scope, ROW(s.a, s.q, s.u)::text AS stored, ROW(w.a, w.q, w.u)::text AS want
 		FROM stored s FULL JOIN want w USING (county, kind, code, on_date)
