@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"healthrec/internal/rates"
 	"healthrec/internal/record"
 	"healthrec/internal/region"
+	sqlfiles "healthrec/sql"
 )
 
 // service is one exam or entry as the test filed it, in filing order.
@@ -208,6 +210,108 @@ func TestRateFactsConcurrentExams(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	pgtest.CheckRateFacts(t, e.db)
+}
+
+// TestRateCountsConcurrentWritesAndFolds files exams and visits from four
+// writers while two folds run in a loop: whatever interleaving, every change
+// is counted once — pending or folded — and the counters equal the records'.
+func TestRateCountsConcurrentWritesAndFolds(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	var ids []string
+	for i := 0; i < 6; i++ {
+		ids = append(ids, e.file([]string{f.VillageA1, f.VillageB1}[i%2], "2022-01-01", nil))
+	}
+	var writers, folders sync.WaitGroup
+	errs := make(chan error, 200)
+	stop := make(chan struct{})
+	for w := 0; w < 2; w++ {
+		folders.Add(1)
+		go func() {
+			defer folders.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := e.db.FoldRateChanges(e.ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		writers.Add(1)
+		go func(w int) {
+			defer writers.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 9))
+			for i := 0; i < 15; i++ {
+				id, on := ids[r.IntN(len(ids))], civil.MustParse("2023-01-01").AddDays(r.IntN(900))
+				if r.IntN(2) == 0 {
+					x := &record.Exam{RecordID: id, ExamDate: on, Doctor: f.DoctorA}
+					if r.IntN(3) > 0 {
+						s, d, h, wt := 130, 80, 160.0, 60.0
+						x.Systolic, x.Diastolic, x.HeightCM, x.WeightKG = &s, &d, &h, &wt
+					}
+					if _, err := e.db.AddExam(e.ctx, f.DoctorA, "", x, postgres.Idempotency{}); err != nil {
+						errs <- err
+					}
+					continue
+				}
+				v := entry.New(entry.KindVisit).(*entry.Visit)
+				v.RecordID, v.ServiceDate, v.Subjective, v.Assessment = id, on, "头晕", "高血压"
+				if _, _, err := e.db.AddEntry(e.ctx, f.DoctorA, f.InstA, v, postgres.Idempotency{}, nil); err != nil {
+					errs <- err
+				}
+			}
+		}(w)
+	}
+	writers.Wait()
+	close(stop)
+	folders.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	pgtest.CheckRateFacts(t, e.db)
+	if _, err := e.db.FoldRateChanges(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.CheckRateFacts(t, e.db)
+}
+
+// TestRateCountsMigration runs the counting part of migration 00013 again
+// over records written without counters (as before the migration) and checks
+// the counters it builds.
+func TestRateCountsMigration(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	for i := 0; i < 8; i++ {
+		id := e.file([]string{f.VillageA1, f.VillageA2, f.VillageB1}[i%3], civil.MustParse("2021-03-01").AddDays(i*97).String(), nil)
+		e.exam(id, civil.MustParse("2023-01-01").AddDays(i*45).String(), i%3 > 0)
+		e.visit(id, civil.MustParse("2024-06-01").AddDays(i*30))
+		if i%4 == 0 {
+			e.status(id, record.MovedOut, "2025-02-01")
+		}
+	}
+	up, err := fs.ReadFile(sqlfiles.Migrations, "migrations/00013_rate_counts.sql")
+	e.must(err)
+	_, backfill, ok := strings.Cut(string(up), "-- The records already filed.")
+	if !ok {
+		t.Fatal("migration 00013 has no backfill section")
+	}
+	_, err = e.db.Exec(`TRUNCATE rate_counts, rate_changes`)
+	e.must(err)
+	_, err = e.db.Exec(backfill)
+	e.must(err)
+	var pending int
+	e.must(e.db.Get(&pending, `SELECT count(*) FROM rate_changes`))
+	if pending != 0 {
+		t.Errorf("%d changes left pending by the migration", pending)
 	}
 	pgtest.CheckRateFacts(t, e.db)
 }
