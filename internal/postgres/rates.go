@@ -16,10 +16,11 @@ import (
 
 // The rates read each record's write-time facts (quality_failures, and the
 // date sets used_on, exam_from and exam_ok_on of migration 00010, see
-// facts.go), so a report is one pass over the records of the county grouped
-// into about one row per village and doctor, whatever the number of exams and
-// entries, and whatever the as-of date: the date sets answer a past date as
-// exactly as today.
+// facts.go), whatever the number of exams and entries and whatever the as-of
+// date: the date sets answer a past date as exactly as today. A sampled
+// report evaluates the conditions below on its drawn records; with the whole
+// population as the sample, the counters of migration 00013 (kept from the
+// same conditions, as sets of dates) answer without reading the records.
 const (
 	// activeAt: filed on or before $1 and not moved out or deceased on or
 	// before it. (status_date is set exactly when status is not active.)
