@@ -459,6 +459,10 @@ func TestActiveCounts(t *testing.T) {
 	for _, asOf := range dates {
 		t.Run("folded "+asOf, func(t *testing.T) { compare(t, asOf) })
 	}
+	// Records are never deleted; should one be, its changes are taken back.
+	_, err = e.db.Exec(`DELETE FROM records WHERE record_id = $1`, fmt.Sprintf("%s%04d", f.VillageA2, 5001))
+	e.must(err)
+	pgtest.CheckRateFacts(t, e.db)
 }
 
 // showCounts lists groups' figures per village and per doctor, summing

@@ -89,18 +89,6 @@ CREATE TABLE rate_counts (
 -- changes, summed per scope and date, left out where they cancel: most
 -- updates (a name, a phone) add nothing.
 -- +goose StatementBegin
-CREATE FUNCTION rate_changes_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO rate_changes (county, kind, code, on_date, active, qualified, used)
-    SELECT c.county, c.kind, c.code, c.on_date, sum(c.active), sum(c.qualified), sum(c.used)
-    FROM new_rows n CROSS JOIN LATERAL record_rate_changes(n.village_code, n.responsible_doctor, n.filed_on, n.status_date,
-        n.birth_date, n.quality_failures, n.exam_ok_on, n.used_on, 1) c
-    GROUP BY 1, 2, 3, 4;
-    RETURN NULL;
-END;
-$$;
--- +goose StatementEnd
--- +goose StatementBegin
 CREATE FUNCTION rate_changes_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rate_changes (county, kind, code, on_date, active, qualified, used)
@@ -113,24 +101,28 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+-- A filing adds its rows' changes, a deletion (records are never deleted;
+-- should one be) takes them back: one function, its rows named the same.
 -- +goose StatementBegin
-CREATE FUNCTION rate_changes_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION rate_changes_filed_or_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sign int := CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END;
 BEGIN
     INSERT INTO rate_changes (county, kind, code, on_date, active, qualified, used)
     SELECT c.county, c.kind, c.code, c.on_date, sum(c.active), sum(c.qualified), sum(c.used)
-    FROM old_rows o CROSS JOIN LATERAL record_rate_changes(o.village_code, o.responsible_doctor, o.filed_on, o.status_date,
-        o.birth_date, o.quality_failures, o.exam_ok_on, o.used_on, -1) c
+    FROM these_rows r CROSS JOIN LATERAL record_rate_changes(r.village_code, r.responsible_doctor, r.filed_on, r.status_date,
+        r.birth_date, r.quality_failures, r.exam_ok_on, r.used_on, sign) c
     GROUP BY 1, 2, 3, 4;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER records_rate_inserted AFTER INSERT ON records REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rate_changes_inserted();
+CREATE TRIGGER records_rate_inserted AFTER INSERT ON records REFERENCING NEW TABLE AS these_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rate_changes_filed_or_deleted();
 CREATE TRIGGER records_rate_updated AFTER UPDATE ON records REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION rate_changes_updated();
-CREATE TRIGGER records_rate_deleted AFTER DELETE ON records REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rate_changes_deleted();
+CREATE TRIGGER records_rate_deleted AFTER DELETE ON records REFERENCING OLD TABLE AS these_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rate_changes_filed_or_deleted();
 
 -- Moves the pending changes into rate_counts, in one statement: a report's
 -- snapshot sees each change exactly once, in one table or the other. Two
