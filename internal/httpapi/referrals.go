@@ -86,6 +86,12 @@ func (s *Server) moveReferral(t entry.Transition) gin.HandlerFunc {
 			_, err = s.gate.Record(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
 				Method: c.Request.Method, Path: c.Request.URL.Path})
 		}
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
+			// The gate's reason names the record behind the referral: the
+			// access log keeps it; a caller who may not see the record
+			// does not learn which it is.
+			err = apperr.Forbiddenf("无权处理转诊 %s：须为开出或接收转诊机构中有转诊权限的人员", c.Param("id"))
+		}
 		if err != nil {
 			c.Error(err)
 			return

@@ -143,11 +143,14 @@ func (s *Server) patchStaff(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// putPassword sets a password: one's own, or as administrator or records
-// administrator of the person's institution.
+// putPassword sets a password: one's own, with the current password, or as
+// administrator or records administrator of the person's institution, who
+// need not know it. Wrong current passwords count towards the login lockout:
+// a borrowed session must not become a way to guess the password.
 func (s *Server) putPassword(c *gin.Context) {
 	code := c.Param("code")
-	if code != principal(c).Staff.Code {
+	own := code == principal(c).Staff.Code
+	if !own {
 		st, err := s.db.Staff(c.Request.Context(), code)
 		if err != nil {
 			c.Error(err)
@@ -164,11 +167,18 @@ func (s *Server) putPassword(c *gin.Context) {
 		}
 	}
 	var body struct {
-		Password string `json:"password"`
+		Password        string `json:"password"`
+		CurrentPassword string `json:"current_password"`
 	}
 	if err := decode(c, &body); err != nil {
 		c.Error(err)
 		return
+	}
+	if own {
+		if err := s.checkCurrentPassword(c, code, body.CurrentPassword); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	if err := s.db.SetPassword(c.Request.Context(), code, body.Password); err != nil {
 		c.Error(err)
@@ -176,6 +186,27 @@ func (s *Server) putPassword(c *gin.Context) {
 	}
 	s.sessions.flush() // a new password ends the person's sessions
 	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) checkCurrentPassword(c *gin.Context, code, current string) error {
+	if current == "" {
+		return apperr.InvalidField("current_password", "修改本人密码须提供当前密码")
+	}
+	addr := c.ClientIP()
+	if why := s.login.locked(addr, code, s.db.Now()); why != "" {
+		s.logLogin(c, code, "locked", why+" (password change)")
+		return apperr.InvalidField("current_password", "当前密码错误次数过多，请一分钟后再试")
+	}
+	hash, err := s.db.PasswordHash(c.Request.Context(), code)
+	if err != nil {
+		return err
+	}
+	if !staff.CheckPassword(hash, current) {
+		s.login.fail(addr, code, s.db.Now())
+		s.logLogin(c, code, "failed", "current_password")
+		return apperr.InvalidField("current_password", "当前密码不正确")
+	}
+	return nil
 }
 
 func (s *Server) putStaffVillages(c *gin.Context) {
