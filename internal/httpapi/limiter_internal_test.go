@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"healthrec/internal/postgres"
 )
 
 // A spray of new keys evicts the keys tried least recently and keeps the
@@ -46,5 +49,35 @@ func TestLoginLimiterEvictsNeverWipes(t *testing.T) {
 	// Failures age out of the window.
 	if l.locked(fmt.Sprintf("192.0.2.%d-%d", (keys-1)%250, keys-1), "d011", now.Add(loginWindow)) != "" {
 		t.Fatal("failures older than the window still lock")
+	}
+}
+
+// The session cache drops the sessions used least recently past its bound,
+// never all of them: a busy session keeps being served from the cache.
+func TestSessionCacheEvictsNeverWipes(t *testing.T) {
+	now := time.Now()
+	sc := newSessionCache(func() time.Time { return now })
+	loads := 0
+	load := func(_ context.Context, tok string) (*postgres.ActiveSession, error) {
+		loads++
+		return &postgres.ActiveSession{ExpiresAt: now.Add(time.Hour)}, nil
+	}
+	ctx := context.Background()
+	for i := range sessionCacheSize + 500 {
+		sc.resolve(ctx, fmt.Sprint("t", i), load)
+		sc.resolve(ctx, "busy", load)
+	}
+	if n := sc.entries.Len(); n != sessionCacheSize {
+		t.Fatalf("%d cached, want %d", n, sessionCacheSize)
+	}
+	before := loads
+	sc.resolve(ctx, "busy", load)
+	sc.resolve(ctx, fmt.Sprint("t", sessionCacheSize+499), load)
+	if loads != before {
+		t.Fatal("recent sessions were dropped")
+	}
+	sc.resolve(ctx, "t0", load)
+	if loads != before+1 {
+		t.Fatal("the oldest session is still cached beyond the bound")
 	}
 }

@@ -63,7 +63,7 @@ func TestCheckPasswordEqualWork(t *testing.T) {
 	if CheckPassword("", "Initial-pass-1") || calls != 2 {
 		t.Fatalf("unknown code: calls %d, want a comparison", calls)
 	}
-	if c, err := bcrypt.Cost(dummyHash()); err != nil || c != bcrypt.DefaultCost {
+	if c, err := bcrypt.Cost(dummyHash); err != nil || c != bcrypt.DefaultCost {
 		t.Fatalf("dummy hash cost %d, %v; want %d", c, err, bcrypt.DefaultCost)
 	}
 }
