@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -81,8 +82,19 @@ type Gate struct {
 	log      *slog.Logger
 }
 
-// NewGate builds the enforcer from the embedded model and policy.
+// NewGate builds the gate over the embedded model and policy.
 func NewGate(store Store, now func() time.Time, log *slog.Logger) (*Gate, error) {
+	e, err := policy()
+	if err != nil {
+		return nil, err
+	}
+	return &Gate{enforcer: e, store: store, now: now, log: log}, nil
+}
+
+// policy is the one enforcer of the embedded policy, shared by every gate
+// and by the rules that need no gate (MayAuthor, for the import): the policy
+// is fixed for the process's life, so its decisions are too.
+var policy = sync.OnceValues(func() (*casbin.SyncedCachedEnforcer, error) {
 	m, err := model.NewModelFromString(policies.Model)
 	if err != nil {
 		return nil, fmt.Errorf("casbin model: %w", err)
@@ -99,8 +111,8 @@ func NewGate(store Store, now func() time.Time, log *slog.Logger) (*Gate, error)
 	var ps patterns
 	e.AddFunction("pathMatch", ps.matchFunc("pathMatch", pathRegexp))
 	e.AddFunction("actionMatch", ps.matchFunc("actionMatch", actionRegexp))
-	return &Gate{enforcer: e, store: store, now: now, log: log}, nil
-}
+	return e, nil
+})
 
 func stripComments(csv string) string {
 	var b strings.Builder
@@ -387,8 +399,7 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 	obj := "record." + req.Section
 	dom := staff.InstitutionDomain(scope.InstitutionCode)
 	if g.AllowIn(p, dom, obj, req.Action) {
-		if p.Staff.HasIn(staff.HomeVisit, dom) && !p.Staff.HasIn(staff.Doctor, dom) && !p.Staff.HasIn(staff.RecordsAdmin, dom) &&
-			!slices.Contains(p.Staff.Villages, scope.VillageCode) {
+		if !inVillage(p.Staff, dom, scope.VillageCode) {
 			return nil, "入户随访人员只能访问分配给本人的村居（" + scope.VillageCode + " 未分配）", nil
 		}
 		return &Decision{Scope: scope, Full: true}, "", nil
@@ -415,6 +426,13 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 		return nil, fmt.Sprintf("角色 %s 无权%s档案 %s 的 %s", roles, actionName(req.Action), scope.RecordID, req.Section), nil
 	}
 	return nil, fmt.Sprintf("无权%s档案 %s 的 %s：档案不在本人机构或村居范围内，且无有效的授权", actionName(req.Action), scope.RecordID, req.Section), nil
+}
+
+// inVillage is the village rule beside the policy: a home-visit worker
+// who holds no wider role in the institution reaches only their villages.
+func inVillage(s *staff.Staff, dom, village string) bool {
+	return !s.HasIn(staff.HomeVisit, dom) || s.HasIn(staff.Doctor, dom) || s.HasIn(staff.RecordsAdmin, dom) ||
+		slices.Contains(s.Villages, village)
 }
 
 // rolesIn lists the roles s holds in domain.

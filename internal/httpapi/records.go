@@ -244,6 +244,10 @@ func (s *Server) createExam(c *gin.Context) {
 		return
 	}
 	e.RecordID = c.Param("id")
+	if err := s.attribute(c, d.Scope, "exams", &e.Doctor); err != nil {
+		c.Error(err)
+		return
+	}
 	p := principal(c)
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, e.RecordID))
 	isNew, err := s.db.AddExam(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, &e, key)

@@ -41,6 +41,8 @@ type importer struct {
 	// enrolments are the active follow-up enrolments by record, for
 	// entries.csv's follow-ups.
 	enrolments map[string][]postgres.ImportEnrolment
+	// authors remembers the attribution rule's answers (mayAuthor).
+	authors map[string]string
 
 	recordsWritten, examsWritten, entriesWritten int
 }
@@ -55,7 +57,8 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 	if opt.Today.IsZero() {
 		opt.Today = civil.Of(db.Today())
 	}
-	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{}}
+	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{},
+		authors: map[string]string{}}
 	names, err := src.Names()
 	if err != nil {
 		return nil, fmt.Errorf("import: list files: %w", err)
