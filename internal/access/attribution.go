@@ -35,3 +35,17 @@ func MayAuthor(s *staff.Staff, inst, village, section string) string {
 	}
 	return ""
 }
+
+// MayRead reports whether s holds a role that lets them read section of a
+// record of institution inst in village: the gate's rule without consent
+// grants, for answers that would name a record the caller did not ask for
+// (the identity number of an import's row is already on file).
+func MayRead(s *staff.Staff, inst, village, section string) bool {
+	e, err := policy()
+	if err != nil {
+		return false
+	}
+	dom := staff.InstitutionDomain(inst)
+	ok, _ := e.Enforce(NewPrincipal(s), dom, "record."+section, Read)
+	return ok && inVillage(s, dom, village)
+}

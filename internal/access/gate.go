@@ -165,6 +165,9 @@ func (p *Principal) with(extra ...staff.Grant) *Principal {
 	return &Principal{Staff: p.Staff, grants: grants, key: grantsKey(grants)}
 }
 
+// Roles is how the access log names the caller's roles.
+func (p *Principal) Roles() string { return rolesString(p.Staff) }
+
 // GetCacheKey is the part of a decision that comes from the caller: their
 // grants (holds reads nothing else), so callers with the same grants share
 // decisions.
@@ -284,6 +287,7 @@ func (g *Gate) RecordWrite(ctx context.Context, p *Principal, req Request) (*Dec
 		if err := g.store.AppendAccess(ctx, entry); err != nil {
 			return nil, nil, err
 		}
+		noteDenial(ctx)
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	entry.GrantID = d.GrantID
@@ -353,6 +357,7 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 		return nil, nil, err
 	}
 	if first == nil {
+		noteDenial(ctx)
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	return first, allowed, nil
@@ -380,9 +385,37 @@ func (g *Gate) LogReads(ctx context.Context, p *Principal, recordIDs []string, m
 
 // LogDenied records a denial decided before the record-level check (the
 // caller's role may not call the route at all).
+// A denial on a route that names no record has an empty recordID.
 func (g *Gate) LogDenied(ctx context.Context, p *Principal, recordID, section, action, reason, method, path string) error {
-	return g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
+	err := g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
 		Section: section, Action: action, Outcome: "denied", Reason: reason, Method: method, Path: path})
+	if err == nil {
+		noteDenial(ctx)
+	}
+	return err
+}
+
+// Filing decides a filing (a record that does not exist yet) in the
+// domain of its village's institution. An allowed filing gets its audit row
+// pending, as every write does (RecordWrite); the store fills in the new
+// record's ID. A denial is logged at once, on no record.
+func (g *Gate) Filing(ctx context.Context, p *Principal, domain, method, path string) (*PendingAudit, error) {
+	if !g.AllowIn(p, domain, "record.basic", Write) {
+		err := apperr.Forbiddenf("无权在 %s 建档", domain)
+		if lerr := g.LogDenied(ctx, p, "", "basic", Write, err.Message, method, path); lerr != nil {
+			return nil, lerr
+		}
+		return nil, err
+	}
+	return g.Allowed(p, "", "basic", method, path), nil
+}
+
+// Allowed returns the pending audit row of a write the caller has allowed
+// beside the record check (a referral's receiving institution), so that it
+// commits with the write as every write's row does.
+func (g *Gate) Allowed(p *Principal, recordID, section, method, path string) *PendingAudit {
+	return &PendingAudit{store: g.store, Entry: LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
+		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path}}
 }
 
 // LogWrite records an allowed write on a record that did not exist before

@@ -75,7 +75,7 @@ func (s *Server) fileRecord(c *gin.Context) {
 		return
 	}
 	if err := s.db.FileRecord(c.Request.Context(), p.Staff.Code, &r); err != nil {
-		c.Error(err)
+		c.Error(s.explainDuplicate(c, err))
 		return
 	}
 	if err := s.gate.LogWrite(c.Request.Context(), p, r.RecordID, "basic", c.Request.Method, c.Request.URL.Path); err != nil {
@@ -152,10 +152,37 @@ func (s *Server) patchRecord(c *gin.Context) {
 	}
 	out, err := s.db.UpdateRecord(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), patch)
 	if err != nil {
-		c.Error(err)
+		c.Error(s.explainDuplicate(c, err))
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// explainDuplicate passes the store's duplicate-identity 409 on only to a
+// caller who may read the record already on file; the look-up is that
+// record's access-log row either way. Anybody else learns that a record
+// exists in another institution, not which: an identity number is no key
+// to other institutions' records.
+func (s *Server) explainDuplicate(c *gin.Context, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || e.Code != apperr.Conflict {
+		return err
+	}
+	existing, _ := e.Extra["existing_record_id"].(string)
+	if existing == "" {
+		return err
+	}
+	_, gerr := s.gate.Record(c.Request.Context(), principal(c), access.Request{RecordID: existing, Section: "basic",
+		Action: access.Read, Method: c.Request.Method, Path: c.Request.URL.Path})
+	switch {
+	case gerr == nil:
+		return err
+	case apperr.CodeOf(gerr) == apperr.Forbidden:
+		hidden := apperr.Conflictf("该身份证号已在其他机构建档，一个身份证号只能有一份在档档案")
+		hidden.Fields = []apperr.FieldError{{Field: "id_number", Reason: "已在其他机构建档"}}
+		return hidden
+	}
+	return gerr
 }
 
 func (s *Server) changeStatus(c *gin.Context) {

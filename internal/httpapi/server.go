@@ -61,7 +61,7 @@ func (s *Server) Handler() http.Handler {
 
 	api := r.Group("/api/v1")
 	api.POST("/login", s.loginHandler)
-	authed := api.Group("", s.authenticate, s.authorizeRoute)
+	authed := api.Group("", s.auditDenials, s.authenticate, s.authorizeRoute)
 	s.routes(authed)
 	return r
 }
