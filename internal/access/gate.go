@@ -418,13 +418,6 @@ func (g *Gate) Allowed(p *Principal, recordID, section, method, path string) *Pe
 		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path}}
 }
 
-// LogWrite records an allowed write on a record that did not exist before
-// the request (a filing), after the gate allowed it in the village's domain.
-func (g *Gate) LogWrite(ctx context.Context, p *Principal, recordID, section, method, path string) error {
-	return g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
-		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path})
-}
-
 // decide returns the decision, or nil and the reason for a denial. An error
 // means the grant could not be looked up: the attempt is neither allowed nor
 // denied, and the caller answers 503 rather than a misleading 403.

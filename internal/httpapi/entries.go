@@ -79,10 +79,8 @@ func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
 // never reaches its statement (a malformed body).
 func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		d, audit, err := s.gate.RecordWrite(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"),
-			Section: k.Section(), Action: access.Write, Method: c.Request.Method, Path: c.Request.URL.Path})
-		if err != nil {
-			c.Error(err)
+		d, audit, ok := s.recordWrite(c, k.Section())
+		if !ok {
 			return
 		}
 		defer s.settle(c, audit) // for the answers before the store's
@@ -105,10 +103,7 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 		p := principal(c)
 		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/"+k.Plural()))
 		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
-		if aerr := audit.Settle(c.Request.Context()); aerr != nil && err == nil {
-			err = aerr // an entry that cannot be audited is not shown
-		}
-		if err != nil {
+		if err = s.written(c, audit, err); err != nil {
 			c.Error(err)
 			return
 		}

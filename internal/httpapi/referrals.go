@@ -79,24 +79,26 @@ func (s *Server) moveReferral(t entry.Transition) gin.HandlerFunc {
 		}
 		p := principal(c)
 		const section = "entries.referrals"
+		var audit *access.PendingAudit
 		if t != entry.Close && ref.ToInstitutionCode != "" &&
 			s.gate.AllowIn(p, staff.InstitutionDomain(ref.ToInstitutionCode), "record."+section, access.Write) {
-			err = s.gate.LogWrite(ctx, p, ref.RecordID, section, c.Request.Method, c.Request.URL.Path)
+			audit = s.gate.Allowed(p, ref.RecordID, section, c.Request.Method, c.Request.URL.Path)
 		} else {
-			_, err = s.gate.Record(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
+			_, audit, err = s.gate.RecordWrite(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
 				Method: c.Request.Method, Path: c.Request.URL.Path})
 		}
 		if err != nil {
 			c.Error(err)
 			return
 		}
+		defer s.settle(c, audit)
 		var f entry.TransitionForm
 		if err := decodeOptional(c, &f); err != nil {
 			c.Error(err)
 			return
 		}
-		out, err := s.db.MoveReferral(ctx, p.Staff.Code, c.Param("id"), t, f)
-		if err != nil {
+		out, err := s.db.Audited(audit).MoveReferral(ctx, p.Staff.Code, c.Param("id"), t, f)
+		if err = s.written(c, audit, err); err != nil {
 			c.Error(err)
 			return
 		}
