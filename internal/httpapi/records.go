@@ -25,15 +25,9 @@ func (s *Server) searchRecords(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	f := postgres.RecordFilter{Query: c.Query("q"), VillageCode: c.Query("village_code"), IDNumber: c.Query("id_number"), Page: pg}
-	for _, g := range p.Staff.Grants {
-		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
-			f.Institutions = append(f.Institutions, staff.DomainCode(g.Domain))
-		}
-	}
-	if p.Staff.Has(staff.HomeVisit) {
-		f.Villages = p.Staff.Villages
-	}
+	reach := access.ListReachOf(p)
+	f := postgres.RecordFilter{Query: c.Query("q"), VillageCode: c.Query("village_code"), IDNumber: c.Query("id_number"), Page: pg,
+		Institutions: reach.Institutions, Villages: reach.Villages}
 	out, total, err := s.db.SearchRecords(c.Request.Context(), f)
 	if err != nil {
 		c.Error(err)

@@ -44,11 +44,7 @@ func (s *Server) openReferrals(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	for _, g := range p.Staff.Grants {
-		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
-			f.Institutions = append(f.Institutions, staff.DomainCode(g.Domain))
-		}
-	}
+	f.Institutions = access.ListReachOf(p).Institutions
 	out, total, err := s.db.OpenReferrals(c.Request.Context(), f)
 	if err != nil {
 		c.Error(err)
