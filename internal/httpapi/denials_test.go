@@ -38,6 +38,14 @@ func TestDenialsLogged(t *testing.T) {
 				t.Errorf("%s %s: %d denials logged on the record, want 1", tc.who, tc.move, n)
 			}
 		}
+		// Refused by the record check, the answer does not name the record.
+		r := e.login(f.DoctorB).mustReq("POST", ref+"/close", map[string]any{"reason": "x"}, 403)
+		if strings.Contains(string(r.Raw), rid) {
+			t.Errorf("refusal names the record: %s", r.Raw)
+		}
+		if n := e.deniedRows(f.DoctorB, rid, ref+"/close"); n != 1 {
+			t.Errorf("record check refusal: %d denials logged, want 1", n)
+		}
 		e.login(f.HomeVisitA).mustReq("POST", "/api/v1/referrals/999999/receive", nil, 403)
 		if n := e.deniedRows(f.HomeVisitA, "", "/api/v1/referrals/999999/receive"); n != 1 {
 			t.Errorf("unknown referral: %d denials logged, want 1", n)
