@@ -12,6 +12,13 @@ import (
 	"healthrec/internal/staff"
 )
 
+// Reach beyond the gate's decision on one record: whom an entry may name
+// (MayAuthor), which records a caller may be shown without asking
+// (MayRead), what part of the county a caller sees in lists, reports and
+// cases, and whom a records administrator manages. They sit here, beside
+// the gate and under the authorisation-matrix test (TestReachMatrix), so
+// that every rule of who may reach what is read in one place.
+
 // MayAuthor is the attribution rule: whether s may be named as the staff
 // member who did a clinical write (an entry's or exam's staff_code) to
 // section ("exams", "entries.visits", …) of a record of institution inst in
@@ -55,11 +62,6 @@ func MayRead(s *staff.Staff, inst, village, section string) bool {
 	ok, _ := e.Enforce(NewPrincipal(s), dom, "record."+section, Read)
 	return ok && inVillage(s, dom, village)
 }
-
-// Reach beyond one record: the rules of who may see which part of the
-// county in reports, lists and cases, and whom a records administrator
-// manages. They sit here, beside the gate and under the authorisation-matrix
-// test, so that every rule of who may reach what is read in one place.
 
 // ListReach is what a record list (search, open referrals, follow-ups due)
 // may show a caller: every village of Institutions, where they are a doctor
