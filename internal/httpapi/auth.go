@@ -150,6 +150,9 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	// The caller is known before the CSRF check, so that a refusal names
+	// them in the access log (auditDenials).
+	c.Set(principalKey, access.NewPrincipal(sess.Staff))
 	viaCookie := !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if viaCookie && !safeMethod(c.Request.Method) &&
 		subtle.ConstantTimeCompare([]byte(c.GetHeader(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
@@ -157,7 +160,6 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	c.Set(principalKey, access.NewPrincipal(sess.Staff))
 	c.Set("csrf", sess.CSRFToken)
 	c.Next()
 }

@@ -81,7 +81,7 @@ func (s *Server) Handler() http.Handler {
 
 	api := r.Group("/api/v1", noStore)
 	api.POST("/login", s.loginHandler)
-	authed := api.Group("", s.authenticate, s.authorizeRoute)
+	authed := api.Group("", s.auditDenials, s.authenticate, s.authorizeRoute)
 	s.routes(authed)
 	return r
 }

@@ -5,38 +5,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/postgres"
 	"healthrec/internal/staff"
 )
 
-// institutionRoles are the roles a records administrator may hand out within
-// their own institution; county and system roles are the administrator's.
-var institutionRoles = map[staff.Role]bool{staff.Doctor: true, staff.HomeVisit: true, staff.RecordsAdmin: true}
-
 // staffInReach checks the caller may manage a staff member of institution
-// inst: the administrator anyone, a records administrator their own staff.
+// inst (access.Gate.StaffReach).
 func (s *Server) staffInReach(c *gin.Context, inst string) error {
-	p := principal(c)
-	if p.Staff.HasIn(staff.Admin, staff.SystemDomain) {
-		return nil
-	}
-	if inst == "" {
-		return apperr.Forbiddenf("只有系统管理员可以管理不属于机构的账号")
-	}
-	return s.gate.RequireRoute(p, staff.InstitutionDomain(inst), c.FullPath(), c.Request.Method)
+	return s.gate.StaffReach(principal(c), inst, c.FullPath(), c.Request.Method)
 }
 
+// checkGrants checks the caller may hand out grants in inst (access.MayGrant).
 func (s *Server) checkGrants(c *gin.Context, inst string, grants []staff.Grant) error {
-	if principal(c).Staff.HasIn(staff.Admin, staff.SystemDomain) {
-		return nil
-	}
-	for _, g := range grants {
-		if !institutionRoles[g.Role] || g.Domain != staff.InstitutionDomain(inst) {
-			return apperr.Forbiddenf("档案管理员只能授予本机构的医生、入户随访人员或档案管理员角色")
-		}
-	}
-	return nil
+	return access.MayGrant(principal(c), inst, grants)
 }
 
 type staffRequest struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	sqlfiles "healthrec/sql"
 )
@@ -30,6 +31,9 @@ type DB struct {
 	stmts *statements
 	// audit commits access-log appends in groups (audit.go).
 	audit *auditLog
+	// pending is the audit row of the one write this copy of the store is
+	// for (Audited), or nil.
+	pending *access.PendingAudit
 }
 
 // Open connects to url and checks the connection.
