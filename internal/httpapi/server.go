@@ -22,6 +22,9 @@ type Config struct {
 	// not localhost. Browsers treat http://localhost as secure, so the default
 	// works for local use.
 	InsecureCookies bool
+	// Postmaster reports the supervised embedded PostgreSQL (nil with
+	// DATABASE_URL); /healthz and /readyz show it (health.go).
+	Postmaster func() PostmasterStatus
 }
 
 // Server serves the API.
