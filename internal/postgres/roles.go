@@ -97,8 +97,10 @@ func (db *DB) CheckServingRole(ctx context.Context) error {
 	switch {
 	case r.Super:
 		return fmt.Errorf("%w: %s is a superuser", ErrPrivilegedRole, pq.QuoteIdentifier(r.User))
+	case r.Owner == r.User || r.Owner == pq.QuoteIdentifier(r.User):
+		return fmt.Errorf("%w: %s owns the tables", ErrPrivilegedRole, pq.QuoteIdentifier(r.User))
 	case r.Owner != "":
-		return fmt.Errorf("%w: %s owns the tables (or acts as their owner %s)", ErrPrivilegedRole, pq.QuoteIdentifier(r.User), r.Owner)
+		return fmt.Errorf("%w: %s may act as %s, the tables' owner", ErrPrivilegedRole, pq.QuoteIdentifier(r.User), r.Owner)
 	case r.Create:
 		return fmt.Errorf("%w: %s may create objects in schema public", ErrPrivilegedRole, pq.QuoteIdentifier(r.User))
 	}
@@ -108,6 +110,13 @@ func (db *DB) CheckServingRole(ctx context.Context) error {
 // SchemaCurrent reports an error when migrations are pending: the app role
 // cannot apply them, and serving an old schema would fail request by request.
 func (db *DB) SchemaCurrent(ctx context.Context) error {
+	var versioned bool
+	if err := db.GetContext(ctx, &versioned, `SELECT to_regclass('goose_db_version') IS NOT NULL`); err != nil {
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if !versioned {
+		return errors.New("the database has no schema yet: run `healthrec migrate` with DATABASE_OWNER_URL (the owner role) first")
+	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, mustSub(sqlfiles.Migrations, "migrations"), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)

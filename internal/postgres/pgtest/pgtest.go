@@ -104,6 +104,11 @@ func URL(t testing.TB) string {
 	return withUser(withDB(adminURL, dbName(t, NewDB(t))), appRole, appPass)
 }
 
+// AppURL returns the app role's connection URL of db's database.
+func AppURL(t testing.TB, db *postgres.DB) string {
+	return withUser(withDB(adminURL, dbName(t, db)), appRole, appPass)
+}
+
 // OwnerURL returns the owner role's connection URL of db's database.
 func OwnerURL(t testing.TB, db *postgres.DB) string {
 	return withUser(withDB(adminURL, dbName(t, db)), ownerRole, ownerPass)
