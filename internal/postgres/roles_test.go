@@ -83,6 +83,7 @@ func TestAppRoleCannotEraseAudit(t *testing.T) {
 		{`DELETE FROM rate_snapshots`},
 		{`TRUNCATE rate_snapshot_records`},
 		{`DELETE FROM goose_db_version`},
+		{`SELECT grant_app_role(current_user)`},
 		{`TRUNCATE records CASCADE`},
 	}
 	for _, stmts := range attempts {

@@ -59,8 +59,10 @@ BEGIN
     END LOOP;
     -- nextval for the serial columns it inserts into; never setval.
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', app);
-    -- Functions keep PostgreSQL's default EXECUTE for PUBLIC; this one only
-    -- the owner runs.
+    -- The schema's functions (rate_fold, the quality rules…), also one a
+    -- later migration keeps from PUBLIC; this one only the owner runs.
+    EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO %I', app);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION grant_app_role(name) FROM %I', app);
     REVOKE ALL ON FUNCTION grant_app_role(name) FROM PUBLIC;
 END;
 $$;
