@@ -69,6 +69,7 @@ func TestAppRoleCannotEraseAudit(t *testing.T) {
 		{`ALTER ROLE CURRENT_USER SUPERUSER`},
 		{`SET ROLE ` + pq.QuoteIdentifier(ownerOf(t, db))},
 		{`CREATE TABLE scratch (id int)`},
+		{`CREATE TEMP TABLE scratch (id int)`},
 		{`CREATE FUNCTION scratch() RETURNS int LANGUAGE sql AS 'SELECT 1'`},
 		{`ALTER FUNCTION append_only() OWNER TO CURRENT_USER`},
 		// The other audit and history tables.

@@ -31,6 +31,12 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = app AND rolsuper) THEN
         RAISE EXCEPTION 'grant_app_role: % is a superuser', app;
     END IF;
+    -- Connect, but no temporary tables (pg_temp is searched first and
+    -- could shadow the real ones). Without ownership of the database
+    -- the REVOKE only warns.
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), app);
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), app);
     EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', app);
     EXECUTE format('REVOKE CREATE ON SCHEMA public FROM %I', app);
     EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I', app);

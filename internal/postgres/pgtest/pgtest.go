@@ -81,7 +81,12 @@ func NewDB(t testing.TB) *postgres.DB {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// A database's own privileges do not come with the template: as
+	// grant_app_role does, no temporary tables.
 	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s OWNER %s TEMPLATE %s`, name, ownerRole, template)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	if _, err := admin.Exec(fmt.Sprintf(`REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC`, name)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	db, err := postgres.Open(context.Background(), withUser(withDB(adminURL, name), appRole, appPass))
