@@ -186,6 +186,7 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		log.Info("migrations applied", "app_role", pgcluster.App)
 		return db.Close()
 	}
 	return migrateExternal(ctx, cfg, log)
