@@ -26,7 +26,7 @@ const usage = `usage: healthrec COMMAND [flags]
 
 commands:
   serve [--addr :8080] [--demo]   serve the API and web pages (--demo: load the demo county into an empty database)
-  migrate                         apply database migrations
+  migrate                         apply database migrations as the owner role (DATABASE_OWNER_URL) and grant the app role
   demo [--seed N]                 load the synthetic demo county
   import [--dry-run] [--json] DIR  import the CSV files of DIR (all or nothing)
   report --as-of D --sample all|N --seed N --format csv|json|pdf [--out FILE]
@@ -34,7 +34,8 @@ commands:
   passwd STAFF_CODE               set a password, read from standard input (the password policy applies)
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
 
-environment: DATABASE_URL, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD,
+environment: DATABASE_URL (the app role), DATABASE_OWNER_URL (the owner role, for migrate),
+  HEALTHREC_APP_ROLE, HEALTHREC_ALLOW_SUPERUSER=1, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD,
   HEALTHREC_TRUSTED_PROXIES (CIDRs of reverse proxies whose X-Forwarded-For is believed; default none)
 `
 
@@ -62,6 +63,11 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		seed := fs.Int64("seed", 1, "demo seed")
 		fs.Parse(args)
 		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			if err := db.CheckServingRole(ctx, cfg, log); err != nil {
+				return err
+			}
+			db.Supervise(ctx)
+			cfg.Postmaster = db.PostmasterStatus()
 			ensureAdmin := app.EnsureAdmin
 			if *withDemo {
 				ensureAdmin = app.EnsureDemoAdmin // the demo's published password
@@ -77,7 +83,7 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return app.Serve(ctx, db.DB, *addr, cfg, log)
 		})
 	case "migrate":
-		return withDB(ctx, cfg, log, func(*app.Database) error { log.Info("migrations applied"); return nil })
+		return app.Migrate(ctx, cfg, log)
 	case "demo":
 		fs := flag.NewFlagSet("demo", flag.ExitOnError)
 		seed := fs.Int64("seed", 1, "random seed: the same seed loads the same county")

@@ -1,6 +1,9 @@
 // Command testcluster starts a throwaway PostgreSQL cluster, runs a command with
 // TEST_DATABASE_URL pointing at it, and removes the cluster afterwards. `make
-// test` uses it so one go test run shares one cluster.
+// test` uses it so one go test run shares one cluster. The URL is the
+// cluster's superuser's, password included; pgtest uses it only to create
+// each package's owner and app roles and databases, and the tests connect as
+// the app role.
 //
 //	go run ./cmd/testcluster -- go test ./...
 package main

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -26,13 +27,19 @@ import (
 
 // Config is read from the environment.
 type Config struct {
-	DatabaseURL     string // DATABASE_URL; empty means the embedded cluster
+	DatabaseURL     string // DATABASE_URL (the app role); empty means the embedded cluster
+	OwnerURL        string // DATABASE_OWNER_URL: the owner role, for migrations
+	AppRole         string // HEALTHREC_APP_ROLE: the role migrate grants to (default: DATABASE_URL's user)
+	AllowSuperuser  bool   // HEALTHREC_ALLOW_SUPERUSER=1: serve even as a superuser or the tables' owner
 	DataDir         string // HEALTHREC_DATA, default ./data
 	AdminPassword   string // HEALTHREC_ADMIN_PASSWORD
 	InsecureCookies bool   // HEALTHREC_INSECURE_COOKIES=1
 	// TrustedProxies: HEALTHREC_TRUSTED_PROXIES, comma-separated addresses
 	// or CIDRs of reverse proxies; empty trusts none.
 	TrustedProxies []string
+	// Postmaster reports the supervised embedded cluster to the probes;
+	// set from Database.PostmasterStatus.
+	Postmaster func() httpapi.PostmasterStatus
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
@@ -40,6 +47,9 @@ type Config struct {
 func ConfigFromEnv() Config {
 	c := Config{
 		DatabaseURL:     env("DATABASE_URL"),
+		OwnerURL:        env("DATABASE_OWNER_URL"),
+		AppRole:         os.Getenv("HEALTHREC_APP_ROLE"),
+		AllowSuperuser:  os.Getenv("HEALTHREC_ALLOW_SUPERUSER") == "1",
 		DataDir:         env("HEALTHREC_DATA"),
 		AdminPassword:   env("HEALTHREC_ADMIN_PASSWORD"),
 		InsecureCookies: os.Getenv("HEALTHREC_INSECURE_COOKIES") == "1",
@@ -74,7 +84,8 @@ func trimNewline(b []byte) []byte {
 	return b
 }
 
-// Database is an open, migrated database and what it runs on.
+// Database is an open, migrated database, connected as the app role, and
+// what it runs on.
 type Database struct {
 	*postgres.DB
 	cluster *pgcluster.Cluster
@@ -86,34 +97,130 @@ func (d *Database) Close() error {
 	return errors.Join(err, d.cluster.Stop())
 }
 
-// OpenDatabase connects to DATABASE_URL, or starts the embedded cluster in the
-// data directory, and migrates.
+// Supervise watches the embedded cluster's postmaster and restarts it when
+// it dies (pgcluster.Supervise); with DATABASE_URL there is nothing to watch.
+func (d *Database) Supervise(ctx context.Context) {
+	if d.cluster != nil {
+		d.cluster.Supervise(ctx)
+	}
+}
+
+// PostmasterStatus returns the embedded cluster's supervisor state for the
+// probes, or nil with DATABASE_URL.
+func (d *Database) PostmasterStatus() func() httpapi.PostmasterStatus {
+	if d.cluster == nil {
+		return nil
+	}
+	return func() httpapi.PostmasterStatus {
+		st := d.cluster.Status()
+		return httpapi.PostmasterStatus{State: st.State, Restarts: st.Restarts, LastError: st.LastError, Since: st.Since}
+	}
+}
+
+// CheckServingRole refuses to serve as a superuser or as the tables' owner,
+// unless HEALTHREC_ALLOW_SUPERUSER=1 says so.
+func (d *Database) CheckServingRole(ctx context.Context, cfg Config, log *slog.Logger) error {
+	err := d.DB.CheckServingRole(ctx)
+	if errors.Is(err, postgres.ErrPrivilegedRole) {
+		if cfg.AllowSuperuser {
+			log.Warn("serving with a privileged database role because HEALTHREC_ALLOW_SUPERUSER=1: it can erase the access log", "reason", err)
+			return nil
+		}
+		return fmt.Errorf("%w. Serve as the app role, which owns nothing and may only append to the audit tables "+
+			"(sql/roles.sql, docs/access.md), or set HEALTHREC_ALLOW_SUPERUSER=1 to accept the risk", err)
+	}
+	return err
+}
+
+// OpenDatabase connects as the app role and makes sure the schema is
+// current. Without DATABASE_URL it starts the embedded cluster in the data
+// directory, migrates as its owner role and connects as its app role. With
+// DATABASE_URL it migrates first when DATABASE_OWNER_URL is given; without,
+// a DATABASE_URL role that owns the schema (a single-role set-up of earlier
+// versions) migrates itself, and any other must find the schema current.
 func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
-	url := cfg.DatabaseURL
-	var cluster *pgcluster.Cluster
-	if url == "" {
-		var err error
-		cluster, err = pgcluster.Start(ctx, cfg.DataDir+"/postgres", log)
-		if err != nil {
-			return nil, err
-		}
-		if err := cluster.EnsureDatabase(ctx, "healthrec"); err != nil {
-			cluster.Stop()
-			return nil, err
-		}
-		url = cluster.URL("healthrec")
+	if cfg.DatabaseURL == "" {
+		return openEmbedded(ctx, cfg, log)
 	}
-	db, err := postgres.Open(ctx, url)
+	if cfg.OwnerURL != "" {
+		if err := migrateExternal(ctx, cfg, log); err != nil {
+			return nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := db.SchemaCurrent(ctx); err != nil {
+		if cfg.OwnerURL != "" || !errors.Is(db.CheckServingRole(ctx), postgres.ErrPrivilegedRole) {
+			db.Close()
+			return nil, err
+		}
+		log.Warn("migrating with DATABASE_URL's role, which owns the schema; set up the two roles of docs/access.md")
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return &Database{DB: db}, nil
+}
+
+func openEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
+	cluster, err := pgcluster.Start(ctx, cfg.DataDir+"/postgres", log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Database, error) {
 		cluster.Stop()
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		cluster.Stop()
-		return nil, err
+	if err := cluster.EnsureDatabase(ctx, "healthrec"); err != nil {
+		return fail(err)
+	}
+	if err := postgres.Provision(ctx, cluster.OwnerURL("healthrec"), cluster.URL("healthrec"), pgcluster.App); err != nil {
+		return fail(err)
+	}
+	db, err := postgres.Open(ctx, cluster.AppURL("healthrec"))
+	if err != nil {
+		return fail(err)
 	}
 	return &Database{DB: db, cluster: cluster}, nil
+}
+
+// Migrate applies the migrations as the owner role and grants the app role
+// its privileges: `healthrec migrate`. With DATABASE_URL the owner is
+// DATABASE_OWNER_URL (or, for a single-role set-up, DATABASE_URL itself).
+func Migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" && cfg.OwnerURL == "" {
+		db, err := openEmbedded(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "app_role", pgcluster.App)
+		return db.Close()
+	}
+	return migrateExternal(ctx, cfg, log)
+}
+
+func migrateExternal(ctx context.Context, cfg Config, log *slog.Logger) error {
+	ownerURL, appRole := cfg.OwnerURL, cfg.AppRole
+	if ownerURL == "" {
+		ownerURL = cfg.DatabaseURL
+	} else if appRole == "" && cfg.DatabaseURL != "" {
+		u, err := url.Parse(cfg.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		appRole = u.User.Username()
+	}
+	if appRole == "" {
+		log.Warn("no app role to grant: set DATABASE_URL (the app role's URL) or HEALTHREC_APP_ROLE along with DATABASE_OWNER_URL")
+	}
+	if err := postgres.Provision(ctx, ownerURL, "", appRole); err != nil {
+		return err
+	}
+	log.Info("migrations applied", "app_role", appRole)
+	return nil
 }
 
 // EnsureAdmin creates the first admin account ("admin") when there is none,
@@ -168,7 +275,7 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	if err != nil {
 		return err
 	}
-	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies}
+	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster}
 	if err := hcfg.Validate(); err != nil {
 		return err
 	}

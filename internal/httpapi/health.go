@@ -12,17 +12,47 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+// PostmasterStatus is the state of the embedded PostgreSQL's supervisor:
+// "running", "restarting", "failed" (it gave up) or "stopped".
+type PostmasterStatus struct {
+	State     string    `json:"state"`
+	Restarts  int       `json:"restarts"`
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"since"`
+}
+
+// healthz says whether the process is worth keeping: 200 while it serves or
+// its supervisor is bringing the embedded database back, 503 once the
+// supervisor has given up (a restart of the service, or a person, is
+// needed). A database that is merely down is readyz's business.
+func (s *Server) healthz(c *gin.Context) {
+	body := gin.H{"status": "ok"}
+	if s.cfg.Postmaster != nil {
+		pm := s.cfg.Postmaster()
+		body["postmaster"] = pm
+		if pm.State == "failed" {
+			body["status"] = "failed"
+			c.JSON(http.StatusServiceUnavailable, body)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, body)
+}
 
 // readyz answers 200 only while the database answers.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
+	body := gin.H{"status": "ready", "database": "ok"}
+	if s.cfg.Postmaster != nil {
+		body["postmaster"] = s.cfg.Postmaster()
+	}
 	if err := s.db.PingContext(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable"})
+		body["status"], body["database"] = "unavailable", "unreachable"
+		c.JSON(http.StatusServiceUnavailable, body)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": "ok"})
+	c.JSON(http.StatusOK, body)
 }
 
 type metrics struct {

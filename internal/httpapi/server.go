@@ -28,6 +28,9 @@ type Config struct {
 	// Empty: no proxy is trusted and the client is the connection's peer, so
 	// a forged header cannot move a caller out of a login lockout.
 	TrustedProxies []string
+	// Postmaster reports the supervised embedded PostgreSQL (nil with
+	// DATABASE_URL); /healthz and /readyz show it (health.go).
+	Postmaster func() PostmasterStatus
 }
 
 // Validate checks the trusted proxies parse.

@@ -659,7 +659,7 @@ func TestImportServiceEntries(t *testing.T) {
 		if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(`DROP TABLE entries CASCADE`); err != nil {
+		if _, err := pgtest.Superuser(t, db).Exec(`DROP TABLE entries CASCADE`); err != nil {
 			t.Fatal(err)
 		}
 		rep := run(t, db, files(t, map[string]string{"entries.csv": entriesHeader + r.RecordID + ",visit,2024-01-05,docA,,,,\n"}), admin(true))

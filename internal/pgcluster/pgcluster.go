@@ -6,7 +6,6 @@ package pgcluster
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,24 +17,29 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
-
-	"github.com/lib/pq"
 )
-
-// Superuser is the cluster's bootstrap role.
-const Superuser = "healthrec"
 
 // Cluster is a running PostgreSQL cluster.
 type Cluster struct {
 	Dir  string
 	Port int
+	// Secrets are the roles' passwords, kept in SecretsFile.
+	Secrets Secrets
 
 	bin     string
 	cred    *syscall.Credential
-	started bool // false when we attached to a server already running in Dir
+	realDir string // Dir with symbolic links resolved, as /proc shows a working directory
 	log     *slog.Logger
+
+	mu       sync.Mutex
+	started  bool // false when we attached to a server already running in Dir
+	status   Status
+	stopSup  context.CancelFunc
+	supDone  chan struct{}
+	stopping bool
 }
 
 // ErrNoBinaries says the PostgreSQL server binaries are missing.
@@ -72,7 +76,13 @@ func isExecutable(p string) bool {
 
 // Start initialises dir when it holds no cluster yet, and starts PostgreSQL on a
 // free loopback port. When a server from an earlier run is still running in
-// dir, Start attaches to it instead and Stop leaves it running.
+// dir, Start attaches to it instead and Stop leaves it running. A
+// postmaster.pid that names no live server of dir is stale and removed.
+//
+// Every connection authenticates with a password (scram-sha-256): Start
+// generates the passwords of the bootstrap superuser, the owner and the app
+// role into SecretsFile, and creates the two roles. A cluster of an earlier
+// version, which trusted every local connection, is secured in place.
 //
 // PostgreSQL refuses to run as root, so a root process runs the cluster as the
 // unprivileged "postgres" user.
@@ -94,39 +104,128 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 	if err := c.prepareDir(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		log.Info("initialising PostgreSQL cluster", "dir", dir)
-		if out, err := c.run(ctx, "initdb", "-D", dir, "-U", Superuser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"); err != nil {
-			return nil, fmt.Errorf("initdb: %w\n%s", err, out)
-		}
-	}
-	if port, ok := c.runningPort(ctx); ok {
-		log.Info("attached to running PostgreSQL", "dir", dir, "port", port)
-		c.Port = port
-		return c, nil
-	}
-	if c.Port, err = freePort(); err != nil {
+	if c.realDir, err = filepath.EvalSymlinks(dir); err != nil {
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200", c.Port)
-	logFile := filepath.Join(dir, "server.log")
-	if out, err := c.run(ctx, "pg_ctl", "-D", dir, "-o", opts, "-l", logFile, "-w", "-t", "60", "start"); err != nil {
-		tail, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, lastLines(tail, 20))
+	insecure := false
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := c.initdb(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		ok, err := c.loadSecrets()
+		if err != nil {
+			return nil, err
+		}
+		trusts, err := hbaTrusts(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if !trusts {
+				return nil, fmt.Errorf("%s is missing from %s and pg_hba.conf asks for passwords: restore the file", SecretsFile, dir)
+			}
+			c.Secrets = newSecrets()
+			if err := c.saveSecrets(); err != nil {
+				return nil, err
+			}
+		}
+		insecure = trusts
 	}
-	c.started = true
-	log.Info("started PostgreSQL", "dir", dir, "port", c.Port)
+	if err := c.startServer(ctx); err != nil {
+		return nil, err
+	}
+	if insecure {
+		if err := c.secure(ctx); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
+	if err := c.ensureRoles(ctx); err != nil {
+		c.Stop()
+		return nil, err
+	}
 	return c, nil
 }
 
-// URL returns a connection URL for database db.
-func (c *Cluster) URL(db string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, c.Port, db)
+// initdb creates the cluster with password authentication from the start:
+// the superuser's password goes in through a file only the cluster's user
+// reads.
+func (c *Cluster) initdb(ctx context.Context) error {
+	c.log.Info("initialising PostgreSQL cluster", "dir", c.Dir)
+	c.Secrets = newSecrets()
+	tmp, err := os.MkdirTemp("", "pgcluster-pw-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	pw := filepath.Join(tmp, "pw")
+	if err := os.WriteFile(pw, []byte(c.Secrets.Superuser+"\n"), 0o600); err != nil {
+		return err
+	}
+	if c.cred != nil {
+		for _, p := range []string{tmp, pw} {
+			if err := os.Chown(p, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+				return err
+			}
+		}
+	}
+	if out, err := c.run(ctx, "initdb", "-D", c.Dir, "-U", Superuser, "--auth=scram-sha-256", "--pwfile="+pw,
+		"--encoding=UTF8", "--locale=C.UTF-8"); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	if err := c.writeOwned("pg_hba.conf", []byte(hbaConf)); err != nil {
+		return err
+	}
+	return c.saveSecrets()
 }
 
-// Stop stops the server if Start started it.
+// startServer attaches to a live postmaster of the directory, or clears a
+// stale postmaster.pid and starts one: on c.Port when set (a restart keeps
+// the address the service's connections use), else on a free port.
+func (c *Cluster) startServer(ctx context.Context) error {
+	err := c.clearStalePid(30 * time.Second)
+	if errors.Is(err, errAlive) {
+		pf, _ := readPidFile(c.Dir)
+		c.Port = pf.port
+		c.setStatus(StateRunning, pf.pid, "")
+		c.log.Info("attached to running PostgreSQL", "dir", c.Dir, "port", c.Port, "pid", pf.pid)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Port == 0 {
+		if c.Port, err = freePort(); err != nil {
+			return err
+		}
+	}
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c password_encryption=scram-sha-256", c.Port)
+	logFile := filepath.Join(c.Dir, "server.log")
+	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-o", opts, "-l", logFile, "-w", "-t", "120", "start"); err != nil {
+		tail, _ := os.ReadFile(logFile)
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, lastLines(tail, 20))
+	}
+	pf, _ := readPidFile(c.Dir)
+	c.mu.Lock()
+	c.started = true
+	c.mu.Unlock()
+	c.setStatus(StateRunning, pf.pid, "")
+	c.log.Info("started PostgreSQL", "dir", c.Dir, "port", c.Port, "pid", pf.pid)
+	return nil
+}
+
+// Stop stops the supervisor, and the server if Start (or the supervisor)
+// started it.
 func (c *Cluster) Stop() error {
-	if c == nil || !c.started {
+	if c == nil {
+		return nil
+	}
+	c.stopSupervisor()
+	c.mu.Lock()
+	started := c.started
+	c.mu.Unlock()
+	if !started {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -134,7 +233,10 @@ func (c *Cluster) Stop() error {
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop"); err != nil {
 		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
 	}
+	c.mu.Lock()
 	c.started = false
+	c.mu.Unlock()
+	c.setStatus(StateStopped, 0, "")
 	c.log.Info("stopped PostgreSQL", "dir", c.Dir)
 	return nil
 }
@@ -152,12 +254,13 @@ func (c *Cluster) Kill() error {
 
 // Restart starts a stopped server again on the same port.
 func (c *Cluster) Restart(ctx context.Context) error {
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200", c.Port)
-	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-o", opts, "-l", filepath.Join(c.Dir, "server.log"), "-w", "start"); err != nil {
-		return fmt.Errorf("pg_ctl start: %w\n%s", err, out)
-	}
-	c.started = true
-	return nil
+	return c.startServer(ctx)
+}
+
+// PID returns the postmaster's process ID from postmaster.pid (0 if none).
+func (c *Cluster) PID() int {
+	pf, _ := readPidFile(c.Dir)
+	return pf.pid
 }
 
 func (c *Cluster) prepareDir() error {
@@ -179,23 +282,6 @@ func (c *Cluster) prepareDir() error {
 		}
 		return os.Lchown(p, int(c.cred.Uid), int(c.cred.Gid))
 	})
-}
-
-// runningPort reports the port of a server already running in the directory.
-func (c *Cluster) runningPort(ctx context.Context) (int, bool) {
-	if _, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "status"); err != nil {
-		return 0, false
-	}
-	pid, err := os.ReadFile(filepath.Join(c.Dir, "postmaster.pid"))
-	if err != nil {
-		return 0, false
-	}
-	lines := strings.Split(string(pid), "\n")
-	if len(lines) < 4 {
-		return 0, false
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(lines[3]))
-	return port, err == nil
 }
 
 func (c *Cluster) run(ctx context.Context, name string, args ...string) ([]byte, error) {
@@ -246,22 +332,4 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// EnsureDatabase creates database name when it does not exist.
-func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
-	db, err := sql.Open("postgres", c.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var exists bool
-	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return fmt.Errorf("connect to embedded cluster: %w", err)
-	}
-	if exists {
-		return nil
-	}
-	_, err = db.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name))
-	return err
 }

@@ -241,6 +241,8 @@ func TestAuditTablesAppendOnlyForOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The tests' own handle is the app role's, which may do none of this.
+	admin := pgtest.Superuser(t, db)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	role := "app_" + hex.EncodeToString(b)
@@ -254,24 +256,24 @@ func TestAuditTablesAppendOnlyForOwner(t *testing.T) {
 		for _, o := range owned {
 			q += fmt.Sprintf(`ALTER %s OWNER TO %s;`, o, to)
 		}
-		if _, err := db.Exec(q + `ALTER EVENT TRIGGER append_only_guard ENABLE;`); err != nil {
+		if _, err := admin.Exec(q + `ALTER EVENT TRIGGER append_only_guard ENABLE;`); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(fmt.Sprintf(`CREATE ROLE %s NOSUPERUSER; GRANT CREATE, USAGE ON SCHEMA public TO %[1]s`, role)); err != nil {
+	if _, err := admin.Exec(fmt.Sprintf(`CREATE ROLE %s NOSUPERUSER; GRANT CREATE, USAGE ON SCHEMA public TO %[1]s`, role)); err != nil {
 		t.Fatal(err)
 	}
 	var super string
-	if err := db.Get(&super, `SELECT current_user`); err != nil {
+	if err := admin.Get(&super, `SELECT current_user`); err != nil {
 		t.Fatal(err)
 	}
 	setOwner(role)
 	t.Cleanup(func() {
 		setOwner(super)
-		_, _ = db.Exec(fmt.Sprintf(`REVOKE ALL ON SCHEMA public FROM %s; DROP ROLE %[1]s`, role))
+		_, _ = admin.Exec(fmt.Sprintf(`REVOKE ALL ON SCHEMA public FROM %s; DROP ROLE %[1]s`, role))
 	})
 
-	conn, err := db.Conn(ctx)
+	conn, err := admin.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -304,9 +304,10 @@ func TestRateCountsMigration(t *testing.T) {
 	if !ok {
 		t.Fatal("migration 00013 has no backfill section")
 	}
-	_, err = e.db.Exec(`TRUNCATE rate_counts, rate_changes`)
+	owner := pgtest.Superuser(t, e.db) // the app role may not TRUNCATE
+	_, err = owner.Exec(`TRUNCATE rate_counts, rate_changes`)
 	e.must(err)
-	_, err = e.db.Exec(backfill)
+	_, err = owner.Exec(backfill)
 	e.must(err)
 	var pending int
 	e.must(e.db.Get(&pending, `SELECT count(*) FROM rate_changes`))
