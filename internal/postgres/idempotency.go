@@ -88,6 +88,7 @@ func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, c
 	var id string
 	var created bool
 	err := db.inTx(ctx, func(tx *Tx) error {
+		id, created = "", false // afresh on a retry
 		prev, err := k.replayed(ctx, tx, kind)
 		if err != nil || prev != "" {
 			id = prev

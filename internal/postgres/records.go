@@ -253,7 +253,7 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 	var idNumber string
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
+		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		next := cur
@@ -356,7 +356,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 	var out record.Record
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
+		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		if cur.Status != record.Active {

@@ -38,7 +38,7 @@ func CheckRateFacts(t testing.TB, db *postgres.DB) {
 	}
 	err = db.Select(&counts, `SELECT COALESCE(c.village_code, r.village_code) AS village_code, COALESCE(c.doctor, r.doctor) AS doctor,
 			COALESCE(c.active, 0) AS stored, COALESCE(r.n, 0) AS want
-		FROM rate_active_counts c FULL JOIN (
+		FROM (SELECT village_code, doctor, sum(active) AS active FROM rate_active_counts GROUP BY 1, 2) c FULL JOIN (
 			SELECT village_code, COALESCE(responsible_doctor, '') AS doctor, count(*) AS n FROM records WHERE status_date IS NULL GROUP BY 1, 2
 		) r ON r.village_code = c.village_code AND r.doctor = c.doctor
 		WHERE COALESCE(c.active, 0) <> COALESCE(r.n, 0) ORDER BY 1, 2`)
