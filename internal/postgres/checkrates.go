@@ -59,7 +59,7 @@ const counterDiff = `WITH stored AS (
 
 // recordRateChanges is the rate changes of a record r (migration 00013).
 const recordRateChanges = `record_rate_changes(r.village_code, r.responsible_doctor, r.filed_on, r.status_date,
-	r.birth_date, r.quality_failures, r.exam_ok_on, r.used_on, 1)`
+	r.birth_date, r.quality_failures, r.exam_ok_on, r.used_on, 1, r.doctor_before, r.doctor_until)`
 
 // driftCounters are the daily counters that differ from the records'
 // changes (counterDiff), and the monthly and yearly counters that are not

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +18,8 @@ import (
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/quality"
 	"healthrec/internal/rates"
+	"healthrec/internal/staff"
+	sqlfiles "healthrec/sql"
 )
 
 // figure is a report row's numerator and denominator.
@@ -168,7 +172,20 @@ func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) ma
 // doctorsAt returns the responsible doctor at a date of the county's
 // records whose doctor then is not their doctor now ("" for none).
 func doctorsAt(t testing.TB, db *postgres.DB, county string, asOf civil.Date) map[string]string {
-	return map[string]string{}
+	t.Helper()
+	var rows []struct {
+		ID     string `db:"record_id"`
+		Doctor string `db:"doctor"`
+	}
+	if err := db.Select(&rows, `SELECT record_id, COALESCE(doctor, '') AS doctor FROM record_doctors
+		WHERE record_id LIKE $1 || '%' AND (from_date IS NULL OR from_date <= $2) AND (to_date IS NULL OR $2 < to_date)`, county, asOf); err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Doctor
+	}
+	return out
 }
 
 // compareReport fails the test for every figure of the report that differs
@@ -278,4 +295,161 @@ func TestImportBesideAnExam(t *testing.T) {
 func checkRates(t testing.TB, db *postgres.DB) {
 	t.Helper()
 	pgtest.CheckRateFacts(t, db)
+}
+
+// TestHandoverKeepsPastFigures hands records over to another doctor and
+// back: the doctor figures of dates before each handover stay what they
+// were, in the report from the counters, the sampled report and the
+// drill-down; those from the handover on count the records under their new
+// doctor; and every figure equals the recomputation from the tables.
+func TestHandoverKeepsPastFigures(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	e.must(e.db.CreateStaff(e.ctx, &staff.Staff{Code: "docA2", Name: "乙医生", InstitutionCode: f.InstA,
+		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, pgtest.Password))
+	var ids []string
+	for i := 0; i < 8; i++ {
+		id := e.file(f.VillageA1, "2024-01-01", nil)
+		if i%2 == 0 {
+			e.exam(id, "2025-06-01", true)
+		}
+		if i%3 == 0 {
+			e.visit(id, civil.MustParse("2025-09-01"))
+		}
+		ids = append(ids, id)
+	}
+	at := func(day string) {
+		d := civil.MustParse(day)
+		e.db.Now = func() time.Time { return d.Time().Add(12 * time.Hour) }
+	}
+	handOver := func(id, doctor string) {
+		t.Helper()
+		_, err := e.db.UpdateRecord(e.ctx, f.AdminA, id, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + doctor + `"`)})
+		e.must(err)
+	}
+	type view struct {
+		all, sampled []rates.Row
+		drill        []string
+	}
+	doctorRows := func(r *rates.Report) []rates.Row {
+		var out []rates.Row
+		for _, x := range r.Rows {
+			if x.Level == rates.Doctor && x.Indicator != rates.Coverage {
+				out = append(out, rates.Row{ScopeCode: x.ScopeCode, Indicator: x.Indicator, Numerator: x.Numerator, Denominator: x.Denominator})
+			}
+		}
+		return out
+	}
+	look := func(asOf string) view {
+		t.Helper()
+		var v view
+		v.all = doctorRows(e.report(asOf, rates.All, 1))
+		v.sampled = doctorRows(e.report(asOf, 3, 11))
+		for _, x := range e.drill(asOf, rates.All, 1, rates.Doctor, f.DoctorA, "") {
+			v.drill = append(v.drill, x.RecordID+"/"+x.Doctor)
+		}
+		for _, x := range e.drill(asOf, 3, 11, rates.Doctor, f.DoctorA, "") {
+			v.drill = append(v.drill, "s:"+x.RecordID+"/"+x.Doctor)
+		}
+		// A sample as large as every group is the whole population.
+		if all, big := e.report(asOf, rates.All, 1), e.report(asOf, 100, 3); fmt.Sprint(doctorRows(all)) != fmt.Sprint(doctorRows(big)) {
+			t.Errorf("as of %s: a sample of 100 per group %v, all %v", asOf, doctorRows(big), doctorRows(all))
+		}
+		return v
+	}
+	dates := []string{"2025-12-31", "2026-02-28", "2026-03-01", "2026-04-30", "2026-05-01", "2026-06-30"}
+	before := map[string]view{}
+	at("2026-02-28")
+	for _, d := range dates[:2] {
+		before[d] = look(d)
+	}
+	// 1 March: three records pass to docA2 (one twice the same day).
+	at("2026-03-01")
+	for _, id := range ids[:3] {
+		handOver(id, "docA2")
+	}
+	handOver(ids[0], f.DoctorA)
+	handOver(ids[0], "docA2")
+	for _, d := range dates[:2] {
+		if got := look(d); fmt.Sprint(got) != fmt.Sprint(before[d]) {
+			t.Errorf("as of %s, after a handover on 2026-03-01:\n got %v\nwant %v", d, got, before[d])
+		}
+	}
+	before["2026-04-30"] = look("2026-04-30")
+	// 1 May: one comes back to docA.
+	at("2026-05-01")
+	handOver(ids[1], f.DoctorA)
+	if got := look("2026-04-30"); fmt.Sprint(got) != fmt.Sprint(before["2026-04-30"]) {
+		t.Errorf("as of 2026-04-30, after a handover on 2026-05-01:\n got %v\nwant %v", got, before["2026-04-30"])
+	}
+	at("2026-06-30")
+	count := func(asOf, doctor string) int {
+		t.Helper()
+		for _, x := range e.report(asOf, rates.All, 1).Rows {
+			if x.Level == rates.Doctor && x.ScopeCode == doctor && x.Indicator == rates.Quality {
+				return x.Denominator
+			}
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		asOf      string
+		a, second int
+	}{{"2026-02-28", 8, 0}, {"2026-03-01", 5, 3}, {"2026-04-30", 5, 3}, {"2026-05-01", 6, 2}} {
+		if a, b := count(c.asOf, f.DoctorA), count(c.asOf, "docA2"); a != c.a || b != c.second {
+			t.Errorf("as of %s: docA %d records, docA2 %d; want %d and %d", c.asOf, a, b, c.a, c.second)
+		}
+	}
+	var hist []string
+	e.must(e.db.Select(&hist, `SELECT concat_ws(' ', doctor, from_date, to_date) FROM record_doctors WHERE record_id = $1
+		ORDER BY from_date NULLS FIRST`, ids[1]))
+	if want := "docA 2026-03-01|docA2 2026-03-01 2026-05-01|docA 2026-05-01"; strings.Join(hist, "|") != want {
+		t.Errorf("record_doctors of %s: %q, want %q", ids[1], strings.Join(hist, "|"), want)
+	}
+	checkRates(t, e.db)
+	_, err := e.db.FoldRateChanges(e.ctx)
+	e.must(err)
+	checkRates(t, e.db)
+	for _, d := range dates {
+		compareReport(t, e.db, f.County, civil.MustParse(d))
+	}
+}
+
+// TestHandoverBackfill runs the backfill of migration 00015 again over
+// records whose doctor changes are only in their history, as before the
+// migration: each change ends the previous doctor's time on the day it was
+// recorded, and the counters follow.
+func TestHandoverBackfill(t *testing.T) {
+	e := newRateEnv(t)
+	f := e.f
+	e.must(e.db.CreateStaff(e.ctx, &staff.Staff{Code: "docA2", Name: "乙医生", InstitutionCode: f.InstA,
+		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, pgtest.Password))
+	a, b := e.file(f.VillageA1, "2024-01-01", nil), e.file(f.VillageA1, "2024-01-01", nil)
+	for _, c := range []struct{ id, doctor, on string }{{a, "docA2", "2025-03-01"}, {a, f.DoctorA, "2025-09-01"},
+		{a, "docA2", "2025-09-01"}, {b, "docA2", "2024-01-01"}} {
+		_, err := e.db.UpdateRecord(e.ctx, f.AdminA, c.id, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + c.doctor + `"`)})
+		e.must(err)
+		_, err = e.db.Exec(`UPDATE record_history SET changed_at = $2::date + time '10:00'
+			WHERE id = (SELECT max(id) FROM record_history WHERE record_id = $1)`, c.id, c.on)
+		e.must(err)
+	}
+	// As before the migration: no dates kept, the counters of the doctor now.
+	_, err := e.db.Exec(`UPDATE records SET doctor_before = NULL, doctor_until = NULL`)
+	e.must(err)
+	up, err := fs.ReadFile(sqlfiles.Migrations, "migrations/00015_rates_exact.sql")
+	e.must(err)
+	_, backfill, ok := strings.Cut(string(up), "-- The records filed before this migration.")
+	if !ok {
+		t.Fatal("migration 00015 has no backfill section")
+	}
+	_, err = e.db.Exec(backfill)
+	e.must(err)
+	var got []string
+	e.must(e.db.Select(&got, `SELECT record_id || ':' || COALESCE(array_to_string(doctor_before, ',', '-') || '<' || array_to_string(doctor_until, ','), '')
+		FROM records ORDER BY record_id`))
+	if want := a + ":docA,docA2<2025-03-01,2025-09-01 " + b + ":"; strings.Join(got, " ") != want {
+		t.Errorf("backfilled %q, want %q", strings.Join(got, " "), want)
+	}
+	checkRates(t, e.db)
+	compareReport(t, e.db, f.County, civil.MustParse("2025-06-30"))
 }
