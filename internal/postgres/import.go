@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lib/pq"
@@ -232,6 +234,11 @@ func (t *ImportTx) InsertStaff(ctx context.Context, list []staff.Staff) error {
 // UpsertPopulations sets village populations, replacing a year already set,
 // as PUT does.
 func (t *ImportTx) UpsertPopulations(ctx context.Context, actor string, ps []region.Population) error {
+	// In key order, as every writer of several rows takes them (docs/rates.md).
+	ps = slices.Clone(ps)
+	slices.SortStableFunc(ps, func(a, b region.Population) int {
+		return cmp.Or(cmp.Compare(a.VillageCode, b.VillageCode), cmp.Compare(a.Year, b.Year))
+	})
 	for _, p := range ps {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO village_populations (village_code, year, population, updated_by)
 			VALUES ($1, $2, $3, $4)
@@ -247,6 +254,10 @@ func (t *ImportTx) UpsertPopulations(ctx context.Context, actor string, ps []reg
 // UpsertResponsibilities sets responsible doctors from dates, replacing the
 // doctor of a date already set, as the API does.
 func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs []region.Responsibility) error {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b region.Responsibility) int {
+		return cmp.Or(cmp.Compare(a.VillageCode, b.VillageCode), a.FromDate.Time().Compare(b.FromDate.Time()))
+	})
 	for _, r := range rs {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO responsibilities (village_code, from_date, staff_code, created_by)
 			VALUES ($1, $2, $3, $4)
