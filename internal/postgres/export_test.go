@@ -38,3 +38,8 @@ func (db *DB) RateCountsByScan(ctx context.Context, county string, asOf civil.Da
 func NoteExam(ctx context.Context, tx *sqlx.Tx, recordID string, id int64, on civil.Date, complete bool) error {
 	return noteExam(ctx, &Tx{Tx: tx}, recordID, id, on, complete)
 }
+
+// InTx exposes inTx, with its retries, to the tests.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.inTx(ctx, func(tx *Tx) error { return fn(tx.Tx) })
+}

@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/importer"
@@ -452,4 +456,42 @@ func TestHandoverBackfill(t *testing.T) {
 	}
 	checkRates(t, e.db)
 	compareReport(t, e.db, f.County, civil.MustParse("2025-06-30"))
+}
+
+// TestDeadlockRetried makes two transactions lock two records in opposite
+// orders, so that PostgreSQL aborts one of them for a deadlock: inTx runs
+// the aborted one again, and both succeed.
+func TestDeadlockRetried(t *testing.T) {
+	e := newRateEnv(t)
+	a, b := e.file(e.f.VillageA1, "2025-01-01", nil), e.file(e.f.VillageA1, "2025-01-01", nil)
+	var runs atomic.Int32
+	var first sync.WaitGroup
+	first.Add(2)
+	lock := func(one, two string) error {
+		attempt := 0
+		return e.db.InTx(e.ctx, func(tx *sqlx.Tx) error {
+			runs.Add(1)
+			attempt++
+			if _, err := tx.Exec(`UPDATE records SET phone = phone WHERE record_id = $1`, one); err != nil {
+				return err
+			}
+			if attempt == 1 {
+				first.Done()
+				first.Wait() // both hold their first record
+			}
+			_, err := tx.Exec(`UPDATE records SET phone = phone WHERE record_id = $1`, two)
+			return err
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lock(a, b) }()
+	go func() { errs <- lock(b, a) }()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("a transaction failed: %v", err)
+		}
+	}
+	if n := runs.Load(); n != 3 {
+		t.Errorf("%d runs, want 3: one of the two aborted for the deadlock and run again", n)
+	}
 }
