@@ -57,17 +57,27 @@ func noteExam(ctx context.Context, tx *Tx, recordID string, id int64, on civil.D
 
 // RefreshFacts recomputes the write-time facts of every record whose facts
 // differ from their definition over its exams and entries (the view
-// record_rate_facts), and the follow-up schedule of their enrolments,
+// record_rate_facts), and the follow-up schedule of every enrolment,
 // set-based. Bulk loads (demo, bench) call it once instead of noting row by
-// row; it is safe beside other writers (settleFacts).
+// row. Like settleFacts it locks the records first, in record ID order, and
+// computes their facts in a statement of its own, so it is safe beside other
+// writers; it names the records by the view rather than by a list, which
+// for a whole county would be a million IDs.
 func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
 	tx := &Tx{Tx: sqltx}
-	var ids []string
-	if err := tx.SelectContext(ctx, &ids, `SELECT r.record_id FROM records r LEFT JOIN record_rate_facts f ON f.record_id = r.record_id
-		WHERE `+factsDiffer); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records r
+		LEFT JOIN record_rate_facts f ON f.record_id = r.record_id WHERE `+factsDiffer+`
+		ORDER BY r.record_id FOR NO KEY UPDATE OF r) x`); err != nil {
 		return err
 	}
-	return settleFacts(ctx, tx, ids, true)
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = COALESCE(f.last_exam_complete, false),
+			last_service_date = f.last_service_date, used_on = f.used_on, exam_from = f.exam_from, exam_ok_on = f.exam_ok_on
+		FROM records x LEFT JOIN record_rate_facts f ON f.record_id = x.record_id
+		WHERE x.record_id = r.record_id AND `+factsDiffer); err != nil {
+		return err
+	}
+	return settleFacts(ctx, tx, nil, true)
 }
 
 // factsDiffer is the condition that a record r's stored facts differ from
@@ -92,6 +102,9 @@ const factsDiffer = `(r.last_exam_date, r.last_exam_complete, r.last_service_dat
 // lose that exam.) The records the transaction inserted itself are locked
 // already, and nobody else can see them.
 func settleFacts(ctx context.Context, tx *Tx, ids []string, allSchedules bool) error {
+	if len(ids) == 0 && !allSchedules {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records WHERE record_id = ANY($1)
 		AND xmin <> pg_current_xact_id()::xid ORDER BY record_id FOR NO KEY UPDATE) x`, pq.Array(ids)); err != nil {
 		return err
