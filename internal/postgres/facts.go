@@ -109,10 +109,17 @@ func settleFacts(ctx context.Context, tx *Tx, ids []string, allSchedules bool) e
 		AND xmin <> pg_current_xact_id()::xid ORDER BY record_id FOR NO KEY UPDATE) x`, pq.Array(ids)); err != nil {
 		return err
 	}
+	// A few records' facts from their own exams and entries (the list
+	// reaches into the view's aggregate over them); many, from the view
+	// over every record, hashed against the list, as a bulk load needs.
+	few := ""
+	if len(ids) <= 5000 {
+		few = " AND f.record_id = ANY($1)"
+	}
 	_, err := tx.ExecContext(ctx, `
 		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = COALESCE(f.last_exam_complete, false),
 			last_service_date = f.last_service_date, used_on = f.used_on, exam_from = f.exam_from, exam_ok_on = f.exam_ok_on
-		FROM unnest($1::text[]) a (id) LEFT JOIN record_rate_facts f ON f.record_id = a.id AND f.record_id = ANY($1)
+		FROM unnest($1::text[]) a (id) LEFT JOIN record_rate_facts f ON f.record_id = a.id`+few+`
 		WHERE r.record_id = a.id AND `+factsDiffer, pq.Array(ids))
 	if err != nil {
 		return err
