@@ -158,6 +158,7 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 	today := civil.Of(now)
 	sent := []review.Reminder{}
 	err := db.inTx(ctx, func(tx *Tx) error {
+		sent = sent[:0] // afresh when inTx runs it again
 		items, err := pendingItems(ctx, tx, "", today)
 		if err != nil {
 			return err
