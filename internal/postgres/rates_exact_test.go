@@ -310,7 +310,7 @@ func TestHandoverKeepsPastFigures(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f
 	e.must(e.db.CreateStaff(e.ctx, &staff.Staff{Code: "docA2", Name: "乙医生", InstitutionCode: f.InstA,
-		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, pgtest.Password))
+		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, ""))
 	var ids []string
 	for i := 0; i < 8; i++ {
 		id := e.file(f.VillageA1, "2024-01-01", nil)
@@ -427,13 +427,16 @@ func TestHandoverBackfill(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f
 	e.must(e.db.CreateStaff(e.ctx, &staff.Staff{Code: "docA2", Name: "乙医生", InstitutionCode: f.InstA,
-		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, pgtest.Password))
+		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstA)}}}, ""))
 	a, b := e.file(f.VillageA1, "2024-01-01", nil), e.file(f.VillageA1, "2024-01-01", nil)
+	// The history's dates are set, and the migration's backfill run, as the
+	// superuser: the app role may only append to record_history.
+	su := pgtest.Superuser(t, e.db)
 	for _, c := range []struct{ id, doctor, on string }{{a, "docA2", "2025-03-01"}, {a, f.DoctorA, "2025-09-01"},
 		{a, "docA2", "2025-09-01"}, {b, "docA2", "2024-01-01"}} {
 		_, err := e.db.UpdateRecord(e.ctx, f.AdminA, c.id, map[string]json.RawMessage{"responsible_doctor": json.RawMessage(`"` + c.doctor + `"`)})
 		e.must(err)
-		_, err = e.db.Exec(`UPDATE record_history SET changed_at = $2::date + time '10:00'
+		_, err = su.Exec(`UPDATE record_history SET changed_at = $2::date + time '10:00'
 			WHERE id = (SELECT max(id) FROM record_history WHERE record_id = $1)`, c.id, c.on)
 		e.must(err)
 	}
@@ -446,7 +449,7 @@ func TestHandoverBackfill(t *testing.T) {
 	if !ok {
 		t.Fatal("migration 00015 has no backfill section")
 	}
-	_, err = e.db.Exec(backfill)
+	_, err = su.Exec(backfill)
 	e.must(err)
 	var got []string
 	e.must(e.db.Select(&got, `SELECT record_id || ':' || COALESCE(array_to_string(doctor_before, ',', '-') || '<' || array_to_string(doctor_until, ','), '')
