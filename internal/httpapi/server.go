@@ -52,6 +52,9 @@ type Server struct {
 	// sessions caches resolved sessions for a few seconds; handlers that
 	// change staff, roles or villages flush it.
 	sessions *sessionCache
+	// engine is the router itself: a batch serves its items through it
+	// (batch.go).
+	engine http.Handler
 }
 
 // New builds the server.
@@ -86,6 +89,7 @@ func (s *Server) Handler() http.Handler {
 	api.POST("/login", s.loginHandler)
 	authed := api.Group("", s.auditDenials, s.authenticate, s.authorizeRoute)
 	s.routes(authed)
+	s.engine = r
 	return r
 }
 
@@ -120,6 +124,8 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/records/:id/exams", s.listExams)
 	api.POST("/records/:id/exams", s.createExam)
 	s.entryRoutes(api)
+	api.POST("/batch", s.batch)
+	api.GET("/followups/worklist", s.worklist)
 	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
 	s.importRoutes(api)
