@@ -217,3 +217,63 @@ func TestBatchShape(t *testing.T) {
 		t.Fatalf("the refused batch is not logged: %v", rows[before:])
 	}
 }
+
+// TestWorklist: the due list and its residents' records in one answer; each
+// record is logged as a read, as its own GET would be, and a refused due
+// list (another institution's village) is the due list's own answer.
+func TestWorklist(t *testing.T) {
+	single := newBatchScene(t)
+	one := newBatchScene(t)
+	for _, s := range []*batchScene{single, one} {
+		s.doc.mustReq("POST", "/api/v1/records/"+s.r2+"/programmes", map[string]any{"programme": "type2_diabetes", "enrolled_on": "2024-02-01"}, 201)
+	}
+	before := len(one.auditRows())
+
+	hv := single.e.login(single.e.f.HomeVisitA)
+	due := hv.mustReq("GET", "/api/v1/followups/due?per_page=500", nil, 200)
+	items, _ := due.Body["items"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("due: %s", due.Raw)
+	}
+	var recs []map[string]any
+	for _, it := range items {
+		recs = append(recs, hv.mustReq("GET", "/api/v1/records/"+it.(map[string]any)["record_id"].(string), nil, 200).Body)
+	}
+
+	r := one.e.login(one.e.f.HomeVisitA).mustReq("GET", "/api/v1/followups/worklist", nil, 200)
+	var got struct {
+		Due     map[string]any `json:"due"`
+		Records []struct {
+			RecordID string         `json:"record_id"`
+			Status   int            `json:"status"`
+			Body     map[string]any `json:"body"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal(r.Raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Due, due.Body) {
+		t.Errorf("due %v, alone %v", got.Due, due.Body)
+	}
+	if len(got.Records) != len(recs) {
+		t.Fatalf("%d records, want %d", len(got.Records), len(recs))
+	}
+	for i, rec := range got.Records {
+		if rec.Status != 200 || rec.RecordID != recs[i]["record_id"] || !reflect.DeepEqual(rec.Body["sections"], recs[i]["sections"]) {
+			t.Errorf("record %s: %d %v, alone %v", rec.RecordID, rec.Status, rec.Body, recs[i])
+		}
+	}
+	wantLog, gotLog := single.auditRows(), one.auditRows()
+	if !reflect.DeepEqual(gotLog[before:], wantLog[before:]) {
+		t.Fatalf("access log of the worklist:\n%v\nof single requests:\n%v", gotLog[before:], wantLog[before:])
+	}
+	for _, rec := range got.Records {
+		if !strings.Contains(strings.Join(gotLog[before:], "\n"), "|"+rec.RecordID+"|basic|read|allowed|") {
+			t.Fatalf("no read of %s in the access log: %v", rec.RecordID, gotLog[before:])
+		}
+	}
+
+	if r := one.doc.req("GET", "/api/v1/followups/worklist?village_code="+one.e.f.VillageB1, nil); r.Status != 403 {
+		t.Fatalf("worklist of another institution's village: %d %s", r.Status, r.Raw)
+	}
+}

@@ -3,7 +3,9 @@
 // was recorded, so sending it again (a lost answer, a second tab, a retry)
 // never creates it twice. An entry the server refuses (400, 403, 404, 409)
 // stays, marked with the reason, until the person fixes or discards it.
-import { api, newKey } from './api.js';
+// Entries go up to 200 in one request (POST /batch): on a village link each
+// round trip costs more than the entry.
+import { api, newKey, ApiError } from './api.js';
 import * as store from './store.js';
 
 const listeners = new Set();
@@ -60,35 +62,100 @@ export function sync(staffCode) {
   return running;
 }
 
+// BATCH is the most entries one request carries (the server's limit).
+const BATCH = 200;
+// batching is false once the server answered that it has no batch route
+// (an older server): then each entry goes on its own, as before.
+let batching = true;
+
 async function syncNow(staffCode) {
   const out = { sent: 0, rejected: 0, stopped: null, results: {} };
+  const pending = [];
   for (const item of await items()) {
     if (item.state !== 'pending' || item.staff_code !== staffCode) continue;
     // Re-read: another tab may have sent or changed it meanwhile.
     const cur = await store.get('outbox', item.key);
-    if (!cur || cur.state !== 'pending') continue;
-    try {
-      const created = await api('POST', `/records/${encodeURIComponent(cur.record_id)}/${cur.kind}`, cur.body,
-        { headers: { 'Idempotency-Key': cur.key } });
-      await store.del('outbox', cur.key);
-      await remember(cur, created);
-      out.sent++;
-      out.results[cur.key] = { ok: true, created };
-    } catch (e) {
-      if (e.retryable) {
-        await store.put('outbox', { ...cur, attempts: cur.attempts + 1, last_try: new Date().toISOString() });
-        out.stopped = 'offline';
-        break;
-      }
-      if (e.status === 401) { out.stopped = 'auth'; break; }
-      const error = { status: e.status, code: e.code, message: e.message, fields: e.fields || [] };
-      await store.put('outbox', { ...cur, state: 'rejected', error, attempts: cur.attempts + 1 });
-      out.rejected++;
-      out.results[cur.key] = { ok: false, error };
+    if (cur && cur.state === 'pending') pending.push(cur);
+  }
+  for (let i = 0; i < pending.length && !out.stopped;) {
+    if (batching) {
+      const chunk = pending.slice(i, i + BATCH);
+      const done = await sendBatch(chunk, out);
+      if (done) { i += chunk.length; continue; }
+      batching = false; // no batch route here: the same entries one by one
     }
+    await sendOne(pending[i], out);
+    i++;
   }
   changed();
   return out;
+}
+
+// sendBatch sends entries in one POST /batch and settles each by its own
+// answer. It returns false when the server has no batch route (404, 405),
+// so that the caller sends them one by one.
+async function sendBatch(chunk, out) {
+  let res;
+  try {
+    res = await api('POST', '/batch', {
+      items: chunk.map((c) => ({ record_id: c.record_id, kind: c.kind, idempotency_key: c.key, body: c.body })),
+    });
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) return false;
+    if (e.retryable) {
+      // The link dropped (or the server failed) with the batch on its way:
+      // some entries may have been created. All stay pending; their keys
+      // make the next sync's replay of them harmless.
+      for (const c of chunk) await tried(c);
+      out.stopped = 'offline';
+      return true;
+    }
+    if (e.status === 401) { out.stopped = 'auth'; return true; }
+    return false; // the batch as a whole refused (400, 403): let each entry get its own answer
+  }
+  for (const [j, c] of chunk.entries()) {
+    const r = res.items[j];
+    await settle(c, r.status, r.body, out);
+  }
+  return true;
+}
+
+// sendOne sends one entry on its own.
+async function sendOne(cur, out) {
+  try {
+    const created = await api('POST', `/records/${encodeURIComponent(cur.record_id)}/${cur.kind}`, cur.body,
+      { headers: { 'Idempotency-Key': cur.key } });
+    await settle(cur, 201, created, out);
+  } catch (e) {
+    await settle(cur, e.status, e.body, out);
+  }
+}
+
+// settle applies one entry's answer: accepted (201, or 200 for a replay),
+// refused (kept, with the reason), or not yet (kept pending, sync stops).
+async function settle(cur, status, body, out) {
+  if (status === 200 || status === 201) {
+    await store.del('outbox', cur.key);
+    await remember(cur, body);
+    out.sent++;
+    out.results[cur.key] = { ok: true, created: body };
+    return;
+  }
+  const e = new ApiError(status, body);
+  if (e.retryable) {
+    await tried(cur);
+    out.stopped = 'offline';
+    return;
+  }
+  if (status === 401) { out.stopped = 'auth'; return; }
+  const error = { status: e.status, code: e.code, message: e.message, fields: e.fields || [] };
+  await store.put('outbox', { ...cur, state: 'rejected', error, attempts: cur.attempts + 1 });
+  out.rejected++;
+  out.results[cur.key] = { ok: false, error };
+}
+
+async function tried(cur) {
+  await store.put('outbox', { ...cur, attempts: cur.attempts + 1, last_try: new Date().toISOString() });
 }
 
 // remember keeps the last synced entries for the "recently sent" list.

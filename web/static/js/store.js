@@ -44,3 +44,5 @@ export const put = (store, v) => tx(store, 'readwrite', (s) => s.put(v));
 export const del = (store, key) => tx(store, 'readwrite', (s) => s.delete(key));
 export const all = (store) => tx(store, 'readonly', (s) => s.getAll());
 export const clear = (store) => tx(store, 'readwrite', (s) => s.clear());
+/** putAll stores many values in one transaction (a worklist's residents). */
+export const putAll = (store, vs) => tx(store, 'readwrite', (s) => { for (const v of vs) s.put(v); });

@@ -160,12 +160,27 @@ const route = router([
 // ---------- worklist ----------
 
 // refreshWorklist downloads today's list and the residents on it, for the
-// day's round without a connection.
+// day's round without a connection: one request (GET /followups/worklist),
+// or against a server without that route the list and then each resident.
 async function refreshWorklist() {
-  const out = await get('/followups/due' + qs({ within_days: 7, per_page: 500 }));
+  const query = qs({ within_days: 7, per_page: 500 });
+  let out;
+  let records = null;
+  try {
+    const w = await get('/followups/worklist' + query);
+    out = w.due;
+    records = w.records.filter((r) => r.status === 200).map((r) => ({ id: r.record_id, rec: r.body }));
+  } catch (e) {
+    if (e.status !== 404 && e.status !== 405) throw e;
+    out = await get('/followups/due' + query);
+  }
   const wl = { as_of: out.as_of || today(), fetched_at: new Date().toISOString(), items: out.items, staff_code: staff.staff_code };
   await store.kvSet('worklist', wl);
   setOnline(true);
+  if (records) {
+    await store.putAll('records', records.map(({ id, rec }) => ({ record_id: id, rec, fetched_at: wl.fetched_at })));
+    return wl;
+  }
   const ids = [...new Set(out.items.map((i) => i.record_id))];
   await Promise.all(ids.map(async (id) => {
     try {
