@@ -51,5 +51,5 @@ func (s *Server) worklist(c *gin.Context) {
 		w := s.serveInner(s.subRequest(ctx, c.Request, http.MethodGet, "/api/v1/records/"+url.PathEscape(it.RecordID), nil))
 		records = append(records, part{RecordID: it.RecordID, Status: w.status, Body: w.body.Bytes()})
 	}
-	c.JSON(http.StatusOK, gin.H{"due": json.RawMessage(due.body.Bytes()), "records": records})
+	compressedJSON(c, http.StatusOK, gin.H{"due": json.RawMessage(due.body.Bytes()), "records": records})
 }
