@@ -3,13 +3,51 @@ package webtest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"healthrec/internal/httpapi/slowlink"
 )
+
+// slow puts an emulated village link (150 ms round trips, 1 Mbit/s) between
+// the browser and the server; stopping the server behind it still takes the
+// tablet offline.
+func slow(t *testing.T, s *site) {
+	p, err := slowlink.New(s.srv.Listener.Addr().String(), slowlink.Village)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	_, port, _ := strings.Cut(p.Addr(), ":")
+	s.url = "http://localhost:" + port
+}
+
+// served counts the requests the server answered on a route and method
+// (its Prometheus counter): the tablet's traffic, seen from the server.
+func served(t *testing.T, s *site, route, method string) int {
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	re := regexp.MustCompile(`healthrec_http_requests_total\{([^}]*)\} (\d+)`)
+	n := 0
+	for _, m := range re.FindAllStringSubmatch(string(body), -1) {
+		if strings.Contains(m[1], `route="`+route+`"`) && strings.Contains(m[1], `method="`+method+`"`) {
+			k, _ := strconv.Atoi(m[2])
+			n += k
+		}
+	}
+	return n
+}
 
 // offline takes the tablet off the network: the server stops (every
 // request fails, the service worker's too) and the browser reports itself
@@ -43,12 +81,12 @@ func badge(n int) chromedp.Action {
 		chromedp.WithPollingInterval(50*time.Millisecond))
 }
 
-// TestTabletOffline: a home-visit worker opens the day's worklist, loses the
-// connection, reloads the app from the service worker, records two
-// follow-ups (one the server will refuse), and reconnects. The good one is
-// created exactly once — also when the tablet sends it again as if its
-// answer had been lost — and the refused one stays with its reason until
-// it is fixed.
+// TestTabletOffline: a home-visit worker on a village link (slowlink)
+// opens the day's worklist (one request), loses the connection, reloads the
+// app from the service worker, records two follow-ups (one the server will
+// refuse), and reconnects: both go in one batch. The good one is created
+// exactly once — also when the tablet sends it again as if its answer had
+// been lost — and the refused one stays with its reason until it is fixed.
 func TestTabletOffline(t *testing.T) {
 	s := newSite(t)
 	doc := s.login(s.f.DoctorA)
@@ -56,6 +94,7 @@ func TestTabletOffline(t *testing.T) {
 		t.Skip("follow-ups API (entries branch) not merged yet")
 	}
 	data := s.seed()
+	slow(t, s)
 	ctx := browser(t, 800, 1280)
 	// followups counts a resident's follow-up rows in the database.
 	followups := func(id string) int {
@@ -130,6 +169,12 @@ func TestTabletOffline(t *testing.T) {
 	if n := followups(data.Wang); n != 1 {
 		t.Fatalf("follow-ups after sync: %d, want 1", n)
 	}
+	if n := served(t, s, "/api/v1/batch", "POST"); n != 1 {
+		t.Fatalf("batches served: %d, want the one sync", n)
+	}
+	if n := served(t, s, "/api/v1/followups/worklist", "GET"); n == 0 {
+		t.Fatal("the worklist came without GET /followups/worklist")
+	}
 	shot(t, ctx, "tablet-outbox-rejected")
 
 	run(t, ctx, "replay the delivered entry",
@@ -161,4 +206,56 @@ func TestTabletOffline(t *testing.T) {
 		chromedp.WaitVisible(`#worklist-meta`),
 		chromedp.Poll(`!document.querySelector('#worklist-overdue a[data-record="`+data.Wang+`"]')`, nil, chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
+}
+
+// TestTabletOlderServer: against a server without the batch and worklist
+// routes (404, as one not yet upgraded answers), the tablet still downloads
+// its worklist (the due list, then each resident) and sends its outbox one
+// entry at a time.
+func TestTabletOlderServer(t *testing.T) {
+	s := newSite(t)
+	data := s.seed()
+	inner := s.handler
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/batch" || r.URL.Path == "/api/v1/followups/worklist" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":{"code":"not_found","message":"没有这个接口"}}`)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	s.srv.Config.Handler = s.handler
+	ctx := browser(t, 800, 1280)
+	run(t, ctx, "sign in and download the worklist",
+		chromedp.Navigate(s.url+"/tablet/"),
+		signIn(s.f.HomeVisitA),
+		chromedp.WaitVisible(`#worklist-overdue a[data-record="`+data.Wang+`"]`),
+	)
+	var cached bool
+	// The worklist shows once its residents are stored.
+	run(t, ctx, "the resident is kept for the round offline", evalAsync(`(async () => {
+		const st = await import('/static/js/store.js');
+		return !!(await st.get('records', '`+data.Wang+`'));
+	})()`, &cached))
+	if !cached {
+		t.Fatal("the worklist's resident was not stored")
+	}
+	var res struct {
+		Sent     int `json:"sent"`
+		Rejected int `json:"rejected"`
+	}
+	run(t, ctx, "send two entries", evalAsync(`(async () => {
+		const ob = await import('/static/js/outbox.js');
+		const body = { service_date: new Date(Date.now() - 2 * 86400e3).toISOString().slice(0, 10), subjective: '头晕', assessment: '高血压' };
+		await ob.add({ record_id: '`+data.Wang+`', kind: 'visits', body, staff_code: '`+s.f.HomeVisitA+`' });
+		await ob.add({ record_id: '`+data.Li+`', kind: 'visits', body, staff_code: '`+s.f.HomeVisitA+`' });
+		return await ob.sync('`+s.f.HomeVisitA+`');
+	})()`, &res))
+	if res.Sent != 2 || res.Rejected != 0 {
+		t.Fatalf("sync against an older server: %+v", res)
+	}
+	if n := s.count(`SELECT count(*) FROM entries WHERE kind = 'visit' AND record_id IN ($1, $2)`, data.Wang, data.Li); n != 2 {
+		t.Fatalf("visits created: %d, want 2", n)
+	}
 }
