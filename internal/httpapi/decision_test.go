@@ -21,11 +21,11 @@ func TestDecisionPDF(t *testing.T) {
 	warn := review.Warning{Level: "doctor", ScopeCode: f.DoctorA, ScopeName: "人员docA", Indicator: "coverage",
 		Rate: rate(70.2), Target: 90, Gap: rate(-19.8), Rank: 9, BottomThree: true}
 	e.setDay("2026-04-30")
-	if _, err := e.db.ProposeFromWarnings(ctx, "2026Q1", e.now, []review.Warning{warn}); err != nil {
+	if _, err := e.db.ProposeFromWarnings(ctx, "2026Q1", e.f.County, e.now, []review.Warning{warn}); err != nil {
 		t.Fatal(err)
 	}
 	e.setDay("2026-08-31")
-	cases, err := e.db.ProposeFromWarnings(ctx, "2026Q2", e.now, []review.Warning{warn})
+	cases, err := e.db.ProposeFromWarnings(ctx, "2026Q2", e.f.County, e.now, []review.Warning{warn})
 	if err != nil || len(cases) != 1 || !cases[0].Escalated {
 		t.Fatalf("proposal: %+v %v", cases, err)
 	}

@@ -1,6 +1,9 @@
 package httpapi_test
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestPublishProposesCases publishes a snapshot whose doctors are warned and
 // checks that the review office finds a proposed case for each of them,
@@ -36,5 +39,27 @@ func TestPublishProposesCases(t *testing.T) {
 	}
 	if !subjects[f.DoctorA] || !subjects[f.DoctorB] {
 		t.Fatalf("proposed subjects %v, want both doctors: %.800s", subjects, cases.Raw)
+	}
+}
+
+// TestPublishWithoutWarningsRegisters: a snapshot whose county has no
+// warnings (nobody below target, too few scopes for a bottom three) still
+// registers with the review in the same publish.
+func TestPublishWithoutWarningsRegisters(t *testing.T) {
+	e := newEnv(t)
+	put := e.login(e.f.Bureau).req("PUT", "/api/v1/targets", map[string]any{"coverage": 0, "quality": 0, "usage": 0})
+	if put.Status != 200 {
+		t.Fatalf("targets: %d %s", put.Status, put.Raw)
+	}
+	pub := e.login(e.f.Bureau).req("POST", "/api/v1/snapshots", map[string]any{"title": "无预警", "as_of": "2026-06-30", "sample": "all", "seed": 1})
+	if pub.Status != 201 {
+		t.Fatalf("publish: %d %s", pub.Status, pub.Raw)
+	}
+	if n, _ := pub.Body["warnings"].(float64); n != 0 {
+		t.Fatalf("the test needs a snapshot without warnings, got %v", pub.Body["warnings"])
+	}
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM review_snapshots WHERE snapshot_id = $1`, fmt.Sprint(pub.Body["id"])); err != nil || n != 1 {
+		t.Fatalf("registered %d times with the review, err %v", n, err)
 	}
 }

@@ -64,7 +64,7 @@ func (s *Server) publishSnapshot(c *gin.Context) {
 	// proposed for every warned doctor and institution. The proposal is
 	// idempotent per snapshot, so a failure here is logged and can be retried
 	// without republishing.
-	cases, err := s.db.ProposeFromWarnings(c.Request.Context(), itoa64(snap.ID), snap.Report.ComputedAt, reviewWarnings(snap.ID, snap.Report.Warnings))
+	cases, err := s.db.ProposeFromWarnings(c.Request.Context(), itoa64(snap.ID), snap.CountyCode, snap.Report.ComputedAt, reviewWarnings(snap.ID, snap.Report.Warnings))
 	if err != nil {
 		s.log.Error("propose cases from snapshot", "snapshot", snap.ID, "err", err)
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -350,14 +349,13 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]review.Case, int, erro
 // what is missing and returns every case of the snapshot. Township and county
 // warnings are ignored. Invalid when a warning names an unknown doctor or
 // institution.
-func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publishedAt time.Time, ws []review.Warning) ([]review.Case, error) {
+func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID, county string, publishedAt time.Time, ws []review.Warning) ([]review.Case, error) {
 	props, err := review.Propose(snapshotID, ws)
 	if err != nil {
 		return nil, err
 	}
 	err = db.inTx(ctx, func(tx *Tx) error {
 		subjects := make([]*CaseSubject, len(props))
-		var counties []string
 		for i, p := range props {
 			s, err := caseSubject(ctx, tx, p.SubjectType, p.SubjectCode)
 			if apperr.CodeOf(err) == apperr.Invalid {
@@ -366,14 +364,14 @@ func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publis
 			if err != nil {
 				return err
 			}
-			subjects[i] = s
-			if !slices.Contains(counties, s.CountyCode) {
-				counties = append(counties, s.CountyCode)
+			if s.CountyCode != county {
+				return apperr.InvalidField("scope_code", fmt.Sprintf("预警对象 %s 不属于快照所在县 %s", p.SubjectCode, county))
 			}
+			subjects[i] = s
 		}
 		now := db.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO review_snapshots (snapshot_id, published_at, county_codes, proposed_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (snapshot_id) DO NOTHING`, snapshotID, publishedAt, pq.Array(counties), now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_snapshots (snapshot_id, published_at, county_code, proposed_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (snapshot_id) DO NOTHING`, snapshotID, publishedAt, county, now); err != nil {
 			return err
 		}
 		// A replay compares with the snapshot before the first call's
@@ -385,20 +383,18 @@ func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publis
 		if err != nil {
 			return err
 		}
-		previous := map[string]string{} // county → previous snapshot ID ("" for none)
-		for _, county := range counties {
-			var prev string
-			err := tx.GetContext(ctx, &prev, `SELECT snapshot_id FROM review_snapshots
-				WHERE published_at < $1 AND snapshot_id <> $2 AND ($3 = ANY(county_codes) OR county_codes = '{}')
-				ORDER BY published_at DESC, snapshot_id DESC LIMIT 1`, publishedAt, snapshotID, county)
-			if err != nil && apperr.CodeOf(translate(err)) != apperr.NotFound {
-				return err
-			}
-			previous[county] = prev
+		// The previous snapshot is the county's own: a snapshot of another
+		// county, with warnings or without, never breaks a run.
+		var prevID string
+		err = tx.GetContext(ctx, &prevID, `SELECT snapshot_id FROM review_snapshots
+			WHERE county_code = $3 AND published_at < $1 AND snapshot_id <> $2
+			ORDER BY published_at DESC, snapshot_id DESC LIMIT 1`, publishedAt, snapshotID, county)
+		if err != nil && apperr.CodeOf(translate(err)) != apperr.NotFound {
+			return err
 		}
 		for i := range props {
 			p, s := &props[i], subjects[i]
-			if prevID := previous[s.CountyCode]; prevID != "" {
+			if prevID != "" {
 				var prevWarnings []review.Warnings
 				if err := tx.SelectContext(ctx, &prevWarnings, `SELECT triggers FROM cases
 					WHERE snapshot_id = $1 AND subject_type = $2 AND subject_code = $3`, prevID, p.SubjectType, p.SubjectCode); err != nil {

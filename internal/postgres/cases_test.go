@@ -9,6 +9,7 @@ import (
 	"healthrec/internal/civil"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
+	"healthrec/internal/region"
 	"healthrec/internal/review"
 )
 
@@ -33,7 +34,7 @@ func TestProposeFromWarnings(t *testing.T) {
 		{Level: "institution", ScopeCode: f.InstB, ScopeName: "文昌镇卫生院", Indicator: "quality", Rate: rate(60), Target: 90, Gap: rate(-30), Rank: 2, BottomThree: true},
 		{Level: "county", ScopeCode: f.County, Indicator: "quality", Rate: rate(70), Target: 90, Gap: rate(-20), Rank: 1},
 	}
-	cases, err := db.ProposeFromWarnings(ctx, "S1", published, ws)
+	cases, err := db.ProposeFromWarnings(ctx, "S1", f.County, published, ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestProposeFromWarnings(t *testing.T) {
 	}
 
 	t.Run("Idempotent", func(t *testing.T) {
-		again, err := db.ProposeFromWarnings(ctx, "S1", published, ws)
+		again, err := db.ProposeFromWarnings(ctx, "S1", f.County, published, ws)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func TestProposeFromWarnings(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownScope", func(t *testing.T) {
-		_, err := db.ProposeFromWarnings(ctx, "S9", published, []review.Warning{{Level: "doctor", ScopeCode: "nobody", Indicator: "coverage", BottomThree: true}})
+		_, err := db.ProposeFromWarnings(ctx, "S9", f.County, published, []review.Warning{{Level: "doctor", ScopeCode: "nobody", Indicator: "coverage", BottomThree: true}})
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Invalid {
 			t.Fatalf("err = %v, want invalid", err)
 		}
@@ -90,7 +91,7 @@ func TestEscalation(t *testing.T) {
 	publish := func(id, day string, ws ...review.Warning) map[string]review.Case {
 		t.Helper()
 		set(day)
-		cases, err := db.ProposeFromWarnings(ctx, id, db.Now(), ws)
+		cases, err := db.ProposeFromWarnings(ctx, id, f.County, db.Now(), ws)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,5 +282,49 @@ func TestRemindersExactlyOnce(t *testing.T) {
 	}
 	if due, _ := db.DueReminders(ctx, f.AdminA); len(due) != 0 {
 		t.Fatalf("a closed item's reminders: %+v", due)
+	}
+}
+
+// TestSnapshotWithoutWarnings: a snapshot with no warnings registers with
+// the review (it used to fail on a NULL county list), and it counts as the
+// previous snapshot of its own county only: a warning-free snapshot of
+// another county between two of this county's does not break a run.
+func TestSnapshotWithoutWarnings(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	set := clock(db, "2026-04-30")
+	if err := db.CreateRegion(ctx, &region.Region{Code: "330122", Name: "桐庐县"}); err != nil {
+		t.Fatal(err)
+	}
+	bottom := review.Warning{Level: "doctor", ScopeCode: f.DoctorA, Indicator: "coverage", Rate: rate(50), Target: 90, Gap: rate(-40), Rank: 9, BottomThree: true}
+	if _, err := db.ProposeFromWarnings(ctx, "S1", f.County, db.Now(), []review.Warning{bottom}); err != nil {
+		t.Fatal(err)
+	}
+	set("2026-05-31")
+	if _, err := db.ProposeFromWarnings(ctx, "OTHER", "330122", db.Now(), nil); err != nil {
+		t.Fatalf("a snapshot without warnings does not register: %v", err)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM review_snapshots WHERE snapshot_id = 'OTHER'`); err != nil || n != 1 {
+		t.Fatalf("registered %d times, err %v", n, err)
+	}
+	set("2026-08-31")
+	cases, err := db.ProposeFromWarnings(ctx, "S2", f.County, db.Now(), []review.Warning{bottom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 1 || !cases[0].Escalated || cases[0].Escalation.PreviousSnapshotID != "S1" {
+		t.Fatalf("another county's snapshot broke the run: %+v", cases)
+	}
+	// This county's own warning-free snapshot does break it.
+	set("2026-10-31")
+	if _, err := db.ProposeFromWarnings(ctx, "S3", f.County, db.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	set("2026-12-31")
+	cases, err = db.ProposeFromWarnings(ctx, "S4", f.County, db.Now(), []review.Warning{bottom})
+	if err != nil || len(cases) != 1 || cases[0].Escalated {
+		t.Fatalf("S4 escalated over a clean S3: %+v %v", cases, err)
 	}
 }
