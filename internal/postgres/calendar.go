@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/review"
@@ -65,7 +66,7 @@ func recomputeDeadlines(ctx context.Context, tx *Tx) error {
 	}
 	var open []review.Case
 	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
-		WHERE state NOT IN ('archived', 'closed_no_fault', 'exempted') ORDER BY id FOR UPDATE`); err != nil {
+		WHERE NOT (state = ANY($1)) ORDER BY id FOR UPDATE`, pq.Array(review.FinalStates)); err != nil {
 		return err
 	}
 	for i := range open {

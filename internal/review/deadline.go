@@ -28,6 +28,12 @@ func NewCase(acceptedOn civil.Date, cal *Calendar) *Case {
 	return c
 }
 
+// NewProposal returns a case proposed on the given date from an assessment:
+// no clock runs until a reviewer accepts it.
+func NewProposal(proposedOn civil.Date) *Case {
+	return &Case{State: Proposed, ProposedOn: proposedOn, Triggers: Warnings{}}
+}
+
 // Recompute derives the deadlines from the dates they run from. The
 // calendar may change after a case is opened (next year's holidays are
 // announced late in the year), so deadlines of open cases are recomputed
@@ -37,7 +43,9 @@ func (c *Case) Recompute(cal *Calendar) {
 	if c.Extended {
 		days += ExtensionDays
 	}
-	c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	if !c.AcceptedOn.IsZero() {
+		c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	}
 	if !c.DecidedOn.IsZero() {
 		c.ServingDue = cal.AddWorkdays(c.DecidedOn, ServingDays)
 	}

@@ -14,6 +14,7 @@ type State string
 
 // The case states.
 const (
+	Proposed      State = "proposed"        // 考核提出，待受理
 	Accepted      State = "accepted"        // 受理
 	Investigating State = "investigating"   // 调查
 	Determined    State = "determined"      // 责任认定
@@ -24,12 +25,16 @@ const (
 	Archived      State = "archived"        // 备案
 	ClosedNoFault State = "closed_no_fault" // 查无过错，结案
 	Exempted      State = "exempted"        // 免予追究
+	Dismissed     State = "dismissed"       // 初步核实后不予受理
 )
 
 // States lists every state in the order of the chain.
-var States = []State{Accepted, Investigating, Determined, Decided, Served, Appealed, Reviewed, Archived, ClosedNoFault, Exempted}
+var States = []State{Proposed, Accepted, Investigating, Determined, Decided, Served, Appealed, Reviewed, Archived, ClosedNoFault, Exempted, Dismissed}
 
-// transitions is the state machine. Beside the main chain:
+// transitions is the state machine. A case proposed from an assessment
+// starts in proposed, where no clock runs: a reviewer accepts it after a
+// preliminary check (受理, with a note; the investigation's 20 working days
+// start then) or dismisses it with a reason. Beside the main chain:
 //   - investigating → investigating is the one extension of the investigation
 //     deadline (10 working days, with a reason);
 //   - closed_no_fault (no fault found) ends a case from accepted (a proposal
@@ -39,8 +44,9 @@ var States = []State{Accepted, Investigating, Determined, Decided, Served, Appea
 //   - served → archived once the appeal period is over; an appeal goes
 //     through appealed → reviewed → archived.
 //
-// archived, closed_no_fault and exempted are final.
+// archived, closed_no_fault, exempted and dismissed are final.
 var transitions = map[State][]State{
+	Proposed:      {Accepted, Dismissed},
 	Accepted:      {Investigating, ClosedNoFault, Exempted},
 	Investigating: {Investigating, Determined, ClosedNoFault, Exempted},
 	Determined:    {Decided, Exempted},
@@ -61,11 +67,18 @@ func (s State) Valid() bool {
 }
 
 // Final reports whether a case in s is over.
-func (s State) Final() bool { return s == Archived || s == ClosedNoFault || s == Exempted }
+func (s State) Final() bool {
+	return s == Archived || s == ClosedNoFault || s == Exempted || s == Dismissed
+}
+
+// FinalStates lists the final states, for SQL.
+var FinalStates = []string{string(Archived), string(ClosedNoFault), string(Exempted), string(Dismissed)}
 
 // Chinese names the state.
 func (s State) Chinese() string {
 	switch s {
+	case Proposed:
+		return "待受理"
 	case Accepted:
 		return "受理"
 	case Investigating:
@@ -86,6 +99,8 @@ func (s State) Chinese() string {
 		return "查无过错结案"
 	case Exempted:
 		return "免予追究"
+	case Dismissed:
+		return "不予受理"
 	}
 	return string(s)
 }
@@ -149,6 +164,11 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 	today := civil.Of(now)
 	ev := &Event{CaseID: c.ID, From: string(c.State), To: string(s.To), Reason: s.Reason, Actor: actor, At: now, Details: Details{}}
 	switch {
+	case c.State == Proposed && s.To == Accepted:
+		// The preliminary check's note is the step's reason.
+		c.AcceptedOn, c.AcceptanceNote = today, s.Reason
+		c.Recompute(cal)
+		ev.Details["investigation_due"] = c.InvestigationDue
 	case c.State == Investigating && s.To == Investigating:
 		if c.Extended {
 			return nil, illegal(c, "调查期限已延长过一次，不能再次延长")

@@ -13,6 +13,8 @@ import (
 // legal is the state machine as DESIGN §7 and the package doc describe it,
 // written out again so that the test does not read the table it checks.
 var legal = map[[2]review.State]bool{
+	{review.Proposed, review.Accepted}:           true, // after the preliminary check
+	{review.Proposed, review.Dismissed}:          true,
 	{review.Accepted, review.Investigating}:      true,
 	{review.Accepted, review.ClosedNoFault}:      true,
 	{review.Accepted, review.Exempted}:           true,
@@ -55,6 +57,8 @@ var paths = map[review.State][]review.State{
 	review.Archived:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed, review.Archived},
 	review.ClosedNoFault: {review.ClosedNoFault},
 	review.Exempted:      {review.Exempted},
+	review.Proposed:      nil, // from the proposal
+	review.Dismissed:     {review.Dismissed},
 }
 
 var start = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC) // a Monday
@@ -63,6 +67,9 @@ var start = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC) // a Monday
 func walk(t *testing.T, s review.State, cal *review.Calendar) (*review.Case, time.Time) {
 	t.Helper()
 	c := review.NewCase(civil.Of(start), cal)
+	if s == review.Proposed || s == review.Dismissed {
+		c = review.NewProposal(civil.Of(start))
+	}
 	c.SubjectType, c.SubjectCode = review.SubjectStaff, "docA"
 	now := start
 	for _, to := range paths[s] {
@@ -325,5 +332,29 @@ func TestRecusal(t *testing.T) {
 				t.Fatalf("recused = %v, want %v", got, tt.recused)
 			}
 		})
+	}
+}
+
+// TestAcceptProposal: a proposal has no clock; accepting it starts the
+// investigation's 20 working days on the day of acceptance and keeps the
+// preliminary check's note.
+func TestAcceptProposal(t *testing.T) {
+	cal := review.NewCalendar(nil, nil)
+	c := review.NewProposal(civil.MustParse("2026-06-01"))
+	c.Flag(civil.MustParse("2027-01-01"))
+	if !c.InvestigationDue.IsZero() || !c.AcceptedOn.IsZero() || c.Overdue {
+		t.Fatalf("a proposal runs a clock: due %s overdue %v", c.InvestigationDue, c.Overdue)
+	}
+	ev, err := c.Apply(review.Step{To: review.Accepted, Reason: "初步核实：数据属实"}, "rev1", time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC), cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AcceptedOn.String() != "2026-06-15" || c.InvestigationDue.String() != "2026-07-13" || c.AcceptanceNote != "初步核实：数据属实" ||
+		ev.Details["investigation_due"] != c.InvestigationDue {
+		t.Fatalf("accepted %s due %s note %q", c.AcceptedOn, c.InvestigationDue, c.AcceptanceNote)
+	}
+	d := review.NewProposal(civil.MustParse("2026-06-01"))
+	if _, err := d.Apply(review.Step{To: review.Dismissed}, "rev1", start, cal); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("dismissal without a reason: %v", err)
 	}
 }

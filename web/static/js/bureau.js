@@ -4,7 +4,7 @@
 // review cases.
 import { get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
-import { INDICATOR, LEVEL, CASE_STATE, RULE, label } from './labels.js';
+import { INDICATOR, LEVEL, CASE_STATE, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
 import { loginView, renderWho, renderNav, router } from './shell.js';
 
@@ -269,16 +269,47 @@ function statsBlock(stats, level) {
     })));
 }
 
-async function publish(p) {
-  if (!window.confirm(`发布截至 ${p.as_of} 的考核快照？发布后数据冻结，不再随档案修改而变化。`)) return;
-  try {
-    const out = await post('/snapshots', { title: `${p.as_of} 考核快照`, as_of: p.as_of,
-      sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
-    toast(`已发布快照 #${out.id ?? ''}`);
-    location.hash = '#/snapshots';
-  } catch (e) {
-    toast(e.message);
-  }
+// publish asks for the snapshot's kind (a pre-assessment only warns; an
+// assessment also proposes cases for those below target) and publishes. A
+// second snapshot of the same kind and date is refused with the first one's
+// number; the form then offers to correct it, with a reason.
+function publish(p) {
+  const old = document.getElementById('publish-form');
+  if (old) old.remove();
+  const md = String(p.as_of || '').slice(5);
+  const specs = [
+    { name: 'kind', label: '快照类型', type: 'radio', required: true, value: md === '04-30' || md === '08-31' ? 'pre_assessment' : 'assessment',
+      options: [['pre_assessment', '预考核（只发预警，不启动问责）'], ['assessment', '考核（低于目标的提出问责建议）']] },
+    { name: 'title', label: '标题', value: `${p.as_of} 考核快照` },
+  ];
+  const reasonSpec = { name: 'reason', label: '更正理由', type: 'textarea', required: true };
+  let supersedes = null;
+  const extra = h('div', {});
+  const f = h('form', { id: 'publish-form', class: 'card' }, h('h2', {}, `发布截至 ${p.as_of} 的快照`),
+    h('p', { class: 'muted' }, '发布后数据冻结，不再随档案修改而变化；预警推送给被点名的医生和机构档案管理员。'),
+    specs.map(field), extra,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'publish-confirm' }, '确认发布'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => f.remove() }, '取消')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const b = readForm(f, supersedes ? [...specs, reasonSpec] : specs);
+    try {
+      const out = await post('/snapshots', { ...b, supersedes: supersedes || undefined, as_of: p.as_of,
+        sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
+      toast(`已发布${b.kind === 'assessment' ? '考核' : '预考核'}快照 #${out.id ?? ''}${out.cases_proposed ? `，提出问责建议 ${out.cases_proposed} 件` : ''}`);
+      location.hash = '#/snapshots';
+    } catch (e) {
+      if (e.status === 409 && e.body && e.body.error && e.body.error.existing_snapshot_id) {
+        supersedes = e.body.error.existing_snapshot_id;
+        extra.replaceChildren(h('p', { class: 'alert', role: 'note' }, e.message), field(reasonSpec));
+        f.querySelector('#publish-confirm').textContent = `更正并取代快照 #${supersedes}`;
+        return;
+      }
+      toast(e.message);
+    }
+  });
+  document.querySelector('main .actions').after(f);
+  f.querySelector('input, select').focus();
 }
 
 // ---------- doctor drill-down: the records behind the figures ----------
@@ -321,14 +352,17 @@ async function snapshotsPage() {
       h('p', { class: 'muted' }, '快照冻结发布时的数据、参数、随机种子和抽中的档案；之后修改档案不会改变快照。'),
       items.length ? table([
         { label: '编号', value: (s) => `#${s.id}` },
+        { label: '类型', value: (s) => label(SNAPSHOT_KIND, s.kind) },
         { label: '截至日期', value: (s) => s.as_of },
+        { label: '状态', value: (s) => [s.superseded_by ? h('span', { class: 'tag warn' }, `已被 #${s.superseded_by} 取代`) : '现行',
+          s.supersedes ? h('div', { class: 'muted' }, `更正 #${s.supersedes}：${s.supersede_reason || ''}`) : null] },
         { label: '抽样 / 种子', value: (s) => `${s.sample ?? '—'} / ${s.seed ?? '—'}` },
         { label: '发布时间', value: (s) => fmtTime(s.published_at || s.created_at) },
         { label: '发布人', value: (s) => s.published_by || s.created_by || '' },
         { label: '下载', value: (s) => h('span', {},
           h('a', { href: `/api/v1/snapshots/${s.id}?format=csv`, download: `snapshot-${s.id}.csv` }, 'CSV'), ' · ',
           h('a', { href: `/api/v1/snapshots/${s.id}?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF')) },
-      ], items) : h('p', { class: 'empty' }, '还没有发布过快照。在“三率报表”页计算后可发布。'));
+      ], items, { rowClass: (s) => (s.superseded_by ? 'muted' : null) }) : h('p', { class: 'empty' }, '还没有发布过快照。在“三率报表”页计算后可发布。'));
   } catch (e) {
     mount(h('h1', {}, '已发布快照'), e.status === 404 ? h('p', { class: 'notice' }, '快照接口尚未开通。') : errorBox(e));
   }
