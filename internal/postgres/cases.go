@@ -12,6 +12,7 @@ import (
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/review"
 )
 
@@ -237,7 +238,10 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		return notifyCase(ctx, tx, db.SMS, now, c, ev)
 	})
 	if err != nil {
 		return nil, err
@@ -364,13 +368,13 @@ func (db *DB) ProposeFromAssessment(ctx context.Context, a review.Assessment) ([
 	var out []review.Case
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		out, err = proposeTx(ctx, tx, db.Now(), a)
+		out, err = proposeTx(ctx, tx, db.SMS, db.Now(), a)
 		return err
 	})
 	return out, err
 }
 
-func proposeTx(ctx context.Context, tx *Tx, now time.Time, a review.Assessment) ([]review.Case, error) {
+func proposeTx(ctx context.Context, tx *Tx, sms bool, now time.Time, a review.Assessment) ([]review.Case, error) {
 	if err := a.Check(); err != nil {
 		return nil, err
 	}
@@ -412,7 +416,7 @@ func proposeTx(ctx context.Context, tx *Tx, now time.Time, a review.Assessment) 
 		if err != nil {
 			return nil, err
 		}
-		id, err := proposeOne(ctx, tx, now, a.SnapshotID, p, s)
+		id, err := proposeOne(ctx, tx, sms, now, a.SnapshotID, p, s)
 		if err != nil {
 			return nil, err
 		}
@@ -424,7 +428,7 @@ func proposeTx(ctx context.Context, tx *Tx, now time.Time, a review.Assessment) 
 // proposeOne proposes a case for one subject, or adds the proposal's figures
 // to the subject's open assessment case (the newest, where an older database
 // holds several), and returns the case's ID.
-func proposeOne(ctx context.Context, tx *Tx, now time.Time, snapshotID string, p *review.Proposal, s *CaseSubject) (int64, error) {
+func proposeOne(ctx context.Context, tx *Tx, sms bool, now time.Time, snapshotID string, p *review.Proposal, s *CaseSubject) (int64, error) {
 	var open []review.Case
 	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
 		WHERE source = 'snapshot' AND subject_type = $1 AND subject_code = $2 AND NOT (state = ANY($3))
@@ -452,7 +456,10 @@ func proposeOne(ctx context.Context, tx *Tx, now time.Time, snapshotID string, p
 		ev := &review.Event{CaseID: c.ID, From: string(c.State), To: string(c.State), Actor: systemActor, At: now,
 			Reason:  "考核快照 " + snapshotID + " 补充数据：" + p.Facts(),
 			Details: review.Details{"snapshot_id": snapshotID, "indicators": inds, "talk_by": c.TalkBy}}
-		return c.ID, insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return 0, err
+		}
+		return c.ID, notifyCase(ctx, tx, sms, now, c, ev)
 	}
 	c := review.NewProposal(civil.Of(now))
 	c.Source, c.SnapshotID, c.Triggers = review.FromSnapshot, snapshotID, p.Triggers
@@ -468,7 +475,61 @@ func proposeOne(ctx context.Context, tx *Tx, now time.Time, snapshotID string, p
 	if _, err := insertCase(ctx, tx, c, systemActor, now, "考核快照 "+snapshotID+" 提出问责建议，待受理"); err != nil {
 		return 0, err
 	}
-	return c.ID, nil
+	return c.ID, notifyCase(ctx, tx, sms, now, c, &review.Event{CaseID: c.ID, To: string(review.Proposed), At: now})
+}
+
+// caseParties are the people a case's events concern: its subject, or for
+// an institution its records administrators.
+func caseParties(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
+	if c.SubjectType == review.SubjectStaff {
+		return []string{c.SubjectCode}, nil
+	}
+	return recordsAdmins(ctx, tx, c.SubjectCode)
+}
+
+// caseNews says what a step means to the case's subject, or "" for a step
+// they need not hear of.
+func caseNews(c *review.Case, ev *review.Event) string {
+	switch {
+	case ev.From == ev.To && ev.From != "":
+		if ev.To == string(review.Investigating) {
+			return "调查期限延长至 " + c.InvestigationDue.String()
+		}
+		return "新的考核数据已并入本案"
+	case ev.To == string(review.Proposed):
+		return "考核结果低于目标，已提出问责建议，待问责办公室初步核实"
+	case ev.To == string(review.Accepted):
+		return "问责办公室已受理，调查期限至 " + c.InvestigationDue.String()
+	case ev.To == string(review.Dismissed):
+		return "问责建议经初步核实不予受理：" + ev.Reason
+	case ev.To == string(review.Determined):
+		return "调查已认定责任，请查看认定事实；可提交书面申辩"
+	case ev.To == string(review.Decided):
+		return "已作出处理决定：" + c.Outcome.Chinese()
+	case ev.To == string(review.Served):
+		return "处理决定已送达；如不服，可于 " + c.AppealDue.String() + " 前申请复核"
+	case ev.To == string(review.Reviewed):
+		return "复核结果：" + c.ReviewResult.Chinese()
+	case ev.To == string(review.ClosedNoFault), ev.To == string(review.Exempted), ev.To == string(review.Archived):
+		return "案件" + review.State(ev.To).Chinese()
+	}
+	return ""
+}
+
+// notifyCase tells the case's subject what a step means for them.
+func notifyCase(ctx context.Context, tx *Tx, sms bool, now time.Time, c *review.Case, ev *review.Event) error {
+	news := caseNews(c, ev)
+	if news == "" {
+		return nil
+	}
+	to, err := caseParties(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("case:%d:%s:%d", c.ID, ev.To, now.UnixNano())
+	m := notify.Message{Kind: notify.KindCase, Key: key, Title: fmt.Sprintf("问责案件 %d：%s", c.ID, review.State(ev.To).Chinese()),
+		Body: news, Link: fmt.Sprintf("/#/my-cases/%d", c.ID), Details: notify.Details{"case_id": c.ID, "state": ev.To}}
+	return notifyAll(ctx, tx, sms, now, m, to...)
 }
 
 // casesByID returns cases in the order of ids, flagged against now's date.

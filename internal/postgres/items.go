@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/review"
 )
 
@@ -46,7 +48,12 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 		}
 		ev := &review.Event{CaseID: caseID, ItemID: &id, To: string(review.ItemOpen), Reason: "交办整改事项", Actor: actor, At: now,
 			Details: review.Details{"owner": n.Owner, "due_date": n.DueDate, "description": n.Description}}
-		return strconv.FormatInt(id, 10), insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return "", err
+		}
+		m := notify.Message{Kind: notify.KindCase, Key: fmt.Sprintf("item:%d:open", id), Title: fmt.Sprintf("整改事项：%s 前完成", n.DueDate),
+			Body: n.Description, Link: fmt.Sprintf("/#/my-cases/%d", caseID), Details: notify.Details{"case_id": caseID, "item_id": id, "due_date": n.DueDate}}
+		return strconv.FormatInt(id, 10), notifyAll(ctx, tx, db.SMS, now, m, n.Owner)
 	})
 	if err != nil {
 		return nil, false, err
@@ -174,15 +181,51 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 					at := now
 					sent = append(sent, review.Reminder{ItemID: it.ID, CaseID: it.CaseID, Owner: it.Owner, OffsetDays: off,
 						RemindOn: remindOn, DueDate: it.DueDate, Description: it.Description, SentAt: &at})
+					m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:item:%d:%d", it.ID, off),
+						Title: fmt.Sprintf("整改事项 %d 天后到期（%s）", off, it.DueDate), Body: it.Description,
+						Link:    fmt.Sprintf("/#/my-cases/%d", it.CaseID),
+						Details: notify.Details{"case_id": it.CaseID, "item_id": it.ID, "due_date": it.DueDate, "days_before": off}}
+					if err := notifyAll(ctx, tx, db.SMS, now, m, it.Owner); err != nil {
+						return err
+					}
 				}
 			}
 		}
-		return nil
+		return remindAppeals(ctx, tx, db.SMS, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return sent, nil
+}
+
+// remindAppeals reminds the subject of a served case 7, 3 and 1 days before
+// the appeal period ends (DESIGN §5.8). The message key makes each reminder
+// exactly-once.
+func remindAppeals(ctx context.Context, tx *Tx, sms bool, now time.Time) error {
+	today := civil.Of(now)
+	var open []review.Case
+	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
+		WHERE state = 'served' AND appeal_due >= $1 AND appeal_due <= $2`, today, today.AddDays(review.ReminderOffsets[0])); err != nil {
+		return err
+	}
+	for i := range open {
+		c := &open[i]
+		for _, off := range review.DueOffsets(c.ServedOn, c.AppealDue, today) {
+			to, err := caseParties(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:appeal:%d:%d", c.ID, off),
+				Title: fmt.Sprintf("问责案件 %d：复核申请期 %d 天后届满（%s）", c.ID, off, c.AppealDue),
+				Body:  "如对处理决定不服，请在期限内申请复核。", Link: fmt.Sprintf("/#/my-cases/%d", c.ID),
+				Details: notify.Details{"case_id": c.ID, "appeal_due": c.AppealDue, "days_before": off}}
+			if err := notifyAll(ctx, tx, sms, now, m, to...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // DueReminders returns the owner's reminders due today: for each pending

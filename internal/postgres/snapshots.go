@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,6 +16,7 @@ import (
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/rates"
 	"healthrec/internal/review"
 )
@@ -200,7 +202,7 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		n, _ := res.RowsAffected()
 		info.Sampled = int(n)
 		out = &Snapshot{SnapshotInfo: info, Report: r}
-		out.Proposed, err = registerSnapshot(ctx, tx, db.Now(), &info, r)
+		out.Proposed, err = registerSnapshot(ctx, tx, db.SMS, db.Now(), &info, r)
 		return err
 	}()
 	if err == nil {
@@ -378,16 +380,78 @@ func (db *DB) RateScope(ctx context.Context, l rates.Level, code string) (*Scope
 // registerSnapshot hands a snapshot being published to the review, in the
 // publishing transaction: a correction marks the one it supersedes, and an
 // assessment proposes its cases (DESIGN §7.1).
-func registerSnapshot(ctx context.Context, tx *Tx, now time.Time, info *SnapshotInfo, r *rates.Report) ([]review.Case, error) {
+func registerSnapshot(ctx context.Context, tx *Tx, sms bool, now time.Time, info *SnapshotInfo, r *rates.Report) ([]review.Case, error) {
 	if info.Supersedes != nil {
 		if _, err := tx.ExecContext(ctx, `UPDATE review_snapshots SET superseded = true WHERE snapshot_id = $1`,
 			strconv.FormatInt(*info.Supersedes, 10)); err != nil {
 			return nil, err
 		}
 	}
+	if err := deliverWarnings(ctx, tx, sms, now, info, r); err != nil {
+		return nil, err
+	}
 	a := review.Assessment{SnapshotID: strconv.FormatInt(info.ID, 10), County: info.CountyCode, Kind: info.Kind,
 		PublishedAt: info.PublishedAt, Figures: reviewFigures(r.Rows)}
-	return proposeTx(ctx, tx, now, a)
+	return proposeTx(ctx, tx, sms, now, a)
+}
+
+// deliverWarnings sends each warned doctor, and each warned institution's
+// records administrators, one message per snapshot naming every indicator
+// with its figures and gap, with the way to the records to fix (DESIGN
+// §5.7). Either kind of snapshot warns.
+func deliverWarnings(ctx context.Context, tx *Tx, sms bool, now time.Time, info *SnapshotInfo, r *rates.Report) error {
+	type scope struct{ level, code string }
+	var order []scope
+	byScope := map[scope][]rates.Warning{}
+	for _, w := range r.Warnings {
+		if w.Level != rates.Doctor && w.Level != rates.Institution {
+			continue
+		}
+		k := scope{string(w.Level), w.ScopeCode}
+		if byScope[k] == nil {
+			order = append(order, k)
+		}
+		byScope[k] = append(byScope[k], w)
+	}
+	for _, k := range order {
+		ws := byScope[k]
+		var recipients []string
+		link := "/#/my" + "?as_of=" + info.AsOf.String()
+		if k.level == string(rates.Doctor) {
+			recipients = []string{k.code}
+		} else {
+			var err error
+			if recipients, err = recordsAdmins(ctx, tx, k.code); err != nil {
+				return err
+			}
+			link += "&level=institution&scope_code=" + k.code
+		}
+		m := notify.Message{Kind: notify.KindWarning, Key: fmt.Sprintf("warning:%d:%s:%s", info.ID, k.level, k.code),
+			Title: fmt.Sprintf("%s预警：%s %s", info.Kind.Chinese(), ws[0].ScopeName, info.AsOf), Link: link,
+			Details: notify.Details{"snapshot_id": info.ID, "kind": info.Kind, "as_of": info.AsOf, "level": k.level, "scope_code": k.code}}
+		var parts []string
+		var figures []map[string]any
+		for _, w := range ws {
+			part := fmt.Sprintf("%s %s%%（目标 %s%%，", w.Indicator.Chinese(), w.Rate, w.Target)
+			if w.Gap < 0 {
+				part += fmt.Sprintf("差 %s 个百分点", -w.Gap)
+			} else {
+				part += fmt.Sprintf("高于目标 %s 个百分点", w.Gap)
+			}
+			if w.BottomThree {
+				part += fmt.Sprintf("，全县排名第 %d，处于末三位", w.Rank)
+			}
+			parts = append(parts, part+"）")
+			figures = append(figures, map[string]any{"indicator": w.Indicator, "rate": w.Rate, "target": w.Target, "gap": w.Gap,
+				"rank": w.Rank, "bottom_three": w.BottomThree})
+		}
+		m.Body = strings.Join(parts, "；") + "。请打开“我的考核”查看需修正的档案。"
+		m.Details["figures"] = figures
+		if err := notifyAll(ctx, tx, sms, now, m, recipients...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reviewFigures converts a report's doctor and institution rows to the

@@ -81,3 +81,40 @@ UPDATE review_snapshots r SET last_places = COALESCE((
     WHERE x.snapshot_id::text = r.snapshot_id AND x.level IN ('doctor', 'institution') AND x.rate IS NOT NULL AND x.rank > 1
       AND x.rank = (SELECT max(y.rank) FROM rate_snapshot_rows y
                     WHERE y.snapshot_id = x.snapshot_id AND y.level = x.level AND y.indicator = x.indicator AND y.rate IS NOT NULL)), '[]');
+
+-- The inbox (DESIGN §5.8): one row per message and recipient. The key says
+-- what the message is about (a snapshot's warning to a scope, a case event,
+-- a reminder of a deadline and how many days before it); (key, recipient)
+-- is unique, which makes every producer exactly-once across retries,
+-- restarts and concurrent servers.
+CREATE TABLE messages (
+    id         bigserial PRIMARY KEY,
+    recipient  text NOT NULL REFERENCES staff (code),
+    kind       text NOT NULL CHECK (kind IN ('warning', 'case', 'reminder', 'access_request')),
+    key        text NOT NULL CHECK (key <> ''),
+    title      text NOT NULL CHECK (title <> ''),
+    body       text NOT NULL DEFAULT '',
+    link       text NOT NULL DEFAULT '',
+    details    jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL,
+    read_at    timestamptz,
+    UNIQUE (key, recipient)
+);
+CREATE INDEX messages_recipient ON messages (recipient, id);
+CREATE INDEX messages_unread ON messages (recipient) WHERE read_at IS NULL;
+
+-- A message's delivery by SMS, when a gateway is configured: pending until
+-- the gateway takes it, retried with backoff while it fails. Nothing is
+-- dropped: a gateway that is down only delays.
+CREATE TABLE message_deliveries (
+    message_id      bigint NOT NULL REFERENCES messages (id),
+    channel         text NOT NULL CHECK (channel IN ('sms')),
+    address         text NOT NULL,
+    state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent')),
+    attempts        int NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL,
+    last_error      text NOT NULL DEFAULT '',
+    sent_at         timestamptz,
+    PRIMARY KEY (message_id, channel)
+);
+CREATE INDEX message_deliveries_due ON message_deliveries (next_attempt_at) WHERE state = 'pending';
