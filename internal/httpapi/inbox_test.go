@@ -79,3 +79,31 @@ func TestInboxWarningsAndCaseEvents(t *testing.T) {
 		t.Fatalf("read all: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestInboxAccessRequests: a request reaches the records administrators of
+// the record's institution; each later step reaches the requester.
+func TestInboxAccessRequests(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	rec := e.login(f.DoctorA).fileRecord(f.VillageA1, "丙", nil)
+	e.addRequester("req_in")
+	req, ra := e.login("req_in"), e.login(f.AdminA)
+	grantTo(req, ra, rec, 30, "active", "basic")
+	titles := func(c *client) string {
+		r := c.req("GET", "/api/v1/inbox?kind=access_request", nil)
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["title"].(string))
+		}
+		return strings.Join(out, " | ")
+	}
+	if got := titles(ra); !strings.Contains(got, "待审批") && !strings.Contains(got, "已提交") {
+		t.Errorf("records admin: %q", got)
+	}
+	if got := titles(e.login(f.AdminB)); got != "" {
+		t.Errorf("another institution's admin: %q", got)
+	}
+	if got := titles(req); strings.Count(got, "档案访问申请") != 2 {
+		t.Errorf("requester (approved, active): %q", got)
+	}
+}

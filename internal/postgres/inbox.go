@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/lib/pq"
 
 	"healthrec/internal/apperr"
+	"healthrec/internal/consent"
 	"healthrec/internal/notify"
 )
 
@@ -185,3 +187,31 @@ func (db *DB) DeliverDue(ctx context.Context, now time.Time, limit int, send fun
 
 // itoa formats an ID for a message key.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// notifyAccessRequest tells the people an access-request step concerns
+// (DESIGN §5.8): a new request goes to the records administrators of the
+// record's institution, every later step to the requester.
+func notifyAccessRequest(ctx context.Context, tx *Tx, sms bool, now time.Time, id int64, to consent.State) error {
+	var r struct {
+		RecordID    string `db:"record_id"`
+		RequestedBy string `db:"requested_by"`
+		Institution string `db:"institution_code"`
+	}
+	if err := tx.GetContext(ctx, &r, `SELECT a.record_id, a.requested_by, COALESCE(v.institution_code, '') AS institution_code
+		FROM access_requests a JOIN records rec ON rec.record_id = a.record_id JOIN regions v ON v.code = rec.village_code
+		WHERE a.id = $1`, id); err != nil {
+		return err
+	}
+	m := notify.Message{Kind: notify.KindAccessRequest, Key: fmt.Sprintf("access:%d:%s", id, to),
+		Title: fmt.Sprintf("档案访问申请 #%d：%s", id, to.Chinese()), Body: "档案 " + r.RecordID,
+		Link: fmt.Sprintf("/#/access-requests/%d", id), Details: notify.Details{"request_id": id, "state": to, "record_id": r.RecordID}}
+	if to == consent.Submitted {
+		admins, err := recordsAdmins(ctx, tx, r.Institution)
+		if err != nil {
+			return err
+		}
+		m.Body += "，待审批"
+		return notifyAll(ctx, tx, sms, now, m, admins...)
+	}
+	return notifyAll(ctx, tx, sms, now, m, r.RequestedBy)
+}
