@@ -6,7 +6,8 @@ import { get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
 import { INDICATOR, LEVEL, CASE_STATE, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
-import { loginView, renderWho, renderNav, router } from './shell.js';
+import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
+import { inboxPage, myAssessmentPage } from './feedback.js';
 
 const LEVELS = ['county', 'township', 'institution', 'doctor'];
 const INDICATORS = ['coverage', 'quality', 'usage'];
@@ -28,8 +29,11 @@ async function enter() {
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/snapshots', '已发布快照']);
   if (hasRole(staff, 'bureau')) nav.push(['#/trends', '趋势']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/cases', '问责案件']);
+  if (hasRole(staff, 'records_admin')) nav.push(['#/my', '机构考核']);
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['/', '档案工作台']);
+  nav.push(['#/inbox', '消息']);
   renderNav(nav);
+  inboxBadge('#/inbox');
   route();
 }
 
@@ -40,6 +44,11 @@ const route = router([
   ['#/snapshots', () => snapshotsPage()],
   ['#/trends', (_, q) => trendsPage(q)],
   ['#/cases', () => casesPage()],
+  ['#/inbox', (_, q) => inboxPage(q)],
+  ['#/my', (_, q) => {
+    if (!q.get('scope_code')) { q.set('level', 'institution'); q.set('scope_code', domainsOf(staff, 'records_admin')[0] || ''); }
+    return myAssessmentPage(q);
+  }],
 ], () => reportPage(new URLSearchParams()));
 
 // ---------- report shape ----------
@@ -189,9 +198,12 @@ function paramForm(p, onGo) {
 
 function renderReport(p, path, toolbar) {
   const { report, links } = cached;
-  // The level shown is the one below the last step of the path.
+  // The level shown is the one below the last step of the path, counted
+  // from the coarsest level the report has: a records administrator's
+  // report starts at their institutions.
   const depth = path.length;
-  const level = LEVELS[Math.min(depth, LEVELS.length - 1)];
+  const first = Math.max(0, LEVELS.findIndex((l) => report.scopes.some((s) => s.level === l)));
+  const level = LEVELS[Math.min(first + depth, LEVELS.length - 1)];
   const parentCode = depth ? path[depth - 1].split(':')[1] : '';
   let scopes = report.scopes.filter((s) => s.level === level);
   if (parentCode) {
@@ -201,7 +213,7 @@ function renderReport(p, path, toolbar) {
   const hrefFor = (np) => '#/' + qs({ ...p, path: np.join(',') });
   const nameOf = (lv, code) => (report.scopes.find((s) => s.level === lv && s.code === code) || {}).name || code;
   const crumbs = h('nav', { 'aria-label': '层级' }, h('ol', { class: 'crumbs' },
-    h('li', {}, depth ? h('a', { href: hrefFor([]) }, '全部县') : h('span', { 'aria-current': 'page' }, '全部县')),
+    h('li', {}, depth ? h('a', { href: hrefFor([]) }, first ? '本机构' : '全部县') : h('span', { 'aria-current': 'page' }, first ? '本机构' : '全部县')),
     path.map((step, i) => {
       const [lv, code] = step.split(':');
       const text = `${label(LEVEL, lv)}：${nameOf(lv, code)}`;
@@ -428,6 +440,29 @@ function caseDeadline(c) {
   }
 }
 
+// decideProposal is a reviewer's answer to a proposed case after the
+// preliminary check: accept with a note (the investigation clock starts) or
+// dismiss with a reason.
+function decideProposal(c, to) {
+  const old = document.getElementById('proposal-form');
+  if (old) old.remove();
+  const specs = [{ name: 'reason', label: to === 'accepted' ? '初步核实情况' : '不予受理的理由', type: 'textarea', required: true }];
+  const f = h('form', { id: 'proposal-form', class: 'card' }, h('h2', {}, `${to === 'accepted' ? '受理' : '不予受理'}案件 #${c.id}（${c.subject_name || c.subject_code}）`),
+    h('p', { class: 'pre' }, c.facts), specs.map(field),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'proposal-confirm' }, '确认'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => f.remove() }, '取消')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await post(`/cases/${c.id}/transitions`, { to, ...readForm(f, specs) });
+      toast(to === 'accepted' ? `已受理案件 #${c.id}` : `案件 #${c.id} 不予受理`);
+      casesPage();
+    } catch (e) { toast(e.message); }
+  });
+  document.querySelector('main h1').after(f);
+  f.querySelector('textarea').focus();
+}
+
 async function casesPage() {
   mount(h('h1', {}, '问责案件'), h('p', { class: 'loading' }, '正在加载…'));
   try {
@@ -445,7 +480,10 @@ async function casesPage() {
         { label: '当前期限', value: (c) => caseDeadline(c) || '—' },
         { label: '提示', value: (c) => [
           c.overdue ? h('span', { class: 'tag bad' }, `已超期${DEADLINE[c.overdue_deadline] ? '（' + DEADLINE[c.overdue_deadline] + '）' : ''}`) : null, ' ',
-          c.escalated ? h('span', { class: 'tag warn' }, '主要领导约谈') : null] },
+          c.talk_by === 'principal' ? h('span', { class: 'tag warn' }, '主要领导谈话') : (c.talk_by === 'deputy' ? h('span', { class: 'tag' }, '分管领导谈话') : null)] },
+        { label: '办理', value: (c) => (c.state === 'proposed' && hasRole(staff, 'reviewer') ? h('span', {},
+          h('button', { type: 'button', class: 'secondary', 'data-accept': c.id, onclick: () => decideProposal(c, 'accepted') }, '受理'), ' ',
+          h('button', { type: 'button', class: 'secondary', 'data-dismiss': c.id, onclick: () => decideProposal(c, 'dismissed') }, '不予受理')) : '') },
       ], items, { rowClass: (c) => (c.overdue ? 'warn' : null) }) : h('p', { class: 'empty' }, '没有案件。'));
   } catch (e) {
     mount(h('h1', {}, '问责案件'), e.status === 404 ? h('p', { class: 'notice' }, '问责接口尚未开通。') : errorBox(e));
