@@ -26,6 +26,8 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.GET("/cases/:id/decision.pdf", s.decisionPDF)
 	api.POST("/items/:id/close", s.closeItem)
 	api.POST("/items/:id/verify", s.verifyItem)
+	api.POST("/items/:id/evidence", s.addEvidence)
+	api.GET("/items/:id/evidence/:eid", s.getEvidence)
 	api.GET("/reminders", s.listReminders)
 	api.GET("/calendar/:year", s.getCalendar)
 	api.PUT("/calendar/:year", s.putCalendar)

@@ -75,6 +75,9 @@ func (db *DB) Item(ctx context.Context, id int64) (*review.Item, error) {
 		return nil, err
 	}
 	it.Flag(db.today())
+	if it.Files, err = db.EvidenceFiles(ctx, id); err != nil {
+		return nil, err
+	}
 	return it, nil
 }
 
@@ -104,8 +107,55 @@ func (db *DB) Items(ctx context.Context, caseID int64, owner string) ([]review.I
 	today := db.today()
 	for i := range out {
 		out[i].Flag(today)
+		if out[i].Files, err = db.EvidenceFiles(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// AddEvidence keeps a file as evidence of a pending item, with its SHA-256.
+// Conflict with the item's state unless it is open or reopened.
+func (db *DB) AddEvidence(ctx context.Context, itemID int64, actor string, f review.EvidenceFile, content []byte) (*review.EvidenceFile, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		it, err := itemTx(ctx, tx, itemID, true)
+		if err != nil {
+			return err
+		}
+		if !it.State.Pending() {
+			return apperr.Conflictf("整改事项当前为“%s”，不能再上传佐证材料", it.State.Chinese()).With("state", it.State)
+		}
+		f.ItemID, f.UploadedBy, f.UploadedAt = itemID, actor, db.Now()
+		return tx.GetContext(ctx, &f.ID, `INSERT INTO item_evidence (item_id, name, content_type, size, sha256, content, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, itemID, f.Name, f.ContentType, f.Size, f.SHA256, content, actor, f.UploadedAt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// EvidenceFiles lists an item's evidence files, without their content.
+func (db *DB) EvidenceFiles(ctx context.Context, itemID int64) ([]review.EvidenceFile, error) {
+	out := []review.EvidenceFile{}
+	err := db.SelectContext(ctx, &out, `SELECT id, item_id, name, content_type, size, sha256, uploaded_by, uploaded_at
+		FROM item_evidence WHERE item_id = $1 ORDER BY id`, itemID)
+	return out, translate(err)
+}
+
+// Evidence returns one evidence file with its content. NotFound unless it
+// belongs to the item.
+func (db *DB) Evidence(ctx context.Context, itemID, id int64) (*review.EvidenceFile, []byte, error) {
+	var row struct {
+		review.EvidenceFile
+		Content []byte `db:"content"`
+	}
+	err := db.GetContext(ctx, &row, `SELECT id, item_id, name, content_type, size, sha256, uploaded_by, uploaded_at, content
+		FROM item_evidence WHERE item_id = $1 AND id = $2`, itemID, id)
+	if err != nil {
+		return nil, nil, notFound(err, "佐证材料 %d 不存在", id)
+	}
+	return &row.EvidenceFile, row.Content, nil
 }
 
 // CloseItem is the owner's report that an item is done. Conflict with the

@@ -118,3 +118,21 @@ CREATE TABLE message_deliveries (
     PRIMARY KEY (message_id, channel)
 );
 CREATE INDEX message_deliveries_due ON message_deliveries (next_attempt_at) WHERE state = 'pending';
+
+-- Evidence that closes a rectification item (DESIGN §7.5): photos or PDF
+-- files up to 10 MB, kept with their SHA-256 so that what was shown can be
+-- shown again unchanged. Append-only, like the events.
+CREATE TABLE item_evidence (
+    id           bigserial PRIMARY KEY,
+    item_id      bigint NOT NULL REFERENCES case_items (id),
+    name         text NOT NULL CHECK (name <> ''),
+    content_type text NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png', 'application/pdf')),
+    size         int NOT NULL CHECK (size > 0 AND size <= 10485760),
+    sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    content      bytea NOT NULL,
+    uploaded_by  text NOT NULL REFERENCES staff (code),
+    uploaded_at  timestamptz NOT NULL
+);
+CREATE INDEX item_evidence_item ON item_evidence (item_id, id);
+CREATE TRIGGER item_evidence_frozen BEFORE UPDATE OR DELETE ON item_evidence
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
