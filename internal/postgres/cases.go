@@ -175,13 +175,17 @@ func insertCase(ctx context.Context, tx *Tx, c *review.Case, actor string, now t
 	} else {
 		ev.Details["investigation_due"] = c.InvestigationDue
 	}
-	return true, insertEvent(ctx, tx, ev)
+	if err := insertEvent(ctx, tx, ev); err != nil {
+		return false, err
+	}
+	c.Events = []review.Event{*ev}
+	return true, nil
 }
 
+// insertEvent records a step and sets its ID.
 func insertEvent(ctx context.Context, tx *Tx, ev *review.Event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, item_id, from_state, to_state, reason, details, actor, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.CaseID, ev.ItemID, ev.From, ev.To, ev.Reason, ev.Details, ev.Actor, ev.At)
-	return err
+	return tx.GetContext(ctx, &ev.ID, `INSERT INTO case_events (case_id, item_id, from_state, to_state, reason, details, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ev.CaseID, ev.ItemID, ev.From, ev.To, ev.Reason, ev.Details, ev.Actor, ev.At)
 }
 
 // Case returns a case with its history, flagged against today. NotFound
@@ -475,7 +479,7 @@ func proposeOne(ctx context.Context, tx *Tx, sms bool, now time.Time, snapshotID
 	if _, err := insertCase(ctx, tx, c, systemActor, now, "考核快照 "+snapshotID+" 提出问责建议，待受理"); err != nil {
 		return 0, err
 	}
-	return c.ID, notifyCase(ctx, tx, sms, now, c, &review.Event{CaseID: c.ID, To: string(review.Proposed), At: now})
+	return c.ID, notifyCase(ctx, tx, sms, now, c, &c.Events[0])
 }
 
 // caseParties are the people a case's events concern: its subject, or for
@@ -500,6 +504,8 @@ func caseNews(c *review.Case, ev *review.Event) string {
 		return "考核结果低于目标，已提出问责建议，待问责办公室初步核实"
 	case ev.To == string(review.Accepted):
 		return "问责办公室已受理，调查期限至 " + c.InvestigationDue.String()
+	case ev.To == string(review.Investigating):
+		return "问责办公室已立案调查，调查期限至 " + c.InvestigationDue.String()
 	case ev.To == string(review.Dismissed):
 		return "问责建议经初步核实不予受理：" + ev.Reason
 	case ev.To == string(review.Determined):
@@ -526,7 +532,7 @@ func notifyCase(ctx context.Context, tx *Tx, sms bool, now time.Time, c *review.
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("case:%d:%s:%d", c.ID, ev.To, now.UnixNano())
+	key := fmt.Sprintf("case:%d:event:%d", c.ID, ev.ID)
 	m := notify.Message{Kind: notify.KindCase, Key: key, Title: fmt.Sprintf("问责案件 %d：%s", c.ID, review.State(ev.To).Chinese()),
 		Body: news, Link: fmt.Sprintf("/#/my-cases/%d", c.ID), Details: notify.Details{"case_id": c.ID, "state": ev.To}}
 	return notifyAll(ctx, tx, sms, now, m, to...)

@@ -241,7 +241,7 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 				}
 			}
 		}
-		return remindAppeals(ctx, tx, db.SMS, now)
+		return remindCaseDeadlines(ctx, tx, db.SMS, now)
 	})
 	if err != nil {
 		return nil, err
@@ -249,33 +249,66 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 	return sent, nil
 }
 
-// remindAppeals reminds the subject of a served case 7, 3 and 1 days before
-// the appeal period ends (DESIGN §5.8). The message key makes each reminder
-// exactly-once.
-func remindAppeals(ctx context.Context, tx *Tx, sms bool, now time.Time) error {
+// remindCaseDeadlines reminds, 7, 3 and 1 days before each case deadline
+// (DESIGN §5.8), the people it concerns: the subject before the appeal
+// period of a served case ends; the county's reviewers before the
+// investigation and the serving are due. The message key (with the due date,
+// which an extension moves) makes each reminder exactly-once.
+func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) error {
 	today := civil.Of(now)
 	var open []review.Case
 	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
-		WHERE state = 'served' AND appeal_due >= $1 AND appeal_due <= $2`, today, today.AddDays(review.ReminderOffsets[0])); err != nil {
+		WHERE (state = 'served' AND appeal_due BETWEEN $1 AND $2)
+		   OR (state = 'decided' AND serving_due BETWEEN $1 AND $2)
+		   OR (state IN ('accepted', 'investigating') AND investigation_due BETWEEN $1 AND $2)
+		ORDER BY id`, today, today.AddDays(review.ReminderOffsets[0])); err != nil {
 		return err
 	}
 	for i := range open {
 		c := &open[i]
-		for _, off := range review.DueOffsets(c.ServedOn, c.AppealDue, today) {
-			to, err := caseParties(ctx, tx, c)
-			if err != nil {
-				return err
+		var what, body string
+		var from, due civil.Date
+		var to []string
+		var err error
+		switch c.State {
+		case review.Served:
+			what, from, due, body = "appeal", c.ServedOn, c.AppealDue, "如对处理决定不服，请在期限内申请复核。"
+			to, err = caseParties(ctx, tx, c)
+		case review.Decided:
+			what, from, due, body = "serving", c.DecidedOn, c.ServingDue, "处理决定应在期限内送达被问责对象。"
+			to, err = countyReviewers(ctx, tx, c)
+		default:
+			what, from, due, body = "investigation", c.AcceptedOn, c.InvestigationDue, "调查应在期限内作出责任认定。"
+			to, err = countyReviewers(ctx, tx, c)
+		}
+		if err != nil {
+			return err
+		}
+		title := map[string]string{"appeal": "复核申请期", "serving": "送达期限", "investigation": "调查期限"}[what]
+		for _, off := range review.DueOffsets(from, due, today) {
+			m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:%s:%d:%s:%d", what, c.ID, due, off),
+				Title: fmt.Sprintf("问责案件 %d：%s %d 天后届满（%s）", c.ID, title, off, due), Body: body,
+				Link:    fmt.Sprintf("/#/my-cases/%d", c.ID),
+				Details: notify.Details{"case_id": c.ID, "deadline": what, "due": due, "days_before": off}}
+			if what != "appeal" {
+				m.Link = "/bureau#/cases"
 			}
-			m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:appeal:%d:%d", c.ID, off),
-				Title: fmt.Sprintf("问责案件 %d：复核申请期 %d 天后届满（%s）", c.ID, off, c.AppealDue),
-				Body:  "如对处理决定不服，请在期限内申请复核。", Link: fmt.Sprintf("/#/my-cases/%d", c.ID),
-				Details: notify.Details{"case_id": c.ID, "appeal_due": c.AppealDue, "days_before": off}}
 			if err := notifyAll(ctx, tx, sms, now, m, to...); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// countyReviewers are the reviewers of the case's county who may act on it:
+// not its subject, nor anyone of the subject institution.
+func countyReviewers(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
+	var out []string
+	err := tx.SelectContext(ctx, &out, `SELECT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
+		WHERE r.role = 'reviewer' AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
+		ORDER BY r.staff_code`, "county:"+c.CountyCode, c.SubjectCode, c.SubjectInstitution)
+	return out, err
 }
 
 // DueReminders returns the owner's reminders due today: for each pending

@@ -3,7 +3,7 @@
 // (live figures, rank, trend, records to fix with one click to the field),
 // and the subject's side of accountability cases (deadlines, facts,
 // decision notice, review request, items closed with evidence).
-import { api, get, post, qs } from './api.js';
+import { api, get, post, qs, domainsOf } from './api.js';
 import { h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime } from './dom.js';
 import { INDICATOR, CASE_STATE, RULE, SNAPSHOT_KIND, FIELD, label } from './labels.js';
 import { trend, pct } from './chart.js';
@@ -154,9 +154,10 @@ const DUE = (c) => {
 export async function myCasesPage(staff) {
   mount(h('h1', {}, '我的问责'), h('p', { class: 'loading' }, '正在加载…'));
   try {
-    const out = await get('/cases' + qs({ subject: staff.staff_code, per_page: 100 }));
-    const mine = (await get('/cases?per_page=100')).items.filter((c) => c.subject_code === staff.staff_code || c.subject_type === 'institution');
-    const items = mine.length ? mine : out.items;
+    // A reviewer sees the county's cases here too; this page is the subject's.
+    const insts = domainsOf(staff, 'records_admin');
+    const items = (await get('/cases?per_page=200')).items.filter((c) => (c.subject_type === 'staff'
+      ? c.subject_code === staff.staff_code : insts.includes(c.subject_code)));
     mount(h('h1', {}, '我的问责'),
       h('p', { class: 'muted' }, '考核结果低于目标时，问责办公室先初步核实；受理后才开始计算调查期限。您可以查看事实和数据、下载决定书、在期限内申请复核。'),
       items.length ? table([
