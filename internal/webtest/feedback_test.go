@@ -109,3 +109,32 @@ func idNumber(birth string, seq int) string {
 	}
 	return base + string("10X98765432"[sum%11])
 }
+
+// TestBureauRecordsAdmin: a records administrator's /bureau starts at their
+// institution (it used to show "县（0）" and empty charts), with the inbox
+// badge, and opens the institution's My assessment with its doctors.
+func TestBureauRecordsAdmin(t *testing.T) {
+	s := newSite(t)
+	s.seed()
+	s.seedRates()
+	ctx := browser(t, 1366, 900)
+	run(t, ctx, "the institution's report",
+		chromedp.Navigate(s.url+"/bureau"), signIn(s.f.AdminA),
+		waitText(`#level-title`, "机构（1）"),
+		chromedp.WaitVisible(`#charts svg.bars rect`),
+		waitText(`main table`, "千岛湖镇社区卫生服务中心"),
+		chromedp.WaitVisible(`#inbox-badge`),
+	)
+	run(t, ctx, "down to its doctors",
+		chromedp.Click(`main table button[data-scope="`+s.f.InstA+`"]`),
+		waitText(`#level-title`, "责任医生"),
+		chromedp.WaitVisible(`main table button[data-scope="`+s.f.DoctorA+`"]`),
+	)
+	run(t, ctx, "the institution's assessment",
+		chromedp.Navigate(s.url+"/bureau#/my"),
+		chromedp.WaitVisible(`#my-figures`),
+		waitText(`main`, "本机构各责任医生"),
+		waitText(`main`, "人员"+s.f.DoctorA),
+	)
+	shot(t, ctx, "bureau-records-admin")
+}
