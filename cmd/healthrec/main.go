@@ -31,10 +31,11 @@ commands:
   import [--dry-run] [--json] DIR  import the CSV files of DIR (all or nothing)
   report --as-of D --sample all|N --seed N --format csv|json|pdf [--out FILE]
                                   the coverage, quality and usage report
-  passwd STAFF_CODE               set a password, read from standard input
+  passwd STAFF_CODE               set a password, read from standard input (the password policy applies)
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
 
-environment: DATABASE_URL, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD
+environment: DATABASE_URL, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD,
+  HEALTHREC_TRUSTED_PROXIES (CIDRs of reverse proxies whose X-Forwarded-For is believed; default none)
 `
 
 func main() {
@@ -61,7 +62,11 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		seed := fs.Int64("seed", 1, "demo seed")
 		fs.Parse(args)
 		return withDB(ctx, cfg, log, func(db *app.Database) error {
-			if err := app.EnsureAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
+			ensureAdmin := app.EnsureAdmin
+			if *withDemo {
+				ensureAdmin = app.EnsureDemoAdmin // the demo's published password
+			}
+			if err := ensureAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
 				return err
 			}
 			if *withDemo {
@@ -78,7 +83,7 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		seed := fs.Int64("seed", 1, "random seed: the same seed loads the same county")
 		fs.Parse(args)
 		return withDB(ctx, cfg, log, func(db *app.Database) error {
-			if err := app.EnsureAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
+			if err := app.EnsureDemoAdmin(ctx, db.DB, cfg.AdminPassword, log); err != nil {
 				return err
 			}
 			return loadDemo(ctx, db, *seed, false, log)

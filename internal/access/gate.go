@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -81,8 +82,19 @@ type Gate struct {
 	log      *slog.Logger
 }
 
-// NewGate builds the enforcer from the embedded model and policy.
+// NewGate builds the gate over the embedded model and policy.
 func NewGate(store Store, now func() time.Time, log *slog.Logger) (*Gate, error) {
+	e, err := policy()
+	if err != nil {
+		return nil, err
+	}
+	return &Gate{enforcer: e, store: store, now: now, log: log}, nil
+}
+
+// policy is the one enforcer of the embedded policy, shared by every gate
+// and by the rules that need no gate (MayAuthor, for the import): the policy
+// is fixed for the process's life, so its decisions are too.
+var policy = sync.OnceValues(func() (*casbin.SyncedCachedEnforcer, error) {
 	m, err := model.NewModelFromString(policies.Model)
 	if err != nil {
 		return nil, fmt.Errorf("casbin model: %w", err)
@@ -99,8 +111,8 @@ func NewGate(store Store, now func() time.Time, log *slog.Logger) (*Gate, error)
 	var ps patterns
 	e.AddFunction("pathMatch", ps.matchFunc("pathMatch", pathRegexp))
 	e.AddFunction("actionMatch", ps.matchFunc("actionMatch", actionRegexp))
-	return &Gate{enforcer: e, store: store, now: now, log: log}, nil
-}
+	return e, nil
+})
 
 func stripComments(csv string) string {
 	var b strings.Builder
@@ -152,6 +164,9 @@ func (p *Principal) with(extra ...staff.Grant) *Principal {
 	grants := append(slices.Clone(p.grants), extra...)
 	return &Principal{Staff: p.Staff, grants: grants, key: grantsKey(grants)}
 }
+
+// Roles is how the access log names the caller's roles.
+func (p *Principal) Roles() string { return rolesString(p.Staff) }
 
 // GetCacheKey is the part of a decision that comes from the caller: their
 // grants (holds reads nothing else), so callers with the same grants share
@@ -272,6 +287,7 @@ func (g *Gate) RecordWrite(ctx context.Context, p *Principal, req Request) (*Dec
 		if err := g.store.AppendAccess(ctx, entry); err != nil {
 			return nil, nil, err
 		}
+		noteDenial(ctx)
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	entry.GrantID = d.GrantID
@@ -341,6 +357,7 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 		return nil, nil, err
 	}
 	if first == nil {
+		noteDenial(ctx)
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	return first, allowed, nil
@@ -368,16 +385,37 @@ func (g *Gate) LogReads(ctx context.Context, p *Principal, recordIDs []string, m
 
 // LogDenied records a denial decided before the record-level check (the
 // caller's role may not call the route at all).
+// A denial on a route that names no record has an empty recordID.
 func (g *Gate) LogDenied(ctx context.Context, p *Principal, recordID, section, action, reason, method, path string) error {
-	return g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
+	err := g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
 		Section: section, Action: action, Outcome: "denied", Reason: reason, Method: method, Path: path})
+	if err == nil {
+		noteDenial(ctx)
+	}
+	return err
 }
 
-// LogWrite records an allowed write on a record that did not exist before
-// the request (a filing), after the gate allowed it in the village's domain.
-func (g *Gate) LogWrite(ctx context.Context, p *Principal, recordID, section, method, path string) error {
-	return g.store.AppendAccess(ctx, LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
-		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path})
+// Filing decides a filing (a record that does not exist yet) in the
+// domain of its village's institution. An allowed filing gets its audit row
+// pending, as every write does (RecordWrite); the store fills in the new
+// record's ID. A denial is logged at once, on no record.
+func (g *Gate) Filing(ctx context.Context, p *Principal, domain, method, path string) (*PendingAudit, error) {
+	if !g.AllowIn(p, domain, "record.basic", Write) {
+		err := apperr.Forbiddenf("无权在 %s 建档", domain)
+		if lerr := g.LogDenied(ctx, p, "", "basic", Write, err.Message, method, path); lerr != nil {
+			return nil, lerr
+		}
+		return nil, err
+	}
+	return g.Allowed(p, "", "basic", method, path), nil
+}
+
+// Allowed returns the pending audit row of a write the caller has allowed
+// beside the record check (a referral's receiving institution), so that it
+// commits with the write as every write's row does.
+func (g *Gate) Allowed(p *Principal, recordID, section, method, path string) *PendingAudit {
+	return &PendingAudit{store: g.store, Entry: LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: recordID,
+		Section: section, Action: Write, Outcome: "allowed", Method: method, Path: path}}
 }
 
 // decide returns the decision, or nil and the reason for a denial. An error
@@ -387,8 +425,7 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 	obj := "record." + req.Section
 	dom := staff.InstitutionDomain(scope.InstitutionCode)
 	if g.AllowIn(p, dom, obj, req.Action) {
-		if p.Staff.HasIn(staff.HomeVisit, dom) && !p.Staff.HasIn(staff.Doctor, dom) && !p.Staff.HasIn(staff.RecordsAdmin, dom) &&
-			!slices.Contains(p.Staff.Villages, scope.VillageCode) {
+		if !inVillage(p.Staff, dom, scope.VillageCode) {
 			return nil, "入户随访人员只能访问分配给本人的村居（" + scope.VillageCode + " 未分配）", nil
 		}
 		return &Decision{Scope: scope, Full: true}, "", nil
@@ -415,6 +452,13 @@ func (g *Gate) decide(ctx context.Context, p *Principal, scope *RecordScope, req
 		return nil, fmt.Sprintf("角色 %s 无权%s档案 %s 的 %s", roles, actionName(req.Action), scope.RecordID, req.Section), nil
 	}
 	return nil, fmt.Sprintf("无权%s档案 %s 的 %s：档案不在本人机构或村居范围内，且无有效的授权", actionName(req.Action), scope.RecordID, req.Section), nil
+}
+
+// inVillage is the village rule beside the policy: a home-visit worker
+// who holds no wider role in the institution reaches only their villages.
+func inVillage(s *staff.Staff, dom, village string) bool {
+	return !s.HasIn(staff.HomeVisit, dom) || s.HasIn(staff.Doctor, dom) || s.HasIn(staff.RecordsAdmin, dom) ||
+		slices.Contains(s.Villages, village)
 }
 
 // rolesIn lists the roles s holds in domain.

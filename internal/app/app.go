@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"healthrec/internal/access"
+	"healthrec/internal/apperr"
 	"healthrec/internal/httpapi"
 	"healthrec/internal/notify"
 	"healthrec/internal/pgcluster"
@@ -33,6 +35,9 @@ type Config struct {
 	// bearer token SMSToken. Empty: inbox only.
 	SMSURL   string // HEALTHREC_SMS_URL
 	SMSToken string // HEALTHREC_SMS_TOKEN (or _FILE)
+	// TrustedProxies: HEALTHREC_TRUSTED_PROXIES, comma-separated addresses
+	// or CIDRs of reverse proxies; empty trusts none.
+	TrustedProxies []string
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
@@ -45,6 +50,11 @@ func ConfigFromEnv() Config {
 		InsecureCookies: os.Getenv("HEALTHREC_INSECURE_COOKIES") == "1",
 		SMSURL:          env("HEALTHREC_SMS_URL"),
 		SMSToken:        env("HEALTHREC_SMS_TOKEN"),
+	}
+	for _, p := range strings.Split(os.Getenv("HEALTHREC_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
@@ -114,8 +124,20 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 }
 
 // EnsureAdmin creates the first admin account ("admin") when there is none,
-// with HEALTHREC_ADMIN_PASSWORD or a random password printed once to the log.
+// with HEALTHREC_ADMIN_PASSWORD, which must pass the password policy, or a
+// random password printed once to the log.
 func EnsureAdmin(ctx context.Context, db *postgres.DB, password string, log *slog.Logger) error {
+	return ensureAdmin(ctx, db, password, false, log)
+}
+
+// EnsureDemoAdmin is EnsureAdmin for the demo county (serve --demo,
+// healthrec demo): the password need not pass the policy, since make run
+// gives the admin the demo accounts' published password.
+func EnsureDemoAdmin(ctx context.Context, db *postgres.DB, password string, log *slog.Logger) error {
+	return ensureAdmin(ctx, db, password, true, log)
+}
+
+func ensureAdmin(ctx context.Context, db *postgres.DB, password string, demo bool, log *slog.Logger) error {
 	ok, err := db.HasAdmin(ctx)
 	if err != nil || ok {
 		return err
@@ -127,7 +149,14 @@ func EnsureAdmin(ctx context.Context, db *postgres.DB, password string, log *slo
 		password = base64.RawURLEncoding.EncodeToString(b)
 	}
 	admin := &staff.Staff{Code: "admin", Name: "系统管理员", Grants: []staff.Grant{{Role: staff.Admin, Domain: staff.SystemDomain}}}
-	if err := db.CreateStaff(ctx, admin, password); err != nil {
+	create := db.CreateStaff
+	if demo {
+		create = db.CreateDemoStaff
+	}
+	if err := create(ctx, admin, password); err != nil {
+		if e, ok := apperr.As(err); ok && len(e.Fields) == 1 && e.Fields[0].Field == "password" {
+			return fmt.Errorf("HEALTHREC_ADMIN_PASSWORD refused: %s (docs/access.md, the password policy)", e.Fields[0].Reason)
+		}
 		return fmt.Errorf("create admin: %w", err)
 	}
 	if generated {
@@ -146,9 +175,13 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	if err != nil {
 		return err
 	}
+	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies}
+	if err := hcfg.Validate(); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr:              addr,
-		Handler:           httpapi.New(db, gate, log, httpapi.Config{InsecureCookies: cfg.InsecureCookies}).Handler(),
+		Handler:           httpapi.New(db, gate, log, hcfg).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -37,7 +37,13 @@ type Error struct {
 	// existing_record_id for a duplicate identity number or state for an
 	// illegal transition.
 	Extra map[string]any
+	// Cause is the error this one stands for, kept for the server log
+	// and never shown to the client.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if len(e.Fields) == 0 {

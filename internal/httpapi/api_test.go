@@ -336,7 +336,7 @@ func TestStaffAdmin(t *testing.T) {
 	e := newEnv(t)
 	ra := e.login(e.f.AdminA)
 	r := ra.req("POST", "/api/v1/staff", map[string]any{"staff_code": "newdoc", "name": "新医生", "institution_code": e.f.InstA,
-		"roles": []map[string]string{{"role": "doctor", "domain": "inst:" + e.f.InstA}}, "password": "password1"})
+		"roles": []map[string]string{{"role": "doctor", "domain": "inst:" + e.f.InstA}}, "password": "Initial-pass-1"})
 	if r.Status != 201 {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
@@ -356,14 +356,14 @@ func TestStaffAdmin(t *testing.T) {
 	// The new doctor can log in and change their own password.
 	nd := &client{e: e}
 	var out struct{ Token string }
-	if st := nd.do("POST", "/api/v1/login", map[string]string{"staff_code": "newdoc", "password": "password1"}, &out); st != 200 {
+	if st := nd.do("POST", "/api/v1/login", map[string]string{"staff_code": "newdoc", "password": "Initial-pass-1"}, &out); st != 200 {
 		t.Fatalf("login new doctor: %d", st)
 	}
 	nd.token = out.Token
-	if r := nd.req("PUT", "/api/v1/staff/newdoc/password", map[string]string{"password": "short"}); r.Status != 400 || r.errField() != "password" {
+	if r := nd.req("PUT", "/api/v1/staff/newdoc/password", map[string]string{"password": "short", "current_password": "Initial-pass-1"}); r.Status != 400 || r.errField() != "password" {
 		t.Fatalf("short password: %d %s", r.Status, r.Raw)
 	}
-	if r := nd.req("PUT", "/api/v1/staff/"+e.f.DoctorA+"/password", map[string]string{"password": "password2"}); r.Status != 403 {
+	if r := nd.req("PUT", "/api/v1/staff/"+e.f.DoctorA+"/password", map[string]string{"password": "Other-pass-2026"}); r.Status != 403 {
 		t.Fatalf("other's password: %d", r.Status)
 	}
 	if r := ra.req("PUT", "/api/v1/staff/"+e.f.HomeVisitA+"/villages", map[string]any{"village_codes": []string{e.f.VillageB1}}); r.Status != 400 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/postgres"
 	"healthrec/internal/rates"
@@ -72,7 +73,7 @@ func (s *Server) getAssessment(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.mayDrill(pr, level, code, scope); err != nil {
+	if err := access.MayDrill(pr, level, code, scope.County, scope.Institution); err != nil {
 		c.Error(err)
 		return
 	}

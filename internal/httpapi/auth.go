@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -36,15 +38,17 @@ type loginResponse struct {
 }
 
 // loginHandler checks a password and starts a session: the token in the body
-// for API clients and tablets, and an HttpOnly cookie for the web.
+// for API clients and tablets, and an HttpOnly cookie for the web. Every
+// failure and every refusal of a locked-out caller is logged.
 func (s *Server) loginHandler(c *gin.Context) {
 	var req loginRequest
 	if err := decode(c, &req); err != nil {
 		c.Error(err)
 		return
 	}
-	key := c.ClientIP() + "|" + req.StaffCode
-	if !s.login.allow(key, time.Now()) {
+	addr := c.ClientIP()
+	if why := s.login.locked(addr, req.StaffCode, s.db.Now()); why != "" {
+		s.logLogin(c, req.StaffCode, "locked", why)
 		c.Header("Retry-After", "60")
 		c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody{Error: map[string]any{
 			"code": apperr.Unauthorized, "message": "登录失败次数过多，请一分钟后再试"}})
@@ -55,12 +59,15 @@ func (s *Server) loginHandler(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	// An unknown or inactive code has no hash; CheckPassword still does a
+	// full bcrypt comparison, so both take the same time.
 	if !staff.CheckPassword(hash, req.Password) {
-		s.login.fail(key, time.Now())
+		s.login.fail(addr, req.StaffCode, s.db.Now())
+		s.logLogin(c, req.StaffCode, "failed", "")
 		c.Error(apperr.Errorf(apperr.Unauthorized, "工号或密码错误"))
 		return
 	}
-	s.login.reset(key)
+	s.login.reset(addr, req.StaffCode)
 	sess, err := s.db.CreateSession(c.Request.Context(), req.StaffCode)
 	if err != nil {
 		c.Error(err)
@@ -71,11 +78,29 @@ func (s *Server) loginHandler(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	s.logLogin(c, req.StaffCode, "ok", "")
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode,
 	})
 	c.JSON(http.StatusOK, loginResponse{Token: sess.Token, CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, Staff: st})
+}
+
+// logLogin writes one line per login attempt that an operator may need:
+// who (as typed, cut short), from where, and the outcome.
+func (s *Server) logLogin(c *gin.Context, code, outcome, detail string) {
+	if len(code) > 64 {
+		code = code[:64] + "…"
+	}
+	level := slog.LevelWarn
+	if outcome == "ok" {
+		level = slog.LevelInfo
+	}
+	args := []any{"staff_code", code, "client", c.ClientIP(), "outcome", outcome}
+	if detail != "" {
+		args = append(args, "detail", detail)
+	}
+	s.log.Log(c.Request.Context(), level, "login", args...)
 }
 
 func (s *Server) logout(c *gin.Context) {
@@ -125,6 +150,9 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	// The caller is known before the CSRF check, so that a refusal names
+	// them in the access log (auditDenials).
+	c.Set(principalKey, access.NewPrincipal(sess.Staff))
 	viaCookie := !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if viaCookie && !safeMethod(c.Request.Method) &&
 		subtle.ConstantTimeCompare([]byte(c.GetHeader(csrfHeader)), []byte(sess.CSRFToken)) != 1 {
@@ -132,7 +160,6 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	c.Set(principalKey, access.NewPrincipal(sess.Staff))
 	c.Set("csrf", sess.CSRFToken)
 	c.Next()
 }
@@ -202,44 +229,73 @@ func actionOfMethod(m string) string {
 	return access.Write
 }
 
-// loginLimiter slows password guessing: after 5 failures for one address and
-// staff code, further attempts wait out a minute.
+// loginLimiter slows password guessing. Two counts of failures in the last
+// minute: per client address and staff code (5: one person mistyping), and
+// per address (30: one address trying a password on many codes). Both live
+// in LRU caches of bounded size, so a spray of new keys evicts the keys least
+// recently tried, never everyone at once; a key under attack is tried again
+// and again and so stays.
 type loginLimiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
+	mu    sync.Mutex
+	pairs *simplelru.LRU[string, []time.Time]
+	addrs *simplelru.LRU[string, []time.Time]
 }
 
 const (
-	loginMaxFailures = 5
-	loginWindow      = time.Minute
+	loginMaxFailures     = 5
+	loginMaxAddrFailures = 30
+	loginWindow          = time.Minute
+	// loginLimiterSize bounds each cache: 100,000 keys of at most 30
+	// timestamps are a few tens of megabytes at worst.
+	loginLimiterSize = 100000
 )
 
-func newLoginLimiter() *loginLimiter { return &loginLimiter{failures: map[string][]time.Time{}} }
-
-func (l *loginLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(key, now)) < loginMaxFailures
-}
-
-func (l *loginLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failures[key] = append(l.recent(key, now), now)
-	if len(l.failures) > 100000 { // bound memory under a spray of codes
-		l.failures = map[string][]time.Time{}
+func newLoginLimiter(size int) *loginLimiter {
+	pairs, err := simplelru.NewLRU[string, []time.Time](size, nil)
+	if err != nil {
+		panic(err) // size ≤ 0: a programming error
 	}
+	addrs, _ := simplelru.NewLRU[string, []time.Time](size, nil)
+	return &loginLimiter{pairs: pairs, addrs: addrs}
 }
 
-func (l *loginLimiter) reset(key string) {
+func pairKey(addr, code string) string { return addr + "|" + code }
+
+// locked returns why the address, or the address and code, may not try now,
+// or "".
+func (l *loginLimiter) locked(addr, code string, now time.Time) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.failures, key)
+	if len(recent(l.addrs, addr, now)) >= loginMaxAddrFailures {
+		return "address"
+	}
+	if len(recent(l.pairs, pairKey(addr, code), now)) >= loginMaxFailures {
+		return "address+staff_code"
+	}
+	return ""
 }
 
-func (l *loginLimiter) recent(key string, now time.Time) []time.Time {
-	var keep []time.Time
-	for _, t := range l.failures[key] {
+func (l *loginLimiter) fail(addr, code string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addrs.Add(addr, append(recent(l.addrs, addr, now), now))
+	k := pairKey(addr, code)
+	l.pairs.Add(k, append(recent(l.pairs, k, now), now))
+}
+
+// reset forgets the pair's failures after a good password. The address's
+// stay: a login to one's own account must not reset a spray.
+func (l *loginLimiter) reset(addr, code string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pairs.Remove(pairKey(addr, code))
+}
+
+// recent returns key's failures within the window (a copy).
+func recent(c *simplelru.LRU[string, []time.Time], key string, now time.Time) []time.Time {
+	all, _ := c.Get(key)
+	keep := make([]time.Time, 0, len(all)+1)
+	for _, t := range all {
 		if now.Sub(t) < loginWindow {
 			keep = append(keep, t)
 		}

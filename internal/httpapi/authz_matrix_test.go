@@ -286,3 +286,61 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	})
 }
+
+// TestReachMatrix sends the routes whose reach is decided beside the
+// record gate (access/reach.go: report counties and drill-downs, case
+// standing, staff reach, list reach) as every kind of caller, and checks
+// the exact status and that every refusal is in the access log.
+func TestReachMatrix(t *testing.T) {
+	e := newRatesEnv(t)
+	f := e.f
+	caseID := e.login(f.Reviewer).openCase("staff", f.DoctorA)
+	instCase := e.login(f.Reviewer).openCase("institution", f.InstA)
+	endpoints := []struct{ name, path string }{
+		{"Report", "/api/v1/reports/rates"},
+		{"ReportOtherCounty", "/api/v1/reports/rates?county_code=330100"},
+		{"DrillDoctorA", "/api/v1/reports/rates/records?level=doctor&scope_code=" + f.DoctorA},
+		{"DrillInstitutionB", "/api/v1/reports/rates/records?level=institution&scope_code=" + f.InstB},
+		{"StaffA", "/api/v1/staff/" + f.DoctorA},
+		{"StaffNoInstitution", "/api/v1/staff/" + f.Bureau},
+		{"CaseAboutDoctorA", "/api/v1/cases/" + caseID},
+		{"CaseAboutInstA", "/api/v1/cases/" + instCase},
+		{"DueVillageB1", "/api/v1/followups/due?village_code=" + f.VillageB1},
+		{"DueVillageA1", "/api/v1/followups/due?village_code=" + f.VillageA1},
+	}
+	callers := []struct {
+		code string
+		want [10]int
+	}{
+		{f.DoctorA, [10]int{403, 403, 200, 403, 403, 403, 200, 403, 403, 200}},
+		{f.DoctorB, [10]int{403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		{f.AdminA, [10]int{200, 403, 200, 403, 200, 403, 403, 200, 403, 200}},
+		{f.AdminB, [10]int{200, 403, 403, 200, 403, 403, 403, 403, 200, 403}},
+		{f.HomeVisitA, [10]int{403, 403, 403, 403, 403, 403, 403, 403, 403, 200}},
+		{f.Bureau, [10]int{200, 403, 200, 200, 403, 403, 200, 200, 403, 403}},
+		{f.Reviewer, [10]int{403, 403, 403, 403, 403, 403, 200, 200, 403, 403}},
+		{f.Admin, [10]int{403, 403, 403, 403, 200, 200, 403, 403, 403, 403}},
+		{f.Requester, [10]int{403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+	}
+	for _, c := range callers {
+		cl := e.login(c.code)
+		for i, ep := range endpoints {
+			t.Run(c.code+"/"+ep.name, func(t *testing.T) {
+				path := strings.SplitN(ep.path, "?", 2)[0]
+				before := e.deniedRows(c.code, "", path)
+				r := cl.req("GET", ep.path, nil)
+				if r.Status != c.want[i] {
+					t.Fatalf("status %d, want %d: %s", r.Status, c.want[i], r.Raw)
+				}
+				if r.Status == 403 {
+					if r.errCode() != "forbidden" || r.errMessage() == "" {
+						t.Fatalf("refusal without code or reason: %s", r.Raw)
+					}
+					if n := e.deniedRows(c.code, "", path); n != before+1 {
+						t.Fatalf("refusal logged %d times, want once", n-before)
+					}
+				}
+			})
+		}
+	}
+}

@@ -34,48 +34,16 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.GET("/staff/:code/accountability", s.accountability)
 }
 
-// caseStanding is how the caller stands to one case.
-type caseStanding struct {
-	// county: the policy lets the caller call this route in the case's
-	// county (reviewers act, the bureau reads).
-	county bool
-	// subject: the caller is the person the case is about, or a records
-	// administrator of the institution it is about; they read it and appeal.
-	subject bool
-}
+// caseStanding is how the caller stands to one case (access.CaseStanding).
+type caseStanding struct{ county, subject bool }
 
 func (s *Server) standing(c *gin.Context, cs *review.Case) caseStanding {
-	p := principal(c)
-	return caseStanding{
-		county:  s.gate.AllowIn(p, staff.CountyDomain(cs.CountyCode), c.FullPath(), c.Request.Method),
-		subject: isSubjectParty(p, cs),
-	}
+	st := s.gate.CaseStanding(principal(c), cs, c.FullPath(), c.Request.Method)
+	return caseStanding{county: st.County, subject: st.Subject}
 }
 
-func isSubjectParty(p *access.Principal, cs *review.Case) bool {
-	if cs.SubjectType == review.SubjectStaff {
-		return cs.SubjectCode == p.Staff.Code
-	}
-	return p.Staff.HasIn(staff.RecordsAdmin, staff.InstitutionDomain(cs.SubjectCode))
-}
-
-// recusal returns why the caller may not act on the case, or "": nobody acts
-// on a case about themselves or about an institution they belong to or hold
-// a role in.
-func recusal(p *access.Principal, cs *review.Case) string {
-	if why := cs.Recusal(p.Staff.Code, p.Staff.InstitutionCode); why != "" {
-		return why
-	}
-	if cs.SubjectType == review.SubjectInstitution {
-		dom := staff.InstitutionDomain(cs.SubjectCode)
-		for _, g := range p.Staff.Grants {
-			if g.Domain == dom {
-				return "回避：不得办理本人任职机构（" + cs.SubjectCode + "）为对象的问责案件"
-			}
-		}
-	}
-	return ""
-}
+// recusal returns why the caller may not act on the case, or "" (access.Recusal).
+func recusal(p *access.Principal, cs *review.Case) string { return access.Recusal(p, cs) }
 
 // pathID reads a positive numeric path parameter; anything else names no
 // resource.

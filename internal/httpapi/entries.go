@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -78,10 +79,8 @@ func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
 // never reaches its statement (a malformed body).
 func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		d, audit, err := s.gate.RecordWrite(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"),
-			Section: k.Section(), Action: access.Write, Method: c.Request.Method, Path: c.Request.URL.Path})
-		if err != nil {
-			c.Error(err)
+		d, audit, ok := s.recordWrite(c, k.Section())
+		if !ok {
 			return
 		}
 		defer s.settle(c, audit) // for the answers before the store's
@@ -97,13 +96,14 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 		}
 		id := c.Param("id")
 		e.Head().RecordID = id
+		if err := s.attribute(c, d.Scope, k.Section(), &e.Basics().StaffCode); err != nil {
+			c.Error(err)
+			return
+		}
 		p := principal(c)
 		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/"+k.Plural()))
 		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
-		if aerr := audit.Settle(c.Request.Context()); aerr != nil && err == nil {
-			err = aerr // an entry that cannot be audited is not shown
-		}
-		if err != nil {
+		if err = s.written(c, audit, err); err != nil {
 			c.Error(err)
 			return
 		}
@@ -114,6 +114,28 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 		}
 		c.JSON(http.StatusCreated, out)
 	}
+}
+
+// attribute applies the attribution rule (access.MayAuthor) to the staff
+// member a clinical write names (*code, trimmed; the caller when empty):
+// the caller passed the gate for this very write, anybody else must be a
+// member of the record's institution who may write the section there.
+func (s *Server) attribute(c *gin.Context, scope *access.RecordScope, section string, code *string) error {
+	*code = strings.TrimSpace(*code)
+	p := principal(c)
+	if *code == "" || *code == p.Staff.Code {
+		return nil
+	}
+	named, err := s.db.Staff(c.Request.Context(), *code)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return apperr.InvalidField("staff_code", "医生工号 "+*code+" 不存在")
+	} else if err != nil {
+		return err
+	}
+	if why := access.MayAuthor(named, scope.InstitutionCode, scope.VillageCode, section); why != "" {
+		return apperr.InvalidField("staff_code", why)
+	}
+	return nil
 }
 
 // settle writes the audit row of an attempt that failed before its write

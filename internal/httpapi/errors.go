@@ -1,15 +1,20 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,10 +22,22 @@ import (
 	"healthrec/internal/postgres"
 )
 
-var (
-	errNotFoundRoute = apperr.NotFoundf("没有这个接口")
-	errMethod        = &apperr.Error{Code: apperr.Invalid, Message: "不支持此请求方法"}
-)
+var errNotFoundRoute = apperr.NotFoundf("没有这个接口")
+
+// methodNotAllowed answers a known path called with another method: 405 in
+// the API's error shape (apperr has no code for it: it is about the route,
+// never about the input).
+func methodNotAllowed(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: map[string]any{
+		"code": "method_not_allowed", "message": "此接口不支持 " + c.Request.Method + " 方法，可用：" + c.Writer.Header().Get("Allow")}})
+}
+
+// noStore keeps API answers, which carry personal data, out of browser and
+// proxy caches.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
 
 // statusOf is the one map from error codes to HTTP statuses.
 func statusOf(code apperr.Code) int {
@@ -57,6 +74,10 @@ func (s *Server) writeErrors(c *gin.Context) {
 	if !ok {
 		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		e = &apperr.Error{Code: apperr.Internal, Message: "服务器内部错误"}
+	}
+	if e.Cause != nil {
+		// What the database said stays here: the client has the reason.
+		s.log.Info("request refused", "method", c.Request.Method, "path", c.Request.URL.Path, "code", e.Code, "cause", e.Cause)
 	}
 	if e.Code == apperr.Unavailable {
 		c.Header("Retry-After", "5")
@@ -98,7 +119,11 @@ func decode(c *gin.Context, v any) error {
 }
 
 func decodeObject(c *gin.Context) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw map[string]json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
 		return nil, jsonError(err)
@@ -109,7 +134,70 @@ func decodeObject(c *gin.Context) (map[string]json.RawMessage, error) {
 	if raw == nil {
 		return nil, &apperr.Error{Code: apperr.Invalid, Message: "请求体应为 JSON 对象"}
 	}
+	// encoding/json turns invalid UTF-8 and lone surrogates into U+FFFD
+	// without a word: refuse them instead, naming the member, so that
+	// nothing is stored other than what was sent.
+	var fe apperr.FieldErrors
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if reason := textProblem(raw[k]); reason != "" {
+			fe.Add(k, reason)
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(body) { // then it is in a member's name
+		return nil, &apperr.Error{Code: apperr.Invalid, Message: "请求体含有无效的 UTF-8 字节"}
+	}
 	return raw, nil
+}
+
+// textProblem returns why a JSON value's text may not be stored, or "": its
+// bytes must be UTF-8, its \u escapes whole characters, and none of them NUL
+// (PostgreSQL's text cannot hold it).
+func textProblem(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return "含有无效的 UTF-8 字节"
+	}
+	// raw is valid JSON, so a backslash is always inside a string.
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r := hex4(raw[i+1:])
+		i += 4
+		switch {
+		case r == 0:
+			return "含有不允许的空字符（\\u0000）"
+		case utf16.IsSurrogate(r) && r < 0xdc00: // high: a low one must follow
+			if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if lo := hex4(raw[i+3:]); lo >= 0xdc00 && lo <= 0xdfff {
+					i += 6
+					continue
+				}
+			}
+			return "含有无效的 Unicode 转义（不成对的代理项）"
+		case utf16.IsSurrogate(r):
+			return "含有无效的 Unicode 转义（不成对的代理项）"
+		}
+	}
+	return ""
+}
+
+// hex4 reads the four hex digits of a \u escape (valid JSON has them).
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	if err != nil {
+		return -1
+	}
+	return rune(n)
 }
 
 func decodeInto(raw map[string]json.RawMessage, v any) error {

@@ -7,10 +7,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/postgres"
-	"healthrec/internal/staff"
 )
 
 // dueResponse is the due list with the date it was computed for.
@@ -56,23 +56,16 @@ func (s *Server) dueFollowups(c *gin.Context) {
 	}
 	p := principal(c)
 	ctx := c.Request.Context()
-	var insts []string
-	for _, g := range p.Staff.Grants {
-		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
-			insts = append(insts, staff.DomainCode(g.Domain))
-		}
-	}
+	reach := access.ListReachOf(p)
 	var villages []string
-	if len(insts) > 0 {
+	if len(reach.Institutions) > 0 {
 		var err error
-		if villages, err = s.db.VillagesOf(ctx, insts); err != nil {
+		if villages, err = s.db.VillagesOf(ctx, reach.Institutions); err != nil {
 			c.Error(err)
 			return
 		}
 	}
-	if p.Staff.Has(staff.HomeVisit) {
-		villages = append(villages, p.Staff.Villages...)
-	}
+	villages = append(villages, reach.Villages...)
 	f.Villages = villages
 	if v := c.Query("village_code"); v != "" {
 		if !slices.Contains(villages, v) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/importer"
@@ -51,7 +52,8 @@ func (s *Server) postImport(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	opt := importer.Options{DryRun: dry, Actor: p.Staff.Code, Today: civil.Of(s.db.Today())}
+	opt := importer.Options{DryRun: dry, Actor: p.Staff.Code, Today: civil.Of(s.db.Today()), Reader: p.Staff,
+		Audit: access.LogEntry{StaffCode: p.Staff.Code, Roles: p.Roles(), Method: c.Request.Method, Path: c.Request.URL.Path}}
 	if p.Staff.HasIn(staff.Admin, staff.SystemDomain) {
 		opt.Admin = true
 	} else {

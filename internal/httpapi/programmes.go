@@ -42,9 +42,11 @@ func (s *Server) getEnrolment(c *gin.Context) {
 // createEnrolment enrols the record's resident in a programme; one active
 // enrolment per programme (409 with existing_enrolment_id otherwise).
 func (s *Server) createEnrolment(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "programmes", access.Write); !ok {
+	_, audit, ok := s.recordWrite(c, "programmes")
+	if !ok {
 		return
 	}
+	defer s.settle(c, audit)
 	raw, err := decodeObject(c)
 	if err != nil {
 		c.Error(err)
@@ -58,8 +60,8 @@ func (s *Server) createEnrolment(c *gin.Context) {
 	id := c.Param("id")
 	p := principal(c)
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/programmes"))
-	out, isNew, err := s.db.AddEnrolment(c.Request.Context(), p.Staff.Code, id, f, key)
-	if err != nil {
+	out, isNew, err := s.db.Audited(audit).AddEnrolment(c.Request.Context(), p.Staff.Code, id, f, key)
+	if err = s.written(c, audit, err); err != nil {
 		c.Error(err)
 		return
 	}
@@ -73,16 +75,18 @@ func (s *Server) createEnrolment(c *gin.Context) {
 
 // endEnrolment ends (结案) an enrolment: {"ended_on","reason"}, both optional.
 func (s *Server) endEnrolment(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "programmes", access.Write); !ok {
+	_, audit, ok := s.recordWrite(c, "programmes")
+	if !ok {
 		return
 	}
+	defer s.settle(c, audit)
 	var f entry.EndForm
 	if err := decodeOptional(c, &f); err != nil {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.EndEnrolment(c.Request.Context(), c.Param("id"), c.Param("eid"), f)
-	if err != nil {
+	out, err := s.db.Audited(audit).EndEnrolment(c.Request.Context(), c.Param("id"), c.Param("eid"), f)
+	if err = s.written(c, audit, err); err != nil {
 		c.Error(err)
 		return
 	}

@@ -25,15 +25,9 @@ func (s *Server) searchRecords(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	f := postgres.RecordFilter{Query: c.Query("q"), VillageCode: c.Query("village_code"), IDNumber: c.Query("id_number"), Page: pg}
-	for _, g := range p.Staff.Grants {
-		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
-			f.Institutions = append(f.Institutions, staff.DomainCode(g.Domain))
-		}
-	}
-	if p.Staff.Has(staff.HomeVisit) {
-		f.Villages = p.Staff.Villages
-	}
+	reach := access.ListReachOf(p)
+	f := postgres.RecordFilter{Query: c.Query("q"), VillageCode: c.Query("village_code"), IDNumber: c.Query("id_number"), Page: pg,
+		Institutions: reach.Institutions, Villages: reach.Villages}
 	out, total, err := s.db.SearchRecords(c.Request.Context(), f)
 	if err != nil {
 		c.Error(err)
@@ -70,16 +64,15 @@ func (s *Server) fileRecord(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.gate.RequireIn(p, staff.InstitutionDomain(v.InstitutionCode), "record.basic", access.Write); err != nil {
+	audit, err := s.gate.Filing(c.Request.Context(), p, staff.InstitutionDomain(v.InstitutionCode), c.Request.Method, c.Request.URL.Path)
+	if err != nil {
 		c.Error(err)
 		return
 	}
-	if err := s.db.FileRecord(c.Request.Context(), p.Staff.Code, &r); err != nil {
-		c.Error(err)
-		return
-	}
-	if err := s.gate.LogWrite(c.Request.Context(), p, r.RecordID, "basic", c.Request.Method, c.Request.URL.Path); err != nil {
-		c.Error(err)
+	defer s.settle(c, audit)
+	err = s.written(c, audit, s.db.Audited(audit).FileRecord(c.Request.Context(), p.Staff.Code, &r))
+	if err != nil {
+		c.Error(s.explainDuplicate(c, err))
 		return
 	}
 	created(c, "/api/v1/records/"+r.RecordID, r)
@@ -130,6 +123,30 @@ func (s *Server) getRecord(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// recordWrite passes the gate for a write on a section of the path's
+// record, under the one protocol of writes: the attempt's audit row is
+// pending, the write commits it (db.Audited, or AddEntry's argument), and
+// the caller's deferred settle logs it when the write never commits (a
+// malformed body, a refusal), before the error is answered.
+func (s *Server) recordWrite(c *gin.Context, section string) (*access.Decision, *access.PendingAudit, bool) {
+	d, audit, err := s.gate.RecordWrite(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"),
+		Section: section, Action: access.Write, Method: c.Request.Method, Path: c.Request.URL.Path})
+	if err != nil {
+		c.Error(err)
+		return nil, nil, false
+	}
+	return d, audit, true
+}
+
+// written is a write's error, or else the error of its audit row when the
+// row could not be logged: a write that cannot be audited is not shown.
+func (s *Server) written(c *gin.Context, audit *access.PendingAudit, err error) error {
+	if aerr := audit.Settle(c.Request.Context()); aerr != nil && err == nil {
+		return aerr
+	}
+	return err
+}
+
 // recordAccess passes the gate for one section of the path's record.
 func (s *Server) recordAccess(c *gin.Context, section, action string) (*access.Decision, bool) {
 	d, err := s.gate.Record(c.Request.Context(), principal(c), access.Request{RecordID: c.Param("id"), Section: section, Action: action,
@@ -142,33 +159,64 @@ func (s *Server) recordAccess(c *gin.Context, section, action string) (*access.D
 }
 
 func (s *Server) patchRecord(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "basic", access.Write); !ok {
+	_, audit, ok := s.recordWrite(c, "basic")
+	if !ok {
 		return
 	}
+	defer s.settle(c, audit)
 	patch, err := decodeObject(c)
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.UpdateRecord(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), patch)
-	if err != nil {
-		c.Error(err)
+	out, err := s.db.Audited(audit).UpdateRecord(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), patch)
+	if err = s.written(c, audit, err); err != nil {
+		c.Error(s.explainDuplicate(c, err))
 		return
 	}
 	c.JSON(http.StatusOK, out)
 }
 
+// explainDuplicate passes the store's duplicate-identity 409 on only to a
+// caller who may read the record already on file; the look-up is that
+// record's access-log row either way. Anybody else learns that a record
+// exists in another institution, not which: an identity number is no key
+// to other institutions' records.
+func (s *Server) explainDuplicate(c *gin.Context, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || e.Code != apperr.Conflict {
+		return err
+	}
+	existing, _ := e.Extra["existing_record_id"].(string)
+	if existing == "" {
+		return err
+	}
+	_, gerr := s.gate.Record(c.Request.Context(), principal(c), access.Request{RecordID: existing, Section: "basic",
+		Action: access.Read, Method: c.Request.Method, Path: c.Request.URL.Path})
+	switch {
+	case gerr == nil:
+		return err
+	case apperr.CodeOf(gerr) == apperr.Forbidden:
+		hidden := apperr.Conflictf("该身份证号已在其他机构建档，一个身份证号只能有一份在档档案")
+		hidden.Fields = []apperr.FieldError{{Field: "id_number", Reason: "已在其他机构建档"}}
+		return hidden
+	}
+	return gerr
+}
+
 func (s *Server) changeStatus(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "basic", access.Write); !ok {
+	_, audit, ok := s.recordWrite(c, "basic")
+	if !ok {
 		return
 	}
+	defer s.settle(c, audit)
 	var sc postgres.StatusChange
 	if err := decode(c, &sc); err != nil {
 		c.Error(err)
 		return
 	}
-	out, err := s.db.ChangeStatus(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), sc)
-	if err != nil {
+	out, err := s.db.Audited(audit).ChangeStatus(c.Request.Context(), principal(c).Staff.Code, c.Param("id"), sc)
+	if err = s.written(c, audit, err); err != nil {
 		c.Error(err)
 		return
 	}
@@ -228,11 +276,14 @@ func (s *Server) listExams(c *gin.Context) {
 	c.JSON(http.StatusOK, list(out, total, pg))
 }
 
+// createExam records an exam under the one protocol of writes
+// (recordWrite), as createEntry does an entry.
 func (s *Server) createExam(c *gin.Context) {
-	d, ok := s.recordAccess(c, "exams", access.Write)
+	d, audit, ok := s.recordWrite(c, "exams")
 	if !ok {
 		return
 	}
+	defer s.settle(c, audit)
 	raw, err := decodeObject(c)
 	if err != nil {
 		c.Error(err)
@@ -244,10 +295,14 @@ func (s *Server) createExam(c *gin.Context) {
 		return
 	}
 	e.RecordID = c.Param("id")
+	if err := s.attribute(c, d.Scope, "exams", &e.Doctor); err != nil {
+		c.Error(err)
+		return
+	}
 	p := principal(c)
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, e.RecordID))
-	isNew, err := s.db.AddExam(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, &e, key)
-	if err != nil {
+	isNew, err := s.db.Audited(audit).AddExam(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, &e, key)
+	if err = s.written(c, audit, err); err != nil {
 		c.Error(err)
 		return
 	}

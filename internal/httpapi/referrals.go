@@ -44,11 +44,7 @@ func (s *Server) openReferrals(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	for _, g := range p.Staff.Grants {
-		if g.Role == staff.Doctor || g.Role == staff.RecordsAdmin {
-			f.Institutions = append(f.Institutions, staff.DomainCode(g.Domain))
-		}
-	}
+	f.Institutions = access.ListReachOf(p).Institutions
 	out, total, err := s.db.OpenReferrals(c.Request.Context(), f)
 	if err != nil {
 		c.Error(err)
@@ -79,24 +75,37 @@ func (s *Server) moveReferral(t entry.Transition) gin.HandlerFunc {
 		}
 		p := principal(c)
 		const section = "entries.referrals"
+		var audit *access.PendingAudit
 		if t != entry.Close && ref.ToInstitutionCode != "" &&
 			s.gate.AllowIn(p, staff.InstitutionDomain(ref.ToInstitutionCode), "record."+section, access.Write) {
-			err = s.gate.LogWrite(ctx, p, ref.RecordID, section, c.Request.Method, c.Request.URL.Path)
+			audit = s.gate.Allowed(p, ref.RecordID, section, c.Request.Method, c.Request.URL.Path)
 		} else {
-			_, err = s.gate.Record(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
+			_, audit, err = s.gate.RecordWrite(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
 				Method: c.Request.Method, Path: c.Request.URL.Path})
+			if apperr.CodeOf(err) == apperr.Forbidden {
+				// The log keeps the gate's reason; the answer does not name
+				// the record to somebody who may not see it.
+				err = apperr.Forbiddenf("无权办理转诊单 %s：只有开具机构和接收机构的医生可以办理", c.Param("id"))
+			}
+		}
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
+			// The gate's reason names the record behind the referral: the
+			// access log keeps it; a caller who may not see the record
+			// does not learn which it is.
+			err = apperr.Forbiddenf("无权处理转诊 %s：须为开出或接收转诊机构中有转诊权限的人员", c.Param("id"))
 		}
 		if err != nil {
 			c.Error(err)
 			return
 		}
+		defer s.settle(c, audit)
 		var f entry.TransitionForm
 		if err := decodeOptional(c, &f); err != nil {
 			c.Error(err)
 			return
 		}
-		out, err := s.db.MoveReferral(ctx, p.Staff.Code, c.Param("id"), t, f)
-		if err != nil {
+		out, err := s.db.Audited(audit).MoveReferral(ctx, p.Staff.Code, c.Param("id"), t, f)
+		if err = s.written(c, audit, err); err != nil {
 			c.Error(err)
 			return
 		}

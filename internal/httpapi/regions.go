@@ -75,12 +75,42 @@ func (s *Server) createRegion(c *gin.Context) {
 			c.Error(err)
 			return
 		}
+		if err := s.townshipOpenTo(c, &r); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	if err := s.db.CreateRegion(c.Request.Context(), &r); err != nil {
 		c.Error(err)
 		return
 	}
 	created(c, "/api/v1/regions/"+r.Code, r)
+}
+
+// townshipOpenTo checks that a records administrator registers a village of
+// their institution under a township of the institution's county that no
+// other institution serves: another institution's township is the
+// administrator's to divide (DESIGN §10: regions write = admin, records_admin
+// of their own institution).
+func (s *Server) townshipOpenTo(c *gin.Context, r *region.Region) error {
+	ctx := c.Request.Context()
+	in, err := s.db.Institution(ctx, r.InstitutionCode)
+	if err != nil {
+		return err
+	}
+	if county := r.Code[:6]; county != in.CountyCode {
+		return apperr.Forbiddenf("乡镇 %s 不在本机构所在的县（%s），档案管理员不能在此登记村居", r.ParentCode, in.CountyCode)
+	}
+	villages, err := s.db.Regions(ctx, r.ParentCode)
+	if err != nil {
+		return err
+	}
+	for _, v := range villages {
+		if v.InstitutionCode != "" && v.InstitutionCode != r.InstitutionCode {
+			return apperr.Forbiddenf("乡镇 %s 的村居由其他机构（%s）管理，只有系统管理员可以在此登记村居", r.ParentCode, v.InstitutionCode)
+		}
+	}
+	return nil
 }
 
 // villageInDomain loads the path's village and checks the caller may call

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -85,99 +84,23 @@ func reportFormat(c *gin.Context) (string, error) {
 	return "", apperr.InvalidField("format", "应为 json、csv 或 pdf")
 }
 
-// reach is what part of which county a caller sees in reports.
-type reach struct {
-	county string
-	// whole is true for the bureau: every scope of the county.
-	whole bool
-	// institutions are a records administrator's.
-	institutions map[string]bool
-}
+// countiesOf and pickCounty apply access's county rules to a request (the
+// rules of who may reach what live in access, reach.go).
+func countiesOf(p *access.Principal, roles ...staff.Role) []string { return p.Counties(roles...) }
 
-// sees reports whether a report row is within reach.
-func (r reach) sees(row rates.Row) bool {
-	switch {
-	case r.whole:
-		return true
-	case row.Level == rates.Institution:
-		return r.institutions[row.ScopeCode]
-	case row.Level == rates.Doctor:
-		return r.institutions[row.Parent]
-	}
-	return false
-}
-
-// countiesOf lists the counties where p holds role.
-func countiesOf(p *access.Principal, roles ...staff.Role) []string {
-	var out []string
-	for _, g := range p.Staff.Grants {
-		for _, r := range roles {
-			if g.Role == r && strings.HasPrefix(g.Domain, "county:") {
-				out = append(out, staff.DomainCode(g.Domain))
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// pickCounty chooses among a caller's counties: the one asked for with
-// ?county_code=, or the only one.
 func pickCounty(c *gin.Context, counties []string) (string, error) {
-	want := c.Query("county_code")
-	if want == "" {
-		if len(counties) == 1 {
-			return counties[0], nil
-		}
-		return "", apperr.InvalidField("county_code", "您可查看多个县，请指定 county_code")
-	}
-	for _, x := range counties {
-		if x == want {
-			return x, nil
-		}
-	}
-	return "", apperr.Forbiddenf("无权查看县 %s 的考核报表", want)
+	return access.PickCounty(c.Query("county_code"), counties)
 }
 
-// reportReach decides what a report caller sees: a bureau its county, a
-// records administrator their institutions (with county-wide ranks, so the
-// figures are the bureau's).
-func (s *Server) reportReach(c *gin.Context) (reach, error) {
-	p := principal(c)
-	if counties := countiesOf(p, staff.Bureau); len(counties) > 0 {
-		county, err := pickCounty(c, counties)
-		return reach{county: county, whole: true}, err
-	}
-	r := reach{institutions: map[string]bool{}}
-	var counties []string
-	for _, g := range p.Staff.Grants {
-		if g.Role != staff.RecordsAdmin || !strings.HasPrefix(g.Domain, "inst:") {
-			continue
-		}
-		inst, err := s.db.Institution(c.Request.Context(), staff.DomainCode(g.Domain))
+// reportReach decides what a report caller sees (access.ReportReachOf).
+func (s *Server) reportReach(c *gin.Context) (access.ReportReach, error) {
+	return access.ReportReachOf(principal(c), c.Query("county_code"), func(code string) (string, error) {
+		inst, err := s.db.Institution(c.Request.Context(), code)
 		if err != nil {
-			return r, err
+			return "", err
 		}
-		r.institutions[inst.Code] = true
-		counties = append(counties, inst.CountyCode)
-	}
-	if len(counties) == 0 {
-		return r, apperr.Forbiddenf("只有卫健局和档案管理员可以查看考核报表")
-	}
-	sort.Strings(counties)
-	county, err := pickCounty(c, compact(counties))
-	r.county = county
-	return r, err
-}
-
-func compact(s []string) []string {
-	var out []string
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
+		return inst.CountyCode, nil
+	})
 }
 
 // getRatesReport is GET /reports/rates: the report of DESIGN §5 as JSON, CSV
@@ -198,13 +121,13 @@ func (s *Server) getRatesReport(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	r, err := s.db.Report(c.Request.Context(), rc.county, p)
+	r, err := s.db.Report(c.Request.Context(), rc.County, p)
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	if !rc.whole {
-		r = r.Filter(rc.sees)
+	if !rc.Whole {
+		r = r.Filter(rc.Sees)
 	}
 	s.writeReport(c, r, format, fmt.Sprintf("rates-%s-%s", r.CountyCode, r.AsOf))
 }
@@ -302,7 +225,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.mayDrill(pr, level, code, scope); err != nil {
+	if err := access.MayDrill(pr, level, code, scope.County, scope.Institution); err != nil {
 		c.Error(err)
 		return
 	}
@@ -328,26 +251,6 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
-}
-
-// mayDrill: the bureau any scope of its county; a records administrator
-// their institution and its doctors; a doctor their own scope.
-func (s *Server) mayDrill(p *access.Principal, level rates.Level, code string, scope *postgres.ScopeInfo) error {
-	for _, county := range countiesOf(p, staff.Bureau) {
-		if county == scope.County {
-			return nil
-		}
-	}
-	switch level {
-	case rates.Institution, rates.Doctor:
-		if scope.Institution != "" && p.Staff.HasIn(staff.RecordsAdmin, staff.InstitutionDomain(scope.Institution)) {
-			return nil
-		}
-	}
-	if level == rates.Doctor && code == p.Staff.Code && p.Staff.Has(staff.Doctor) {
-		return nil
-	}
-	return apperr.Forbiddenf("无权查看%s %s 的考核明细", level.Chinese(), code)
 }
 
 // attachDetails adds personal details to the records the caller may read

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,19 @@ type Config struct {
 	// not localhost. Browsers treat http://localhost as secure, so the default
 	// works for local use.
 	InsecureCookies bool
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For and X-Real-IP name the client (HEALTHREC_TRUSTED_PROXIES).
+	// Empty: no proxy is trusted and the client is the connection's peer, so
+	// a forged header cannot move a caller out of a login lockout.
+	TrustedProxies []string
+}
+
+// Validate checks the trusted proxies parse.
+func (c Config) Validate() error {
+	if err := gin.New().SetTrustedProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("HEALTHREC_TRUSTED_PROXIES: %w", err)
+	}
+	return nil
 }
 
 // Server serves the API.
@@ -39,7 +53,7 @@ type Server struct {
 
 // New builds the server.
 func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Server {
-	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter(),
+	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter(loginLimiterSize),
 		sessions: newSessionCache(db.Now)}
 }
 
@@ -47,10 +61,16 @@ func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Serv
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin trusts every proxy unless told otherwise. A list that does not
+	// parse (New's caller validates it) trusts none.
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		s.log.Error("trusted proxies ignored", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(s.recoverPanics, s.observe, securityHeaders, s.writeErrors)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { c.Error(errNotFoundRoute) })
-	r.NoMethod(func(c *gin.Context) { c.Error(errMethod) })
+	r.NoMethod(methodNotAllowed) // gin has set the Allow header
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -59,9 +79,9 @@ func (s *Server) Handler() http.Handler {
 	r.StaticFS("/static", http.FS(static))
 	s.pageRoutes(r)
 
-	api := r.Group("/api/v1")
+	api := r.Group("/api/v1", noStore)
 	api.POST("/login", s.loginHandler)
-	authed := api.Group("", s.authenticate, s.authorizeRoute)
+	authed := api.Group("", s.auditDenials, s.authenticate, s.authorizeRoute)
 	s.routes(authed)
 	return r
 }

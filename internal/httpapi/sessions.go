@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"healthrec/internal/postgres"
 )
 
@@ -17,11 +19,15 @@ const sessionCacheTTL = 5 * time.Second
 // sessionCache remembers resolved sessions for a few seconds: resolving one
 // (the session, the staff member, their roles and villages) was one of the
 // handful of queries of every request.
+// It is an LRU of sessionCacheSize entries: past that, the sessions used
+// least recently are dropped, and the ones in use stay.
 type sessionCache struct {
 	mu      sync.Mutex
-	entries map[string]cachedSession
+	entries *simplelru.LRU[string, cachedSession]
 	now     func() time.Time
 }
+
+const sessionCacheSize = 10000
 
 type cachedSession struct {
 	*postgres.ActiveSession
@@ -29,7 +35,11 @@ type cachedSession struct {
 }
 
 func newSessionCache(now func() time.Time) *sessionCache {
-	return &sessionCache{entries: map[string]cachedSession{}, now: now}
+	entries, err := simplelru.NewLRU[string, cachedSession](sessionCacheSize, nil)
+	if err != nil {
+		panic(err)
+	}
+	return &sessionCache{entries: entries, now: now}
 }
 
 // resolve returns the session behind token, from the cache while it is
@@ -37,7 +47,7 @@ func newSessionCache(now func() time.Time) *sessionCache {
 func (sc *sessionCache) resolve(ctx context.Context, token string, load func(context.Context, string) (*postgres.ActiveSession, error)) (*postgres.ActiveSession, error) {
 	now := sc.now()
 	sc.mu.Lock()
-	e, ok := sc.entries[token]
+	e, ok := sc.entries.Get(token)
 	sc.mu.Unlock()
 	if ok && now.Before(e.ExpiresAt) && now.Sub(e.fetched) < sessionCacheTTL && !now.Before(e.fetched) {
 		return e.ActiveSession, nil
@@ -48,12 +58,7 @@ func (sc *sessionCache) resolve(ctx context.Context, token string, load func(con
 		return nil, err
 	}
 	sc.mu.Lock()
-	if len(sc.entries) > 10000 {
-		// Stale entries of ended sessions are dropped wholesale rather
-		// than tracked: refilling costs one query per active session.
-		clear(sc.entries)
-	}
-	sc.entries[token] = cachedSession{ActiveSession: sess, fetched: now}
+	sc.entries.Add(token, cachedSession{ActiveSession: sess, fetched: now})
 	sc.mu.Unlock()
 	return sess, nil
 }
@@ -61,13 +66,13 @@ func (sc *sessionCache) resolve(ctx context.Context, token string, load func(con
 // forget drops one session (logout).
 func (sc *sessionCache) forget(token string) {
 	sc.mu.Lock()
-	delete(sc.entries, token)
+	sc.entries.Remove(token)
 	sc.mu.Unlock()
 }
 
 // flush drops every session, after a change to staff, roles or villages.
 func (sc *sessionCache) flush() {
 	sc.mu.Lock()
-	clear(sc.entries)
+	sc.entries.Purge()
 	sc.mu.Unlock()
 }

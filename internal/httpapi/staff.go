@@ -5,38 +5,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/postgres"
 	"healthrec/internal/staff"
 )
 
-// institutionRoles are the roles a records administrator may hand out within
-// their own institution; county and system roles are the administrator's.
-var institutionRoles = map[staff.Role]bool{staff.Doctor: true, staff.HomeVisit: true, staff.RecordsAdmin: true}
-
 // staffInReach checks the caller may manage a staff member of institution
-// inst: the administrator anyone, a records administrator their own staff.
+// inst (access.Gate.StaffReach).
 func (s *Server) staffInReach(c *gin.Context, inst string) error {
-	p := principal(c)
-	if p.Staff.HasIn(staff.Admin, staff.SystemDomain) {
-		return nil
-	}
-	if inst == "" {
-		return apperr.Forbiddenf("只有系统管理员可以管理不属于机构的账号")
-	}
-	return s.gate.RequireRoute(p, staff.InstitutionDomain(inst), c.FullPath(), c.Request.Method)
+	return s.gate.StaffReach(principal(c), inst, c.FullPath(), c.Request.Method)
 }
 
+// checkGrants checks the caller may hand out grants in inst (access.MayGrant).
 func (s *Server) checkGrants(c *gin.Context, inst string, grants []staff.Grant) error {
-	if principal(c).Staff.HasIn(staff.Admin, staff.SystemDomain) {
-		return nil
-	}
-	for _, g := range grants {
-		if !institutionRoles[g.Role] || g.Domain != staff.InstitutionDomain(inst) {
-			return apperr.Forbiddenf("档案管理员只能授予本机构的医生、入户随访人员或档案管理员角色")
-		}
-	}
-	return nil
+	return access.MayGrant(principal(c), inst, grants)
 }
 
 type staffRequest struct {
@@ -143,11 +126,14 @@ func (s *Server) patchStaff(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// putPassword sets a password: one's own, or as administrator or records
-// administrator of the person's institution.
+// putPassword sets a password: one's own, with the current password, or as
+// administrator or records administrator of the person's institution, who
+// need not know it. Wrong current passwords count towards the login lockout:
+// a borrowed session must not become a way to guess the password.
 func (s *Server) putPassword(c *gin.Context) {
 	code := c.Param("code")
-	if code != principal(c).Staff.Code {
+	own := code == principal(c).Staff.Code
+	if !own {
 		st, err := s.db.Staff(c.Request.Context(), code)
 		if err != nil {
 			c.Error(err)
@@ -164,11 +150,18 @@ func (s *Server) putPassword(c *gin.Context) {
 		}
 	}
 	var body struct {
-		Password string `json:"password"`
+		Password        string `json:"password"`
+		CurrentPassword string `json:"current_password"`
 	}
 	if err := decode(c, &body); err != nil {
 		c.Error(err)
 		return
+	}
+	if own {
+		if err := s.checkCurrentPassword(c, code, body.CurrentPassword); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	if err := s.db.SetPassword(c.Request.Context(), code, body.Password); err != nil {
 		c.Error(err)
@@ -176,6 +169,27 @@ func (s *Server) putPassword(c *gin.Context) {
 	}
 	s.sessions.flush() // a new password ends the person's sessions
 	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) checkCurrentPassword(c *gin.Context, code, current string) error {
+	if current == "" {
+		return apperr.InvalidField("current_password", "修改本人密码须提供当前密码")
+	}
+	addr := c.ClientIP()
+	if why := s.login.locked(addr, code, s.db.Now()); why != "" {
+		s.logLogin(c, code, "locked", why+" (password change)")
+		return apperr.InvalidField("current_password", "当前密码错误次数过多，请一分钟后再试")
+	}
+	hash, err := s.db.PasswordHash(c.Request.Context(), code)
+	if err != nil {
+		return err
+	}
+	if !staff.CheckPassword(hash, current) {
+		s.login.fail(addr, code, s.db.Now())
+		s.logLogin(c, code, "failed", "current_password")
+		return apperr.InvalidField("current_password", "当前密码不正确")
+	}
+	return nil
 }
 
 func (s *Server) putStaffVillages(c *gin.Context) {

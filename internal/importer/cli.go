@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"healthrec/internal/access"
 	"healthrec/internal/postgres"
 )
 
@@ -38,7 +39,8 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout io.Wr
 		fs.Usage()
 		return errors.New("import: want exactly one directory")
 	}
-	rep, err := Run(ctx, db, Dir(fs.Arg(0)), Options{DryRun: *dry, Actor: CLIActor, Admin: true})
+	rep, err := Run(ctx, db, Dir(fs.Arg(0)), Options{DryRun: *dry, Actor: CLIActor, Admin: true,
+		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}})
 	if err != nil {
 		return err
 	}

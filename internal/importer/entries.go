@@ -3,11 +3,14 @@ package importer
 import (
 	"encoding/json"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/entry"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/record"
+	"healthrec/internal/region"
+	"healthrec/internal/staff"
 )
 
 // entryColumns are entries.csv's columns; programme is optional (see entry).
@@ -172,6 +175,7 @@ func (im *importer) entry(t *table, e *entryRow) {
 	}
 	given := t.get(ecRecordID)
 	var inst string
+	var recVillage *region.Region // the record's village, when the record is good
 	if given == "" {
 		t.fail("record_id", "不能为空")
 	} else if id, err := ident.ParseRecordID(given); err != nil {
@@ -186,6 +190,8 @@ func (im *importer) entry(t *table, e *entryRow) {
 			t.fail("record_id", "档案 "+given+" 不属于本机构")
 		case s == nil || !s.known(id.Serial()):
 			t.fail("record_id", "档案 "+given+" 不存在（数据库和 residents.csv 中都没有）")
+		default:
+			recVillage = v
 		}
 	}
 
@@ -198,10 +204,22 @@ func (im *importer) entry(t *table, e *entryRow) {
 		t.fail("staff_code", "不能为空")
 	case s == nil:
 		t.fail("staff_code", "工号 "+quote(code)+" 不存在（数据库和 staff.csv 中都没有）")
-	case !im.opt.Admin && !im.inReach(s.InstitutionCode):
-		t.fail("staff_code", "工号 "+code+" 不是本机构的工作人员")
+	case recVillage == nil:
+		// The record is bad already; the staff member must still be one
+		// the caller may name at all.
+		if !im.opt.Admin && !im.inReach(s.InstitutionCode) {
+			t.fail("staff_code", "工号 "+code+" 不是本机构的工作人员")
+		}
 	default:
-		inst = s.InstitutionCode
+		// The API's attribution rule: the named staff member may write
+		// this kind on this record. A row whose record is bad has only
+		// that reason.
+		if sec := sectionOf(kind); sec == "" {
+			// The kind is bad already.
+		} else if why := im.mayAuthor(s, recVillage, sec); why != "" {
+			t.fail("staff_code", why)
+		}
+		inst = recVillage.InstitutionCode
 	}
 
 	if kind != KindExam {
@@ -298,4 +316,28 @@ func (im *importer) followedProgramme(t *table, e *postgres.ImportEntry, named s
 	}
 	t.fail("programme", "档案 "+e.RecordID+" 未纳入"+entry.Programme(named).Chinese()+"管理，不能导入该项目的随访（请先登记纳入管理）")
 	return ""
+}
+
+// sectionOf is the record section a row of kind writes, as the gate names
+// it; "" for an unknown kind.
+func sectionOf(kind string) string {
+	switch {
+	case kind == KindExam:
+		return "exams"
+	case entry.Kind(kind).Valid():
+		return entry.Kind(kind).Section()
+	}
+	return ""
+}
+
+// mayAuthor is access.MayAuthor, remembered per staff member, village and
+// section: an import names the same few thousand of them a million times.
+func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) string {
+	key := s.Code + "\x00" + v.Code + "\x00" + section
+	why, ok := im.authors[key]
+	if !ok {
+		why = access.MayAuthor(s, v.InstitutionCode, v.Code, section)
+		im.authors[key] = why
+	}
+	return why
 }

@@ -668,3 +668,38 @@ func TestImportServiceEntries(t *testing.T) {
 		}
 	})
 }
+
+// TestImportAttribution: entries.csv's staff_code follows the API's
+// attribution rule (access.MayAuthor), for the administrator's import too.
+func TestImportAttribution(t *testing.T) {
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	ctx := context.Background()
+	r := record.Record{VillageCode: f.VillageA2, Name: "甲", Sex: "F", BirthDate: civil.New(1950, 1, 1), ResidenceType: "户籍", Ethnicity: "汉族"}
+	if err := db.FileRecord(ctx, f.DoctorA, &r); err != nil {
+		t.Fatal(err)
+	}
+	rows := []string{
+		r.RecordID + ",visit,2024-01-01," + f.Bureau + ",,,,",        // 2: not of the institution
+		r.RecordID + ",visit,2024-01-01," + f.DoctorB + ",,,,",       // 3: another institution's doctor
+		r.RecordID + ",visit,2024-01-01," + f.Admin + ",,,,",         // 4: the system administrator
+		r.RecordID + ",referral,2024-01-01," + f.HomeVisitA + ",,,,", // 5: home visit may not refer
+		r.RecordID + ",visit,2024-01-01," + f.HomeVisitA + ",,,,",    // 6: not their village
+		r.RecordID + ",exam,2024-01-01," + f.AdminA + ",,,,",         // 7: fine
+	}
+	rep := run(t, db, files(t, map[string]string{"entries.csv": entriesHeader + strings.Join(rows, "\n") + "\n"}), admin(true))
+	got := map[int]string{}
+	for _, p := range rep.Errors {
+		if p.Field == "staff_code" {
+			got[p.Line] = p.Reason
+		}
+	}
+	for line := 2; line <= 6; line++ {
+		if got[line] == "" {
+			t.Errorf("line %d: no staff_code problem in %+v", line, rep.Errors)
+		}
+	}
+	if got[7] != "" {
+		t.Errorf("line 7 refused: %s", got[7])
+	}
+}

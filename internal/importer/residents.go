@@ -5,9 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"healthrec/internal/access"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
 	"healthrec/internal/record"
+	"healthrec/internal/region"
 )
 
 var residentColumns = []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type", "ethnicity",
@@ -267,7 +269,7 @@ func (im *importer) resident(t *table, r *record.Record, firstActive map[string]
 
 	if r.IDNumber != "" && r.Status == record.Active {
 		if other, ok := inDB[r.IDNumber]; ok {
-			t.fail("id_number", "该身份证号已有在档记录 "+other+"（一个身份证号只能有一份在档档案）")
+			t.fail("id_number", im.onFile(other))
 		} else if l := firstActive[r.IDNumber]; l != 0 && int(l) != t.row.line {
 			t.fail("id_number", fmt.Sprintf("与第 %d 行的身份证号重复（一个身份证号只能有一份在档档案）", l))
 		}
@@ -323,4 +325,25 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// onFile is the reason of a row whose identity number has an active record
+// already. It names that record only to a caller who may read it; anybody
+// else learns that a record exists elsewhere, and the look-up is logged on
+// that record as denied, as the API's filing does.
+func (im *importer) onFile(other string) string {
+	const dup = "（一个身份证号只能有一份在档档案）"
+	look := im.opt.Audit
+	look.RecordID, look.Section, look.Action, look.Outcome = other, "basic", access.Read, "allowed"
+	var v *region.Region
+	if id, err := ident.ParseRecordID(other); err == nil {
+		v = im.reg.village(id.Village())
+	}
+	if im.opt.Reader != nil && (v == nil || !access.MayRead(im.opt.Reader, v.InstitutionCode, v.Code, "basic")) {
+		look.Outcome, look.Reason = "denied", "导入行的身份证号与该档案重复；导入人无权查看该档案"
+		im.lookups = append(im.lookups, look)
+		return "该身份证号已在其他机构建档" + dup
+	}
+	im.lookups = append(im.lookups, look)
+	return "该身份证号已有在档记录 " + other + dup
 }

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/postgres"
+	"healthrec/internal/staff"
 )
 
 // Options says how to import and for whom.
@@ -26,6 +28,14 @@ type Options struct {
 	Institutions []string
 	// Today bounds service, filing and status dates.
 	Today civil.Date
+	// Audit names the caller in the access log: one allowed write per
+	// imported record, exam and entry, and the look-ups of records already
+	// on file (a duplicate identity number). StaffCode defaults to Actor.
+	Audit access.LogEntry
+	// Reader is the caller: a bad row names a record already on file only
+	// when Reader may read it. Nil is the command line's operator, who
+	// holds the database itself.
+	Reader *staff.Staff
 }
 
 // importer is one run.
@@ -41,6 +51,12 @@ type importer struct {
 	// enrolments are the active follow-up enrolments by record, for
 	// entries.csv's follow-ups.
 	enrolments map[string][]postgres.ImportEnrolment
+	// authors remembers the attribution rule's answers (mayAuthor).
+	authors map[string]string
+	// mark is where the tables ended before this run's writes; lookups
+	// are the access-log rows of records on file that rows named.
+	mark    postgres.ImportMark
+	lookups []access.LogEntry
 
 	recordsWritten, examsWritten, entriesWritten int
 }
@@ -55,7 +71,11 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 	if opt.Today.IsZero() {
 		opt.Today = civil.Of(db.Today())
 	}
-	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{}}
+	if opt.Audit.StaffCode == "" {
+		opt.Audit.StaffCode = opt.Actor
+	}
+	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{},
+		authors: map[string]string{}}
 	names, err := src.Names()
 	if err != nil {
 		return nil, fmt.Errorf("import: list files: %w", err)
@@ -80,11 +100,21 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		return nil, err
 	}
 	im.reg = newRegistry(reg)
+	if !opt.DryRun {
+		if im.mark, err = im.tx.Mark(ctx, reg.EntriesTable); err != nil {
+			return nil, err
+		}
+	}
 
 	for _, step := range []func() error{im.readRegistryFiles, im.readStaff, im.readPopulations, im.readResponsibilities, im.readResidents, im.readEntries} {
 		if err := step(); err != nil {
 			return nil, err
 		}
+	}
+	// The look-ups are logged whatever becomes of the import (a dry run,
+	// bad rows): outside its transaction, and before the report goes out.
+	if err := db.AppendAccess(ctx, im.lookups...); err != nil {
+		return nil, err
 	}
 	im.rep.OK = im.rep.problems == 0
 	if !im.writing() {
@@ -119,6 +149,10 @@ func (im *importer) finish() error {
 		}
 	}
 	if im.recordsWritten+im.examsWritten+im.entriesWritten > 0 {
+		// The access log's rows commit with what they log.
+		if _, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable); err != nil {
+			return err
+		}
 		if err := im.tx.RefreshFacts(im.ctx); err != nil {
 			return err
 		}

@@ -51,6 +51,45 @@ const auditRowSQL = `INSERT INTO access_log (staff_code, roles, record_id, secti
 	SELECT staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path
 	FROM jsonb_populate_record(NULL::access_log, $15::jsonb) WHERE $15::jsonb IS NOT NULL`
 
+// Audited returns the store for one write on a record whose audit row
+// (the gate's PendingAudit of the attempt) commits with it: the one
+// protocol of writes (docs/access.md). The write's transaction inserts the
+// row after the write (inWriteTx) and marks it written once committed; when
+// the write fails nothing is marked, and the handler's Settle logs the
+// attempt on its own. AddEntry takes the row as an argument and does the
+// same in a single statement (auditRowSQL).
+func (db *DB) Audited(a *access.PendingAudit) *DB {
+	c := *db
+	c.pending = a
+	return &c
+}
+
+// inWriteTx is inTx for a write on a record under Audited.
+func (db *DB) inWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return auditIn(ctx, tx, db.pending)
+	})
+	if err == nil && db.pending != nil {
+		db.pending.Written()
+	}
+	return err
+}
+
+// auditIn inserts a pending audit row in tx; nil inserts nothing.
+func auditIn(ctx context.Context, tx *Tx, a *access.PendingAudit) error {
+	if a == nil {
+		return nil
+	}
+	e := a.Entry
+	_, err := tx.ExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, grant_id, outcome, reason, method, path)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, e.StaffCode, e.Roles, e.RecordID, e.Section, e.Action, e.GrantID, e.Outcome,
+		e.Reason, e.Method, e.Path)
+	return err
+}
+
 // auditArg is a pending audit row as the argument of auditRowSQL.
 func auditArg(a *access.PendingAudit) (sql.NullString, error) {
 	if a == nil {

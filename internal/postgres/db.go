@@ -8,12 +8,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
+	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	sqlfiles "healthrec/sql"
 )
@@ -32,6 +34,9 @@ type DB struct {
 	stmts *statements
 	// audit commits access-log appends in groups (audit.go).
 	audit *auditLog
+	// pending is the audit row of the one write this copy of the store is
+	// for (Audited), or nil.
+	pending *access.PendingAudit
 }
 
 // Open connects to url and checks the connection.
@@ -105,7 +110,10 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 // last line of defence for a storage error that escaped untranslated.
 func Translate(err error) error { return translate(err) }
 
-// translate turns driver errors into application errors once, here.
+// translate turns driver errors into application errors once, here. A
+// client never sees PostgreSQL's own text: refused input gets a Chinese
+// reason, with the field where the error names a column, and the driver
+// error stays the Cause, for the server log.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -120,30 +128,73 @@ func translate(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code.Class() {
 		case "08", "57": // connection exception, operator intervention (shutdown)
-			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试"}
+			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试", Cause: err}
 		case "22", "54": // data exception (bad encoding, out of range…), program limit (value too large to index)
-			return &apperr.Error{Code: apperr.Invalid, Message: "输入不合法: " + pe.Message}
+			return invalidInput(pe, dataReason(pe), err)
 		}
 		switch pe.Code {
 		case "23505":
-			return apperr.Conflictf("数据已存在: %s", pe.Constraint)
+			return &apperr.Error{Code: apperr.Conflict, Message: "数据已存在，不能重复登记", Cause: err}
 		case "23503":
-			return apperr.InvalidField(fkField(pe), "引用的对象不存在")
+			return invalidInput(pe, "引用的对象不存在", err)
+		case "23502":
+			return invalidInput(pe, "不能为空", err)
 		case "23514":
-			return &apperr.Error{Code: apperr.Invalid, Message: "输入不合法: " + pe.Message}
+			return invalidInput(pe, "不符合取值规则", err)
 		}
 	}
 	if isConnError(err) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试"}
+		return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试", Cause: err}
 	}
 	return err
 }
 
-func fkField(pe *pq.Error) string {
+// dataReason is the Chinese reason for a data exception (class 22) or a
+// program limit (54).
+func dataReason(pe *pq.Error) string {
+	switch pe.Code {
+	case "22001", "54000": // string_data_right_truncation, program_limit_exceeded
+		return "内容过长"
+	case "22003": // numeric_value_out_of_range
+		return "数值超出范围"
+	case "22007", "22008": // invalid_datetime_format, datetime_field_overflow
+		return "日期或时间不合法"
+	case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+		return "含有不允许的字符"
+	case "22P02": // invalid_text_representation
+		return "格式不合法"
+	}
+	return "取值不合法"
+}
+
+// invalidInput is a 400 naming the column when PostgreSQL tells which one:
+// directly (not-null), or through a constraint's generated name,
+// <table>_<column>_check or _fkey.
+func invalidInput(pe *pq.Error, reason string, cause error) *apperr.Error {
+	if f := pgField(pe); f != "" {
+		e := apperr.InvalidField(f, reason)
+		e.Cause = cause
+		return e
+	}
+	return &apperr.Error{Code: apperr.Invalid, Message: "输入有误：" + reason, Cause: cause}
+}
+
+func pgField(pe *pq.Error) string {
 	if pe.Column != "" {
 		return pe.Column
 	}
-	return pe.Constraint
+	c := pe.Constraint
+	if c == "" || pe.Table == "" || !strings.HasPrefix(c, pe.Table+"_") {
+		return ""
+	}
+	c = strings.TrimPrefix(c, pe.Table+"_")
+	c = strings.TrimRight(c, "0123456789")
+	for _, suf := range []string{"_check", "_fkey"} {
+		if strings.HasSuffix(c, suf) {
+			return strings.TrimSuffix(c, suf)
+		}
+	}
+	return ""
 }
 
 // isConflictOn reports whether err is a unique violation of the constraint.

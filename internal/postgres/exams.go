@@ -15,6 +15,8 @@ const examColumns = `id, record_id, exam_date, doctor, COALESCE(institution_code
 
 // AddExam stores a health examination of an active record. With an
 // idempotency key, a replay returns the first exam and created is false.
+// The gate's audit row of the attempt, when given (Audited), commits with
+// it.
 func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.Exam, key Idempotency) (created bool, err error) {
 	if e.Doctor == "" {
 		e.Doctor = actor
@@ -23,7 +25,7 @@ func (db *DB) AddExam(ctx context.Context, actor, institution string, e *record.
 		return false, err
 	}
 	e.CreatedBy, e.InstitutionCode = actor, institution
-	id, created, err := db.withIdempotency(ctx, key, "exam", func(tx *Tx) (string, error) {
+	id, created, err := db.writeIdempotent(ctx, key, "exam", func(tx *Tx) (string, error) {
 		if err := requireActiveRecord(ctx, tx, e.RecordID, e.ExamDate); err != nil {
 			return "", err
 		}

@@ -85,9 +85,15 @@ func (k Idempotency) remember(ctx context.Context, tx *Tx, kind, id string) erro
 // It returns the resource ID and whether it was created now. A concurrent
 // duplicate that loses the race is answered with the winner's ID.
 func (db *DB) withIdempotency(ctx context.Context, k Idempotency, kind string, create func(tx *Tx) (string, error)) (string, bool, error) {
+	return db.writeIdempotent(ctx, k, kind, create)
+}
+
+// writeIdempotent is withIdempotency for a write on a record: the gate's
+// audit row (Audited) commits with it, a replay's included.
+func (db *DB) writeIdempotent(ctx context.Context, k Idempotency, kind string, create func(tx *Tx) (string, error)) (string, bool, error) {
 	var id string
 	var created bool
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		prev, err := k.replayed(ctx, tx, kind)
 		if err != nil || prev != "" {
 			id = prev

@@ -92,6 +92,19 @@ func (t *ImportTx) Registry(ctx context.Context) (*ImportRegistry, error) {
 			s.Grants = append(s.Grants, g.Grant)
 		}
 	}
+	// A home-visit worker's villages, for the attribution rule.
+	var villages []struct {
+		StaffCode   string `db:"staff_code"`
+		VillageCode string `db:"village_code"`
+	}
+	if err := t.tx.SelectContext(ctx, &villages, `SELECT staff_code, village_code FROM staff_villages ORDER BY staff_code, village_code`); err != nil {
+		return nil, translate(err)
+	}
+	for _, v := range villages {
+		if s := byCode[v.StaffCode]; s != nil {
+			s.Villages = append(s.Villages, v.VillageCode)
+		}
+	}
 	if err := t.tx.GetContext(ctx, &r.EntriesTable, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
 		return nil, translate(err)
 	}

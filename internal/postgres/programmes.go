@@ -43,7 +43,7 @@ func (r *enrolmentRow) toEnrolment() *entry.Enrolment {
 // (with state) or a programme the resident is already enrolled in (with
 // existing_enrolment_id).
 func (db *DB) AddEnrolment(ctx context.Context, actor, recordID string, f entry.EnrolmentForm, key Idempotency) (*entry.Enrolment, bool, error) {
-	id, created, err := db.withIdempotency(ctx, key, "enrolment", func(tx *Tx) (string, error) {
+	id, created, err := db.writeIdempotent(ctx, key, "enrolment", func(tx *Tx) (string, error) {
 		var r struct {
 			Status string     `db:"status"`
 			Sex    *string    `db:"sex"`
@@ -141,7 +141,7 @@ func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.End
 		return nil, apperr.NotFoundf("项目管理记录 %s 不存在", id)
 	}
 	var out *entry.Enrolment
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var r enrolmentRow
 		if err := tx.GetContext(ctx, &r, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id = $1 AND record_id = $2 FOR UPDATE`,
 			id, recordID); err != nil {

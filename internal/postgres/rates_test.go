@@ -248,7 +248,7 @@ func TestCoveragePopulationsAndResponsibilities(t *testing.T) {
 	e := newRateEnv(t)
 	f := e.f
 	e.must(e.db.CreateStaff(e.ctx, &staff.Staff{Code: "docC", Name: "丙医生", InstitutionCode: f.InstB,
-		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstB)}}}, pgtest.Password))
+		Grants: []staff.Grant{{Role: staff.Doctor, Domain: staff.InstitutionDomain(f.InstB)}}}, ""))
 	// B1 passes from docB to docC in mid-2025.
 	e.must(e.db.AddResponsibility(e.ctx, f.AdminB, region.Responsibility{VillageCode: f.VillageB1, StaffCode: "docC", FromDate: civil.MustParse("2025-07-01")}))
 	for v, n := range map[string]int{f.VillageA1: 4, f.VillageB1: 10, f.VillageB2: 0} {

@@ -38,7 +38,7 @@ func (db *DB) FileRecord(ctx context.Context, actor string, r *record.Record) er
 		return apperr.InvalidField("filed_on", "建档日期不能晚于今天")
 	}
 	r.FiledBy, r.Status = actor, record.Active
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		inst, err := villageInstitution(ctx, tx, r.VillageCode)
 		if err != nil {
 			return err
@@ -63,6 +63,9 @@ func (db *DB) FileRecord(ctx context.Context, actor string, r *record.Record) er
 			return err
 		}
 		r.RecordID = id.String()
+		if db.pending != nil {
+			db.pending.Entry.RecordID = r.RecordID // the filing's audit row (Audited)
+		}
 		err = tx.GetContext(ctx, r, `INSERT INTO records (record_id, village_code, name, sex, birth_date, id_number, residence_type,
 			ethnicity, phone, contact_name, contact_phone, responsible_doctor, filed_on, filed_by, filing_institution, details)
 			VALUES ($1, $2, $3, NULLIF($4, ''), $5, NULLIF($6, ''), $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $16)
@@ -74,6 +77,9 @@ func (db *DB) FileRecord(ctx context.Context, actor string, r *record.Record) er
 		}
 		return addHistory(ctx, tx, r.RecordID, actor, "file", record.Diff(&record.Record{}, r))
 	})
+	if err != nil && db.pending != nil {
+		db.pending.Entry.RecordID = "" // the ID was never the record's: the attempt names none
+	}
 	return db.explainDuplicate(ctx, err, r.IDNumber)
 }
 
@@ -251,7 +257,7 @@ func escapeLike(s string) string {
 func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[string]json.RawMessage) (*record.Record, error) {
 	var out *record.Record
 	var idNumber string
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
 		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
@@ -354,7 +360,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		return nil, err
 	}
 	var out record.Record
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
 		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)

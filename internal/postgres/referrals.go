@@ -39,7 +39,7 @@ func referral(ctx context.Context, q sqlx.QueryerContext, id, lock string) (*ent
 // allow, and Invalid for what the transition carries.
 func (db *DB) MoveReferral(ctx context.Context, actor, id string, t entry.Transition, f entry.TransitionForm) (*entry.Referral, error) {
 	var out *entry.Referral
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		r, err := referral(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err

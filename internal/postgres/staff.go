@@ -14,11 +14,31 @@ import (
 
 const staffColumns = `code, name, COALESCE(institution_code, '') AS institution_code, phone, active`
 
-// CreateStaff stores a new staff member with roles and, when given, a password.
+// CreateStaff stores a new staff member with roles and, when given, a
+// password, which must pass the password policy.
 func (db *DB) CreateStaff(ctx context.Context, s *staff.Staff, password string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if password != "" {
+		if err := staff.CheckPasswordPolicy(password, s.Code, s.Name, s.Phone); err != nil {
+			return err
+		}
+	}
+	return db.createStaff(ctx, s, password)
+}
+
+// CreateDemoStaff is CreateStaff without the password policy, for the demo
+// county only (make run, serve --demo, healthrec demo): its first admin
+// account shares the demo accounts' published password.
+func (db *DB) CreateDemoStaff(ctx context.Context, s *staff.Staff, password string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return db.createStaff(ctx, s, password)
+}
+
+func (db *DB) createStaff(ctx context.Context, s *staff.Staff, password string) error {
 	hash := ""
 	if password != "" {
 		var err error
@@ -105,8 +125,16 @@ func (db *DB) UpdateStaff(ctx context.Context, code string, u StaffUpdate) (*sta
 	return db.Staff(ctx, code)
 }
 
-// SetPassword replaces a staff member's password and ends their sessions.
+// SetPassword replaces a staff member's password, which must pass the
+// password policy, and ends their sessions.
 func (db *DB) SetPassword(ctx context.Context, code, password string) error {
+	s, err := db.Staff(ctx, code)
+	if err != nil {
+		return err
+	}
+	if err := staff.CheckPasswordPolicy(password, s.Code, s.Name, s.Phone); err != nil {
+		return err
+	}
 	hash, err := staff.HashPassword(password)
 	if err != nil {
 		return err

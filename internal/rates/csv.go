@@ -1,9 +1,10 @@
 package rates
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
+
+	"healthrec/internal/csvout"
 )
 
 // CSVHeader is the header row of DESIGN §5.6, fixed by the contract.
@@ -11,9 +12,10 @@ var CSVHeader = []string{"level", "scope_code", "scope_name", "indicator", "nume
 
 // WriteCSV writes the report's rows as UTF-8 CSV with the header row, in
 // report order (level, scope code, indicator). A rate, gap or rank without a
-// denominator is empty.
+// denominator is empty. Names pass through csvout, so a name a spreadsheet
+// would run as a formula comes out as text; numbers stay numbers.
 func WriteCSV(w io.Writer, r *Report) error {
-	cw := csv.NewWriter(w)
+	cw := csvout.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
@@ -36,6 +38,5 @@ func WriteCSV(w io.Writer, r *Report) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

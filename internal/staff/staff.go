@@ -5,8 +5,6 @@ package staff
 import (
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"healthrec/internal/apperr"
 )
 
@@ -153,24 +151,4 @@ func validCode(c string) bool {
 		}
 	}
 	return true
-}
-
-// MinPasswordLength is the shortest password accepted.
-const MinPasswordLength = 8
-
-// HashPassword hashes a password with bcrypt.
-func HashPassword(pw string) (string, error) {
-	if len(pw) < MinPasswordLength {
-		return "", apperr.InvalidField("password", "密码至少 8 位")
-	}
-	if len(pw) > 72 {
-		return "", apperr.InvalidField("password", "密码最多 72 字节")
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-	return string(h), err
-}
-
-// CheckPassword reports whether pw matches hash.
-func CheckPassword(hash, pw string) bool {
-	return hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
