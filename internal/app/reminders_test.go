@@ -118,6 +118,7 @@ func TestRemindersBySMS(t *testing.T) {
 	}
 	for _, s := range []review.Step{{To: review.Investigating, Reason: "调查"},
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light},
+		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "决定", Outcome: review.WrittenSelfExamination}} {
 		if _, err := a.db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
 			t.Fatal(err)

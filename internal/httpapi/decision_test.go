@@ -44,6 +44,7 @@ func TestDecisionPDF(t *testing.T) {
 	})
 	for _, b := range []map[string]any{{"to": "accepted", "reason": "初步核实：建档数据属实"}, {"to": "investigating", "reason": "核查建档数据"},
 		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "serious", "findings": "漏建档案 120 份"},
+		{"to": "determined", "reason": "申辩：部分居民长期外出"},
 		{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}} {
 		rev.step(id, b, 200)
 	}

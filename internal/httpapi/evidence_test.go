@@ -35,6 +35,7 @@ func TestItemEvidence(t *testing.T) {
 	id := fmt.Sprint(r.Body["id"])
 	for _, b := range []map[string]any{{"to": "investigating", "reason": "调查"},
 		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "light"},
+		{"to": "determined", "reason": "申辩"},
 		{"to": "decided", "reason": "决定", "outcome": "written_self_examination"}, {"to": "served", "reason": "送达"}} {
 		rev.step(id, b, 200)
 	}

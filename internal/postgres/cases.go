@@ -18,7 +18,8 @@ import (
 
 const caseColumns = `id, county_code, source, subject_type, subject_code, subject_name, subject_institution, facts,
 	COALESCE(snapshot_id, '') AS snapshot_id, triggers, escalated, talk_by, escalation, state, proposed_on, accepted_on,
-	acceptance_note, investigation_due, extended, extension_reason, responsibility, severity, findings, outcome, original_outcome,
+	acceptance_note, investigation_due, extended, extension_reason, responsibility, severity, findings, determined_on, defence_due, defence, defended_on,
+	outcome, original_outcome,
 	decided_on, serving_due, served_on, appeal_due, appealed_on, review_result, closed_on, created_at, created_by, updated_at`
 
 // systemActor is the actor of steps the service takes itself (proposals).
@@ -257,7 +258,8 @@ func updateCase(ctx context.Context, tx *Tx, c *review.Case) error {
 	_, err := tx.NamedExecContext(ctx, `UPDATE cases SET state = :state, accepted_on = :accepted_on,
 		acceptance_note = :acceptance_note, investigation_due = :investigation_due,
 		extended = :extended, extension_reason = :extension_reason, responsibility = :responsibility, severity = :severity,
-		findings = :findings, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
+		findings = :findings, determined_on = :determined_on, defence_due = :defence_due, defence = :defence,
+		defended_on = :defended_on, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
 		serving_due = :serving_due, served_on = :served_on, appeal_due = :appeal_due, appealed_on = :appealed_on,
 		review_result = :review_result, closed_on = :closed_on, updated_at = :updated_at
 		WHERE id = :id`, c)
@@ -496,8 +498,11 @@ func caseParties(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) 
 func caseNews(c *review.Case, ev *review.Event) string {
 	switch {
 	case ev.From == ev.To && ev.From != "":
-		if ev.To == string(review.Investigating) {
+		switch ev.To {
+		case string(review.Investigating):
 			return "调查期限延长至 " + c.InvestigationDue.String()
+		case string(review.Determined):
+			return "书面申辩已记录，处理决定将予以考虑"
 		}
 		return "新的考核数据已并入本案"
 	case ev.To == string(review.Proposed):
@@ -509,7 +514,7 @@ func caseNews(c *review.Case, ev *review.Event) string {
 	case ev.To == string(review.Dismissed):
 		return "问责建议经初步核实不予受理：" + ev.Reason
 	case ev.To == string(review.Determined):
-		return "调查已认定责任，请查看认定事实；可提交书面申辩"
+		return "调查已认定责任，请查看认定事实；可于 " + c.DefenceDue.String() + " 前提交书面申辩"
 	case ev.To == string(review.Decided):
 		return "已作出处理决定：" + c.Outcome.Chinese()
 	case ev.To == string(review.Served):

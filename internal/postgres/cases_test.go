@@ -227,6 +227,7 @@ func TestCaseLifecycle(t *testing.T) {
 	steps := []review.Step{
 		{To: review.Investigating, Reason: "立案调查"},
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light},
+		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "决定", Outcome: review.AdmonishingTalk},
 		{To: review.Served, Reason: "当面送达"},
 	}
@@ -235,7 +236,7 @@ func TestCaseLifecycle(t *testing.T) {
 			t.Fatalf("to %s: %v", s.To, err)
 		}
 	}
-	if c.State != review.Served || len(c.Events) != 5 || c.Events[4].Actor != f.Reviewer || c.Events[3].Details["outcome"] != "admonishing_talk" {
+	if c.State != review.Served || len(c.Events) != 6 || c.Events[5].Actor != f.Reviewer || c.Events[4].Details["outcome"] != "admonishing_talk" {
 		t.Fatalf("state %s events %+v", c.State, c.Events)
 	}
 	t.Run("ErrIllegal", func(t *testing.T) {
@@ -280,6 +281,7 @@ func TestRemindersExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []review.Step{{To: review.Investigating, Reason: "a"}, {To: review.Determined, Reason: "b", Responsibility: review.Direct, Severity: review.Light},
+		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "c", Outcome: review.CriticismEducation}} {
 		if _, err := db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
 			t.Fatal(err)

@@ -250,8 +250,8 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 }
 
 // remindCaseDeadlines reminds, 7, 3 and 1 days before each case deadline
-// (DESIGN §5.8), the people it concerns: the subject before the appeal
-// period of a served case ends; the county's reviewers before the
+// (DESIGN §5.8), the people it concerns: the subject before the defence
+// period and the appeal period end; the county's reviewers before the
 // investigation and the serving are due. The message key (with the due date,
 // which an extension moves) makes each reminder exactly-once.
 func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) error {
@@ -259,6 +259,7 @@ func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) e
 	var open []review.Case
 	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
 		WHERE (state = 'served' AND appeal_due BETWEEN $1 AND $2)
+		   OR (state = 'determined' AND defence = '' AND defence_due BETWEEN $1 AND $2)
 		   OR (state = 'decided' AND serving_due BETWEEN $1 AND $2)
 		   OR (state IN ('accepted', 'investigating') AND investigation_due BETWEEN $1 AND $2)
 		ORDER BY id`, today, today.AddDays(review.ReminderOffsets[0])); err != nil {
@@ -274,6 +275,9 @@ func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) e
 		case review.Served:
 			what, from, due, body = "appeal", c.ServedOn, c.AppealDue, "如对处理决定不服，请在期限内申请复核。"
 			to, err = caseParties(ctx, tx, c)
+		case review.Determined:
+			what, from, due, body = "defence", c.DeterminedOn, c.DefenceDue, "如对认定事实有异议，请在期限内提交书面申辩。"
+			to, err = caseParties(ctx, tx, c)
 		case review.Decided:
 			what, from, due, body = "serving", c.DecidedOn, c.ServingDue, "处理决定应在期限内送达被问责对象。"
 			to, err = countyReviewers(ctx, tx, c)
@@ -284,13 +288,13 @@ func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) e
 		if err != nil {
 			return err
 		}
-		title := map[string]string{"appeal": "复核申请期", "serving": "送达期限", "investigation": "调查期限"}[what]
+		title := map[string]string{"appeal": "复核申请期", "defence": "申辩期", "serving": "送达期限", "investigation": "调查期限"}[what]
 		for _, off := range review.DueOffsets(from, due, today) {
 			m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:%s:%d:%s:%d", what, c.ID, due, off),
 				Title: fmt.Sprintf("问责案件 %d：%s %d 天后届满（%s）", c.ID, title, off, due), Body: body,
 				Link:    fmt.Sprintf("/#/my-cases/%d", c.ID),
 				Details: notify.Details{"case_id": c.ID, "deadline": what, "due": due, "days_before": off}}
-			if what != "appeal" {
+			if what == "serving" || what == "investigation" {
 				m.Link = "/bureau#/cases"
 			}
 			if err := notifyAll(ctx, tx, sms, now, m, to...); err != nil {

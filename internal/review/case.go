@@ -204,7 +204,14 @@ type Case struct {
 	Responsibility   Responsibility `json:"responsibility,omitempty" db:"responsibility"`
 	Severity         Severity       `json:"severity,omitempty" db:"severity"`
 	Findings         string         `json:"findings,omitempty" db:"findings"`
-	Outcome          Outcome        `json:"outcome,omitempty" db:"outcome"`
+	// DeterminedOn starts the defence period (申辩) ending on DefenceDue;
+	// Defence is the subject's written statement, given on DefendedOn.
+	// Cases determined before migration 00016 have no period.
+	DeterminedOn civil.Date `json:"determined_on" db:"determined_on"`
+	DefenceDue   civil.Date `json:"defence_due" db:"defence_due"`
+	Defence      string     `json:"defence,omitempty" db:"defence"`
+	DefendedOn   civil.Date `json:"defended_on" db:"defended_on"`
+	Outcome      Outcome    `json:"outcome,omitempty" db:"outcome"`
 	// OriginalOutcome is the first decision's outcome when a review changed
 	// or revoked it.
 	OriginalOutcome Outcome      `json:"original_outcome,omitempty" db:"original_outcome"`

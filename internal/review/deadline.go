@@ -8,6 +8,10 @@ const (
 	InvestigationDays = 20
 	// ExtensionDays is the one extension of the investigation.
 	ExtensionDays = 10
+	// DefenceDays runs from the determination: the subject may answer the
+	// findings in writing (申辩) and no decision comes before the statement
+	// or the end of this period.
+	DefenceDays = 5
 	// ServingDays runs from the decision to serving it.
 	ServingDays = 10
 	// AppealDays runs from serving to the last day an appeal is accepted.
@@ -45,6 +49,9 @@ func (c *Case) Recompute(cal *Calendar) {
 	}
 	if !c.AcceptedOn.IsZero() {
 		c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	}
+	if !c.DeterminedOn.IsZero() {
+		c.DefenceDue = cal.AddWorkdays(c.DeterminedOn, DefenceDays)
 	}
 	if !c.DecidedOn.IsZero() {
 		c.ServingDue = cal.AddWorkdays(c.DecidedOn, ServingDays)

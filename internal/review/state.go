@@ -37,6 +37,9 @@ var States = []State{Proposed, Accepted, Investigating, Determined, Decided, Ser
 // start then) or dismisses it with a reason. Beside the main chain:
 //   - investigating → investigating is the one extension of the investigation
 //     deadline (10 working days, with a reason);
+//   - determined → determined is the subject's written defence (申辩, the
+//     reason is the statement), once, within 5 working days of the
+//     determination; no decision comes before it or the end of that period;
 //   - closed_no_fault (no fault found) ends a case from accepted (a proposal
 //     that turns out to be a data error) or investigating;
 //   - exempted (免予追究, force majeure) ends a case from accepted,
@@ -49,7 +52,7 @@ var transitions = map[State][]State{
 	Proposed:      {Accepted, Dismissed},
 	Accepted:      {Investigating, ClosedNoFault, Exempted},
 	Investigating: {Investigating, Determined, ClosedNoFault, Exempted},
-	Determined:    {Decided, Exempted},
+	Determined:    {Determined, Decided, Exempted},
 	Decided:       {Served},
 	Served:        {Appealed, Archived},
 	Appealed:      {Reviewed},
@@ -180,7 +183,19 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		c.Recompute(cal)
 		ev.Details["extension_days"] = ExtensionDays
 		ev.Details["investigation_due"] = c.InvestigationDue
+	case c.State == Determined && s.To == Determined:
+		if c.Defence != "" {
+			return nil, illegal(c, "已于 %s 提交书面申辩，不能再次提交", c.DefendedOn)
+		}
+		if !c.DefenceDue.IsZero() && today.After(c.DefenceDue) {
+			return nil, illegal(c, "申辩期已于 %s 届满", c.DefenceDue).With("defence_due", c.DefenceDue)
+		}
+		c.Defence, c.DefendedOn = s.Reason, today
+		ev.Details["defence"] = true
 	case s.To == Determined:
+		c.DeterminedOn = today
+		c.Recompute(cal)
+		ev.Details["defence_due"] = c.DefenceDue
 		if today.After(c.InvestigationDue) {
 			ev.Details["late"] = true
 		}
@@ -190,6 +205,9 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 			ev.Details["findings"] = s.Findings
 		}
 	case s.To == Decided:
+		if c.Defence == "" && !c.DefenceDue.IsZero() && !today.After(c.DefenceDue) {
+			return nil, illegal(c, "申辩期至 %s：当事人提交书面申辩或申辩期届满后方可作出处理决定", c.DefenceDue).With("defence_due", c.DefenceDue)
+		}
 		c.Outcome, c.DecidedOn = s.Outcome, today
 		c.Recompute(cal)
 		ev.Details["outcome"] = s.Outcome
@@ -245,13 +263,15 @@ func (s *Step) check(c *Case) error {
 			fe.Add(field, fmt.Sprintf("转为“%s”时不需要此字段", s.To.Chinese()))
 		}
 	}
-	unused("responsibility", s.To != Determined && s.Responsibility != "")
-	unused("severity", s.To != Determined && s.Severity != "")
-	unused("findings", s.To != Determined && s.Findings != "")
+	// The defence (determined → determined) carries only its statement.
+	determination := s.To == Determined && c.State != Determined
+	unused("responsibility", !determination && s.Responsibility != "")
+	unused("severity", !determination && s.Severity != "")
+	unused("findings", !determination && s.Findings != "")
 	unused("review_result", s.To != Reviewed && s.ReviewResult != "")
 	unused("outcome", s.To != Decided && s.To != Reviewed && s.Outcome != "")
-	switch s.To {
-	case Determined:
+	switch {
+	case determination:
 		switch s.Responsibility {
 		case Direct, Leadership, Indirect:
 		default:
@@ -265,9 +285,9 @@ func (s *Step) check(c *Case) error {
 		if len([]rune(s.Findings)) > 10000 {
 			fe.Add("findings", "认定事实最多 10000 字")
 		}
-	case Decided:
+	case s.To == Decided:
 		checkOutcome(&fe, c, s.Outcome)
-	case Reviewed:
+	case s.To == Reviewed:
 		switch s.ReviewResult {
 		case Upheld, Revoked:
 			unused("outcome", s.Outcome != "")

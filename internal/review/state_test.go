@@ -22,6 +22,7 @@ var legal = map[[2]review.State]bool{
 	{review.Investigating, review.Determined}:    true,
 	{review.Investigating, review.ClosedNoFault}: true,
 	{review.Investigating, review.Exempted}:      true,
+	{review.Determined, review.Determined}:       true, // the written defence
 	{review.Determined, review.Decided}:          true,
 	{review.Determined, review.Exempted}:         true,
 	{review.Decided, review.Served}:              true,
@@ -31,30 +32,35 @@ var legal = map[[2]review.State]bool{
 	{review.Reviewed, review.Archived}:           true,
 }
 
-// stepTo is a valid step to the state, with the fields it needs.
-func stepTo(s review.State) review.Step {
+// stepFrom is a valid step from one state to another, with the fields it
+// needs: determined → determined is the defence, with its statement only.
+func stepFrom(from, s review.State) review.Step {
 	st := review.Step{To: s, Reason: "理由：" + string(s)}
-	switch s {
-	case review.Determined:
+	switch {
+	case from == review.Determined && s == review.Determined:
+	case s == review.Determined:
 		st.Responsibility, st.Severity = review.Direct, review.Serious
-	case review.Decided:
+	case s == review.Decided:
 		st.Outcome = review.AdmonishingTalk
-	case review.Reviewed:
+	case s == review.Reviewed:
 		st.ReviewResult = review.Upheld
 	}
 	return st
 }
+
+// stepTo is a valid step to the state from the one before it on the chain.
+func stepTo(s review.State) review.Step { return stepFrom("", s) }
 
 // paths lead from acceptance to each state.
 var paths = map[review.State][]review.State{
 	review.Accepted:      nil,
 	review.Investigating: {review.Investigating},
 	review.Determined:    {review.Investigating, review.Determined},
-	review.Decided:       {review.Investigating, review.Determined, review.Decided},
-	review.Served:        {review.Investigating, review.Determined, review.Decided, review.Served},
-	review.Appealed:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed},
-	review.Reviewed:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed},
-	review.Archived:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed, review.Archived},
+	review.Decided:       {review.Investigating, review.Determined, review.Determined, review.Decided},
+	review.Served:        {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served},
+	review.Appealed:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed},
+	review.Reviewed:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed},
+	review.Archived:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed, review.Archived},
 	review.ClosedNoFault: {review.ClosedNoFault},
 	review.Exempted:      {review.Exempted},
 	review.Proposed:      nil, // from the proposal
@@ -74,7 +80,7 @@ func walk(t *testing.T, s review.State, cal *review.Calendar) (*review.Case, tim
 	now := start
 	for _, to := range paths[s] {
 		now = now.AddDate(0, 0, 1)
-		if _, err := c.Apply(stepTo(to), "rev1", now, cal); err != nil {
+		if _, err := c.Apply(stepFrom(c.State, to), "rev1", now, cal); err != nil {
 			t.Fatalf("walk to %s: step %s: %v", s, to, err)
 		}
 	}
@@ -96,10 +102,13 @@ func TestTransitions(t *testing.T) {
 				if from == review.Served && to == review.Archived {
 					now = c.AppealDue.Time().AddDate(0, 0, 1) // archived only after the appeal period
 				}
+				if from == review.Determined && to == review.Decided {
+					now = c.DefenceDue.Time().AddDate(0, 0, 1) // no statement: decided after the defence period
+				}
 				if got := review.CanMove(from, to); got != legal[[2]review.State{from, to}] {
 					t.Fatalf("CanMove = %v, want %v", got, !got)
 				}
-				ev, err := c.Apply(stepTo(to), "rev1", now, cal)
+				ev, err := c.Apply(stepFrom(from, to), "rev1", now, cal)
 				if legal[[2]review.State{from, to}] {
 					if err != nil {
 						t.Fatalf("legal step failed: %v", err)
@@ -183,6 +192,34 @@ func TestDeadlines(t *testing.T) {
 		}
 		if ev.Details["late"] != true {
 			t.Fatalf("determination after the deadline not marked late: %v", ev.Details)
+		}
+	})
+	t.Run("Defence", func(t *testing.T) {
+		// Determined Friday 13 November: the statement may come until
+		// Friday 20 November, and no decision before it.
+		if got := c.DefenceDue.String(); got != "2026-11-20" {
+			t.Fatalf("defence due %s", got)
+		}
+		_, err := c.Apply(stepTo(review.Decided), "rev1", at("2026-11-16"), cal)
+		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["defence_due"] == nil {
+			t.Fatalf("a decision in the defence period: %v", err)
+		}
+		late := *c
+		if _, err := late.Apply(review.Step{To: review.Determined, Reason: "申辩"}, "docA", at("2026-11-23"), cal); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a statement after the period: %v", err)
+		}
+		if _, err := late.Apply(stepTo(review.Decided), "rev1", at("2026-11-23"), cal); err != nil {
+			t.Fatalf("a decision after the period without a statement: %v", err)
+		}
+		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "申辩", Severity: review.Light}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("a statement with a determination's field: %v", err)
+		}
+		ev, err := c.Apply(review.Step{To: review.Determined, Reason: "号码为居民本人提供，非录入错误"}, "docA", at("2026-11-16"), cal)
+		if err != nil || c.Defence == "" || c.DefendedOn.String() != "2026-11-16" || ev.Details["defence"] != true {
+			t.Fatalf("statement: %v %+v", err, c)
+		}
+		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "补充"}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a second statement: %v", err)
 		}
 	})
 	t.Run("Serving", func(t *testing.T) {

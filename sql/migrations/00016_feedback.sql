@@ -136,3 +136,10 @@ CREATE TABLE item_evidence (
 CREATE INDEX item_evidence_item ON item_evidence (item_id, id);
 CREATE TRIGGER item_evidence_frozen BEFORE UPDATE OR DELETE ON item_evidence
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
+-- The defence (申辩, DESIGN §7.2): from the determination the subject has
+-- 5 working days to answer the findings in writing, and no decision comes
+-- before the statement or the end of that period. Cases determined before
+-- this migration have no period (determined_on is empty).
+ALTER TABLE cases ADD COLUMN determined_on date, ADD COLUMN defence_due date,
+    ADD COLUMN defence text NOT NULL DEFAULT '', ADD COLUMN defended_on date;

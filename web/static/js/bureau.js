@@ -434,6 +434,7 @@ const DEADLINE = { investigation: '调查', serving: '送达', appeal: '复核�
 function caseDeadline(c) {
   switch (c.state) {
     case 'accepted': case 'investigating': return c.investigation_due ? `调查 ${c.investigation_due}` : '';
+    case 'determined': return c.defence ? '已申辩' : (c.defence_due ? `申辩 ${c.defence_due}` : '');
     case 'decided': return c.serving_due ? `送达 ${c.serving_due}` : '';
     case 'served': return c.appeal_due ? `复核申请 ${c.appeal_due}` : '';
     default: return '';

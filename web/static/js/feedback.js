@@ -144,6 +144,7 @@ const DUE = (c) => {
   switch (c.state) {
     case 'proposed': return '待问责办公室初步核实（尚未计时）';
     case 'accepted': case 'investigating': return `调查期限 ${c.investigation_due}`;
+    case 'determined': return c.defence ? `已提交申辩（${c.defended_on}）` : (c.defence_due ? `申辩期限 ${c.defence_due}` : '');
     case 'decided': return `送达期限 ${c.serving_due}`;
     case 'served': return `复核申请期限 ${c.appeal_due}`;
     default: return '';
@@ -189,7 +190,9 @@ export async function myCasePage(id, staff) {
     ['处理决定', c.outcome ? c.outcome : '—'], ['送达日期', c.served_on || '—'], ['复核结果', c.review_result || '—'],
   ];
   const decided = ['decided', 'served', 'appealed', 'reviewed', 'archived'].includes(c.state);
-  const appeal = c.state === 'served' && c.appeal_due >= new Date().toISOString().slice(0, 10) ? appealForm(c, staff) : null;
+  const todayISO = new Date().toISOString().slice(0, 10);
+  const appeal = c.state === 'served' && c.appeal_due >= todayISO ? appealForm(c, staff) : null;
+  const defence = c.state === 'determined' && !c.defence && c.defence_due && c.defence_due >= todayISO ? defenceForm(c) : null;
   mount(h('h1', {}, `问责案件 #${c.id}`),
     h('dl', { class: 'facts', id: 'case-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
     h('section', { class: 'panel' }, h('h2', {}, '事实与数据'), h('p', { class: 'pre' }, c.facts),
@@ -202,10 +205,29 @@ export async function myCasePage(id, staff) {
         { label: '排名', value: (w) => (w.rank ? `第 ${w.rank} 名${w.last_place ? '（倒数第一）' : ''}` : '—') },
       ], c.triggers) : null),
     decided ? h('p', {}, h('a', { class: 'button secondary', id: 'decision-pdf', href: `/api/v1/cases/${c.id}/decision.pdf`, target: '_blank', rel: 'noopener' }, '查看/下载问责决定书（PDF）')) : null,
-    appeal,
+    c.findings ? h('section', { class: 'panel' }, h('h2', {}, '认定事实'), h('p', { class: 'pre' }, c.findings)) : null,
+    c.defence ? h('section', { class: 'panel' }, h('h2', {}, `书面申辩（${c.defended_on}）`), h('p', { class: 'pre' }, c.defence)) : null,
+    defence, appeal,
     items.length ? h('section', { class: 'panel', id: 'my-items' }, h('h2', {}, '整改事项'), items.map((it) => itemBlock(it, staff, () => myCasePage(id, staff)))) : null,
     h('section', { class: 'panel' }, h('h2', {}, '办理过程'), h('ol', { class: 'timeline' }, (c.events || []).map((e) => h('li', {},
       h('span', { class: 'muted' }, fmtTime(e.at)), ' ', label(CASE_STATE, e.to), '：', e.reason)))));
+}
+
+function defenceForm(c) {
+  const specs = [{ name: 'reason', label: '申辩意见', type: 'textarea', required: true }];
+  const f = h('form', { class: 'panel', id: 'defence-form' }, h('h2', {}, `书面申辩（${c.defence_due} 前）`),
+    h('p', { class: 'muted' }, '对认定的事实有异议，可在期限内提交书面申辩；申辩提交或期满后才会作出处理决定。'), specs.map(field),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '提交申辩')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(f);
+    try {
+      await post(`/cases/${c.id}/transitions`, { to: 'determined', ...readForm(f, specs) });
+      toast('已提交书面申辩');
+      location.reload();
+    } catch (e) { showErrors(f, e, FIELD); }
+  });
+  return f;
 }
 
 function appealForm(c) {
