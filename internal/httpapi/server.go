@@ -128,6 +128,7 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/followups/worklist", s.worklist)
 	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
+	s.inboxRoutes(api)
 	s.importRoutes(api)
 	s.reportRoutes(api)
 }

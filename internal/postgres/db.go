@@ -27,6 +27,9 @@ type DB struct {
 	// Now is the clock; tests replace it to cross expiry and deadline edges
 	// without sleeping.
 	Now func() time.Time
+	// SMS queues every new inbox message for delivery by SMS as well: set
+	// when a gateway is configured (inbox.go).
+	SMS bool
 	// stmts are the prepared statements that GetContext, SelectContext and
 	// ExecContext go through (statements.go).
 	stmts *statements

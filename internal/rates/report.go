@@ -132,6 +132,11 @@ type Report struct {
 	Rows       []Row      `json:"rows"`
 	Summaries  []Summary  `json:"summaries"`
 	Warnings   []Warning  `json:"warnings"`
+	// Kind is a published snapshot's kind (pre_assessment, assessment);
+	// Status says, in Chinese, whether it is in force or superseded. Both
+	// are empty for a live report.
+	Kind   string `json:"kind,omitempty"`
+	Status string `json:"-"`
 }
 
 // WarnBelow is how far below target a rate draws a warning: 10 points.

@@ -89,10 +89,6 @@ func badge(n int) chromedp.Action {
 // been lost — and the refused one stays with its reason until it is fixed.
 func TestTabletOffline(t *testing.T) {
 	s := newSite(t)
-	doc := s.login(s.f.DoctorA)
-	if !doc.hasRoute("GET", "/api/v1/followups/due") {
-		t.Skip("follow-ups API (entries branch) not merged yet")
-	}
 	data := s.seed()
 	slow(t, s)
 	ctx := browser(t, 800, 1280)
