@@ -13,6 +13,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
@@ -59,7 +60,7 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 	})
 	gate, _ := access.NewGate(db, db.Now, srvLog)
-	srv := httptest.NewServer(httpapi.New(db, gate, srvLog, httpapi.Config{}).Handler())
+	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(db, gate, srvLog, httpapi.Config{}).Handler()))
 	defer srv.Close()
 	e := &env{t: t, db: db, f: f, srv: srv, now: time.Now()}
 	doc := e.login(f.DoctorA)

@@ -10,6 +10,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/postgres/pgtest"
 )
 
@@ -25,7 +26,7 @@ func newEnvWith(t *testing.T, cfg httpapi.Config) (*env, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(httpapi.New(db, gate, log, cfg).Handler())
+	e.srv = httptest.NewServer(openapitest.Wrap(t, httpapi.New(db, gate, log, cfg).Handler()))
 	t.Cleanup(e.srv.Close)
 	return e, buf
 }

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 )
@@ -24,6 +27,8 @@ type env struct {
 	db  *postgres.DB
 	f   *pgtest.Fixture
 	srv *httptest.Server
+	// engine is the server's router; srv holds it to the OpenAPI document.
+	engine *gin.Engine
 	// now is the server's clock.
 	now time.Time
 }
@@ -38,7 +43,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(httpapi.New(db, gate, log, httpapi.Config{}).Handler())
+	e.engine = httpapi.New(db, gate, log, httpapi.Config{}).Handler().(*gin.Engine)
+	e.srv = httptest.NewServer(openapitest.Wrap(t, e.engine))
 	t.Cleanup(e.srv.Close)
 	return e
 }

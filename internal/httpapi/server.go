@@ -87,6 +87,7 @@ func (s *Server) Handler() http.Handler {
 
 	api := r.Group("/api/v1", noStore)
 	api.POST("/login", s.loginHandler)
+	api.GET("/openapi.json", serveOpenAPI)
 	authed := api.Group("", s.auditDenials, s.authenticate, s.authorizeRoute)
 	s.routes(authed)
 	s.engine = r

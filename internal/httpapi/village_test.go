@@ -15,6 +15,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/httpapi/slowlink"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
@@ -40,7 +41,7 @@ func newVillage(tb testing.TB, residents int, link slowlink.Link) *village {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	v.srv = httptest.NewServer(httpapi.New(db, gate, log, httpapi.Config{}).Handler())
+	v.srv = httptest.NewServer(openapitest.Wrap(tb, httpapi.New(db, gate, log, httpapi.Config{}).Handler()))
 	tb.Cleanup(v.srv.Close)
 	v.proxy, err = slowlink.New(strings.TrimPrefix(v.srv.URL, "http://"), link)
 	if err != nil {

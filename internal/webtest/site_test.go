@@ -29,6 +29,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 )
@@ -57,7 +58,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.handler = httpapi.New(db, gate, log, httpapi.Config{}).Handler()
+	s.handler = openapitest.Wrap(t, httpapi.New(db, gate, log, httpapi.Config{}).Handler())
 	s.srv = httptest.NewServer(s.handler)
 	t.Cleanup(func() { s.srv.Close() })
 	s.url = strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1)

@@ -28,9 +28,10 @@ export async function add(e) {
 export async function replace(key, body) {
   const old = await store.get('outbox', key);
   if (!old) throw new Error('entry gone');
-  await store.del('outbox', key);
   const item = { ...old, key: newKey(), body, state: 'pending', error: null, replaced: key };
+  // The new one first: a count read in between never sees the outbox empty.
   await store.put('outbox', item);
+  await store.del('outbox', key);
   changed();
   return item;
 }
