@@ -220,16 +220,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	scope, err := s.db.RateScope(ctx, level, code)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	if err := access.MayDrill(pr, level, code, scope.County, scope.Institution); err != nil {
-		c.Error(err)
-		return
-	}
-	report, err := s.db.Report(ctx, scope.County, p)
+	scope, report, err := s.scopeReport(c, level, code, p)
 	if err != nil {
 		c.Error(err)
 		return
@@ -341,4 +332,23 @@ func sortedFields(err error) error {
 		sort.Slice(e.Fields, func(i, j int) bool { return e.Fields[i].Field < e.Fields[j].Field })
 	}
 	return err
+}
+
+// scopeReport resolves a scope of a level, checks that the caller may drill
+// into it, and computes its county's report: the common start of a
+// drill-down and of My assessment.
+func (s *Server) scopeReport(c *gin.Context, level rates.Level, code string, p rates.Params) (*postgres.ScopeInfo, *rates.Report, error) {
+	ctx := c.Request.Context()
+	scope, err := s.db.RateScope(ctx, level, code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := access.MayDrill(principal(c), level, code, scope.County, scope.Institution); err != nil {
+		return nil, nil, err
+	}
+	report, err := s.db.Report(ctx, scope.County, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return scope, report, nil
 }
