@@ -58,13 +58,15 @@ lint:
 	$(GO) vet ./...
 	gofmt -l cmd internal sql policies web
 
-# deps installs PostgreSQL's server binaries, poppler-utils (pdftotext) and
+# deps installs PostgreSQL's server binaries, pgbackrest (the embedded
+# cluster's WAL archive and backups), poppler-utils (pdftotext) and
 # chromium and fonts-noto-cjk (the browser tests and their screenshots) with
 # apt-get when they are missing; as a non-root user it uses sudo.
 deps:
 	@need=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v pdftotext >/dev/null 2>&1 || need="$$need poppler-utils"; \
+	command -v pgbackrest >/dev/null 2>&1 || need="$$need pgbackrest"; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then \

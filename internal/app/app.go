@@ -37,6 +37,10 @@ type Config struct {
 	// TrustedProxies: HEALTHREC_TRUSTED_PROXIES, comma-separated addresses
 	// or CIDRs of reverse proxies; empty trusts none.
 	TrustedProxies []string
+	// Backup: HEALTHREC_BACKUP, _DIR, _EVERY, _RETAIN (backup.go);
+	// BackupErr is a setting that did not parse.
+	Backup    BackupConfig
+	BackupErr error
 	// Postmaster reports the supervised embedded cluster to the probes;
 	// set from Database.PostmasterStatus.
 	Postmaster func() httpapi.PostmasterStatus
@@ -62,6 +66,7 @@ func ConfigFromEnv() Config {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	c.Backup, c.BackupErr = backupConfigFromEnv(c.DataDir)
 	return c
 }
 
@@ -166,7 +171,10 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 }
 
 func openEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
-	cluster, err := pgcluster.Start(ctx, cfg.DataDir+"/postgres", log)
+	if cfg.BackupErr != nil {
+		return nil, cfg.BackupErr
+	}
+	cluster, err := pgcluster.StartWith(ctx, cfg.DataDir+"/postgres", log, cfg.Backup.options())
 	if err != nil {
 		return nil, err
 	}
