@@ -167,6 +167,12 @@ func TestRestoreDrill(t *testing.T) {
 	// A backup taken while the service runs, after the noted time: the
 	// restore must pick the one before it.
 	healthrec("backup", "--type", "diff")
+	// A restore under a running service is refused, and changes nothing.
+	cmd := exec.Command(bin, "restore", "--to", noted.Format(time.RFC3339Nano))
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "stop the service") {
+		t.Fatalf("restore while serving: %v\n%s", err, out)
+	}
 	stop()
 
 	healthrec("restore", "--to", noted.Format(time.RFC3339Nano))

@@ -126,11 +126,17 @@ func BackupInfo(ctx context.Context, cfg Config, asJSON bool, w io.Writer) error
 				last.Label, time.Since(last.Stop).Round(time.Second), firstGoodStop(info).Format(time.RFC3339))
 		}
 	}
+	return backupFresh(last, cfg.Backup.Every, time.Now())
+}
+
+// backupFresh is the verdict of backup --info: a good backup younger than
+// two intervals, so that one missed round is not yet an alarm.
+func backupFresh(last *pgcluster.BackupSet, every time.Duration, now time.Time) error {
 	if last == nil {
 		return errors.New("no good backup in the repository")
 	}
-	if age := time.Since(last.Stop); age > 2*cfg.Backup.Every {
-		return fmt.Errorf("the last good backup is %s old, more than twice HEALTHREC_BACKUP_EVERY (%s)", age.Round(time.Minute), cfg.Backup.Every)
+	if age := now.Sub(last.Stop); age > 2*every {
+		return fmt.Errorf("the last good backup is %s old, more than twice HEALTHREC_BACKUP_EVERY (%s)", age.Round(time.Minute), every)
 	}
 	return nil
 }
