@@ -204,6 +204,7 @@ func run(bin, script string, workers int, before, after time.Duration, summary s
 		}(w)
 	}
 	time.Sleep(before)
+	standbysBefore := scrape(base, `healthrec_db_standbys{sync_state="quorum"}`)
 	primary, err := trial("primary")
 	if err != nil {
 		return err
@@ -246,6 +247,7 @@ func run(bin, script string, workers int, before, after time.Duration, summary s
 		time.Sleep(200 * time.Millisecond)
 	}
 	newPrimary, _ := trial("primary")
+	standbysAfter := scrape(base, `healthrec_db_standbys{sync_state="quorum"}`)
 	newPrimary = strings.TrimSpace(newPrimary)
 	if newPrimary == primary {
 		return fmt.Errorf("%s is primary again: it was restarted, not failed over\n%s", primary, state)
@@ -326,6 +328,7 @@ func run(bin, script string, workers int, before, after time.Duration, summary s
 		host, runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, workers, before, setUp.Round(time.Second))
 	fmt.Fprintf(&b, "| measure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| primary before / after | %s / %s |\n", primary, newPrimary)
+	fmt.Fprintf(&b, "| synchronous (quorum) standbys in /metrics before / after | %s / %s |\n", standbysBefore, standbysAfter)
 	fmt.Fprintf(&b, "| time from the kill to the first successful write | **%.1f s** |\n", failover.Seconds())
 	fmt.Fprintf(&b, "| writes acknowledged (201) | %d |\n", len(acked))
 	fmt.Fprintf(&b, "| acknowledged writes lost (201 but not on the new primary) | **%d** |\n", lost)
@@ -357,6 +360,22 @@ func run(bin, script string, workers int, before, after time.Duration, summary s
 		return fmt.Errorf("failover took %s, more than the 30 s of DESIGN §9", failover)
 	}
 	return nil
+}
+
+// scrape returns a sample's value from /metrics, or "-".
+func scrape(base, name string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return "-"
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return strings.TrimPrefix(l, name+" ")
+		}
+	}
+	return "-"
 }
 
 func statusLine(m map[int]int) string {

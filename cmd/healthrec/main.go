@@ -74,6 +74,7 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			db.Supervise(ctx)
 			db.ScheduleBackups(ctx, cfg)
 			cfg.Postmaster = db.PostmasterStatus()
+			cfg.Collectors = db.Collectors(cfg, log)
 			ensureAdmin := app.EnsureAdmin
 			if *withDemo {
 				ensureAdmin = app.EnsureDemoAdmin // the demo's published password

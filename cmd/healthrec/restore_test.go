@@ -134,6 +134,19 @@ func TestRestoreDrill(t *testing.T) {
 	// comes after it.
 	time.Sleep(time.Until(first.Stop.Add(1100 * time.Millisecond)))
 
+	// /metrics shows the backup's age and the archiver's work.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"healthrec_backup_last_good_age_seconds ", "healthrec_backups 1", "healthrec_db_primary 1", "healthrec_wal_archived_total "} {
+		if !strings.Contains(string(metrics), "\n"+m) {
+			t.Errorf("/metrics lacks %q", m)
+		}
+	}
+
 	token := login(t, base, f.DoctorA)
 	file := func(name string) string {
 		t.Helper()

@@ -130,6 +130,9 @@ ALTER SCHEMA public OWNER TO healthrec_owner;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE TEMPORARY ON DATABASE healthrec FROM PUBLIC;
 GRANT CONNECT ON DATABASE healthrec TO healthrec_app;
+-- Read-only statistics, so that /metrics can show the standby's lag
+-- (pg_stat_replication hides it from other roles); optional.
+GRANT pg_monitor TO healthrec_app;
 SQL
 	echo "pg_auto_failover set up in $HA_DIR:"
 	state

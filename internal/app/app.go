@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/httpapi"
@@ -44,6 +46,8 @@ type Config struct {
 	// Postmaster reports the supervised embedded cluster to the probes;
 	// set from Database.PostmasterStatus.
 	Postmaster func() httpapi.PostmasterStatus
+	// Collectors are the operations gauges of /metrics (metrics.go).
+	Collectors []prometheus.Collector
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
@@ -283,7 +287,7 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	if err != nil {
 		return err
 	}
-	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster}
+	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster, Collectors: cfg.Collectors}
 	if err := hcfg.Validate(); err != nil {
 		return err
 	}

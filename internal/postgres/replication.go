@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Standby is one walsender of the primary: a streaming standby and how far
+// behind it is. The lag columns are NULL for a role without pg_monitor (or
+// pg_read_all_stats): PostgreSQL shows only that the standby exists.
+type Standby struct {
+	Name       string          `db:"application_name"`
+	SyncState  sql.NullString  `db:"sync_state"`
+	LagSeconds sql.NullFloat64 `db:"lag_seconds"`
+	LagBytes   sql.NullFloat64 `db:"lag_bytes"`
+}
+
+// ReplicationState is what the server the pool reaches says of replication
+// and WAL archiving, for /metrics.
+type ReplicationState struct {
+	InRecovery bool
+	Standbys   []Standby
+	// Archived and ArchiveFailed count WAL segments since the statistics
+	// were reset; SinceArchived is the age of the last success (NULL when
+	// there was none).
+	Archived, ArchiveFailed int64
+	SinceArchived           sql.NullFloat64
+}
+
+// Replication reads pg_stat_replication and pg_stat_archiver.
+func (db *DB) Replication(ctx context.Context) (ReplicationState, error) {
+	var st ReplicationState
+	if err := db.DB.GetContext(ctx, &st.InRecovery, `SELECT pg_is_in_recovery()`); err != nil {
+		return st, translate(err)
+	}
+	if !st.InRecovery {
+		if err := db.DB.SelectContext(ctx, &st.Standbys, `SELECT application_name, sync_state,
+			extract(epoch FROM replay_lag)::float8 AS lag_seconds,
+			pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS lag_bytes
+			FROM pg_stat_replication ORDER BY application_name`); err != nil {
+			return st, translate(err)
+		}
+	}
+	if err := db.DB.QueryRowxContext(ctx, `SELECT archived_count, failed_count,
+		extract(epoch FROM now() - last_archived_time)::float8 FROM pg_stat_archiver`).
+		Scan(&st.Archived, &st.ArchiveFailed, &st.SinceArchived); err != nil {
+		return st, translate(err)
+	}
+	return st, nil
+}
