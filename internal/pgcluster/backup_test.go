@@ -3,6 +3,7 @@ package pgcluster
 import (
 	"context"
 	"database/sql"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -69,6 +70,18 @@ func TestBackupAndPointInTimeRestore(t *testing.T) {
 	exec1(c, `INSERT INTO drill (n) VALUES (2)`)
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
+	}
+
+	// A target before the first backup cannot be reached: the restore
+	// fails and leaves the cluster where it was.
+	if _, err := Restore(ctx, dir, repo, first.Start.Add(-time.Hour)); err == nil {
+		t.Fatal("a restore to before the first backup succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		t.Fatalf("the failed restore lost the cluster: %v", err)
+	}
+	if kept, _ := filepath.Glob(dir + ".before-restore-*"); len(kept) != 0 {
+		t.Fatalf("the failed restore left %v", kept)
 	}
 
 	if _, err := Restore(ctx, dir, repo, target); err != nil {
