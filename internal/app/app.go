@@ -31,6 +31,9 @@ import (
 type Config struct {
 	DatabaseURL     string // DATABASE_URL (the app role); empty means the embedded cluster
 	OwnerURL        string // DATABASE_OWNER_URL: the owner role, for migrations
+	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
+	// role) for the reads that tolerate lag (docs/operations.md).
+	ReplicaURL string
 	AppRole         string // HEALTHREC_APP_ROLE: the role migrate grants to (default: DATABASE_URL's user)
 	AllowSuperuser  bool   // HEALTHREC_ALLOW_SUPERUSER=1: serve even as a superuser or the tables' owner
 	DataDir         string // HEALTHREC_DATA, default ./data
@@ -56,6 +59,7 @@ func ConfigFromEnv() Config {
 	c := Config{
 		DatabaseURL:     env("DATABASE_URL"),
 		OwnerURL:        env("DATABASE_OWNER_URL"),
+		ReplicaURL:      env("DATABASE_REPLICA_URL"),
 		AppRole:         os.Getenv("HEALTHREC_APP_ROLE"),
 		AllowSuperuser:  os.Getenv("HEALTHREC_ALLOW_SUPERUSER") == "1",
 		DataDir:         env("HEALTHREC_DATA"),
@@ -288,6 +292,15 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 		return err
 	}
 	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster, Collectors: cfg.Collectors}
+	if cfg.ReplicaURL != "" {
+		replica, err := postgres.Open(ctx, cfg.ReplicaURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+		defer replica.Close()
+		hcfg.Replica = replica
+		log.Info("reports, drill-downs and work lists read the replica", "replica", redact(cfg.ReplicaURL))
+	}
 	if err := hcfg.Validate(); err != nil {
 		return err
 	}
@@ -313,6 +326,16 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// redact drops the password from a connection URL for the log.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return "(unparsed)"
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
 }
 
 // TuneGC lets the heap grow to five times what is live between collections

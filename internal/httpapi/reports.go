@@ -120,7 +120,7 @@ func (s *Server) getRatesReport(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	r, err := s.db.Report(c.Request.Context(), rc.County, p)
+	r, err := s.lagged(c).Report(c.Request.Context(), rc.County, p)
 	if err != nil {
 		c.Error(err)
 		return
@@ -219,7 +219,8 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	scope, err := s.db.RateScope(ctx, level, code)
+	rdb := s.lagged(c)
+	scope, err := rdb.RateScope(ctx, level, code)
 	if err != nil {
 		c.Error(err)
 		return
@@ -228,7 +229,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	report, err := s.db.Report(ctx, scope.County, p)
+	report, err := rdb.Report(ctx, scope.County, p)
 	if err != nil {
 		c.Error(err)
 		return
@@ -239,7 +240,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		out.Figures = []rates.Row{}
 	}
 	if ind != rates.Coverage {
-		out.Items, out.Total, err = s.db.RateRecords(ctx, scope.County, p, postgres.DrillFilter{Level: level, ScopeCode: code, Indicator: ind, Page: pg})
+		out.Items, out.Total, err = rdb.RateRecords(ctx, scope.County, p, postgres.DrillFilter{Level: level, ScopeCode: code, Indicator: ind, Page: pg})
 		if err != nil {
 			c.Error(err)
 			return

@@ -31,6 +31,8 @@ type Config struct {
 	// Postmaster reports the supervised embedded PostgreSQL (nil with
 	// DATABASE_URL); /healthz and /readyz show it (health.go).
 	Postmaster func() PostmasterStatus
+	// Replica, when set, serves the reads that tolerate lag (replica.go).
+	Replica *postgres.DB
 	// Collectors are more /metrics, registered as they are: the backup age
 	// and the replication state (internal/app/metrics.go).
 	Collectors []prometheus.Collector

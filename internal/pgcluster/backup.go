@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -463,4 +466,83 @@ func credential() (*cred, error) {
 func runAs(ctx context.Context, cr *cred, env []string, name string, args ...string) ([]byte, error) {
 	c := &Cluster{cred: cr}
 	return c.runEnv(ctx, env, name, args...)
+}
+
+// StartStandby makes dir a streaming standby of primary (pg_basebackup -R,
+// as the bootstrap superuser) and starts it on a free port, read-only
+// (hot_standby). It shares the primary's roles and passwords. Tests of
+// reads from a replica use it; a county's standbys are pg_auto_failover's
+// (deploy/ha).
+func StartStandby(ctx context.Context, primary *Cluster, dir string, log *slog.Logger) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, bin: primary.bin, cred: primary.cred, log: log, Secrets: primary.Secrets}
+	if err := primary.allowReplication(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.prepareDir(); err != nil {
+		return nil, err
+	}
+	if c.realDir, err = filepath.EvalSymlinks(dir); err != nil {
+		return nil, err
+	}
+	out, err := c.runEnv(ctx, []string{"PGPASSWORD=" + primary.Secrets.Superuser}, c.tool("pg_basebackup"),
+		"-h", "127.0.0.1", "-p", strconv.Itoa(primary.Port), "-U", Superuser, "-D", dir, "-R", "-X", "stream", "-c", "fast")
+	if err != nil {
+		return nil, fmt.Errorf("pg_basebackup: %w\n%s", err, out)
+	}
+	// The primary's server.log and pid file are not the standby's.
+	_ = os.Remove(filepath.Join(dir, "server.log"))
+	if err := c.writeOwned(archiveConf, []byte("# A standby: no archiving of its own.\n")); err != nil {
+		return nil, err
+	}
+	if err := c.startServer(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// allowReplication lets the bootstrap superuser open replication
+// connections over loopback, with its password.
+func (c *Cluster) allowReplication(ctx context.Context) error {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "pg_hba.conf"))
+	if err != nil {
+		return err
+	}
+	line := "host    replication " + Superuser + " 127.0.0.1/32  scram-sha-256\n"
+	if strings.Contains(string(b), line) {
+		return nil
+	}
+	if err := c.writeOwned("pg_hba.conf", append(b, []byte(line)...)); err != nil {
+		return err
+	}
+	db, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `SELECT pg_reload_conf()`)
+	return err
+}
+
+// tool finds a PostgreSQL client program: beside initdb, on PATH, or in the
+// newest /usr/lib/postgresql/<version>/bin (a PATH may carry initdb and
+// pg_ctl only).
+func (c *Cluster) tool(name string) string {
+	if p := filepath.Join(c.bin, name); isExecutable(p) {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); isExecutable(p) {
+			return p
+		}
+	}
+	return name
 }

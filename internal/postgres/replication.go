@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // Standby is one walsender of the primary: a streaming standby and how far
@@ -47,4 +48,23 @@ func (db *DB) Replication(ctx context.Context) (ReplicationState, error) {
 		return st, translate(err)
 	}
 	return st, nil
+}
+
+// DataAsOf is the time up to which this server's data is known to be
+// current: now on a primary. On a standby that has replayed all the WAL it
+// received, the later of its last replayed commit and its last word from
+// the primary (pg_stat_wal_receiver, visible with pg_monitor); with WAL
+// still to replay, its last replayed commit. The zero time means the
+// standby cannot tell (nothing replayed since it started).
+func (db *DB) DataAsOf(ctx context.Context) (time.Time, error) {
+	var t sql.NullTime
+	err := db.DB.GetContext(ctx, &t, `SELECT CASE
+		WHEN NOT pg_is_in_recovery() THEN now()
+		WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+			THEN greatest(pg_last_xact_replay_timestamp(), (SELECT last_msg_receipt_time FROM pg_stat_wal_receiver))
+		ELSE pg_last_xact_replay_timestamp() END`)
+	if err != nil {
+		return time.Time{}, translate(err)
+	}
+	return t.Time, nil
 }
