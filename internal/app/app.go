@@ -29,11 +29,11 @@ import (
 
 // Config is read from the environment.
 type Config struct {
-	DatabaseURL     string // DATABASE_URL (the app role); empty means the embedded cluster
-	OwnerURL        string // DATABASE_OWNER_URL: the owner role, for migrations
+	DatabaseURL string // DATABASE_URL (the app role); empty means the embedded cluster
+	OwnerURL    string // DATABASE_OWNER_URL: the owner role, for migrations
 	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
 	// role) for the reads that tolerate lag (docs/operations.md).
-	ReplicaURL string
+	ReplicaURL      string
 	AppRole         string // HEALTHREC_APP_ROLE: the role migrate grants to (default: DATABASE_URL's user)
 	AllowSuperuser  bool   // HEALTHREC_ALLOW_SUPERUSER=1: serve even as a superuser or the tables' owner
 	DataDir         string // HEALTHREC_DATA, default ./data
