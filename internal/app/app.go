@@ -29,11 +29,8 @@ import (
 
 // Config is read from the environment.
 type Config struct {
-	DatabaseURL string // DATABASE_URL (the app role); empty means the embedded cluster
-	OwnerURL    string // DATABASE_OWNER_URL: the owner role, for migrations
-	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
-	// role) for the reads that tolerate lag (docs/operations.md).
-	ReplicaURL      string
+	DatabaseURL     string // DATABASE_URL (the app role); empty means the embedded cluster
+	OwnerURL        string // DATABASE_OWNER_URL: the owner role, for migrations
 	AppRole         string // HEALTHREC_APP_ROLE: the role migrate grants to (default: DATABASE_URL's user)
 	AllowSuperuser  bool   // HEALTHREC_ALLOW_SUPERUSER=1: serve even as a superuser or the tables' owner
 	DataDir         string // HEALTHREC_DATA, default ./data
@@ -51,6 +48,9 @@ type Config struct {
 	Postmaster func() httpapi.PostmasterStatus
 	// Collectors are the operations gauges of /metrics (metrics.go).
 	Collectors []prometheus.Collector
+	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
+	// role) for the reads that tolerate lag (docs/operations.md).
+	ReplicaURL string
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
