@@ -29,6 +29,7 @@ import (
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
 	"healthrec/internal/rates"
+	"healthrec/internal/review"
 )
 
 func main() {
@@ -186,7 +187,14 @@ func run(ctx context.Context, o options, keep bool) error {
 	// Publishing writes a snapshot each time: timed once each.
 	for _, n := range []rates.Sample{300, rates.All} {
 		start := time.Now()
-		snap, err := db.PublishSnapshot(ctx, g.doctorCodes[0], county, "bench", rates.Params{AsOf: asOf, Sample: n, Seed: 1})
+		// One pre-assessment per county and date: each run corrects the last.
+		pub := postgres.Publication{Kind: review.KindPreAssessment, Title: "bench"}
+		if prev, err := db.CurrentSnapshot(ctx, county, pub.Kind, asOf); err != nil {
+			return err
+		} else if prev != 0 {
+			pub.Supersedes, pub.Reason = &prev, "bench rerun"
+		}
+		snap, err := db.PublishSnapshot(ctx, g.doctorCodes[0], county, pub, rates.Params{AsOf: asOf, Sample: n, Seed: 1})
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ commands:
   import [--dry-run] [--json] DIR  import the CSV files of DIR (all or nothing)
   report --as-of D --sample all|N --seed N --format csv|json|pdf [--out FILE]
                                   the coverage, quality and usage report
+  check-rates [--repair]          check the rates' stored facts and counters against the records (exit 1 on a difference)
   passwd STAFF_CODE               set a password, read from standard input (the password policy applies)
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
   backup [--type full|diff]       take a backup of the embedded cluster now (pgBackRest, into HEALTHREC_BACKUP_DIR)
@@ -108,6 +109,10 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 	case "report":
 		return withDB(ctx, cfg, log, func(db *app.Database) error {
 			return app.RunReport(ctx, db.DB, args, os.Stdout)
+		})
+	case "check-rates":
+		return withDB(ctx, cfg, log, func(db *app.Database) error {
+			return app.RunCheckRates(ctx, db.DB, args, os.Stdout)
 		})
 	case "passwd":
 		if len(args) != 1 {

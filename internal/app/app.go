@@ -22,6 +22,7 @@ import (
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/notify"
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
 	"healthrec/internal/staff"
@@ -36,6 +37,10 @@ type Config struct {
 	DataDir         string // HEALTHREC_DATA, default ./data
 	AdminPassword   string // HEALTHREC_ADMIN_PASSWORD
 	InsecureCookies bool   // HEALTHREC_INSECURE_COOKIES=1
+	// SMS gateway (docs/review.md): messages are POSTed to SMSURL with the
+	// bearer token SMSToken. Empty: inbox only.
+	SMSURL   string // HEALTHREC_SMS_URL
+	SMSToken string // HEALTHREC_SMS_TOKEN (or _FILE)
 	// TrustedProxies: HEALTHREC_TRUSTED_PROXIES, comma-separated addresses
 	// or CIDRs of reverse proxies; empty trusts none.
 	TrustedProxies []string
@@ -65,6 +70,8 @@ func ConfigFromEnv() Config {
 		DataDir:         env("HEALTHREC_DATA"),
 		AdminPassword:   env("HEALTHREC_ADMIN_PASSWORD"),
 		InsecureCookies: os.Getenv("HEALTHREC_INSECURE_COOKIES") == "1",
+		SMSURL:          env("HEALTHREC_SMS_URL"),
+		SMSToken:        env("HEALTHREC_SMS_TOKEN"),
 	}
 	for _, p := range strings.Split(os.Getenv("HEALTHREC_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -314,6 +321,10 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.SMSURL != "" {
+		db.SMS = true
+		go RunDeliveries(ctx, db, &notify.Gateway{URL: cfg.SMSURL, Token: cfg.SMSToken}, log, DeliveryInterval)
+	}
 	go RunReminders(ctx, db, log, ReminderInterval)
 	go RunRateFolds(ctx, db, log, FoldInterval)
 	log.Info("serving", "addr", addr)

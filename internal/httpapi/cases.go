@@ -26,6 +26,8 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.GET("/cases/:id/decision.pdf", s.decisionPDF)
 	api.POST("/items/:id/close", s.closeItem)
 	api.POST("/items/:id/verify", s.verifyItem)
+	api.POST("/items/:id/evidence", s.addEvidence)
+	api.GET("/items/:id/evidence/:eid", s.getEvidence)
 	api.GET("/reminders", s.listReminders)
 	api.GET("/calendar/:year", s.getCalendar)
 	api.PUT("/calendar/:year", s.putCalendar)
@@ -219,7 +221,7 @@ func (s *Server) getCase(c *gin.Context) {
 
 // transitionCase moves a case by one step. Reviewers of the county act on
 // it, except on a case about themselves (recusal); the subject may only
-// appeal.
+// give their written defence (determined → determined) and appeal.
 func (s *Server) transitionCase(c *gin.Context) {
 	cs, ok := s.loadCase(c)
 	if !ok {
@@ -233,15 +235,16 @@ func (s *Server) transitionCase(c *gin.Context) {
 	p := principal(c)
 	st := s.standing(c, cs)
 	switch {
-	case st.subject && step.To == review.Appealed:
-		// The subject's own appeal; recusal does not apply to it.
+	case st.subject && (step.To == review.Appealed || (step.To == review.Determined && cs.State == review.Determined)):
+		// The subject's own appeal or written defence; recusal does not
+		// apply to them.
 	case st.county:
 		if why := recusal(p, cs); why != "" {
 			c.Error(apperr.Forbiddenf("%s", why))
 			return
 		}
 	case st.subject:
-		c.Error(apperr.Forbiddenf("案件当事人只能申请复核（appealed）"))
+		c.Error(apperr.Forbiddenf("案件当事人只能提交书面申辩或申请复核（appealed）"))
 		return
 	default:
 		c.Error(apperr.Forbiddenf("无权办理该问责案件：只有本县问责办公室可以办理"))

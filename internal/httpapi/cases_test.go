@@ -178,6 +178,14 @@ func TestCaseWorkflow(t *testing.T) {
 			t.Fatalf("%s", r.Raw)
 		}
 	})
+	t.Run("ErrDecisionBeforeDefence", func(t *testing.T) {
+		r := rev.step(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 409)
+		if e, _ := r.Body["error"].(map[string]any); e["defence_due"] == nil {
+			t.Fatalf("%s", r.Raw)
+		}
+	})
+	// The subject answers the findings in writing (申辩).
+	doc.step(id, map[string]any{"to": "determined", "reason": "号码为居民本人提供，非录入错误"}, 200)
 	e.moveTo("2026-09-30", all...)
 	d := rev.step(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 200)
 	if d.Body["decided_on"] != "2026-09-30" || d.Body["serving_due"] != "2026-10-14" || d.Body["bars_excellent"] != true {
@@ -195,10 +203,13 @@ func TestCaseWorkflow(t *testing.T) {
 	rev.step(id, map[string]any{"to": "reviewed", "reason": "复核", "review_result": "upheld"}, 200)
 	final := rev.step(id, map[string]any{"to": "archived", "reason": "备案"}, 200)
 	events := final.Body["events"].([]any)
-	if final.Body["state"] != "archived" || len(events) != 9 {
+	if final.Body["state"] != "archived" || len(events) != 10 {
 		t.Fatalf("archived case: %s", final.Raw)
 	}
-	appeal := events[6].(map[string]any)
+	if defence := events[4].(map[string]any); defence["actor"] != f.DoctorA || defence["from"] != "determined" || defence["to"] != "determined" {
+		t.Fatalf("defence event %v", defence)
+	}
+	appeal := events[7].(map[string]any)
 	if appeal["actor"] != f.DoctorA || appeal["to"] != "appealed" || appeal["at"] == "" || appeal["reason"] == "" {
 		t.Fatalf("appeal event %v", appeal)
 	}
@@ -380,6 +391,7 @@ func TestItemsAndReminders(t *testing.T) {
 	id := rev.openCase("staff", f.DoctorA)
 	for _, b := range []map[string]any{{"to": "investigating", "reason": "a"},
 		{"to": "determined", "reason": "b", "responsibility": "direct", "severity": "light"},
+		{"to": "determined", "reason": "申辩（书面，由问责办公室登记）"},
 		{"to": "decided", "reason": "c", "outcome": "criticism_education"}} {
 		rev.step(id, b, 200)
 	}
@@ -465,8 +477,8 @@ func TestItemsAndReminders(t *testing.T) {
 			t.Fatalf("missing item: %d", r.Status)
 		}
 		c := rev.req("GET", "/api/v1/cases/"+id, nil)
-		if n := len(c.Body["events"].([]any)); n != 4+5 {
-			t.Fatalf("case history has %d events, want the case's 4 and the item's 5 (given, closed, reopened, closed, verified)", n)
+		if n := len(c.Body["events"].([]any)); n != 5+5 {
+			t.Fatalf("case history has %d events, want the case's 5 and the item's 5 (given, closed, reopened, closed, verified)", n)
 		}
 	})
 }

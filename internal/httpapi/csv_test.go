@@ -20,7 +20,7 @@ func TestCSVFormulaNeutralised(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"title": "公式", "as_of": "2026-06-30", "sample": 300, "seed": 11})
+	r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"kind": "pre_assessment", "title": "公式", "as_of": "2026-06-30", "sample": 300, "seed": 11})
 	if r.Status != 201 {
 		t.Fatalf("publish: %d %s", r.Status, r.Raw)
 	}

@@ -107,17 +107,22 @@ func decisionNotice(cs *review.Case, items []review.Item, n decisionNames) ([]by
 		decided = cs.OriginalOutcome
 	}
 	d.Text(fmt.Sprintf("经调查核实，依据有关规定，决定对%s给予“%s”的问责处理。", cs.SubjectName, decided.Chinese()))
-	talk := "由分管负责人约谈。"
-	if cs.Escalated {
+	talk := "由分管领导谈话。"
+	switch {
+	case cs.TalkBy == "":
+		talk = ""
+	case cs.Escalated:
 		names := make([]string, 0, 3)
 		if cs.Escalation != nil {
 			for _, ind := range cs.Escalation.Indicators {
 				names = append(names, review.IndicatorName(ind))
 			}
 		}
-		talk = fmt.Sprintf("因连续两次考核%s位列后三名，由主要负责人约谈。", strings.Join(names, "、"))
+		talk = fmt.Sprintf("因连续两次考核%s排名末位，由主要领导谈话。", strings.Join(names, "、"))
 	}
-	d.Text(talk)
+	if talk != "" {
+		d.Text(talk)
+	}
 	if decided.BarsExcellent() && cs.SubjectType == review.SubjectStaff {
 		d.Text(fmt.Sprintf("受到此项处理的人员，%d 年度考核不得评为优秀等次。", cs.DecidedOn.Year()))
 	}

@@ -1,7 +1,17 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -159,4 +169,102 @@ func (s *Server) listReminders(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, list(out, len(out), pageAll(len(out))))
+}
+
+// evidenceTypes are the evidence files taken, by their sniffed content.
+var evidenceTypes = map[string]bool{"image/jpeg": true, "image/png": true, "application/pdf": true}
+
+// addEvidence is POST /items/{id}/evidence: the owner uploads a photo or a
+// PDF (multipart field "file", at most 10 MB) as evidence of a pending
+// item; it is kept with its SHA-256.
+func (s *Server) addEvidence(c *gin.Context) {
+	it, ok := s.loadItem(c)
+	if !ok {
+		return
+	}
+	p := principal(c)
+	if it.Owner != p.Staff.Code {
+		c.Error(apperr.Forbiddenf("只有整改责任人本人（%s）可以上传佐证材料", it.Owner))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, review.MaxEvidenceSize+64<<10)
+	fh, err := c.FormFile("file")
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			c.Error(apperr.InvalidField("file", "文件不能超过 10 MB"))
+			return
+		}
+		c.Error(apperr.InvalidField("file", "请以 multipart 表单字段 file 上传照片或 PDF"))
+		return
+	}
+	if fh.Size > review.MaxEvidenceSize {
+		c.Error(apperr.InvalidField("file", "文件不能超过 10 MB"))
+		return
+	}
+	if fh.Size == 0 {
+		c.Error(apperr.InvalidField("file", "文件为空"))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		c.Error(apperr.InvalidField("file", "无法读取上传的文件"))
+		return
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, review.MaxEvidenceSize+1))
+	if err != nil || len(content) > review.MaxEvidenceSize {
+		c.Error(apperr.InvalidField("file", "文件不能超过 10 MB"))
+		return
+	}
+	typ := http.DetectContentType(content)
+	if !evidenceTypes[typ] {
+		c.Error(apperr.InvalidField("file", "只接受 JPEG、PNG 照片或 PDF 文件"))
+		return
+	}
+	name := strings.TrimSpace(filepath.Base(fh.Filename))
+	if name == "" || name == "." || len([]rune(name)) > 200 || !utf8.ValidString(name) {
+		name = "evidence"
+	}
+	sum := sha256.Sum256(content)
+	out, err := s.db.AddEvidence(c.Request.Context(), it.ID, p.Staff.Code,
+		review.EvidenceFile{Name: name, ContentType: typ, Size: len(content), SHA256: hex.EncodeToString(sum[:])}, content)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	created(c, fmt.Sprintf("/api/v1/items/%d/evidence/%d", it.ID, out.ID), out)
+}
+
+// getEvidence is GET /items/{id}/evidence/{eid}: the file as uploaded, for
+// the item's owner, the case's subject and the county's reviewers and
+// bureau. The checksum travels in a header for a check on receipt.
+func (s *Server) getEvidence(c *gin.Context) {
+	it, ok := s.loadItem(c)
+	if !ok {
+		return
+	}
+	cs, err := s.db.Case(c.Request.Context(), it.CaseID)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	st := s.standing(c, cs)
+	if !st.county && !st.subject && it.Owner != principal(c).Staff.Code {
+		c.Error(errCaseForbidden)
+		return
+	}
+	eid, err := strconv.ParseInt(c.Param("eid"), 10, 64)
+	if err != nil || eid <= 0 {
+		c.Error(apperr.NotFoundf("佐证材料 %s 不存在", c.Param("eid")))
+		return
+	}
+	f, content, err := s.db.Evidence(c.Request.Context(), it.ID, eid)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Header("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(f.Name))
+	c.Header("X-Content-SHA256", f.SHA256)
+	c.Data(http.StatusOK, f.ContentType, content)
 }

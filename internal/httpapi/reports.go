@@ -31,6 +31,7 @@ func (s *Server) reportRoutes(api *gin.RouterGroup) {
 	api.POST("/snapshots", s.publishSnapshot)
 	api.GET("/snapshots/:id", s.getSnapshot)
 	api.GET("/trends", s.getTrends)
+	api.GET("/assessment", s.getAssessment)
 }
 
 // reportParams reads ?as_of=&sample=&seed=. The as-of date defaults to

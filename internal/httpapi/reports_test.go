@@ -319,7 +319,7 @@ func TestTargetsAPI(t *testing.T) {
 func TestSnapshotsAPI(t *testing.T) {
 	e := newRatesEnv(t)
 	f := e.f
-	r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"title": "2026 年上半年预考核", "as_of": "2026-06-30", "sample": 300, "seed": 11})
+	r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"kind": "pre_assessment", "title": "2026 年上半年预考核", "as_of": "2026-06-30", "sample": 300, "seed": 11})
 	if r.Status != 201 || !strings.HasPrefix(r.Header.Get("Location"), "/api/v1/snapshots/") {
 		t.Fatalf("publish: %d %s", r.Status, r.Raw)
 	}
@@ -396,17 +396,18 @@ func TestSnapshotsAPI(t *testing.T) {
 	})
 	t.Run("BadInput", func(t *testing.T) {
 		for body, field := range map[string]string{`{"as_of":"2026-02-30"}`: "as_of", `{"sample":-1}`: "sample", `{"sample":"some"}`: "sample",
-			`{"seed":"x"}`: "seed", `{"title":"` + strings.Repeat("长", 201) + `"}`: "title", `{"as_of":"1899-12-31"}`: "as_of"} {
+			`{"seed":"x"}`: "seed", `{"kind":"assessment","title":"` + strings.Repeat("长", 201) + `"}`: "title",
+			`{"kind":"assessment","as_of":"1899-12-31"}`: "as_of", `{"as_of":"2026-06-30"}`: "kind", `{"kind":"yearly"}`: "kind"} {
 			if r := e.bureau.req("POST", "/api/v1/snapshots", body); r.Status != 400 || r.errField() != field {
 				t.Errorf("%s: %d %s", body, r.Status, r.Raw)
 			}
 		}
 	})
 	t.Run("Trends", func(t *testing.T) {
-		if r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"as_of": "2026-06-30", "sample": "all", "seed": 1}); r.Status != 201 {
+		if r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"kind": "assessment", "as_of": "2026-06-30", "sample": "all", "seed": 1}); r.Status != 201 {
 			t.Fatalf("second publish: %d %s", r.Status, r.Raw)
 		}
-		if r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"as_of": "2025-12-31"}); r.Status != 201 {
+		if r := e.bureau.req("POST", "/api/v1/snapshots", map[string]any{"kind": "pre_assessment", "as_of": "2025-12-31"}); r.Status != 201 {
 			t.Fatalf("third publish: %d %s", r.Status, r.Raw)
 		}
 		r := e.bureau.req("GET", "/api/v1/trends?level=doctor&scope_code="+f.DoctorA, nil)

@@ -127,6 +127,7 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.entryRoutes(api)
 	s.accessRequestRoutes(api)
 	s.caseRoutes(api)
+	s.inboxRoutes(api)
 	s.importRoutes(api)
 	s.reportRoutes(api)
 }

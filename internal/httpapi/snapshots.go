@@ -17,14 +17,18 @@ import (
 	"healthrec/internal/staff"
 )
 
-// publishBody is POST /snapshots: the report's parameters and a title. The
-// as-of date defaults to today, the sample to all records, and the seed to a
-// random one.
+// publishBody is POST /snapshots: the kind, the report's parameters and a
+// title; for a correction, the snapshot it supersedes and why. The as-of
+// date defaults to today, the sample to all records, and the seed to a
+// random one. The kind has no default: an assessment proposes cases.
 type publishBody struct {
-	Title  string       `json:"title"`
-	AsOf   civil.Date   `json:"as_of"`
-	Sample rates.Sample `json:"sample"`
-	Seed   *int64       `json:"seed"`
+	Kind       review.SnapshotKind `json:"kind"`
+	Title      string              `json:"title"`
+	AsOf       civil.Date          `json:"as_of"`
+	Sample     rates.Sample        `json:"sample"`
+	Seed       *int64              `json:"seed"`
+	Supersedes *int64              `json:"supersedes"`
+	Reason     string              `json:"reason"`
 }
 
 // publishSnapshot freezes the bureau's county's report (DESIGN §5.5).
@@ -40,9 +44,16 @@ func (s *Server) publishSnapshot(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	b.Title = strings.TrimSpace(b.Title)
+	b.Title, b.Reason = strings.TrimSpace(b.Title), strings.TrimSpace(b.Reason)
+	var fe apperr.FieldErrors
 	if len([]rune(b.Title)) > 200 {
-		c.Error(apperr.InvalidField("title", "标题最多 200 个字"))
+		fe.Add("title", "标题最多 200 个字")
+	}
+	if !b.Kind.Valid() {
+		fe.Add("kind", "快照类型应为 pre_assessment（预考核）或 assessment（考核）")
+	}
+	if err := fe.Err(); err != nil {
+		c.Error(err)
 		return
 	}
 	params := rates.Params{AsOf: b.AsOf, Sample: b.Sample, Seed: randomSeed()}
@@ -55,38 +66,22 @@ func (s *Server) publishSnapshot(c *gin.Context) {
 	if b.Seed != nil {
 		params.Seed = *b.Seed
 	}
-	snap, err := s.db.PublishSnapshot(c.Request.Context(), p.Staff.Code, county, b.Title, params)
+	pub := postgres.Publication{Kind: b.Kind, Title: b.Title, Supersedes: b.Supersedes, Reason: b.Reason}
+	// Publishing registers the snapshot with the accountability review in
+	// the same transaction (DESIGN §7.1): an assessment proposes its cases.
+	snap, err := s.db.PublishSnapshot(c.Request.Context(), p.Staff.Code, county, pub, params)
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	// Publishing feeds the accountability review (DESIGN §7): a case is
-	// proposed for every warned doctor and institution. The proposal is
-	// idempotent per snapshot, so a failure here is logged and can be retried
-	// without republishing.
-	cases, err := s.db.ProposeFromWarnings(c.Request.Context(), itoa64(snap.ID), snap.Report.ComputedAt, reviewWarnings(snap.ID, snap.Report.Warnings))
-	if err != nil {
-		s.log.Error("propose cases from snapshot", "snapshot", snap.ID, "err", err)
-	}
-	created(c, "/api/v1/snapshots/"+itoa64(snap.ID), publishAnswer{Snapshot: snap, CasesProposed: len(cases)})
+	created(c, "/api/v1/snapshots/"+itoa64(snap.ID), publishAnswer{Snapshot: snap, CasesProposed: len(snap.Proposed)})
 }
 
 // publishAnswer is the published snapshot with the number of review cases
-// proposed from its warnings.
+// it proposed or added its figures to.
 type publishAnswer struct {
 	*postgres.Snapshot
 	CasesProposed int `json:"cases_proposed"`
-}
-
-// reviewWarnings hands a report's warnings to the review workflow.
-func reviewWarnings(snapshotID int64, ws []rates.Warning) []review.Warning {
-	out := make([]review.Warning, len(ws))
-	for i, w := range ws {
-		rate, gap := float64(w.Rate)/10, float64(w.Gap)/10
-		out[i] = review.Warning{SnapshotID: itoa64(snapshotID), Level: string(w.Level), ScopeCode: w.ScopeCode, ScopeName: w.ScopeName,
-			Indicator: string(w.Indicator), Rate: &rate, Target: float64(w.Target) / 10, Gap: &gap, Rank: w.Rank, BottomThree: w.BottomThree}
-	}
-	return out
 }
 
 // listSnapshots lists the published reports of the caller's counties.
@@ -134,7 +129,12 @@ func (s *Server) getSnapshot(c *gin.Context) {
 		c.JSON(http.StatusOK, snap)
 		return
 	}
-	s.writeReport(c, snap.Report, format, fmt.Sprintf("snapshot-%d-%s-%s", snap.ID, snap.CountyCode, snap.AsOf))
+	snap.Report.Kind = string(snap.Kind)
+	snap.Report.Status = "现行有效"
+	if snap.SupersededBy != nil {
+		snap.Report.Status = fmt.Sprintf("已被快照 %d 取代（更正），仅供查阅", *snap.SupersededBy)
+	}
+	s.writeReport(c, snap.Report, format, fmt.Sprintf("snapshot-%d-%s-%s-%s", snap.ID, snap.CountyCode, snap.Kind, snap.AsOf))
 }
 
 // getTrends is GET /trends?level=&scope_code=: a scope's rates over the

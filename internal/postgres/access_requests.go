@@ -117,7 +117,10 @@ func (db *DB) SubmitAccessRequest(ctx context.Context, actor string, s consent.S
 			s.RecordID, actor, s.Purpose, pq.StringArray(s.Sections), s.Days, consent.Submitted, now); err != nil {
 			return err
 		}
-		return addTransition(ctx, tx, id, "", consent.Submitted, consent.Submit, actor, now, "")
+		if err := addTransition(ctx, tx, id, "", consent.Submitted, consent.Submit, actor, now, ""); err != nil {
+			return err
+		}
+		return notifyAccessRequest(ctx, tx, db.SMS, now, id, consent.Submitted)
 	})
 	if err != nil {
 		return nil, err
@@ -259,7 +262,10 @@ func (db *DB) DecideAccessRequest(ctx context.Context, id int64, actor string, d
 		if err != nil {
 			return err
 		}
-		return addTransition(ctx, tx, id, from, to, d.Action, actor, now, reason)
+		if err := addTransition(ctx, tx, id, from, to, d.Action, actor, now, reason); err != nil {
+			return err
+		}
+		return notifyAccessRequest(ctx, tx, db.SMS, now, id, to)
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/review"
@@ -65,19 +66,21 @@ func recomputeDeadlines(ctx context.Context, tx *Tx) error {
 	}
 	var open []review.Case
 	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
-		WHERE state NOT IN ('archived', 'closed_no_fault', 'exempted') ORDER BY id FOR UPDATE`); err != nil {
+		WHERE NOT (state = ANY($1)) ORDER BY id FOR UPDATE`, pq.Array(review.FinalStates)); err != nil {
 		return err
 	}
 	for i := range open {
 		c := &open[i]
-		deadlines := func() string { return c.InvestigationDue.String() + c.ServingDue.String() + c.AppealDue.String() }
+		deadlines := func() string {
+			return c.InvestigationDue.String() + c.DefenceDue.String() + c.ServingDue.String() + c.AppealDue.String()
+		}
 		before := deadlines()
 		c.Recompute(cal)
 		if deadlines() == before {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET investigation_due = $2, serving_due = $3, appeal_due = $4 WHERE id = $1`,
-			c.ID, c.InvestigationDue, c.ServingDue, c.AppealDue); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET investigation_due = $2, serving_due = $3, appeal_due = $4, defence_due = $5 WHERE id = $1`,
+			c.ID, c.InvestigationDue, c.ServingDue, c.AppealDue, c.DefenceDue); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,12 +12,14 @@ import (
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/review"
 )
 
 const caseColumns = `id, county_code, source, subject_type, subject_code, subject_name, subject_institution, facts,
-	COALESCE(snapshot_id, '') AS snapshot_id, triggers, escalated, talk_by, escalation, state, accepted_on,
-	investigation_due, extended, extension_reason, responsibility, severity, findings, outcome, original_outcome,
+	COALESCE(snapshot_id, '') AS snapshot_id, triggers, escalated, talk_by, escalation, state, proposed_on, accepted_on,
+	acceptance_note, investigation_due, extended, extension_reason, responsibility, severity, findings, determined_on, defence_due, defence, defended_on,
+	outcome, original_outcome,
 	decided_on, serving_due, served_on, appeal_due, appealed_on, review_result, closed_on, created_at, created_by, updated_at`
 
 // systemActor is the actor of steps the service takes itself (proposals).
@@ -147,13 +148,13 @@ func insertCase(ctx context.Context, tx *Tx, c *review.Case, actor string, now t
 		snap = &c.SnapshotID
 	}
 	rows, err := tx.QueryContext(ctx, `INSERT INTO cases (county_code, source, subject_type, subject_code, subject_name,
-			subject_institution, facts, snapshot_id, triggers, escalated, talk_by, escalation, state, accepted_on,
+			subject_institution, facts, snapshot_id, triggers, escalated, talk_by, escalation, state, proposed_on, accepted_on,
 			investigation_due, created_at, created_by, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (snapshot_id, subject_type, subject_code) WHERE snapshot_id IS NOT NULL DO NOTHING
 		RETURNING id`,
 		c.CountyCode, c.Source, c.SubjectType, c.SubjectCode, c.SubjectName, c.SubjectInstitution, c.Facts, snap,
-		c.Triggers, c.Escalated, c.TalkBy, c.Escalation, c.State, c.AcceptedOn, c.InvestigationDue, now, actor, now)
+		c.Triggers, c.Escalated, c.TalkBy, c.Escalation, c.State, c.ProposedOn, c.AcceptedOn, c.InvestigationDue, now, actor, now)
 	if err != nil {
 		return false, err
 	}
@@ -168,15 +169,24 @@ func insertCase(ctx context.Context, tx *Tx, c *review.Case, actor string, now t
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
-	ev := &review.Event{CaseID: c.ID, To: string(review.Accepted), Reason: reason, Actor: actor, At: now,
-		Details: review.Details{"source": c.Source, "investigation_due": c.InvestigationDue}}
-	return true, insertEvent(ctx, tx, ev)
+	ev := &review.Event{CaseID: c.ID, To: string(c.State), Reason: reason, Actor: actor, At: now,
+		Details: review.Details{"source": c.Source}}
+	if c.State == review.Proposed {
+		ev.Details["proposed_on"] = c.ProposedOn
+	} else {
+		ev.Details["investigation_due"] = c.InvestigationDue
+	}
+	if err := insertEvent(ctx, tx, ev); err != nil {
+		return false, err
+	}
+	c.Events = []review.Event{*ev}
+	return true, nil
 }
 
+// insertEvent records a step and sets its ID.
 func insertEvent(ctx context.Context, tx *Tx, ev *review.Event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, item_id, from_state, to_state, reason, details, actor, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.CaseID, ev.ItemID, ev.From, ev.To, ev.Reason, ev.Details, ev.Actor, ev.At)
-	return err
+	return tx.GetContext(ctx, &ev.ID, `INSERT INTO case_events (case_id, item_id, from_state, to_state, reason, details, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ev.CaseID, ev.ItemID, ev.From, ev.To, ev.Reason, ev.Details, ev.Actor, ev.At)
 }
 
 // Case returns a case with its history, flagged against today. NotFound
@@ -233,7 +243,10 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		return notifyCase(ctx, tx, db.SMS, now, c, ev)
 	})
 	if err != nil {
 		return nil, err
@@ -242,9 +255,11 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 }
 
 func updateCase(ctx context.Context, tx *Tx, c *review.Case) error {
-	_, err := tx.NamedExecContext(ctx, `UPDATE cases SET state = :state, investigation_due = :investigation_due,
+	_, err := tx.NamedExecContext(ctx, `UPDATE cases SET state = :state, accepted_on = :accepted_on,
+		acceptance_note = :acceptance_note, investigation_due = :investigation_due,
 		extended = :extended, extension_reason = :extension_reason, responsibility = :responsibility, severity = :severity,
-		findings = :findings, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
+		findings = :findings, determined_on = :determined_on, defence_due = :defence_due, defence = :defence,
+		defended_on = :defended_on, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
 		serving_due = :serving_due, served_on = :served_on, appeal_due = :appeal_due, appealed_on = :appealed_on,
 		review_result = :review_result, closed_on = :closed_on, updated_at = :updated_at
 		WHERE id = :id`, c)
@@ -302,14 +317,19 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]review.Case, int, erro
 	eq("source", f.Source)
 	eq("subject_type", f.SubjectType)
 	eq("subject_code", f.SubjectCode)
-	eq("snapshot_id", f.SnapshotID)
+	if f.SnapshotID != "" {
+		// A case gets the figures of later snapshots too (one open case
+		// per subject): each trigger names its snapshot.
+		v := arg(f.SnapshotID)
+		where = append(where, fmt.Sprintf("(snapshot_id = %[1]s OR triggers @> jsonb_build_array(jsonb_build_object('snapshot_id', %[1]s::text)))", v))
+	}
 	if f.Year != 0 {
 		from, to := arg(civil.New(f.Year, 1, 1)), arg(civil.New(f.Year+1, 1, 1))
 		where = append(where, fmt.Sprintf("((accepted_on >= %[1]s AND accepted_on < %[2]s) OR (decided_on >= %[1]s AND decided_on < %[2]s))", from, to))
 	}
 	if f.Overdue != nil {
 		t := arg(today)
-		cond := fmt.Sprintf("((state IN ('accepted', 'investigating') AND investigation_due < %[1]s) OR (state = 'decided' AND serving_due < %[1]s))", t)
+		cond := fmt.Sprintf("COALESCE((state IN ('accepted', 'investigating') AND investigation_due < %[1]s) OR (state = 'decided' AND serving_due < %[1]s), false)", t)
 		if !*f.Overdue {
 			cond = "NOT " + cond
 		}
@@ -337,117 +357,213 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]review.Case, int, erro
 	return out, total, nil
 }
 
-// ProposeFromWarnings proposes cases from a published snapshot's warnings:
-// one accepted case per warned doctor or institution, naming the indicators
-// and gaps and keeping the figures that triggered it. A case whose scope was
-// in the bottom three of the same indicator in the county's previous
-// published snapshot is escalated to the principal leader's talk.
+// ProposeFromAssessment registers a published snapshot with the review and
+// proposes its cases (DESIGN §7.1, review.Assessment.Propose): for an
+// assessment, one case in proposed per doctor or institution below target,
+// with a deputy leader's talk for a last place and the principal leader's
+// for last place in the county's previous assessment too; a pre-assessment
+// proposes nothing. A subject with an open assessment case gets the new
+// figures added to that case instead of a second one.
 //
-// Call it once for every published snapshot, in publishing order, also when
-// a snapshot has no warnings for doctors or institutions: the previous
-// snapshot is the latest one proposed from before. It is idempotent per
-// snapshot and scope: calling again (a retry after a failure) proposes only
-// what is missing and returns every case of the snapshot. Township and county
-// warnings are ignored. Invalid when a warning names an unknown doctor or
-// institution.
-func (db *DB) ProposeFromWarnings(ctx context.Context, snapshotID string, publishedAt time.Time, ws []review.Warning) ([]review.Case, error) {
-	props, err := review.Propose(snapshotID, ws)
-	if err != nil {
-		return nil, err
-	}
-	err = db.inTx(ctx, func(tx *Tx) error {
-		subjects := make([]*CaseSubject, len(props))
-		var counties []string
-		for i, p := range props {
-			s, err := caseSubject(ctx, tx, p.SubjectType, p.SubjectCode)
-			if apperr.CodeOf(err) == apperr.Invalid {
-				return apperr.InvalidField("scope_code", fmt.Sprintf("预警对象 %s（%s）不存在或不属于任何县", p.SubjectCode, p.SubjectType))
-			}
-			if err != nil {
-				return err
-			}
-			subjects[i] = s
-			if !slices.Contains(counties, s.CountyCode) {
-				counties = append(counties, s.CountyCode)
-			}
-		}
-		now := db.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO review_snapshots (snapshot_id, published_at, county_codes, proposed_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (snapshot_id) DO NOTHING`, snapshotID, publishedAt, pq.Array(counties), now); err != nil {
-			return err
-		}
-		// A replay compares with the snapshot before the first call's
-		// publishing time, whatever time it is given now.
-		if err := tx.GetContext(ctx, &publishedAt, `SELECT published_at FROM review_snapshots WHERE snapshot_id = $1`, snapshotID); err != nil {
-			return err
-		}
-		cal, err := calendar(ctx, tx)
-		if err != nil {
-			return err
-		}
-		previous := map[string]string{} // county → previous snapshot ID ("" for none)
-		for _, county := range counties {
-			var prev string
-			err := tx.GetContext(ctx, &prev, `SELECT snapshot_id FROM review_snapshots
-				WHERE published_at < $1 AND snapshot_id <> $2 AND ($3 = ANY(county_codes) OR county_codes = '{}')
-				ORDER BY published_at DESC, snapshot_id DESC LIMIT 1`, publishedAt, snapshotID, county)
-			if err != nil && apperr.CodeOf(translate(err)) != apperr.NotFound {
-				return err
-			}
-			previous[county] = prev
-		}
-		for i := range props {
-			p, s := &props[i], subjects[i]
-			if prevID := previous[s.CountyCode]; prevID != "" {
-				var prevWarnings []review.Warnings
-				if err := tx.SelectContext(ctx, &prevWarnings, `SELECT triggers FROM cases
-					WHERE snapshot_id = $1 AND subject_type = $2 AND subject_code = $3`, prevID, p.SubjectType, p.SubjectCode); err != nil {
-					return err
-				}
-				var flat []review.Warning
-				for _, w := range prevWarnings {
-					flat = append(flat, w...)
-				}
-				p.Escalate(prevID, flat)
-			}
-			c := review.NewCase(civil.Of(now), cal)
-			c.Source, c.SnapshotID, c.Triggers = review.FromSnapshot, snapshotID, p.Triggers
-			c.SubjectType, c.SubjectCode, c.SubjectName = p.SubjectType, p.SubjectCode, p.SubjectName
-			if c.SubjectName == "" {
-				c.SubjectName = s.Name
-			}
-			c.SubjectInstitution, c.CountyCode = s.InstitutionCode, s.CountyCode
-			c.Facts = p.Facts()
-			if p.Escalation != nil {
-				c.Escalated, c.TalkBy, c.Escalation = true, review.TalkPrincipal, p.Escalation
-			}
-			if _, err := insertCase(ctx, tx, c, systemActor, now, "考核快照 "+snapshotID+" 预警，自动立案"); err != nil {
-				return err
-			}
-		}
-		return nil
+// The publisher does this inside the publishing transaction; this entry is
+// for tests and for replaying a snapshot. It is idempotent per snapshot: a
+// snapshot registered before returns its cases and proposes nothing more.
+// Invalid when a figure names an unknown doctor or institution, or one of
+// another county.
+func (db *DB) ProposeFromAssessment(ctx context.Context, a review.Assessment) ([]review.Case, error) {
+	var out []review.Case
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = proposeTx(ctx, tx, db.SMS, db.Now(), a)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return db.snapshotCases(ctx, snapshotID)
+	return out, err
 }
 
-// snapshotCases returns every case proposed from a snapshot, by subject.
-func (db *DB) snapshotCases(ctx context.Context, snapshotID string) ([]review.Case, error) {
-	out := []review.Case{}
-	err := db.inTx(ctx, func(tx *Tx) error {
-		return tx.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE snapshot_id = $1
-			ORDER BY subject_type, subject_code`, snapshotID)
-	})
+func proposeTx(ctx context.Context, tx *Tx, sms bool, now time.Time, a review.Assessment) ([]review.Case, error) {
+	if err := a.Check(); err != nil {
+		return nil, err
+	}
+	// One proposer per county at a time: "the previous assessment" and "the
+	// open case of a subject" must not race.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('review-county'), hashtext($1))`, a.County); err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO review_snapshots (snapshot_id, published_at, county_code, kind, last_places, proposed_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (snapshot_id) DO NOTHING`,
+		a.SnapshotID, a.PublishedAt, a.County, a.Kind, a.LastPlaces(), now)
 	if err != nil {
 		return nil, err
 	}
-	today := db.today()
-	for i := range out {
-		out[i].Flag(today)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return snapshotCasesTx(ctx, tx, a.SnapshotID)
+	}
+	// The previous assessment is the county's own latest earlier one in
+	// force: another county's snapshot, or a pre-assessment, never breaks
+	// or makes a run.
+	var prev struct {
+		ID     string        `db:"snapshot_id"`
+		Places review.Places `db:"last_places"`
+	}
+	err = tx.GetContext(ctx, &prev, `SELECT snapshot_id, last_places FROM review_snapshots
+		WHERE county_code = $1 AND kind = 'assessment' AND NOT superseded AND published_at < $2 AND snapshot_id <> $3
+		ORDER BY published_at DESC, snapshot_id DESC LIMIT 1`, a.County, a.PublishedAt, a.SnapshotID)
+	if err != nil && apperr.CodeOf(translate(err)) != apperr.NotFound {
+		return nil, err
+	}
+	props := a.Propose(prev.ID, prev.Places)
+	var ids []int64
+	for i := range props {
+		p := &props[i]
+		s, err := caseSubject(ctx, tx, p.SubjectType, p.SubjectCode)
+		if apperr.CodeOf(err) == apperr.Invalid || (err == nil && s.CountyCode != a.County) {
+			return nil, apperr.InvalidField("scope_code", fmt.Sprintf("考核对象 %s（%s）不存在或不属于快照所在县 %s", p.SubjectCode, p.SubjectType, a.County))
+		}
+		if err != nil {
+			return nil, err
+		}
+		id, err := proposeOne(ctx, tx, sms, now, a.SnapshotID, p, s)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return casesByID(ctx, tx, ids)
+}
+
+// proposeOne proposes a case for one subject, or adds the proposal's figures
+// to the subject's open assessment case (the newest, where an older database
+// holds several), and returns the case's ID.
+func proposeOne(ctx context.Context, tx *Tx, sms bool, now time.Time, snapshotID string, p *review.Proposal, s *CaseSubject) (int64, error) {
+	var open []review.Case
+	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
+		WHERE source = 'snapshot' AND subject_type = $1 AND subject_code = $2 AND NOT (state = ANY($3))
+		ORDER BY id DESC LIMIT 1 FOR UPDATE`, p.SubjectType, p.SubjectCode, pq.Array(review.FinalStates)); err != nil {
+		return 0, err
+	}
+	if len(open) == 1 {
+		c := &open[0]
+		c.Triggers = append(c.Triggers, p.Triggers...)
+		c.Facts += "\n" + p.Facts()
+		if review.TalkRank(p.TalkBy) > review.TalkRank(c.TalkBy) {
+			c.TalkBy = p.TalkBy
+		}
+		if p.Escalation != nil {
+			c.Escalated, c.Escalation = true, p.Escalation
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET triggers = $2, facts = $3, talk_by = $4, escalated = $5, escalation = $6,
+			updated_at = $7 WHERE id = $1`, c.ID, c.Triggers, c.Facts, c.TalkBy, c.Escalated, c.Escalation, now); err != nil {
+			return 0, err
+		}
+		inds := make([]string, len(p.Triggers))
+		for i, w := range p.Triggers {
+			inds[i] = w.Indicator
+		}
+		ev := &review.Event{CaseID: c.ID, From: string(c.State), To: string(c.State), Actor: systemActor, At: now,
+			Reason:  "考核快照 " + snapshotID + " 补充数据：" + p.Facts(),
+			Details: review.Details{"snapshot_id": snapshotID, "indicators": inds, "talk_by": c.TalkBy}}
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return 0, err
+		}
+		return c.ID, notifyCase(ctx, tx, sms, now, c, ev)
+	}
+	c := review.NewProposal(civil.Of(now))
+	c.Source, c.SnapshotID, c.Triggers = review.FromSnapshot, snapshotID, p.Triggers
+	c.SubjectType, c.SubjectCode, c.SubjectName = p.SubjectType, p.SubjectCode, p.SubjectName
+	if c.SubjectName == "" {
+		c.SubjectName = s.Name
+	}
+	c.SubjectInstitution, c.CountyCode = s.InstitutionCode, s.CountyCode
+	c.Facts, c.TalkBy = p.Facts(), p.TalkBy
+	if p.Escalation != nil {
+		c.Escalated, c.Escalation = true, p.Escalation
+	}
+	if _, err := insertCase(ctx, tx, c, systemActor, now, "考核快照 "+snapshotID+" 提出问责建议，待受理"); err != nil {
+		return 0, err
+	}
+	return c.ID, notifyCase(ctx, tx, sms, now, c, &c.Events[0])
+}
+
+// caseParties are the people a case's events concern: its subject, or for
+// an institution its records administrators.
+func caseParties(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
+	if c.SubjectType == review.SubjectStaff {
+		return []string{c.SubjectCode}, nil
+	}
+	return recordsAdmins(ctx, tx, c.SubjectCode)
+}
+
+// caseNews says what a step means to the case's subject, or "" for a step
+// they need not hear of.
+func caseNews(c *review.Case, ev *review.Event) string {
+	switch {
+	case ev.From == ev.To && ev.From != "":
+		switch ev.To {
+		case string(review.Investigating):
+			return "调查期限延长至 " + c.InvestigationDue.String()
+		case string(review.Determined):
+			return "书面申辩已记录，处理决定将予以考虑"
+		}
+		return "新的考核数据已并入本案"
+	case ev.To == string(review.Proposed):
+		return "考核结果低于目标，已提出问责建议，待问责办公室初步核实"
+	case ev.To == string(review.Accepted):
+		return "问责办公室已受理，调查期限至 " + c.InvestigationDue.String()
+	case ev.To == string(review.Investigating):
+		return "问责办公室已立案调查，调查期限至 " + c.InvestigationDue.String()
+	case ev.To == string(review.Dismissed):
+		return "问责建议经初步核实不予受理：" + ev.Reason
+	case ev.To == string(review.Determined):
+		return "调查已认定责任，请查看认定事实；可于 " + c.DefenceDue.String() + " 前提交书面申辩"
+	case ev.To == string(review.Decided):
+		return "已作出处理决定：" + c.Outcome.Chinese()
+	case ev.To == string(review.Served):
+		return "处理决定已送达；如不服，可于 " + c.AppealDue.String() + " 前申请复核"
+	case ev.To == string(review.Reviewed):
+		return "复核结果：" + c.ReviewResult.Chinese()
+	case ev.To == string(review.ClosedNoFault), ev.To == string(review.Exempted), ev.To == string(review.Archived):
+		return "案件" + review.State(ev.To).Chinese()
+	}
+	return ""
+}
+
+// notifyCase tells the case's subject what a step means for them.
+func notifyCase(ctx context.Context, tx *Tx, sms bool, now time.Time, c *review.Case, ev *review.Event) error {
+	news := caseNews(c, ev)
+	if news == "" {
+		return nil
+	}
+	to, err := caseParties(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("case:%d:event:%d", c.ID, ev.ID)
+	m := notify.Message{Kind: notify.KindCase, Key: key, Title: fmt.Sprintf("问责案件 %d：%s", c.ID, review.State(ev.To).Chinese()),
+		Body: news, Link: fmt.Sprintf("/#/my-cases/%d", c.ID), Details: notify.Details{"case_id": c.ID, "state": ev.To}}
+	return notifyAll(ctx, tx, sms, now, m, to...)
+}
+
+// casesByID returns cases in the order of ids, flagged against now's date.
+func casesByID(ctx context.Context, tx *Tx, ids []int64) ([]review.Case, error) {
+	out := []review.Case{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if err := tx.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE id = ANY($1) ORDER BY subject_type, subject_code`,
+		pq.Array(ids)); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// snapshotCasesTx returns every case a snapshot proposed or added its
+// figures to, by subject.
+func snapshotCasesTx(ctx context.Context, tx *Tx, snapshotID string) ([]review.Case, error) {
+	out := []review.Case{}
+	err := tx.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases
+		WHERE snapshot_id = $1 OR triggers @> jsonb_build_array(jsonb_build_object('snapshot_id', $1::text))
+		ORDER BY subject_type, subject_code`, snapshotID)
+	return out, err
 }
 
 // Accountability returns a staff member's annual accountability summary.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"healthrec/internal/civil"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
+	"healthrec/internal/region"
 	"healthrec/internal/review"
 )
 
@@ -21,105 +23,154 @@ func clock(db *postgres.DB, start string) func(day string) {
 
 func rate(v float64) *float64 { return &v }
 
-func TestProposeFromWarnings(t *testing.T) {
+// figure is a doctor's or institution's figure in an assessment.
+func figure(level, scope, ind string, rate float64, rank int) review.Warning {
+	gap := rate - 90
+	return review.Warning{Level: level, ScopeCode: scope, Indicator: ind, Rate: &rate, Target: 90, Gap: &gap, Rank: rank}
+}
+
+func assessment(id, county string, kind review.SnapshotKind, at time.Time, figs ...review.Warning) review.Assessment {
+	return review.Assessment{SnapshotID: id, County: county, Kind: kind, PublishedAt: at, Figures: figs}
+}
+
+// TestProposeFromAssessment: an assessment proposes a case for each doctor
+// or institution below target, in proposed with no clock; a doctor last
+// but above target gets none; a pre-assessment proposes nothing; a second
+// assessment adds its figures to the open case instead of opening another.
+func TestProposeFromAssessment(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	f := pgtest.NewFixture(t, db)
-	clock(db, "2026-04-30")
-	published := time.Date(2026, 4, 30, 8, 0, 0, 0, time.UTC)
-	ws := []review.Warning{
-		{Level: "doctor", ScopeCode: f.DoctorA, ScopeName: "张医生", Indicator: "coverage", Rate: rate(70.2), Target: 90, Gap: rate(-19.8), Rank: 5, BottomThree: true},
-		{Level: "doctor", ScopeCode: f.DoctorA, ScopeName: "张医生", Indicator: "usage", Rate: rate(45), Target: 60, Gap: rate(-15), Rank: 2},
-		{Level: "institution", ScopeCode: f.InstB, ScopeName: "文昌镇卫生院", Indicator: "quality", Rate: rate(60), Target: 90, Gap: rate(-30), Rank: 2, BottomThree: true},
-		{Level: "county", ScopeCode: f.County, Indicator: "quality", Rate: rate(70), Target: 90, Gap: rate(-20), Rank: 1},
+	set := clock(db, "2026-04-30")
+	pre := assessment("P1", f.County, review.KindPreAssessment, db.Now(),
+		figure("doctor", f.DoctorA, "coverage", 95, 1), figure("doctor", f.DoctorB, "coverage", 50, 2))
+	if cases, err := db.ProposeFromAssessment(ctx, pre); err != nil || len(cases) != 0 {
+		t.Fatalf("a pre-assessment proposed %d cases (%v)", len(cases), err)
 	}
-	cases, err := db.ProposeFromWarnings(ctx, "S1", published, ws)
+	set("2026-06-30")
+	s1 := assessment("S1", f.County, review.KindAssessment, db.Now(),
+		figure("doctor", f.DoctorA, "coverage", 95, 1), figure("doctor", f.DoctorB, "coverage", 91, 2), // docB last, above target
+		figure("doctor", f.DoctorA, "usage", 80, 1), figure("doctor", f.DoctorB, "usage", 70, 2),
+		figure("institution", f.InstA, "quality", 60, 2), figure("institution", f.InstB, "quality", 95, 1))
+	cases, err := db.ProposeFromAssessment(ctx, s1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(cases), 2; got != want {
-		t.Fatalf("%d cases, want %d (one per warned doctor or institution)", got, want)
+	if len(cases) != 3 {
+		t.Fatalf("%d cases, want docA and docB (usage below target) and INSTA", len(cases))
 	}
-	inst, doc := cases[0], cases[1]
-	if inst.SubjectType != review.SubjectInstitution || inst.SubjectCode != f.InstB || doc.SubjectCode != f.DoctorA {
-		t.Fatalf("subjects %s:%s %s:%s", inst.SubjectType, inst.SubjectCode, doc.SubjectType, doc.SubjectCode)
+	inst, docA, docB := cases[0], cases[1], cases[2]
+	if inst.SubjectCode != f.InstA || docA.SubjectCode != f.DoctorA || docB.SubjectCode != f.DoctorB {
+		t.Fatalf("subjects %s %s %s", inst.SubjectCode, docA.SubjectCode, docB.SubjectCode)
 	}
-	if doc.Source != review.FromSnapshot || doc.SnapshotID != "S1" || doc.State != review.Accepted || doc.CountyCode != f.County ||
-		doc.SubjectInstitution != f.InstA || doc.TalkBy != review.TalkDeputy || doc.Escalated {
-		t.Fatalf("proposed case %+v", doc)
+	if docA.State != review.Proposed || !docA.AcceptedOn.IsZero() || !docA.InvestigationDue.IsZero() || docA.ProposedOn.String() != "2026-06-30" ||
+		docA.TalkBy != "" || docA.Source != review.FromSnapshot || docA.SnapshotID != "S1" || len(docA.Triggers) != 1 {
+		t.Fatalf("docA proposal %+v", docA)
 	}
-	if len(doc.Triggers) != 2 || *doc.Triggers[0].Rate != 70.2 || doc.Triggers[0].Target != 90 || !doc.Triggers[0].BottomThree {
-		t.Fatalf("triggering figures not kept: %+v", doc.Triggers)
-	}
-	if got, want := doc.InvestigationDue.String(), "2026-05-28"; got != want {
-		t.Fatalf("investigation due %s, want %s", got, want)
+	if docB.TalkBy != review.TalkDeputy || inst.TalkBy != review.TalkDeputy || len(docB.Triggers) != 1 || docB.Triggers[0].Indicator != "usage" {
+		t.Fatalf("docB (last on usage, below) talk %q triggers %+v; inst talk %q", docB.TalkBy, docB.Triggers, inst.TalkBy)
 	}
 
 	t.Run("Idempotent", func(t *testing.T) {
-		again, err := db.ProposeFromWarnings(ctx, "S1", published, ws)
+		again, err := db.ProposeFromAssessment(ctx, s1)
+		if err != nil || len(again) != 3 || again[1].ID != docA.ID {
+			t.Fatalf("replay: %d cases %v", len(again), err)
+		}
+		if _, total, _ := db.Cases(ctx, postgres.CaseFilter{Counties: []string{f.County}}); total != 3 {
+			t.Fatalf("total %d after a replay", total)
+		}
+	})
+	t.Run("OneOpenCasePerSubject", func(t *testing.T) {
+		set("2026-12-31")
+		s2 := assessment("S2", f.County, review.KindAssessment, db.Now(),
+			figure("doctor", f.DoctorA, "usage", 80, 1), figure("doctor", f.DoctorB, "usage", 70, 2))
+		cases, err := db.ProposeFromAssessment(ctx, s2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(again) != 2 || again[0].ID != inst.ID || again[1].ID != doc.ID {
-			t.Fatalf("second call: %d cases, ids %d %d", len(again), again[0].ID, again[1].ID)
+		if len(cases) != 2 || cases[0].ID != docA.ID || cases[1].ID != docB.ID {
+			t.Fatalf("S2 opened new cases: %+v", cases)
 		}
-		_, total, err := db.Cases(ctx, postgres.CaseFilter{Counties: []string{f.County}})
-		if err != nil || total != 2 {
-			t.Fatalf("total %d err %v", total, err)
+		b := cases[1]
+		if len(b.Triggers) != 2 || b.Triggers[1].SnapshotID != "S2" || !b.Escalated || b.TalkBy != review.TalkPrincipal ||
+			b.Escalation.PreviousSnapshotID != "S1" || !strings.Contains(b.Facts, "S2") {
+			t.Fatalf("docB after S2: triggers %+v talk %s escalation %+v", b.Triggers, b.TalkBy, b.Escalation)
+		}
+		list, _, err := db.Cases(ctx, postgres.CaseFilter{Counties: []string{f.County}, SnapshotID: "S2"})
+		if err != nil || len(list) != 2 {
+			t.Fatalf("cases of S2: %d %v", len(list), err)
+		}
+		full, _ := db.Case(ctx, b.ID)
+		if last := full.Events[len(full.Events)-1]; last.From != "proposed" || last.To != "proposed" || last.Details["snapshot_id"] != "S2" {
+			t.Fatalf("the addition is no event: %+v", last)
+		}
+	})
+	t.Run("AcceptStartsTheClock", func(t *testing.T) {
+		set("2027-01-04")
+		c, err := db.TransitionCase(ctx, docA.ID, review.Step{To: review.Accepted, Reason: "初步核实：使用率数据属实"}, f.Reviewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.AcceptedOn.String() != "2027-01-04" || c.InvestigationDue.String() != "2027-02-01" || c.AcceptanceNote == "" {
+			t.Fatalf("accepted %s due %s", c.AcceptedOn, c.InvestigationDue)
+		}
+		d, err := db.TransitionCase(ctx, inst.ID, review.Step{To: review.Dismissed, Reason: "数据错误"}, f.Reviewer)
+		if err != nil || d.State != review.Dismissed || d.ClosedOn.String() != "2027-01-04" {
+			t.Fatalf("dismiss: %+v %v", d, err)
+		}
+		// A dismissed case is not open: the next assessment proposes anew.
+		set("2027-06-30")
+		cases, err := db.ProposeFromAssessment(ctx, assessment("S3", f.County, review.KindAssessment, db.Now(),
+			figure("institution", f.InstA, "quality", 60, 2), figure("institution", f.InstB, "quality", 95, 1)))
+		if err != nil || len(cases) != 1 || cases[0].ID == inst.ID || cases[0].State != review.Proposed {
+			t.Fatalf("after a dismissal: %+v %v", cases, err)
 		}
 	})
 	t.Run("ErrUnknownScope", func(t *testing.T) {
-		_, err := db.ProposeFromWarnings(ctx, "S9", published, []review.Warning{{Level: "doctor", ScopeCode: "nobody", Indicator: "coverage", BottomThree: true}})
+		_, err := db.ProposeFromAssessment(ctx, assessment("S9", f.County, review.KindAssessment, db.Now(), figure("doctor", "nobody", "coverage", 50, 2)))
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Invalid {
 			t.Fatalf("err = %v, want invalid", err)
 		}
 	})
 }
 
-// TestEscalation publishes four snapshots: docA is in the bottom three of
-// coverage in S1 and S2 (escalated in S2), of quality only in S3, and of
-// coverage again in S4 (not consecutive with S2: not escalated).
+// TestEscalation: docA is last and below target on coverage in S1 and S2
+// (principal in S2), the pre-assessment between them does not count, and a
+// clean S3 breaks the run before S4.
 func TestEscalation(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	f := pgtest.NewFixture(t, db)
 	set := clock(db, "2026-04-30")
-	bottom := func(scope, ind string) review.Warning {
-		return review.Warning{Level: "doctor", ScopeCode: scope, Indicator: ind, Rate: rate(50), Target: 90, Gap: rate(-40), Rank: 9, BottomThree: true}
-	}
-	publish := func(id, day string, ws ...review.Warning) map[string]review.Case {
+	last := func(id, day string, kind review.SnapshotKind, rateA float64) review.Case {
 		t.Helper()
 		set(day)
-		cases, err := db.ProposeFromWarnings(ctx, id, db.Now(), ws)
+		cases, err := db.ProposeFromAssessment(ctx, assessment(id, f.County, kind, db.Now(),
+			figure("doctor", f.DoctorA, "coverage", rateA, 2), figure("doctor", f.DoctorB, "coverage", 99, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := map[string]review.Case{}
+		// Close the case so that the next proposal is a case of its own.
 		for _, c := range cases {
-			out[c.SubjectCode] = c
+			if _, err := db.TransitionCase(ctx, c.ID, review.Step{To: review.Dismissed, Reason: "测试"}, f.Reviewer); err != nil {
+				t.Fatal(err)
+			}
+			return c
 		}
-		return out
+		return review.Case{}
 	}
-	publish("S1", "2026-04-30", bottom(f.DoctorA, "coverage"))
-	s2 := publish("S2", "2026-08-31", bottom(f.DoctorA, "coverage"), bottom(f.DoctorB, "usage"))
-	if c := s2[f.DoctorA]; !c.Escalated || c.TalkBy != review.TalkPrincipal || c.Escalation == nil ||
-		c.Escalation.PreviousSnapshotID != "S1" || c.Escalation.Indicators[0] != "coverage" {
-		t.Fatalf("S2 docA: escalated=%v talk_by=%s escalation=%+v", c.Escalated, c.TalkBy, c.Escalation)
+	last("S1", "2026-06-30", review.KindAssessment, 50)
+	last("P1", "2026-08-31", review.KindPreAssessment, 50)
+	if c := last("S2", "2026-12-31", review.KindAssessment, 50); !c.Escalated || c.TalkBy != review.TalkPrincipal || c.Escalation.PreviousSnapshotID != "S1" {
+		t.Fatalf("S2: escalated=%v talk=%s escalation=%+v", c.Escalated, c.TalkBy, c.Escalation)
 	}
-	if c := s2[f.DoctorB]; c.Escalated || c.TalkBy != review.TalkDeputy {
-		t.Fatalf("S2 docB (first time) escalated")
+	set("2027-06-30")
+	if _, err := db.ProposeFromAssessment(ctx, assessment("S3", f.County, review.KindAssessment, db.Now(),
+		figure("doctor", f.DoctorA, "coverage", 99, 1), figure("doctor", f.DoctorB, "coverage", 98, 2))); err != nil {
+		t.Fatal(err)
 	}
-	s3 := publish("S3", "2026-12-31", bottom(f.DoctorA, "quality"))
-	if s3[f.DoctorA].Escalated {
-		t.Fatal("S3 docA escalated on another indicator")
-	}
-	s4 := publish("S4", "2027-04-30", bottom(f.DoctorA, "coverage"))
-	if s4[f.DoctorA].Escalated {
-		t.Fatal("S4 docA escalated though S3 broke the run")
-	}
-	// A replay of S2 after later snapshots still compares with S1.
-	if again := publish("S2", "2027-05-01", bottom(f.DoctorA, "coverage")); !again[f.DoctorA].Escalated {
-		t.Fatal("replayed S2 lost its escalation")
+	if c := last("S4", "2027-12-31", review.KindAssessment, 50); c.Escalated || c.TalkBy != review.TalkDeputy {
+		t.Fatalf("S4 escalated though S3 broke the run: %+v", c)
 	}
 }
 
@@ -176,6 +227,7 @@ func TestCaseLifecycle(t *testing.T) {
 	steps := []review.Step{
 		{To: review.Investigating, Reason: "立案调查"},
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light},
+		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "决定", Outcome: review.AdmonishingTalk},
 		{To: review.Served, Reason: "当面送达"},
 	}
@@ -184,7 +236,7 @@ func TestCaseLifecycle(t *testing.T) {
 			t.Fatalf("to %s: %v", s.To, err)
 		}
 	}
-	if c.State != review.Served || len(c.Events) != 5 || c.Events[4].Actor != f.Reviewer || c.Events[3].Details["outcome"] != "admonishing_talk" {
+	if c.State != review.Served || len(c.Events) != 6 || c.Events[5].Actor != f.Reviewer || c.Events[4].Details["outcome"] != "admonishing_talk" {
 		t.Fatalf("state %s events %+v", c.State, c.Events)
 	}
 	t.Run("ErrIllegal", func(t *testing.T) {
@@ -229,6 +281,7 @@ func TestRemindersExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []review.Step{{To: review.Investigating, Reason: "a"}, {To: review.Determined, Reason: "b", Responsibility: review.Direct, Severity: review.Light},
+		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "c", Outcome: review.CriticismEducation}} {
 		if _, err := db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
 			t.Fatal(err)
@@ -281,5 +334,43 @@ func TestRemindersExactlyOnce(t *testing.T) {
 	}
 	if due, _ := db.DueReminders(ctx, f.AdminA); len(due) != 0 {
 		t.Fatalf("a closed item's reminders: %+v", due)
+	}
+}
+
+// TestSnapshotWithoutWarnings: a snapshot with no warnings registers with
+// the review (it used to fail on a NULL county list), and it counts as the
+// previous snapshot of its own county only: a snapshot of another county
+// between two of this county's does not break a run.
+func TestSnapshotWithoutWarnings(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	set := clock(db, "2026-06-30")
+	if err := db.CreateRegion(ctx, &region.Region{Code: "330122", Name: "桐庐县"}); err != nil {
+		t.Fatal(err)
+	}
+	lastA := []review.Warning{figure("doctor", f.DoctorA, "coverage", 50, 2), figure("doctor", f.DoctorB, "coverage", 99, 1)}
+	first, err := db.ProposeFromAssessment(ctx, assessment("S1", f.County, review.KindAssessment, db.Now(), lastA...))
+	if err != nil || len(first) != 1 {
+		t.Fatal(err)
+	}
+	if _, err := db.TransitionCase(ctx, first[0].ID, review.Step{To: review.Dismissed, Reason: "测试"}, f.Reviewer); err != nil {
+		t.Fatal(err)
+	}
+	set("2026-09-30")
+	if _, err := db.ProposeFromAssessment(ctx, assessment("OTHER", "330122", review.KindAssessment, db.Now())); err != nil {
+		t.Fatalf("a snapshot without figures does not register: %v", err)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM review_snapshots WHERE snapshot_id = 'OTHER'`); err != nil || n != 1 {
+		t.Fatalf("registered %d times, err %v", n, err)
+	}
+	set("2026-12-31")
+	cases, err := db.ProposeFromAssessment(ctx, assessment("S2", f.County, review.KindAssessment, db.Now(), lastA...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 1 || !cases[0].Escalated || cases[0].Escalation.PreviousSnapshotID != "S1" {
+		t.Fatalf("another county's snapshot broke the run: %+v", cases)
 	}
 }

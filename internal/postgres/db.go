@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type DB struct {
 	// Now is the clock; tests replace it to cross expiry and deadline edges
 	// without sleeping.
 	Now func() time.Time
+	// SMS queues every new inbox message for delivery by SMS as well: set
+	// when a gateway is configured (inbox.go).
+	SMS bool
 	// stmts are the prepared statements that GetContext, SelectContext and
 	// ExecContext go through (statements.go).
 	stmts *statements
@@ -99,18 +103,61 @@ func (db *DB) Today() time.Time {
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// inTx runs fn in a transaction, committing when fn returns nil.
+// inTx runs fn in a transaction, committing when fn returns nil. A
+// transaction PostgreSQL aborts for a deadlock or a serialisation failure
+// runs again from the start (retry): fn must set what it returns afresh on
+// every run, and its writes are undone with the aborted transaction.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	t, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return translate(err)
+	return translate(db.retry(ctx, func() error {
+		t, err := db.BeginTxx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer t.Rollback()
+		tx := &Tx{Tx: t, stmts: db.stmts}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}))
+}
+
+// maxAttempts bounds the runs of a transaction that keeps being aborted for
+// a deadlock or a serialisation failure.
+const maxAttempts = 6
+
+// retry runs attempt — one transaction, or one statement outside any — until
+// it succeeds, fails otherwise, or has been aborted maxAttempts times for a
+// deadlock (40P01) or a serialisation failure (40001). It returns the
+// error as the driver gave it, for the caller to translate. PostgreSQL resolves a deadlock by aborting one of the transactions
+// in it; the others go on, so the aborted one, run again a moment later,
+// normally passes. The write paths take their locks in one order (docs/rates.md)
+// so that deadlocks are rare; this keeps the rare one from reaching a user.
+// Creates are safe to run again: their idempotency keys are written in the
+// same transaction.
+func (db *DB) retry(ctx context.Context, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if n == maxAttempts {
+			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库繁忙，请稍后重试"}
+		}
+		// A short random pause, growing, so that the transactions that
+		// collided do not collide again.
+		select {
+		case <-time.After(time.Duration(n) * time.Duration(5+rand.IntN(20)) * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
 	}
-	defer t.Rollback()
-	tx := &Tx{Tx: t, stmts: db.stmts}
-	if err := fn(tx); err != nil {
-		return translate(err)
-	}
-	return translate(tx.Commit())
+}
+
+// retryable is whether err is a deadlock or a serialisation failure.
+func retryable(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // Translate is translate for callers outside the package: the HTTP layer's

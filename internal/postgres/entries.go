@@ -127,9 +127,14 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 		return nil, false, err
 	}
 	var res addedEntry
-	err = db.GetContext(ctx, &res, addEntrySQL, row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode,
-		row.ReferralStatus, row.ToInstitutionCode, row.Programme, row.NextDate, string(row.Data), row.CreatedBy,
-		key.StaffCode, key.Key, key.Hash, auditRow)
+	// One statement, its own transaction: run again after a deadlock like
+	// any transaction (retry); its key makes a replay of a committed run.
+	err = db.retry(ctx, func() error {
+		res = addedEntry{}
+		return db.GetContext(ctx, &res, addEntrySQL, row.RecordID, row.Kind, row.ServiceDate, row.Doctor, row.InstitutionCode,
+			row.ReferralStatus, row.ToInstitutionCode, row.Programme, row.NextDate, string(row.Data), row.CreatedBy,
+			key.StaffCode, key.Key, key.Hash, auditRow)
+	})
 	if err != nil {
 		if key.Key != "" && isConflictOn(err, "idempotency_keys_pkey") {
 			// A concurrent create with the same key committed first: answer as its replay.
@@ -157,8 +162,10 @@ func (db *DB) AddEntry(ctx context.Context, actor, institution string, e entry.E
 // addEntrySQL inserts an entry ($1–$11, as entryRow) under an idempotency
 // key ($12–$14; an empty key is no key) when the checks pass, appends the
 // audit row $15 (auditArg) in any case, and returns the checks with the
-// stored row. A follow-up ($8, its programme) locks its enrolment and moves
-// its schedule on, unless a later follow-up is recorded already (a tablet's
+// stored row. It locks the record first (rec), then a follow-up's ($8, its
+// programme) enrolment — the lock order of docs/rates.md: the enrolment's
+// condition on rec makes PostgreSQL lock the record before it scans the
+// enrolments — and moves the schedule on, unless a later follow-up is recorded already (a tablet's
 // backlog); every entry notes the service on its record (noteServiceSQL). A
 // concurrent create with the same key fails on the key's primary key, after
 // its first has committed.
@@ -166,12 +173,13 @@ const addEntrySQL = `
 WITH prev AS (
 	SELECT request_hash, kind, resource_id FROM idempotency_keys WHERE staff_code = $12 AND key = $13
 ), rec AS (
-	SELECT status, birth_date FROM records WHERE record_id = $1
+	SELECT status, birth_date FROM records WHERE record_id = $1 FOR NO KEY UPDATE
 ), doctor AS (
 	SELECT EXISTS (SELECT 1 FROM staff WHERE code = $4) AS known
 ), enrolment AS (
 	SELECT id, enrolled_on FROM enrolments
 	WHERE $8::text IS NOT NULL AND record_id = $1 AND programme = $8 AND status = 'active' AND NOT EXISTS (SELECT 1 FROM prev)
+		AND EXISTS (SELECT 1 FROM rec)
 	FOR UPDATE
 ), stored AS (
 	INSERT INTO entries (record_id, kind, service_date, doctor, institution_code, referral_status,

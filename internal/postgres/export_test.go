@@ -26,15 +26,20 @@ func (db *DB) RateGroups(ctx context.Context, county string, p rates.Params) ([]
 func (db *DB) RateCountsByScan(ctx context.Context, county string, asOf civil.Date) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	var out []rates.Group
-	err := db.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+	err := db.SelectContext(ctx, &out, `SELECT r.village_code AS village, COALESCE(`+doctorAt+`, '') AS doctor,
 			count(*) AS active, count(*) AS sampled,
 			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified, count(*) FILTER (WHERE `+usedAsOf+`) AS used
 		FROM records r WHERE r.village_code BETWEEN $2 AND $3 AND `+activeAt+`
-		GROUP BY r.village_code, r.responsible_doctor`, asOf, lo, hi)
+		GROUP BY 1, 2`, asOf, lo, hi)
 	return out, err
 }
 
 // NoteExam exposes noteExam to the tests, which interleave transactions.
 func NoteExam(ctx context.Context, tx *sqlx.Tx, recordID string, id int64, on civil.Date, complete bool) error {
 	return noteExam(ctx, &Tx{Tx: tx}, recordID, id, on, complete)
+}
+
+// InTx exposes inTx, with its retries, to the tests.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.inTx(ctx, func(tx *Tx) error { return fn(tx.Tx) })
 }

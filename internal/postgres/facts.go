@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 )
@@ -54,21 +55,80 @@ func noteExam(ctx context.Context, tx *Tx, recordID string, id int64, on civil.D
 	return err
 }
 
-// RefreshFacts recomputes the write-time facts of every record from the
-// exams and service entries (the view record_rate_facts), and the follow-up
-// schedule of every enrolment, set-based. Bulk loads (import, demo) call it
-// once instead of noting row by row. Records whose facts are already right
-// are not rewritten.
+// RefreshFacts recomputes the write-time facts of every record whose facts
+// differ from their definition over its exams and entries (the view
+// record_rate_facts), and the follow-up schedule of every enrolment,
+// set-based. Bulk loads (demo, bench) call it once instead of noting row by
+// row. Like settleFacts it locks the records first, in record ID order, and
+// computes their facts in a statement of its own, so it is safe beside other
+// writers; it names the records by the view rather than by a list, which
+// for a whole county would be a million IDs.
 func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
 	tx := &Tx{Tx: sqltx}
-	_, err := tx.ExecContext(ctx, `
-		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = f.last_exam_complete,
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records r
+		LEFT JOIN record_rate_facts f ON f.record_id = r.record_id WHERE `+factsDiffer+`
+		ORDER BY r.record_id FOR NO KEY UPDATE OF r) x`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = COALESCE(f.last_exam_complete, false),
 			last_service_date = f.last_service_date, used_on = f.used_on, exam_from = f.exam_from, exam_ok_on = f.exam_ok_on
-		FROM record_rate_facts f WHERE f.record_id = r.record_id
-			AND (r.last_exam_date, r.last_exam_complete, r.last_service_date, r.used_on, r.exam_from, r.exam_ok_on)
-				IS DISTINCT FROM (f.last_exam_date, f.last_exam_complete, f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on)`)
+		FROM records x LEFT JOIN record_rate_facts f ON f.record_id = x.record_id
+		WHERE x.record_id = r.record_id AND `+factsDiffer); err != nil {
+		return err
+	}
+	return settleFacts(ctx, tx, nil, true)
+}
+
+// factsDiffer is the condition that a record r's stored facts differ from
+// their definition f (NULL when it has no exam or entry).
+const factsDiffer = `(r.last_exam_date, r.last_exam_complete, r.last_service_date, r.used_on, r.exam_from, r.exam_ok_on)
+	IS DISTINCT FROM (f.last_exam_date, COALESCE(f.last_exam_complete, false), f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on)`
+
+// settleFacts sets the write-time facts of the records ids to their
+// definition, and the follow-up schedules of their enrolments (of every
+// enrolment, with allSchedules), without overwriting what a concurrent
+// transaction writes (issue 23).
+//
+// It locks the records first, in record ID order (the lock order of
+// docs/rates.md: a record before its enrolments, records by ID), then
+// computes their facts in a statement of its own. Under READ COMMITTED
+// each statement reads the data committed when it starts, so the facts are
+// computed from every exam and entry committed before the locks were
+// granted; a writer still to commit waits for the lock and then notes its
+// own exam or entry on the facts settled here. (Computed in the same
+// statement as the locks, the facts would be those of the statement's start,
+// and a record whose exam committed while the statement waited for it would
+// lose that exam.) The records the transaction inserted itself are locked
+// already, and nobody else can see them.
+func settleFacts(ctx context.Context, tx *Tx, ids []string, allSchedules bool) error {
+	if len(ids) == 0 && !allSchedules {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records WHERE record_id = ANY($1)
+		AND xmin <> pg_current_xact_id()::xid ORDER BY record_id FOR NO KEY UPDATE) x`, pq.Array(ids)); err != nil {
+		return err
+	}
+	// A few records' facts from their own exams and entries (the list
+	// reaches into the view's aggregate over them); many, from the view
+	// over every record, hashed against the list, as a bulk load needs.
+	few := ""
+	if len(ids) <= 5000 {
+		few = " AND f.record_id = ANY($1)"
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = COALESCE(f.last_exam_complete, false),
+			last_service_date = f.last_service_date, used_on = f.used_on, exam_from = f.exam_from, exam_ok_on = f.exam_ok_on
+		FROM unnest($1::text[]) a (id) LEFT JOIN record_rate_facts f ON f.record_id = a.id`+few+`
+		WHERE r.record_id = a.id AND `+factsDiffer, pq.Array(ids))
 	if err != nil {
 		return err
 	}
-	return refreshSchedules(ctx, tx, "true")
+	// The enrolments after the records, in ID order, and only those whose
+	// schedule changes.
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM enrolments WHERE (record_id = ANY($1) OR $2)
+		AND programme IN ('hypertension', 'type2_diabetes') ORDER BY id FOR NO KEY UPDATE) x`, pq.Array(ids), allSchedules); err != nil {
+		return err
+	}
+	return refreshSchedules(ctx, tx, "(e.record_id = ANY($1) OR $2)", pq.Array(ids), allSchedules)
 }

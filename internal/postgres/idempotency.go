@@ -94,6 +94,7 @@ func (db *DB) writeIdempotent(ctx context.Context, k Idempotency, kind string, c
 	var id string
 	var created bool
 	err := db.inWriteTx(ctx, func(tx *Tx) error {
+		id, created = "", false // afresh on a retry
 		prev, err := k.replayed(ctx, tx, kind)
 		if err != nil || prev != "" {
 			id = prev

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lib/pq"
@@ -22,6 +24,9 @@ import (
 type ImportTx struct {
 	db *DB
 	tx *Tx
+	// served are the records the import adds exams or entries to: their
+	// facts are settled before the commit (RefreshFacts).
+	served map[string]struct{}
 }
 
 // BeginImport opens the import transaction. A dry run's is read-only.
@@ -30,7 +35,7 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &ImportTx{db: db, tx: &Tx{Tx: tx}}, nil
+	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}}, nil
 }
 
 // Commit makes the import visible, then folds its rate changes into the
@@ -242,6 +247,11 @@ func (t *ImportTx) InsertStaff(ctx context.Context, list []staff.Staff) error {
 // UpsertPopulations sets village populations, replacing a year already set,
 // as PUT does.
 func (t *ImportTx) UpsertPopulations(ctx context.Context, actor string, ps []region.Population) error {
+	// In key order, as every writer of several rows takes them (docs/rates.md).
+	ps = slices.Clone(ps)
+	slices.SortStableFunc(ps, func(a, b region.Population) int {
+		return cmp.Or(cmp.Compare(a.VillageCode, b.VillageCode), cmp.Compare(a.Year, b.Year))
+	})
 	for _, p := range ps {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO village_populations (village_code, year, population, updated_by)
 			VALUES ($1, $2, $3, $4)
@@ -257,6 +267,10 @@ func (t *ImportTx) UpsertPopulations(ctx context.Context, actor string, ps []reg
 // UpsertResponsibilities sets responsible doctors from dates, replacing the
 // doctor of a date already set, as the API does.
 func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs []region.Responsibility) error {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b region.Responsibility) int {
+		return cmp.Or(cmp.Compare(a.VillageCode, b.VillageCode), a.FromDate.Time().Compare(b.FromDate.Time()))
+	})
 	for _, r := range rs {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO responsibilities (village_code, from_date, staff_code, created_by)
 			VALUES ($1, $2, $3, $4)
@@ -375,8 +389,9 @@ func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, e
 
 // ExamCopy streams health examinations into the exams table.
 type ExamCopy struct {
-	c     *copier
-	actor string
+	c      *copier
+	actor  string
+	served map[string]struct{}
 }
 
 // CopyExams starts the exams COPY; actor is recorded as their creator.
@@ -386,11 +401,12 @@ func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, erro
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{c: c, actor: actor}, nil
+	return &ExamCopy{c: c, actor: actor, served: t.served}, nil
 }
 
 // Write adds one exam.
 func (ec *ExamCopy) Write(e *record.Exam) error {
+	ec.served[e.RecordID] = struct{}{}
 	return ec.c.row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
 		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor)
 }
@@ -414,8 +430,9 @@ type ImportEntry struct {
 
 // EntryCopy streams service entries into the entries table.
 type EntryCopy struct {
-	c     *copier
-	actor string
+	c      *copier
+	actor  string
+	served map[string]struct{}
 }
 
 // CopyEntries starts the entries COPY; actor is recorded as their creator.
@@ -425,11 +442,12 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 	if err != nil {
 		return nil, err
 	}
-	return &EntryCopy{c: c, actor: actor}, nil
+	return &EntryCopy{c: c, actor: actor, served: t.served}, nil
 }
 
 // Write adds one entry.
 func (ec *EntryCopy) Write(e *ImportEntry) error {
+	ec.served[e.RecordID] = struct{}{}
 	data := "{}"
 	if len(e.Data) > 0 {
 		data = string(e.Data)
@@ -473,7 +491,15 @@ func (t *ImportTx) SetSerials(ctx context.Context, last map[string]int) error {
 	return translate(err)
 }
 
-// RefreshFacts recomputes the write-time facts after the bulk load.
+// RefreshFacts settles the write-time facts of the records the import added
+// exams or entries to, and their follow-up schedules (settleFacts: locked in
+// record ID order, then computed from what is committed, so that an exam or
+// entry another transaction commits meanwhile is never lost). The records
+// the import files without any are right as filed: no facts.
 func (t *ImportTx) RefreshFacts(ctx context.Context) error {
-	return translate(RefreshFacts(ctx, t.tx.Tx))
+	ids := make([]string, 0, len(t.served))
+	for id := range t.served {
+		ids = append(ids, id)
+	}
+	return translate(settleFacts(ctx, t.tx, ids, false))
 }

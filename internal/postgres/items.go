@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/review"
 )
 
@@ -46,7 +48,12 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 		}
 		ev := &review.Event{CaseID: caseID, ItemID: &id, To: string(review.ItemOpen), Reason: "交办整改事项", Actor: actor, At: now,
 			Details: review.Details{"owner": n.Owner, "due_date": n.DueDate, "description": n.Description}}
-		return strconv.FormatInt(id, 10), insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return "", err
+		}
+		m := notify.Message{Kind: notify.KindCase, Key: fmt.Sprintf("item:%d:open", id), Title: fmt.Sprintf("整改事项：%s 前完成", n.DueDate),
+			Body: n.Description, Link: fmt.Sprintf("/#/my-cases/%d", caseID), Details: notify.Details{"case_id": caseID, "item_id": id, "due_date": n.DueDate}}
+		return strconv.FormatInt(id, 10), notifyAll(ctx, tx, db.SMS, now, m, n.Owner)
 	})
 	if err != nil {
 		return nil, false, err
@@ -68,6 +75,9 @@ func (db *DB) Item(ctx context.Context, id int64) (*review.Item, error) {
 		return nil, err
 	}
 	it.Flag(db.today())
+	if it.Files, err = db.EvidenceFiles(ctx, id); err != nil {
+		return nil, err
+	}
 	return it, nil
 }
 
@@ -97,8 +107,55 @@ func (db *DB) Items(ctx context.Context, caseID int64, owner string) ([]review.I
 	today := db.today()
 	for i := range out {
 		out[i].Flag(today)
+		if out[i].Files, err = db.EvidenceFiles(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// AddEvidence keeps a file as evidence of a pending item, with its SHA-256.
+// Conflict with the item's state unless it is open or reopened.
+func (db *DB) AddEvidence(ctx context.Context, itemID int64, actor string, f review.EvidenceFile, content []byte) (*review.EvidenceFile, error) {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		it, err := itemTx(ctx, tx, itemID, true)
+		if err != nil {
+			return err
+		}
+		if !it.State.Pending() {
+			return apperr.Conflictf("整改事项当前为“%s”，不能再上传佐证材料", it.State.Chinese()).With("state", it.State)
+		}
+		f.ItemID, f.UploadedBy, f.UploadedAt = itemID, actor, db.Now()
+		return tx.GetContext(ctx, &f.ID, `INSERT INTO item_evidence (item_id, name, content_type, size, sha256, content, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, itemID, f.Name, f.ContentType, f.Size, f.SHA256, content, actor, f.UploadedAt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// EvidenceFiles lists an item's evidence files, without their content.
+func (db *DB) EvidenceFiles(ctx context.Context, itemID int64) ([]review.EvidenceFile, error) {
+	out := []review.EvidenceFile{}
+	err := db.SelectContext(ctx, &out, `SELECT id, item_id, name, content_type, size, sha256, uploaded_by, uploaded_at
+		FROM item_evidence WHERE item_id = $1 ORDER BY id`, itemID)
+	return out, translate(err)
+}
+
+// Evidence returns one evidence file with its content. NotFound unless it
+// belongs to the item.
+func (db *DB) Evidence(ctx context.Context, itemID, id int64) (*review.EvidenceFile, []byte, error) {
+	var row struct {
+		review.EvidenceFile
+		Content []byte `db:"content"`
+	}
+	err := db.GetContext(ctx, &row, `SELECT id, item_id, name, content_type, size, sha256, uploaded_by, uploaded_at, content
+		FROM item_evidence WHERE item_id = $1 AND id = $2`, itemID, id)
+	if err != nil {
+		return nil, nil, notFound(err, "佐证材料 %d 不存在", id)
+	}
+	return &row.EvidenceFile, row.Content, nil
 }
 
 // CloseItem is the owner's report that an item is done. Conflict with the
@@ -158,6 +215,7 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 	today := civil.Of(now)
 	sent := []review.Reminder{}
 	err := db.inTx(ctx, func(tx *Tx) error {
+		sent = sent[:0] // afresh when inTx runs it again
 		items, err := pendingItems(ctx, tx, "", today)
 		if err != nil {
 			return err
@@ -174,15 +232,88 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 					at := now
 					sent = append(sent, review.Reminder{ItemID: it.ID, CaseID: it.CaseID, Owner: it.Owner, OffsetDays: off,
 						RemindOn: remindOn, DueDate: it.DueDate, Description: it.Description, SentAt: &at})
+					m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:item:%d:%d", it.ID, off),
+						Title: fmt.Sprintf("整改事项 %d 天后到期（%s）", off, it.DueDate), Body: it.Description,
+						Link:    fmt.Sprintf("/#/my-cases/%d", it.CaseID),
+						Details: notify.Details{"case_id": it.CaseID, "item_id": it.ID, "due_date": it.DueDate, "days_before": off}}
+					if err := notifyAll(ctx, tx, db.SMS, now, m, it.Owner); err != nil {
+						return err
+					}
 				}
 			}
 		}
-		return nil
+		return remindCaseDeadlines(ctx, tx, db.SMS, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return sent, nil
+}
+
+// remindCaseDeadlines reminds, 7, 3 and 1 days before each case deadline
+// (DESIGN §5.8), the people it concerns: the subject before the defence
+// period and the appeal period end; the county's reviewers before the
+// investigation and the serving are due. The message key (with the due date,
+// which an extension moves) makes each reminder exactly-once.
+func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) error {
+	today := civil.Of(now)
+	var open []review.Case
+	if err := tx.SelectContext(ctx, &open, `SELECT `+caseColumns+` FROM cases
+		WHERE (state = 'served' AND appeal_due BETWEEN $1 AND $2)
+		   OR (state = 'determined' AND defence = '' AND defence_due BETWEEN $1 AND $2)
+		   OR (state = 'decided' AND serving_due BETWEEN $1 AND $2)
+		   OR (state IN ('accepted', 'investigating') AND investigation_due BETWEEN $1 AND $2)
+		ORDER BY id`, today, today.AddDays(review.ReminderOffsets[0])); err != nil {
+		return err
+	}
+	for i := range open {
+		c := &open[i]
+		var what, body string
+		var from, due civil.Date
+		var to []string
+		var err error
+		switch c.State {
+		case review.Served:
+			what, from, due, body = "appeal", c.ServedOn, c.AppealDue, "如对处理决定不服，请在期限内申请复核。"
+			to, err = caseParties(ctx, tx, c)
+		case review.Determined:
+			what, from, due, body = "defence", c.DeterminedOn, c.DefenceDue, "如对认定事实有异议，请在期限内提交书面申辩。"
+			to, err = caseParties(ctx, tx, c)
+		case review.Decided:
+			what, from, due, body = "serving", c.DecidedOn, c.ServingDue, "处理决定应在期限内送达被问责对象。"
+			to, err = countyReviewers(ctx, tx, c)
+		default:
+			what, from, due, body = "investigation", c.AcceptedOn, c.InvestigationDue, "调查应在期限内作出责任认定。"
+			to, err = countyReviewers(ctx, tx, c)
+		}
+		if err != nil {
+			return err
+		}
+		title := map[string]string{"appeal": "复核申请期", "defence": "申辩期", "serving": "送达期限", "investigation": "调查期限"}[what]
+		for _, off := range review.DueOffsets(from, due, today) {
+			m := notify.Message{Kind: notify.KindReminder, Key: fmt.Sprintf("reminder:%s:%d:%s:%d", what, c.ID, due, off),
+				Title: fmt.Sprintf("问责案件 %d：%s %d 天后届满（%s）", c.ID, title, off, due), Body: body,
+				Link:    fmt.Sprintf("/#/my-cases/%d", c.ID),
+				Details: notify.Details{"case_id": c.ID, "deadline": what, "due": due, "days_before": off}}
+			if what == "serving" || what == "investigation" {
+				m.Link = "/bureau#/cases"
+			}
+			if err := notifyAll(ctx, tx, sms, now, m, to...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// countyReviewers are the reviewers of the case's county who may act on it:
+// not its subject, nor anyone of the subject institution.
+func countyReviewers(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
+	var out []string
+	err := tx.SelectContext(ctx, &out, `SELECT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
+		WHERE r.role = 'reviewer' AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
+		ORDER BY r.staff_code`, "county:"+c.CountyCode, c.SubjectCode, c.SubjectInstitution)
+	return out, err
 }
 
 // DueReminders returns the owner's reminders due today: for each pending

@@ -50,8 +50,10 @@ func (db *DB) AddEnrolment(ctx context.Context, actor, recordID string, f entry.
 			Birth  civil.Date `db:"birth_date"`
 		}
 		// The record's row lock queues concurrent enrolments of one resident,
-		// so that the duplicate check below sees the winner.
-		if err := tx.GetContext(ctx, &r, `SELECT status, sex, birth_date FROM records WHERE record_id = $1 FOR UPDATE`, recordID); err != nil {
+		// so that the duplicate check below sees the winner. NO KEY UPDATE:
+		// it does not wait for the foreign-key locks of an import's exams and
+		// entries on the record.
+		if err := tx.GetContext(ctx, &r, `SELECT status, sex, birth_date FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, recordID); err != nil {
 			return "", notFound(err, "档案 %s 不存在", recordID)
 		}
 		if r.Status != string(record.Active) {
@@ -186,6 +188,8 @@ func refreshSchedules(ctx context.Context, tx *Tx, cond string, args ...any) err
 				AND f.service_date >= e.enrolled_on AND (e.ended_on IS NULL OR f.service_date <= e.ended_on)
 			ORDER BY f.service_date DESC, f.id DESC LIMIT 1
 		) l ON true
-		WHERE t.id = e.id AND e.programme IN ('hypertension', 'type2_diabetes') AND `+cond, args...)
+		WHERE t.id = e.id AND e.programme IN ('hypertension', 'type2_diabetes') AND `+cond+`
+			AND (t.last_followup_date, t.next_due_date)
+				IS DISTINCT FROM (l.service_date, followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date))`, args...)
 	return err
 }

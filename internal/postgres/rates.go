@@ -49,6 +49,27 @@ const (
 
 	// drawnColumns are what the expressions above read of a drawn record.
 	drawnColumns = `r.record_id, r.village_code, r.responsible_doctor, r.birth_date, r.quality_failures, r.exam_from, r.exam_ok_on, r.used_on`
+
+	// handedAfter is the IDs of the records handed over to another
+	// responsible doctor after the as-of date $1 (migration 00015; the
+	// index records_handed_over, few rows for a recent date). Every other
+	// record's responsible doctor at the date is its doctor now, which the
+	// draw's indexes are ordered by; these are counted under doctorAt.
+	handedAfter = `(SELECT COALESCE(array_agg(h.record_id), '{}') FROM records h
+		WHERE h.doctor_until IS NOT NULL AND record_doctor_since(h.doctor_until) > $1::date)::text[]`
+
+	// doctorAt is the record's responsible doctor at the as-of date $1
+	// (DESIGN §5.2): a doctor's quality and usage are over the records they
+	// were responsible for then.
+	doctorAt = `record_doctor_at(r.responsible_doctor, r.doctor_before, r.doctor_until, $1::date)`
+
+	// drawnColumnsAt are drawnColumns with the responsible doctor at the
+	// as-of date.
+	drawnColumnsAt = `r.record_id, r.village_code, ` + doctorAt + ` AS responsible_doctor, r.birth_date, r.quality_failures,
+		r.exam_from, r.exam_ok_on, r.used_on`
+
+	// stratumAt is stratum with the responsible doctor at the as-of date.
+	stratumAt = `COALESCE(` + doctorAt + `, '#' || r.village_code)`
 )
 
 // countsAsOf are a county ($1) as of a date ($2; $3 and $4 the first days of
@@ -100,6 +121,13 @@ func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) (
 			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), count(*) FROM records r
 			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code BETWEEN $2 AND $3
 			GROUP BY r.village_code, r.responsible_doctor
+			UNION ALL
+			-- those handed over after the date, from their doctor now to their doctor then
+			SELECT r.village_code, d.doctor, sum(d.n) FROM records r
+			CROSS JOIN LATERAL (VALUES (COALESCE(r.responsible_doctor, ''), -1), (COALESCE(`+doctorAt+`, ''), 1)) d (doctor, n)
+			WHERE r.doctor_until IS NOT NULL AND record_doctor_since(r.doctor_until) > $1 AND `+activeAt+`
+				AND r.village_code BETWEEN $2 AND $3
+			GROUP BY r.village_code, d.doctor
 		) x GROUP BY village_code, doctor HAVING sum(n) > 0 ORDER BY village_code, doctor`, asOf, lo, hi)
 	return out, err
 }
@@ -185,24 +213,42 @@ func drawnCounts(aggs string) string {
 		FROM (` + drawWindow() + `) r GROUP BY r.village_code, r.responsible_doctor) d) r`
 }
 
-// drawAnchors are the draw groups of the plan $4–$7 (b) with their anchors (a).
+// drawAnchors are the draw groups of the plan $4–$7 (b) with their anchors
+// (a): the records of the village and doctor at the date in record ID order
+// are those with that doctor now, less those handed over after the date,
+// merged with those of the latter whose doctor then it was.
 func drawAnchors() string {
 	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
-		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` ORDER BY r.record_id OFFSET b.skip LIMIT 1`
+		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` AND NOT (r.record_id = ANY(` + handedAfter + `))
+		ORDER BY r.record_id LIMIT b.skip + 1`
 	return `unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
-		CROSS JOIN LATERAL ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
-			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) a`
+		CROSS JOIN LATERAL (SELECT u.id, u.key FROM ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
+			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)
+			UNION ALL (SELECT r.record_id, ` + drawKey + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+				AND r.village_code = b.village AND ` + doctorAt + ` IS NOT DISTINCT FROM b.doctor AND ` + activeAt + `)
+		) u ORDER BY u.id OFFSET b.skip LIMIT 1) a`
 }
 
-// drawWindow is a group's sample (drawnColumns), from its anchor a on.
+// drawWindow is a group's sample (drawnColumns, the doctor at the date, and
+// draw_key), from its anchor a on. The group's records at the date are
+// those of its stratum now (records_draw, in draw order) less those handed
+// over after the date, merged with those of the latter whose stratum then
+// it was.
 func drawWindow() string {
-	from := ` FROM records r WHERE ` + stratum + ` = b.stratum AND ` + activeAt
-	return `WITH up AS MATERIALIZED (SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) >= (a.key, a.id)
+	part := func(cond string) string {
+		return `SELECT u.* FROM ((SELECT ` + drawnColumns + `, ` + drawKey + ` AS draw_key FROM records r
+				WHERE ` + stratum + ` = b.stratum AND ` + activeAt + ` AND NOT (r.record_id = ANY(` + handedAfter + `))
+					AND (` + drawKey + `, r.record_id) ` + cond + ` (a.key, a.id)
 				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)
+			UNION ALL
+			(SELECT ` + drawnColumnsAt + `, ` + drawKey + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+				AND ` + stratumAt + ` = b.stratum AND ` + activeAt + ` AND (` + drawKey + `, r.record_id) ` + cond + ` (a.key, a.id))
+			) u ORDER BY u.draw_key, u.record_id`
+	}
+	return `WITH up AS MATERIALIZED (` + part(">=") + ` LIMIT $3)
 			SELECT * FROM up
 			UNION ALL
-			(SELECT ` + drawnColumns + from + ` AND (` + drawKey + `, r.record_id) < (a.key, a.id)
-				ORDER BY ` + drawKey + `, r.record_id LIMIT $3 - (SELECT count(*) FROM up))`
+			(` + part("<") + ` LIMIT $3 - (SELECT count(*) FROM up))`
 }
 
 // countyRange bounds the village codes of a county, for the village-led
@@ -411,7 +457,13 @@ func scopeCondition(l rates.Level, n int) string {
 func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
 	lo, hi := countyRange(county)
 	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
-	from := "records r"
+	// Every record active at the date, with its doctor then; a doctor's are
+	// found through their records now and those handed over after the date.
+	pre := "r.village_code BETWEEN $8 AND $9 AND " + activeAt
+	if f.Level == rates.Doctor {
+		pre += " AND (r.responsible_doctor = $10 OR r.record_id = ANY(" + handedAfter + "))"
+	}
+	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE " + pre + ") r"
 	var plan drawPlan
 	if p.Sample != rates.All {
 		groups, err := activeCounts(ctx, tx, county, p.AsOf)
@@ -421,8 +473,12 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 		if f.Level != rates.County {
 			// Only the draw groups with records in the scope.
 			var strata []string
-			if err := tx.SelectContext(ctx, &strata, `SELECT DISTINCT `+stratum+` FROM records r
-				WHERE r.village_code BETWEEN $2 AND $3 AND `+scopeCondition(f.Level, 4)+` AND `+activeAt, p.AsOf, lo, hi, f.ScopeCode); err != nil {
+			pre := "r.village_code BETWEEN $2 AND $3 AND " + activeAt
+			if f.Level == rates.Doctor {
+				pre += " AND (r.responsible_doctor = $4 OR r.record_id = ANY(" + handedAfter + "))"
+			}
+			if err := tx.SelectContext(ctx, &strata, `SELECT DISTINCT `+stratum+` FROM (SELECT `+drawnColumnsAt+` FROM records r
+				WHERE `+pre+`) r WHERE `+scopeCondition(f.Level, 4), p.AsOf, lo, hi, f.ScopeCode); err != nil {
 				return "", nil, err
 			}
 			in := make(map[string]bool, len(strata))
@@ -439,8 +495,6 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 		}
 		plan = planDraw(groups, p.Seed)
 		from = drawn()
-	} else {
-		where += " AND " + activeAt
 	}
 	body := `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures

@@ -259,7 +259,7 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 	var idNumber string
 	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
+		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		next := cur
@@ -291,12 +291,15 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 			}
 		}
 		out = &record.Record{}
+		// A handover (a new responsible doctor) takes effect today: the
+		// outgoing doctor stays the record's for every date before it
+		// (handover, migration 00015).
 		err := tx.GetContext(ctx, out, `UPDATE records SET name = $2, sex = NULLIF($3, ''), birth_date = $4, id_number = NULLIF($5, ''),
 			residence_type = $6, ethnicity = $7, phone = $8, contact_name = $9, contact_phone = $10,
-			responsible_doctor = NULLIF($11, ''), details = $12, version = version + 1, updated_at = now()
+			responsible_doctor = NULLIF($11, ''), details = $12, version = version + 1, updated_at = now(), `+handover+`
 			WHERE record_id = $1 RETURNING `+recordColumns,
 			id, next.Name, next.Sex, next.BirthDate, next.IDNumber, next.ResidenceType, next.Ethnicity, next.Phone,
-			next.ContactName, next.ContactPhone, next.ResponsibleDoctor, next.Details)
+			next.ContactName, next.ContactPhone, next.ResponsibleDoctor, next.Details, civil.Of(db.Today()))
 		if err != nil {
 			return err
 		}
@@ -304,6 +307,19 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 	})
 	return out, db.explainDuplicate(ctx, err, idNumber)
 }
+
+// handover is the SET clause of UpdateRecord that keeps the record's
+// responsible doctors with their dates (migration 00015) when the doctor
+// changes to $11 on the date $13: the outgoing doctor's time ends the day
+// before. A change on the day the current doctor's time began (or on the
+// filing day) only replaces the doctor: there is no earlier day to give
+// the outgoing one.
+const handover = `doctor_before = CASE WHEN responsible_doctor IS DISTINCT FROM NULLIF($11, '')
+		AND $13::date > COALESCE(record_doctor_since(doctor_until), filed_on)
+		THEN array_append(doctor_before, responsible_doctor) ELSE doctor_before END,
+	doctor_until = CASE WHEN responsible_doctor IS DISTINCT FROM NULLIF($11, '')
+		AND $13::date > COALESCE(record_doctor_since(doctor_until), filed_on)
+		THEN array_append(doctor_until, $13::date) ELSE doctor_until END`
 
 func onlyPatchedFields(err error, patch map[string]json.RawMessage) error {
 	e, ok := apperr.As(err)
@@ -362,7 +378,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 	var out record.Record
 	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR UPDATE`, id); err != nil {
+		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		if cur.Status != record.Active {

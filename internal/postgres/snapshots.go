@@ -4,40 +4,146 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
+	"healthrec/internal/notify"
 	"healthrec/internal/rates"
+	"healthrec/internal/review"
 )
 
 // SnapshotInfo describes a published report.
 type SnapshotInfo struct {
-	ID          int64        `json:"id" db:"id"`
-	CountyCode  string       `json:"county_code" db:"county_code"`
-	Title       string       `json:"title" db:"title"`
-	AsOf        civil.Date   `json:"as_of" db:"as_of"`
-	Sample      rates.Sample `json:"sample" db:"sample"`
-	Seed        int64        `json:"seed" db:"seed"`
-	PublishedAt time.Time    `json:"published_at" db:"published_at"`
-	PublishedBy string       `json:"published_by" db:"published_by"`
-	Warnings    int          `json:"warnings" db:"warnings"`
-	Sampled     int          `json:"sampled_records" db:"sampled"`
+	ID          int64               `json:"id" db:"id"`
+	CountyCode  string              `json:"county_code" db:"county_code"`
+	Kind        review.SnapshotKind `json:"kind" db:"kind"`
+	Title       string              `json:"title" db:"title"`
+	AsOf        civil.Date          `json:"as_of" db:"as_of"`
+	Sample      rates.Sample        `json:"sample" db:"sample"`
+	Seed        int64               `json:"seed" db:"seed"`
+	PublishedAt time.Time           `json:"published_at" db:"published_at"`
+	PublishedBy string              `json:"published_by" db:"published_by"`
+	Warnings    int                 `json:"warnings" db:"warnings"`
+	Sampled     int                 `json:"sampled_records" db:"sampled"`
+	// Supersedes is the snapshot this one corrects, with the reason;
+	// SupersededBy the one that corrected this one (nil while in force).
+	Supersedes      *int64 `json:"supersedes" db:"supersedes"`
+	SupersedeReason string `json:"supersede_reason,omitempty" db:"supersede_reason"`
+	SupersededBy    *int64 `json:"superseded_by" db:"superseded_by"`
+}
+
+// Publication is what a publisher says about a snapshot besides the report's
+// parameters: its kind and title, and for a correction the snapshot it
+// supersedes and why.
+type Publication struct {
+	Kind       review.SnapshotKind
+	Title      string
+	Supersedes *int64
+	Reason     string
+}
+
+// currentSnapshot returns the snapshot in force for a county, kind and
+// as-of date, or 0.
+func currentSnapshot(ctx context.Context, q sqlx.QueryerContext, county string, kind review.SnapshotKind, asOf civil.Date) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, `SELECT s.id FROM rate_snapshots s
+		WHERE s.county_code = $1 AND s.kind = $2 AND s.as_of = $3
+		  AND NOT EXISTS (SELECT 1 FROM rate_snapshots n WHERE n.supersedes = s.id)`, county, kind, asOf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// CurrentSnapshot returns the ID of the snapshot in force for a county, kind
+// and as-of date, or 0 when there is none.
+func (db *DB) CurrentSnapshot(ctx context.Context, county string, kind review.SnapshotKind, asOf civil.Date) (int64, error) {
+	id, err := currentSnapshot(ctx, db.DB, county, kind, asOf)
+	return id, translate(err)
+}
+
+// errSnapshotExists is the 409 for a second publish of a county, kind and
+// as-of date: it names the snapshot in force, which a correction supersedes.
+func errSnapshotExists(id int64, kind review.SnapshotKind, asOf civil.Date) error {
+	return apperr.Conflictf("本县 %s 的%s快照已发布（快照 %d）；如需更正，请以 supersedes=%d 并写明理由重新发布", asOf, kind.Chinese(), id, id).
+		With("existing_snapshot_id", id)
+}
+
+// checkPublication checks the kind, and that a correction supersedes the
+// snapshot in force for the same county, kind and date with a reason; a
+// publish without supersedes needs there to be none. Invalid or Conflict.
+func checkPublication(ctx context.Context, tx *Tx, county string, pub Publication, asOf civil.Date) error {
+	var fe apperr.FieldErrors
+	if !pub.Kind.Valid() {
+		fe.Add("kind", "快照类型应为 pre_assessment（预考核）或 assessment（考核）")
+	}
+	if pub.Supersedes == nil && pub.Reason != "" {
+		fe.Add("reason", "只有更正（supersedes）时需要理由")
+	}
+	if pub.Supersedes != nil && pub.Reason == "" {
+		fe.Add("reason", "更正已发布的快照须写明理由")
+	}
+	if len([]rune(pub.Reason)) > 2000 {
+		fe.Add("reason", "理由最多 2000 字")
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	current, err := currentSnapshot(ctx, tx, county, pub.Kind, asOf)
+	if err != nil {
+		return err
+	}
+	if pub.Supersedes == nil {
+		if current != 0 {
+			return errSnapshotExists(current, pub.Kind, asOf)
+		}
+		return nil
+	}
+	var old SnapshotInfo
+	if err := tx.GetContext(ctx, &old, `SELECT id, county_code, kind, as_of FROM rate_snapshots WHERE id = $1`, *pub.Supersedes); err != nil {
+		if apperr.CodeOf(translate(err)) == apperr.NotFound {
+			return apperr.InvalidField("supersedes", fmt.Sprintf("快照 %d 不存在", *pub.Supersedes))
+		}
+		return err
+	}
+	if old.CountyCode != county || old.Kind != pub.Kind || old.AsOf != asOf {
+		return apperr.InvalidField("supersedes", fmt.Sprintf("快照 %d 是县 %s %s 的%s快照，与本次发布的县、类型或截止日不同",
+			old.ID, old.CountyCode, old.AsOf, old.Kind.Chinese()))
+	}
+	if current != old.ID {
+		return apperr.Conflictf("快照 %d 已被快照 %d 取代，只能更正现行的快照", old.ID, current).With("existing_snapshot_id", current)
+	}
+	return nil
 }
 
 // Snapshot is a published report, frozen.
 type Snapshot struct {
 	SnapshotInfo
 	Report *rates.Report `json:"report"`
+	// Proposed is, on publishing, the cases the review proposed or added
+	// the snapshot's figures to.
+	Proposed []review.Case `json:"-"`
 }
 
 // PublishSnapshot computes a county's report and freezes it: the report as
 // published, its rows, and every sampled record with the rules it broke and
 // whether it had a dynamic record, all from one view of the data. Nothing
 // later changes them (the tables refuse UPDATE and DELETE).
-func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, p rates.Params) (*Snapshot, error) {
+//
+// A county has at most one snapshot per kind and as-of date in force: a
+// second publish is a Conflict naming the first, and a correction names the
+// one it supersedes with a reason. In the same transaction the snapshot is
+// registered with the accountability review, which may propose cases.
+func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Publication, p rates.Params) (*Snapshot, error) {
 	var out *Snapshot
 	t, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
@@ -46,6 +152,9 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 	defer t.Rollback()
 	tx := &Tx{Tx: t} // unprepared: a report's plans follow its parameters
 	err = func() error {
+		if err := checkPublication(ctx, tx, county, pub, p.AsOf); err != nil {
+			return err
+		}
 		if err := tuneReport(ctx, tx); err != nil {
 			return err
 		}
@@ -58,6 +167,7 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 			return err
 		}
 		r := rates.Compute(p, t, d, db.Now())
+		r.Kind = string(pub.Kind)
 		body, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -67,11 +177,12 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 			n := int(p.Sample)
 			sample = &n
 		}
-		info := SnapshotInfo{CountyCode: county, Title: title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed, PublishedBy: actor,
-			Warnings: len(r.Warnings)}
-		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, title, as_of, sample, seed, report, published_at, published_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, published_at`,
-			county, title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor); err != nil {
+		info := SnapshotInfo{CountyCode: county, Kind: pub.Kind, Title: pub.Title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed,
+			PublishedBy: actor, Warnings: len(r.Warnings), Supersedes: pub.Supersedes, SupersedeReason: pub.Reason}
+		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, kind, title, as_of, sample, seed, report,
+				published_at, published_by, supersedes, supersede_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
+			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason); err != nil {
 			return err
 		}
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
@@ -91,12 +202,30 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county, title string, 
 		n, _ := res.RowsAffected()
 		info.Sampled = int(n)
 		out = &Snapshot{SnapshotInfo: info, Report: r}
-		return nil
+		out.Proposed, err = registerSnapshot(ctx, tx, db.SMS, db.Now(), &info, r)
+		return err
 	}()
+	if err == nil {
+		err = tx.Commit()
+	}
+	if isUniqueViolation(err, "rate_snapshots_first", "rate_snapshots_superseded_once") {
+		// A concurrent publish of the same county, kind and date won.
+		if id, lerr := db.CurrentSnapshot(ctx, county, pub.Kind, p.AsOf); lerr == nil && id != 0 {
+			return nil, errSnapshotExists(id, pub.Kind, p.AsOf)
+		}
+		return nil, apperr.Conflictf("本县 %s 的%s快照刚刚由他人发布，请刷新后再试", p.AsOf, pub.Kind.Chinese())
+	}
 	if err != nil {
 		return nil, translate(err)
 	}
-	return out, translate(tx.Commit())
+	return out, nil
+}
+
+// isUniqueViolation reports whether err is a unique violation of one of the
+// named constraints or indexes.
+func isUniqueViolation(err error, names ...string) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505" && slices.Contains(names, pe.Constraint)
 }
 
 func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row) error {
@@ -126,9 +255,10 @@ func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row)
 	return err
 }
 
-const snapshotInfoColumns = `s.id, s.county_code, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
+const snapshotInfoColumns = `s.id, s.county_code, s.kind, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
 	jsonb_array_length(s.report -> 'warnings') AS warnings,
-	(SELECT count(*) FROM rate_snapshot_records x WHERE x.snapshot_id = s.id) AS sampled`
+	(SELECT count(*) FROM rate_snapshot_records x WHERE x.snapshot_id = s.id) AS sampled,
+	s.supersedes, s.supersede_reason, (SELECT n.id FROM rate_snapshots n WHERE n.supersedes = s.id) AS superseded_by`
 
 // Snapshots lists the published reports of counties, newest as-of date first.
 func (db *DB) Snapshots(ctx context.Context, counties []string, page Page) ([]SnapshotInfo, int, error) {
@@ -194,6 +324,7 @@ func (db *DB) Trends(ctx context.Context, county string, level rates.Level, scop
 		r.numerator, r.denominator, r.rate::text AS rate, r.target::text AS target, r.gap::text AS gap, r.rank, r.bottom_three, r.warning
 		FROM rate_snapshot_rows r JOIN rate_snapshots s ON s.id = r.snapshot_id
 		WHERE s.county_code = $1 AND r.level = $2 AND r.scope_code = $3
+		  AND NOT EXISTS (SELECT 1 FROM rate_snapshots n WHERE n.supersedes = s.id)
 		ORDER BY s.as_of, s.id`, county, level, scope)
 	if err != nil {
 		return nil, translate(err)
@@ -244,4 +375,106 @@ func (db *DB) RateScope(ctx context.Context, l rates.Level, code string) (*Scope
 		return nil, notFound(err, "%s %s 不存在", l.Chinese(), code)
 	}
 	return &s, nil
+}
+
+// registerSnapshot hands a snapshot being published to the review, in the
+// publishing transaction: a correction marks the one it supersedes, and an
+// assessment proposes its cases (DESIGN §7.1).
+func registerSnapshot(ctx context.Context, tx *Tx, sms bool, now time.Time, info *SnapshotInfo, r *rates.Report) ([]review.Case, error) {
+	if info.Supersedes != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE review_snapshots SET superseded = true WHERE snapshot_id = $1`,
+			strconv.FormatInt(*info.Supersedes, 10)); err != nil {
+			return nil, err
+		}
+	}
+	if err := deliverWarnings(ctx, tx, sms, now, info, r); err != nil {
+		return nil, err
+	}
+	a := review.Assessment{SnapshotID: strconv.FormatInt(info.ID, 10), County: info.CountyCode, Kind: info.Kind,
+		PublishedAt: info.PublishedAt, Figures: reviewFigures(r.Rows)}
+	return proposeTx(ctx, tx, sms, now, a)
+}
+
+// deliverWarnings sends each warned doctor, and each warned institution's
+// records administrators, one message per snapshot naming every indicator
+// with its figures and gap, with the way to the records to fix (DESIGN
+// §5.7). Either kind of snapshot warns.
+func deliverWarnings(ctx context.Context, tx *Tx, sms bool, now time.Time, info *SnapshotInfo, r *rates.Report) error {
+	type scope struct{ level, code string }
+	var order []scope
+	byScope := map[scope][]rates.Warning{}
+	for _, w := range r.Warnings {
+		if w.Level != rates.Doctor && w.Level != rates.Institution {
+			continue
+		}
+		k := scope{string(w.Level), w.ScopeCode}
+		if byScope[k] == nil {
+			order = append(order, k)
+		}
+		byScope[k] = append(byScope[k], w)
+	}
+	for _, k := range order {
+		ws := byScope[k]
+		var recipients []string
+		link := "/#/my" + "?as_of=" + info.AsOf.String()
+		if k.level == string(rates.Doctor) {
+			recipients = []string{k.code}
+		} else {
+			var err error
+			if recipients, err = recordsAdmins(ctx, tx, k.code); err != nil {
+				return err
+			}
+			link += "&level=institution&scope_code=" + k.code
+		}
+		m := notify.Message{Kind: notify.KindWarning, Key: fmt.Sprintf("warning:%d:%s:%s", info.ID, k.level, k.code),
+			Title: fmt.Sprintf("%s预警：%s %s", info.Kind.Chinese(), ws[0].ScopeName, info.AsOf), Link: link,
+			Details: notify.Details{"snapshot_id": info.ID, "kind": info.Kind, "as_of": info.AsOf, "level": k.level, "scope_code": k.code}}
+		var parts []string
+		var figures []map[string]any
+		for _, w := range ws {
+			part := fmt.Sprintf("%s %s%%（目标 %s%%，", w.Indicator.Chinese(), w.Rate, w.Target)
+			if w.Gap < 0 {
+				part += fmt.Sprintf("差 %s 个百分点", -w.Gap)
+			} else {
+				part += fmt.Sprintf("高于目标 %s 个百分点", w.Gap)
+			}
+			if w.BottomThree {
+				part += fmt.Sprintf("，全县排名第 %d，处于末三位", w.Rank)
+			}
+			parts = append(parts, part+"）")
+			figures = append(figures, map[string]any{"indicator": w.Indicator, "rate": w.Rate, "target": w.Target, "gap": w.Gap,
+				"rank": w.Rank, "bottom_three": w.BottomThree})
+		}
+		m.Body = strings.Join(parts, "；") + "。请打开“我的考核”查看需修正的档案。"
+		m.Details["figures"] = figures
+		if err := notifyAll(ctx, tx, sms, now, m, recipients...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reviewFigures converts a report's doctor and institution rows to the
+// review's figures (rates in tenths of a percent to percent).
+func reviewFigures(rows []rates.Row) []review.Warning {
+	var out []review.Warning
+	pct := func(p *rates.Percent) *float64 {
+		if p == nil {
+			return nil
+		}
+		v := float64(*p) / 10
+		return &v
+	}
+	for _, r := range rows {
+		if r.Level != rates.Doctor && r.Level != rates.Institution {
+			continue
+		}
+		w := review.Warning{Level: string(r.Level), ScopeCode: r.ScopeCode, ScopeName: r.ScopeName, Indicator: string(r.Indicator),
+			Rate: pct(r.Rate), Target: float64(r.Target) / 10, Gap: pct(r.Gap), BottomThree: r.BottomThree}
+		if r.Rank != nil {
+			w.Rank = *r.Rank
+		}
+		out = append(out, w)
+	}
+	return out
 }

@@ -24,7 +24,14 @@ func PDF(r *Report) ([]byte, error) {
 	if r.Sample != All {
 		sample = fmt.Sprintf("每位责任医生随机抽取 %d 份（无责任医生的记录按村抽取）", int(r.Sample))
 	}
-	d.KeyValues([][2]string{
+	var published [][2]string
+	if kind := map[string]string{"pre_assessment": "预考核", "assessment": "考核"}[r.Kind]; kind != "" {
+		published = append(published, [2]string{"快照类型", kind})
+	}
+	if r.Status != "" {
+		published = append(published, [2]string{"快照状态", r.Status})
+	}
+	d.KeyValues(append(published, [][2]string{
 		{"县（区）", r.CountyName + "（" + r.CountyCode + "）"},
 		{"统计截止日", r.AsOf.String()},
 		{"使用率统计窗口", r.WindowFrom.String() + " 至 " + r.WindowTo.String() + "（365 天）"},
@@ -32,7 +39,7 @@ func PDF(r *Report) ([]byte, error) {
 		{"随机种子", strconv.FormatInt(r.Seed, 10)},
 		{"目标", fmt.Sprintf("建档率 %s%%，合格率 %s%%，使用率 %s%%", r.Targets.Coverage, r.Targets.Quality, r.Targets.Usage)},
 		{"预警", fmt.Sprintf("%d 项（末三位，或低于目标 10 个百分点及以上）", len(r.Warnings))},
-	})
+	}...))
 	d.Note("建档率 = 统计截止日在档记录数 ÷ 常住人口数；合格率 = 抽样中合格记录数 ÷ 抽样记录数；使用率 = 抽样中统计窗口内有动态记录的记录数 ÷ 抽样记录数。" +
 		"排名按显示的百分比由高到低，并列同名次；“—”表示无分母（未登记常住人口或无抽样记录）。")
 

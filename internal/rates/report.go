@@ -30,7 +30,8 @@ type Village struct {
 }
 
 // Group counts records as of the report's date: those of one village with
-// one responsible doctor, or — where either is "" — of a village whatever
+// one responsible doctor at that date (DESIGN §5.2: a handover after it
+// does not move them), or — where either is "" — of a village whatever
 // their doctor, or of a doctor whatever their village. Each group adds to the
 // scopes of its village and of its doctor, so storage may give the counts
 // per village and doctor, or per village and per doctor apart.
@@ -131,6 +132,11 @@ type Report struct {
 	Rows       []Row      `json:"rows"`
 	Summaries  []Summary  `json:"summaries"`
 	Warnings   []Warning  `json:"warnings"`
+	// Kind is a published snapshot's kind (pre_assessment, assessment);
+	// Status says, in Chinese, whether it is in force or superseded. Both
+	// are empty for a live report.
+	Kind   string `json:"kind,omitempty"`
+	Status string `json:"-"`
 }
 
 // WarnBelow is how far below target a rate draws a warning: 10 points.
@@ -144,7 +150,8 @@ const WarnBelow Percent = -100
 // doctor's villages are those they are responsible for at the as-of date.
 //
 // Quality and usage: over the sampled records of the scope; a doctor's are
-// the records whose responsible doctor they are, and every higher level's
+// the records whose responsible doctor they were at the as-of date (as
+// storage groups them), and every higher level's
 // sample is the union of the draws of the groups in it.
 func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 	from, to := p.Window()

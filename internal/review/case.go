@@ -163,8 +163,11 @@ func (r ReviewResult) Chinese() string {
 	return string(r)
 }
 
-// Talk leaders: who holds the talk with the subject. Escalated cases go to
-// the principal leader (主要负责人), the others to a deputy (分管负责人).
+// Talk leaders: who holds a talk with the subject of an assessment case
+// (§7.1): a deputy leader (分管领导) for the last place of an indicator, the
+// principal leader (主要领导) for last place in two consecutive assessments
+// (escalated); "" for none. Cases proposed before migration 00016 keep the
+// deputy they were given.
 const (
 	TalkDeputy    = "deputy"
 	TalkPrincipal = "principal"
@@ -188,15 +191,27 @@ type Case struct {
 	TalkBy     string      `json:"talk_by" db:"talk_by"`
 	Escalation *Escalation `json:"escalation,omitempty" db:"escalation"`
 
-	State            State          `json:"state" db:"state"`
+	State State `json:"state" db:"state"`
+	// ProposedOn is the day an assessment proposed the case; AcceptedOn
+	// the day a reviewer accepted it (the investigation runs from then),
+	// with the preliminary check's note.
+	ProposedOn       civil.Date     `json:"proposed_on" db:"proposed_on"`
 	AcceptedOn       civil.Date     `json:"accepted_on" db:"accepted_on"`
+	AcceptanceNote   string         `json:"acceptance_note,omitempty" db:"acceptance_note"`
 	InvestigationDue civil.Date     `json:"investigation_due" db:"investigation_due"`
 	Extended         bool           `json:"extended" db:"extended"`
 	ExtensionReason  string         `json:"extension_reason,omitempty" db:"extension_reason"`
 	Responsibility   Responsibility `json:"responsibility,omitempty" db:"responsibility"`
 	Severity         Severity       `json:"severity,omitempty" db:"severity"`
 	Findings         string         `json:"findings,omitempty" db:"findings"`
-	Outcome          Outcome        `json:"outcome,omitempty" db:"outcome"`
+	// DeterminedOn starts the defence period (申辩) ending on DefenceDue;
+	// Defence is the subject's written statement, given on DefendedOn.
+	// Cases determined before migration 00016 have no period.
+	DeterminedOn civil.Date `json:"determined_on" db:"determined_on"`
+	DefenceDue   civil.Date `json:"defence_due" db:"defence_due"`
+	Defence      string     `json:"defence,omitempty" db:"defence"`
+	DefendedOn   civil.Date `json:"defended_on" db:"defended_on"`
+	Outcome      Outcome    `json:"outcome,omitempty" db:"outcome"`
 	// OriginalOutcome is the first decision's outcome when a review changed
 	// or revoked it.
 	OriginalOutcome Outcome      `json:"original_outcome,omitempty" db:"original_outcome"`

@@ -8,6 +8,10 @@ const (
 	InvestigationDays = 20
 	// ExtensionDays is the one extension of the investigation.
 	ExtensionDays = 10
+	// DefenceDays runs from the determination: the subject may answer the
+	// findings in writing (申辩) and no decision comes before the statement
+	// or the end of this period.
+	DefenceDays = 5
 	// ServingDays runs from the decision to serving it.
 	ServingDays = 10
 	// AppealDays runs from serving to the last day an appeal is accepted.
@@ -28,6 +32,12 @@ func NewCase(acceptedOn civil.Date, cal *Calendar) *Case {
 	return c
 }
 
+// NewProposal returns a case proposed on the given date from an assessment:
+// no clock runs until a reviewer accepts it.
+func NewProposal(proposedOn civil.Date) *Case {
+	return &Case{State: Proposed, ProposedOn: proposedOn, Triggers: Warnings{}}
+}
+
 // Recompute derives the deadlines from the dates they run from. The
 // calendar may change after a case is opened (next year's holidays are
 // announced late in the year), so deadlines of open cases are recomputed
@@ -37,7 +47,12 @@ func (c *Case) Recompute(cal *Calendar) {
 	if c.Extended {
 		days += ExtensionDays
 	}
-	c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	if !c.AcceptedOn.IsZero() {
+		c.InvestigationDue = cal.AddWorkdays(c.AcceptedOn, days)
+	}
+	if !c.DeterminedOn.IsZero() {
+		c.DefenceDue = cal.AddWorkdays(c.DeterminedOn, DefenceDays)
+	}
 	if !c.DecidedOn.IsZero() {
 		c.ServingDue = cal.AddWorkdays(c.DecidedOn, ServingDays)
 	}

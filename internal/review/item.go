@@ -61,6 +61,24 @@ type Item struct {
 	CreatedBy   string     `json:"created_by" db:"created_by"`
 	// Overdue is computed on read: still pending after the due date.
 	Overdue bool `json:"overdue" db:"-"`
+	// Files are the evidence files uploaded for the item.
+	Files []EvidenceFile `json:"files" db:"-"`
+}
+
+// MaxEvidenceSize bounds one evidence file: 10 MB.
+const MaxEvidenceSize = 10 << 20
+
+// EvidenceFile is a photo or PDF kept as evidence of an item, with its
+// SHA-256 checksum.
+type EvidenceFile struct {
+	ID          int64     `json:"id" db:"id"`
+	ItemID      int64     `json:"item_id" db:"item_id"`
+	Name        string    `json:"name" db:"name"`
+	ContentType string    `json:"content_type" db:"content_type"`
+	Size        int       `json:"size" db:"size"`
+	SHA256      string    `json:"sha256" db:"sha256"`
+	UploadedBy  string    `json:"uploaded_by" db:"uploaded_by"`
+	UploadedAt  time.Time `json:"uploaded_at" db:"uploaded_at"`
 }
 
 // Flag sets the fields computed on read.

@@ -14,6 +14,7 @@ type State string
 
 // The case states.
 const (
+	Proposed      State = "proposed"        // 考核提出，待受理
 	Accepted      State = "accepted"        // 受理
 	Investigating State = "investigating"   // 调查
 	Determined    State = "determined"      // 责任认定
@@ -24,14 +25,21 @@ const (
 	Archived      State = "archived"        // 备案
 	ClosedNoFault State = "closed_no_fault" // 查无过错，结案
 	Exempted      State = "exempted"        // 免予追究
+	Dismissed     State = "dismissed"       // 初步核实后不予受理
 )
 
 // States lists every state in the order of the chain.
-var States = []State{Accepted, Investigating, Determined, Decided, Served, Appealed, Reviewed, Archived, ClosedNoFault, Exempted}
+var States = []State{Proposed, Accepted, Investigating, Determined, Decided, Served, Appealed, Reviewed, Archived, ClosedNoFault, Exempted, Dismissed}
 
-// transitions is the state machine. Beside the main chain:
+// transitions is the state machine. A case proposed from an assessment
+// starts in proposed, where no clock runs: a reviewer accepts it after a
+// preliminary check (受理, with a note; the investigation's 20 working days
+// start then) or dismisses it with a reason. Beside the main chain:
 //   - investigating → investigating is the one extension of the investigation
 //     deadline (10 working days, with a reason);
+//   - determined → determined is the subject's written defence (申辩, the
+//     reason is the statement), once, within 5 working days of the
+//     determination; no decision comes before it or the end of that period;
 //   - closed_no_fault (no fault found) ends a case from accepted (a proposal
 //     that turns out to be a data error) or investigating;
 //   - exempted (免予追究, force majeure) ends a case from accepted,
@@ -39,11 +47,12 @@ var States = []State{Accepted, Investigating, Determined, Decided, Served, Appea
 //   - served → archived once the appeal period is over; an appeal goes
 //     through appealed → reviewed → archived.
 //
-// archived, closed_no_fault and exempted are final.
+// archived, closed_no_fault, exempted and dismissed are final.
 var transitions = map[State][]State{
+	Proposed:      {Accepted, Dismissed},
 	Accepted:      {Investigating, ClosedNoFault, Exempted},
 	Investigating: {Investigating, Determined, ClosedNoFault, Exempted},
-	Determined:    {Decided, Exempted},
+	Determined:    {Determined, Decided, Exempted},
 	Decided:       {Served},
 	Served:        {Appealed, Archived},
 	Appealed:      {Reviewed},
@@ -61,11 +70,18 @@ func (s State) Valid() bool {
 }
 
 // Final reports whether a case in s is over.
-func (s State) Final() bool { return s == Archived || s == ClosedNoFault || s == Exempted }
+func (s State) Final() bool {
+	return s == Archived || s == ClosedNoFault || s == Exempted || s == Dismissed
+}
+
+// FinalStates lists the final states, for SQL.
+var FinalStates = []string{string(Archived), string(ClosedNoFault), string(Exempted), string(Dismissed)}
 
 // Chinese names the state.
 func (s State) Chinese() string {
 	switch s {
+	case Proposed:
+		return "待受理"
 	case Accepted:
 		return "受理"
 	case Investigating:
@@ -86,6 +102,8 @@ func (s State) Chinese() string {
 		return "查无过错结案"
 	case Exempted:
 		return "免予追究"
+	case Dismissed:
+		return "不予受理"
 	}
 	return string(s)
 }
@@ -149,6 +167,11 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 	today := civil.Of(now)
 	ev := &Event{CaseID: c.ID, From: string(c.State), To: string(s.To), Reason: s.Reason, Actor: actor, At: now, Details: Details{}}
 	switch {
+	case c.State == Proposed && s.To == Accepted:
+		// The preliminary check's note is the step's reason.
+		c.AcceptedOn, c.AcceptanceNote = today, s.Reason
+		c.Recompute(cal)
+		ev.Details["investigation_due"] = c.InvestigationDue
 	case c.State == Investigating && s.To == Investigating:
 		if c.Extended {
 			return nil, illegal(c, "调查期限已延长过一次，不能再次延长")
@@ -160,7 +183,19 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		c.Recompute(cal)
 		ev.Details["extension_days"] = ExtensionDays
 		ev.Details["investigation_due"] = c.InvestigationDue
+	case c.State == Determined && s.To == Determined:
+		if c.Defence != "" {
+			return nil, illegal(c, "已于 %s 提交书面申辩，不能再次提交", c.DefendedOn)
+		}
+		if !c.DefenceDue.IsZero() && today.After(c.DefenceDue) {
+			return nil, illegal(c, "申辩期已于 %s 届满", c.DefenceDue).With("defence_due", c.DefenceDue)
+		}
+		c.Defence, c.DefendedOn = s.Reason, today
+		ev.Details["defence"] = true
 	case s.To == Determined:
+		c.DeterminedOn = today
+		c.Recompute(cal)
+		ev.Details["defence_due"] = c.DefenceDue
 		if today.After(c.InvestigationDue) {
 			ev.Details["late"] = true
 		}
@@ -170,6 +205,9 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 			ev.Details["findings"] = s.Findings
 		}
 	case s.To == Decided:
+		if c.Defence == "" && !c.DefenceDue.IsZero() && !today.After(c.DefenceDue) {
+			return nil, illegal(c, "申辩期至 %s：当事人提交书面申辩或申辩期届满后方可作出处理决定", c.DefenceDue).With("defence_due", c.DefenceDue)
+		}
 		c.Outcome, c.DecidedOn = s.Outcome, today
 		c.Recompute(cal)
 		ev.Details["outcome"] = s.Outcome
@@ -225,13 +263,15 @@ func (s *Step) check(c *Case) error {
 			fe.Add(field, fmt.Sprintf("转为“%s”时不需要此字段", s.To.Chinese()))
 		}
 	}
-	unused("responsibility", s.To != Determined && s.Responsibility != "")
-	unused("severity", s.To != Determined && s.Severity != "")
-	unused("findings", s.To != Determined && s.Findings != "")
+	// The defence (determined → determined) carries only its statement.
+	determination := s.To == Determined && c.State != Determined
+	unused("responsibility", !determination && s.Responsibility != "")
+	unused("severity", !determination && s.Severity != "")
+	unused("findings", !determination && s.Findings != "")
 	unused("review_result", s.To != Reviewed && s.ReviewResult != "")
 	unused("outcome", s.To != Decided && s.To != Reviewed && s.Outcome != "")
-	switch s.To {
-	case Determined:
+	switch {
+	case determination:
 		switch s.Responsibility {
 		case Direct, Leadership, Indirect:
 		default:
@@ -245,9 +285,9 @@ func (s *Step) check(c *Case) error {
 		if len([]rune(s.Findings)) > 10000 {
 			fe.Add("findings", "认定事实最多 10000 字")
 		}
-	case Decided:
+	case s.To == Decided:
 		checkOutcome(&fe, c, s.Outcome)
-	case Reviewed:
+	case s.To == Reviewed:
 		switch s.ReviewResult {
 		case Upheld, Revoked:
 			unused("outcome", s.Outcome != "")

@@ -13,6 +13,8 @@ import (
 // legal is the state machine as DESIGN §7 and the package doc describe it,
 // written out again so that the test does not read the table it checks.
 var legal = map[[2]review.State]bool{
+	{review.Proposed, review.Accepted}:           true, // after the preliminary check
+	{review.Proposed, review.Dismissed}:          true,
 	{review.Accepted, review.Investigating}:      true,
 	{review.Accepted, review.ClosedNoFault}:      true,
 	{review.Accepted, review.Exempted}:           true,
@@ -20,6 +22,7 @@ var legal = map[[2]review.State]bool{
 	{review.Investigating, review.Determined}:    true,
 	{review.Investigating, review.ClosedNoFault}: true,
 	{review.Investigating, review.Exempted}:      true,
+	{review.Determined, review.Determined}:       true, // the written defence
 	{review.Determined, review.Decided}:          true,
 	{review.Determined, review.Exempted}:         true,
 	{review.Decided, review.Served}:              true,
@@ -29,32 +32,39 @@ var legal = map[[2]review.State]bool{
 	{review.Reviewed, review.Archived}:           true,
 }
 
-// stepTo is a valid step to the state, with the fields it needs.
-func stepTo(s review.State) review.Step {
+// stepFrom is a valid step from one state to another, with the fields it
+// needs: determined → determined is the defence, with its statement only.
+func stepFrom(from, s review.State) review.Step {
 	st := review.Step{To: s, Reason: "理由：" + string(s)}
-	switch s {
-	case review.Determined:
+	switch {
+	case from == review.Determined && s == review.Determined:
+	case s == review.Determined:
 		st.Responsibility, st.Severity = review.Direct, review.Serious
-	case review.Decided:
+	case s == review.Decided:
 		st.Outcome = review.AdmonishingTalk
-	case review.Reviewed:
+	case s == review.Reviewed:
 		st.ReviewResult = review.Upheld
 	}
 	return st
 }
+
+// stepTo is a valid step to the state from the one before it on the chain.
+func stepTo(s review.State) review.Step { return stepFrom("", s) }
 
 // paths lead from acceptance to each state.
 var paths = map[review.State][]review.State{
 	review.Accepted:      nil,
 	review.Investigating: {review.Investigating},
 	review.Determined:    {review.Investigating, review.Determined},
-	review.Decided:       {review.Investigating, review.Determined, review.Decided},
-	review.Served:        {review.Investigating, review.Determined, review.Decided, review.Served},
-	review.Appealed:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed},
-	review.Reviewed:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed},
-	review.Archived:      {review.Investigating, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed, review.Archived},
+	review.Decided:       {review.Investigating, review.Determined, review.Determined, review.Decided},
+	review.Served:        {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served},
+	review.Appealed:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed},
+	review.Reviewed:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed},
+	review.Archived:      {review.Investigating, review.Determined, review.Determined, review.Decided, review.Served, review.Appealed, review.Reviewed, review.Archived},
 	review.ClosedNoFault: {review.ClosedNoFault},
 	review.Exempted:      {review.Exempted},
+	review.Proposed:      nil, // from the proposal
+	review.Dismissed:     {review.Dismissed},
 }
 
 var start = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC) // a Monday
@@ -63,11 +73,14 @@ var start = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC) // a Monday
 func walk(t *testing.T, s review.State, cal *review.Calendar) (*review.Case, time.Time) {
 	t.Helper()
 	c := review.NewCase(civil.Of(start), cal)
+	if s == review.Proposed || s == review.Dismissed {
+		c = review.NewProposal(civil.Of(start))
+	}
 	c.SubjectType, c.SubjectCode = review.SubjectStaff, "docA"
 	now := start
 	for _, to := range paths[s] {
 		now = now.AddDate(0, 0, 1)
-		if _, err := c.Apply(stepTo(to), "rev1", now, cal); err != nil {
+		if _, err := c.Apply(stepFrom(c.State, to), "rev1", now, cal); err != nil {
 			t.Fatalf("walk to %s: step %s: %v", s, to, err)
 		}
 	}
@@ -89,10 +102,13 @@ func TestTransitions(t *testing.T) {
 				if from == review.Served && to == review.Archived {
 					now = c.AppealDue.Time().AddDate(0, 0, 1) // archived only after the appeal period
 				}
+				if from == review.Determined && to == review.Decided {
+					now = c.DefenceDue.Time().AddDate(0, 0, 1) // no statement: decided after the defence period
+				}
 				if got := review.CanMove(from, to); got != legal[[2]review.State{from, to}] {
 					t.Fatalf("CanMove = %v, want %v", got, !got)
 				}
-				ev, err := c.Apply(stepTo(to), "rev1", now, cal)
+				ev, err := c.Apply(stepFrom(from, to), "rev1", now, cal)
 				if legal[[2]review.State{from, to}] {
 					if err != nil {
 						t.Fatalf("legal step failed: %v", err)
@@ -176,6 +192,34 @@ func TestDeadlines(t *testing.T) {
 		}
 		if ev.Details["late"] != true {
 			t.Fatalf("determination after the deadline not marked late: %v", ev.Details)
+		}
+	})
+	t.Run("Defence", func(t *testing.T) {
+		// Determined Friday 13 November: the statement may come until
+		// Friday 20 November, and no decision before it.
+		if got := c.DefenceDue.String(); got != "2026-11-20" {
+			t.Fatalf("defence due %s", got)
+		}
+		_, err := c.Apply(stepTo(review.Decided), "rev1", at("2026-11-16"), cal)
+		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["defence_due"] == nil {
+			t.Fatalf("a decision in the defence period: %v", err)
+		}
+		late := *c
+		if _, err := late.Apply(review.Step{To: review.Determined, Reason: "申辩"}, "docA", at("2026-11-23"), cal); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a statement after the period: %v", err)
+		}
+		if _, err := late.Apply(stepTo(review.Decided), "rev1", at("2026-11-23"), cal); err != nil {
+			t.Fatalf("a decision after the period without a statement: %v", err)
+		}
+		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "申辩", Severity: review.Light}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("a statement with a determination's field: %v", err)
+		}
+		ev, err := c.Apply(review.Step{To: review.Determined, Reason: "号码为居民本人提供，非录入错误"}, "docA", at("2026-11-16"), cal)
+		if err != nil || c.Defence == "" || c.DefendedOn.String() != "2026-11-16" || ev.Details["defence"] != true {
+			t.Fatalf("statement: %v %+v", err, c)
+		}
+		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "补充"}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a second statement: %v", err)
 		}
 	})
 	t.Run("Serving", func(t *testing.T) {
@@ -325,5 +369,29 @@ func TestRecusal(t *testing.T) {
 				t.Fatalf("recused = %v, want %v", got, tt.recused)
 			}
 		})
+	}
+}
+
+// TestAcceptProposal: a proposal has no clock; accepting it starts the
+// investigation's 20 working days on the day of acceptance and keeps the
+// preliminary check's note.
+func TestAcceptProposal(t *testing.T) {
+	cal := review.NewCalendar(nil, nil)
+	c := review.NewProposal(civil.MustParse("2026-06-01"))
+	c.Flag(civil.MustParse("2027-01-01"))
+	if !c.InvestigationDue.IsZero() || !c.AcceptedOn.IsZero() || c.Overdue {
+		t.Fatalf("a proposal runs a clock: due %s overdue %v", c.InvestigationDue, c.Overdue)
+	}
+	ev, err := c.Apply(review.Step{To: review.Accepted, Reason: "初步核实：数据属实"}, "rev1", time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC), cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AcceptedOn.String() != "2026-06-15" || c.InvestigationDue.String() != "2026-07-13" || c.AcceptanceNote != "初步核实：数据属实" ||
+		ev.Details["investigation_due"] != c.InvestigationDue {
+		t.Fatalf("accepted %s due %s note %q", c.AcceptedOn, c.InvestigationDue, c.AcceptanceNote)
+	}
+	d := review.NewProposal(civil.MustParse("2026-06-01"))
+	if _, err := d.Apply(review.Step{To: review.Dismissed}, "rev1", start, cal); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("dismissal without a reason: %v", err)
 	}
 }

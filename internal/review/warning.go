@@ -3,14 +3,11 @@ package review
 import (
 	"database/sql/driver"
 	"fmt"
-	"slices"
 	"strings"
-
-	"healthrec/internal/apperr"
 )
 
-// Warning levels that give rise to a case. Township and county warnings are
-// accepted by Propose and ignored: nobody answers for them personally.
+// The levels whose scopes answer for their figures: a doctor or an
+// institution. Township and county figures are ignored by Propose.
 const (
 	LevelDoctor      = "doctor"
 	LevelInstitution = "institution"
@@ -36,6 +33,11 @@ type Warning struct {
 	Gap         *float64 `json:"gap"`
 	Rank        int      `json:"rank"`
 	BottomThree bool     `json:"bottom_three"`
+	// BelowTarget and LastPlace are set on the figures of an assessment
+	// (§7.1): below the target (a fault of duty), and last of the level on
+	// the indicator.
+	BelowTarget bool `json:"below_target,omitempty"`
+	LastPlace   bool `json:"last_place,omitempty"`
 }
 
 // IndicatorName names an indicator in Chinese.
@@ -72,7 +74,9 @@ func (w Warning) Summary() string {
 	if w.Rank > 0 {
 		fmt.Fprintf(&b, "，排名第 %d", w.Rank)
 	}
-	if w.BottomThree {
+	if w.LastPlace {
+		b.WriteString("，位列倒数第一")
+	} else if w.BottomThree {
 		b.WriteString("，位列后三名")
 	}
 	return b.String()
@@ -91,131 +95,3 @@ func (ws Warnings) Value() (driver.Value, error) {
 
 // Scan reads a jsonb column.
 func (ws *Warnings) Scan(src any) error { return scanJSON(src, ws) }
-
-// Escalation records why a case goes to the principal leader's talk: the
-// scope was in the bottom three of the same indicators in the previous
-// published snapshot too.
-type Escalation struct {
-	PreviousSnapshotID string   `json:"previous_snapshot_id"`
-	Indicators         []string `json:"indicators"`
-}
-
-// Value stores the escalation as JSON.
-func (e Escalation) Value() (driver.Value, error) { return jsonText(e) }
-
-// Scan reads a jsonb column.
-func (e *Escalation) Scan(src any) error { return scanJSON(src, e) }
-
-// Proposal is one case proposed from a snapshot: a warned doctor or
-// institution with every warning it got.
-type Proposal struct {
-	SubjectType SubjectType
-	SubjectCode string
-	SubjectName string
-	Triggers    Warnings
-	Escalation  *Escalation
-}
-
-// Propose groups a snapshot's warnings into one proposal per warned doctor or
-// institution, ordered by level and scope code. Township and county warnings
-// are skipped. It returns Invalid for a warning without a scope or with an
-// unknown level or indicator.
-func Propose(snapshotID string, ws []Warning) ([]Proposal, error) {
-	var fe apperr.FieldErrors
-	if strings.TrimSpace(snapshotID) == "" {
-		fe.Add("snapshot_id", "快照编号不能为空")
-	}
-	byScope := map[string]*Proposal{}
-	var keys []string
-	for i, w := range ws {
-		field := fmt.Sprintf("warnings[%d]", i)
-		var st SubjectType
-		switch w.Level {
-		case LevelDoctor:
-			st = SubjectStaff
-		case LevelInstitution:
-			st = SubjectInstitution
-		case "township", "county":
-			continue
-		default:
-			fe.Add(field+".level", "层级应为 doctor、institution、township 或 county")
-			continue
-		}
-		switch w.Indicator {
-		case "coverage", "quality", "usage":
-		default:
-			fe.Add(field+".indicator", "指标应为 coverage、quality 或 usage")
-			continue
-		}
-		if strings.TrimSpace(w.ScopeCode) == "" {
-			fe.Add(field+".scope_code", "考核对象代码不能为空")
-			continue
-		}
-		w.SnapshotID = snapshotID
-		key := string(st) + "\x00" + w.ScopeCode
-		p := byScope[key]
-		if p == nil {
-			p = &Proposal{SubjectType: st, SubjectCode: w.ScopeCode, SubjectName: w.ScopeName}
-			byScope[key] = p
-			keys = append(keys, key)
-		}
-		p.Triggers = append(p.Triggers, w)
-	}
-	if err := fe.Err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(keys)
-	out := make([]Proposal, len(keys))
-	for i, k := range keys {
-		out[i] = *byScope[k]
-	}
-	return out, nil
-}
-
-// Escalate marks the proposal for the principal leader's talk when the scope
-// was in the bottom three of one of the same indicators in the previous
-// published snapshot (previous holds that snapshot's warnings).
-func (p *Proposal) Escalate(previousID string, previous []Warning) {
-	var inds []string
-	for _, w := range p.Triggers {
-		if !w.BottomThree {
-			continue
-		}
-		for _, v := range previous {
-			if v.BottomThree && v.Indicator == w.Indicator && v.ScopeCode == p.SubjectCode && v.Level == p.level() &&
-				!slices.Contains(inds, w.Indicator) {
-				inds = append(inds, w.Indicator)
-			}
-		}
-	}
-	if len(inds) > 0 {
-		slices.Sort(inds)
-		p.Escalation = &Escalation{PreviousSnapshotID: previousID, Indicators: inds}
-	}
-}
-
-// level is the warning level of the proposal's subject.
-func (p *Proposal) level() string {
-	if p.SubjectType == SubjectInstitution {
-		return LevelInstitution
-	}
-	return LevelDoctor
-}
-
-// Facts is the proposed case's statement of facts, naming the indicators and
-// gaps.
-func (p *Proposal) Facts() string {
-	parts := make([]string, len(p.Triggers))
-	for i, w := range p.Triggers {
-		parts[i] = w.Summary()
-	}
-	s := fmt.Sprintf("考核快照 %s 预警：%s。", p.Triggers[0].SnapshotID, strings.Join(parts, "；"))
-	if p.Escalation != nil {
-		names := make([]string, len(p.Escalation.Indicators))
-		for i, ind := range p.Escalation.Indicators {
-			names[i] = IndicatorName(ind)
-		}
-		s += fmt.Sprintf("连续两次（上次为快照 %s）%s位列后三名，由主要负责人约谈。", p.Escalation.PreviousSnapshotID, strings.Join(names, "、"))
-	}
-	return s
-}

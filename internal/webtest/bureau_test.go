@@ -48,9 +48,6 @@ func acceptDialogs(ctx context.Context) {
 // and the trend.
 func TestBureauDashboard(t *testing.T) {
 	s := newSite(t)
-	if !s.login(s.f.Bureau).hasRoute("GET", "/api/v1/reports/rates") {
-		t.Skip("rates API not merged yet")
-	}
 	s.seed()
 	s.seedRates()
 	ctx := browser(t, 1366, 900)
@@ -121,9 +118,26 @@ func TestBureauDashboard(t *testing.T) {
 
 	run(t, ctx, "publish a snapshot",
 		chromedp.Click(`#publish`),
+		chromedp.WaitVisible(`#publish-form`),
+		chromedp.Click(`#publish-form input[value=pre_assessment]`),
+		chromedp.Click(`#publish-confirm`),
 		chromedp.WaitVisible(`main table`),
 		waitText(`h1`, "已发布快照"),
 		waitText(`main table`, "#1"),
+		waitText(`main table`, "预考核"),
+	)
+	run(t, ctx, "a second publish of the date offers a correction",
+		chromedp.Navigate(s.url+"/bureau#/"),
+		chromedp.WaitVisible(`#publish`),
+		chromedp.Click(`#publish`),
+		chromedp.WaitVisible(`#publish-form`),
+		chromedp.Click(`#publish-form input[value=pre_assessment]`),
+		chromedp.Click(`#publish-confirm`),
+		waitText(`#publish-confirm`, "取代快照 #1"),
+		chromedp.SendKeys(`#publish-form textarea[name=reason]`, "补登人口后更正"),
+		chromedp.Click(`#publish-confirm`),
+		waitText(`h1`, "已发布快照"),
+		waitText(`main table`, "已被 #2 取代"),
 	)
 	run(t, ctx, "trend over snapshots",
 		chromedp.Click(`#nav a[href="#/trends"]`),

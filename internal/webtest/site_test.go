@@ -187,7 +187,7 @@ var (
 
 // chromium finds Debian's chromium, installing it with apt-get when it is
 // missing and this process may (root, or sudo without a password). Only when
-// neither works does the caller skip.
+// neither works does the caller fail.
 func chromium() (string, error) {
 	chromeOnce.Do(func() {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -248,7 +248,8 @@ func browser(t *testing.T, width, height int64) context.Context {
 	t.Helper()
 	path, err := chromium()
 	if err != nil {
-		t.Skipf("browser tests need chromium, which is missing and could not be installed: %v", err)
+		// A journey that cannot run fails: a skipped journey reads as a pass.
+		t.Fatalf("browser tests need chromium, which is missing and could not be installed: %v", err)
 	}
 	// Not t.TempDir: chromium's helper processes may still write to the
 	// profile for a moment after the browser exits, failing its cleanup.

@@ -4,9 +4,10 @@
 // review cases.
 import { get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
-import { INDICATOR, LEVEL, CASE_STATE, RULE, label } from './labels.js';
+import { INDICATOR, LEVEL, CASE_STATE, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
-import { loginView, renderWho, renderNav, router } from './shell.js';
+import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
+import { inboxPage, myAssessmentPage } from './feedback.js';
 
 const LEVELS = ['county', 'township', 'institution', 'doctor'];
 const INDICATORS = ['coverage', 'quality', 'usage'];
@@ -28,8 +29,11 @@ async function enter() {
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/snapshots', '已发布快照']);
   if (hasRole(staff, 'bureau')) nav.push(['#/trends', '趋势']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/cases', '问责案件']);
+  if (hasRole(staff, 'records_admin')) nav.push(['#/my', '机构考核']);
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['/', '档案工作台']);
+  nav.push(['#/inbox', '消息']);
   renderNav(nav);
+  inboxBadge('#/inbox');
   route();
 }
 
@@ -40,6 +44,11 @@ const route = router([
   ['#/snapshots', () => snapshotsPage()],
   ['#/trends', (_, q) => trendsPage(q)],
   ['#/cases', () => casesPage()],
+  ['#/inbox', (_, q) => inboxPage(q)],
+  ['#/my', (_, q) => {
+    if (!q.get('scope_code')) { q.set('level', 'institution'); q.set('scope_code', domainsOf(staff, 'records_admin')[0] || ''); }
+    return myAssessmentPage(q);
+  }],
 ], () => reportPage(new URLSearchParams()));
 
 // ---------- report shape ----------
@@ -189,9 +198,12 @@ function paramForm(p, onGo) {
 
 function renderReport(p, path, toolbar) {
   const { report, links } = cached;
-  // The level shown is the one below the last step of the path.
+  // The level shown is the one below the last step of the path, counted
+  // from the coarsest level the report has: a records administrator's
+  // report starts at their institutions.
   const depth = path.length;
-  const level = LEVELS[Math.min(depth, LEVELS.length - 1)];
+  const first = Math.max(0, LEVELS.findIndex((l) => report.scopes.some((s) => s.level === l)));
+  const level = LEVELS[Math.min(first + depth, LEVELS.length - 1)];
   const parentCode = depth ? path[depth - 1].split(':')[1] : '';
   let scopes = report.scopes.filter((s) => s.level === level);
   if (parentCode) {
@@ -201,7 +213,7 @@ function renderReport(p, path, toolbar) {
   const hrefFor = (np) => '#/' + qs({ ...p, path: np.join(',') });
   const nameOf = (lv, code) => (report.scopes.find((s) => s.level === lv && s.code === code) || {}).name || code;
   const crumbs = h('nav', { 'aria-label': '层级' }, h('ol', { class: 'crumbs' },
-    h('li', {}, depth ? h('a', { href: hrefFor([]) }, '全部县') : h('span', { 'aria-current': 'page' }, '全部县')),
+    h('li', {}, depth ? h('a', { href: hrefFor([]) }, first ? '本机构' : '全部县') : h('span', { 'aria-current': 'page' }, first ? '本机构' : '全部县')),
     path.map((step, i) => {
       const [lv, code] = step.split(':');
       const text = `${label(LEVEL, lv)}：${nameOf(lv, code)}`;
@@ -269,16 +281,47 @@ function statsBlock(stats, level) {
     })));
 }
 
-async function publish(p) {
-  if (!window.confirm(`发布截至 ${p.as_of} 的考核快照？发布后数据冻结，不再随档案修改而变化。`)) return;
-  try {
-    const out = await post('/snapshots', { title: `${p.as_of} 考核快照`, as_of: p.as_of,
-      sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
-    toast(`已发布快照 #${out.id ?? ''}`);
-    location.hash = '#/snapshots';
-  } catch (e) {
-    toast(e.message);
-  }
+// publish asks for the snapshot's kind (a pre-assessment only warns; an
+// assessment also proposes cases for those below target) and publishes. A
+// second snapshot of the same kind and date is refused with the first one's
+// number; the form then offers to correct it, with a reason.
+function publish(p) {
+  const old = document.getElementById('publish-form');
+  if (old) old.remove();
+  const md = String(p.as_of || '').slice(5);
+  const specs = [
+    { name: 'kind', label: '快照类型', type: 'radio', required: true, value: md === '04-30' || md === '08-31' ? 'pre_assessment' : 'assessment',
+      options: [['pre_assessment', '预考核（只发预警，不启动问责）'], ['assessment', '考核（低于目标的提出问责建议）']] },
+    { name: 'title', label: '标题', value: `${p.as_of} 考核快照` },
+  ];
+  const reasonSpec = { name: 'reason', label: '更正理由', type: 'textarea', required: true };
+  let supersedes = null;
+  const extra = h('div', {});
+  const f = h('form', { id: 'publish-form', class: 'card' }, h('h2', {}, `发布截至 ${p.as_of} 的快照`),
+    h('p', { class: 'muted' }, '发布后数据冻结，不再随档案修改而变化；预警推送给被点名的医生和机构档案管理员。'),
+    specs.map(field), extra,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'publish-confirm' }, '确认发布'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => f.remove() }, '取消')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const b = readForm(f, supersedes ? [...specs, reasonSpec] : specs);
+    try {
+      const out = await post('/snapshots', { ...b, supersedes: supersedes || undefined, as_of: p.as_of,
+        sample: /^\d+$/.test(p.sample) ? Number(p.sample) : p.sample, seed: Number(p.seed) });
+      toast(`已发布${b.kind === 'assessment' ? '考核' : '预考核'}快照 #${out.id ?? ''}${out.cases_proposed ? `，提出问责建议 ${out.cases_proposed} 件` : ''}`);
+      location.hash = '#/snapshots';
+    } catch (e) {
+      if (e.status === 409 && e.body && e.body.error && e.body.error.existing_snapshot_id) {
+        supersedes = e.body.error.existing_snapshot_id;
+        extra.replaceChildren(h('p', { class: 'alert', role: 'note' }, e.message), field(reasonSpec));
+        f.querySelector('#publish-confirm').textContent = `更正并取代快照 #${supersedes}`;
+        return;
+      }
+      toast(e.message);
+    }
+  });
+  document.querySelector('main .actions').after(f);
+  f.querySelector('input, select').focus();
 }
 
 // ---------- doctor drill-down: the records behind the figures ----------
@@ -321,14 +364,17 @@ async function snapshotsPage() {
       h('p', { class: 'muted' }, '快照冻结发布时的数据、参数、随机种子和抽中的档案；之后修改档案不会改变快照。'),
       items.length ? table([
         { label: '编号', value: (s) => `#${s.id}` },
+        { label: '类型', value: (s) => label(SNAPSHOT_KIND, s.kind) },
         { label: '截至日期', value: (s) => s.as_of },
+        { label: '状态', value: (s) => [s.superseded_by ? h('span', { class: 'tag warn' }, `已被 #${s.superseded_by} 取代`) : '现行',
+          s.supersedes ? h('div', { class: 'muted' }, `更正 #${s.supersedes}：${s.supersede_reason || ''}`) : null] },
         { label: '抽样 / 种子', value: (s) => `${s.sample ?? '—'} / ${s.seed ?? '—'}` },
         { label: '发布时间', value: (s) => fmtTime(s.published_at || s.created_at) },
         { label: '发布人', value: (s) => s.published_by || s.created_by || '' },
         { label: '下载', value: (s) => h('span', {},
           h('a', { href: `/api/v1/snapshots/${s.id}?format=csv`, download: `snapshot-${s.id}.csv` }, 'CSV'), ' · ',
           h('a', { href: `/api/v1/snapshots/${s.id}?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF')) },
-      ], items) : h('p', { class: 'empty' }, '还没有发布过快照。在“三率报表”页计算后可发布。'));
+      ], items, { rowClass: (s) => (s.superseded_by ? 'muted' : null) }) : h('p', { class: 'empty' }, '还没有发布过快照。在“三率报表”页计算后可发布。'));
   } catch (e) {
     mount(h('h1', {}, '已发布快照'), e.status === 404 ? h('p', { class: 'notice' }, '快照接口尚未开通。') : errorBox(e));
   }
@@ -388,10 +434,34 @@ const DEADLINE = { investigation: '调查', serving: '送达', appeal: '复核�
 function caseDeadline(c) {
   switch (c.state) {
     case 'accepted': case 'investigating': return c.investigation_due ? `调查 ${c.investigation_due}` : '';
+    case 'determined': return c.defence ? '已申辩' : (c.defence_due ? `申辩 ${c.defence_due}` : '');
     case 'decided': return c.serving_due ? `送达 ${c.serving_due}` : '';
     case 'served': return c.appeal_due ? `复核申请 ${c.appeal_due}` : '';
     default: return '';
   }
+}
+
+// decideProposal is a reviewer's answer to a proposed case after the
+// preliminary check: accept with a note (the investigation clock starts) or
+// dismiss with a reason.
+function decideProposal(c, to) {
+  const old = document.getElementById('proposal-form');
+  if (old) old.remove();
+  const specs = [{ name: 'reason', label: to === 'accepted' ? '初步核实情况' : '不予受理的理由', type: 'textarea', required: true }];
+  const f = h('form', { id: 'proposal-form', class: 'card' }, h('h2', {}, `${to === 'accepted' ? '受理' : '不予受理'}案件 #${c.id}（${c.subject_name || c.subject_code}）`),
+    h('p', { class: 'pre' }, c.facts), specs.map(field),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'proposal-confirm' }, '确认'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => f.remove() }, '取消')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await post(`/cases/${c.id}/transitions`, { to, ...readForm(f, specs) });
+      toast(to === 'accepted' ? `已受理案件 #${c.id}` : `案件 #${c.id} 不予受理`);
+      casesPage();
+    } catch (e) { toast(e.message); }
+  });
+  document.querySelector('main h1').after(f);
+  f.querySelector('textarea').focus();
 }
 
 async function casesPage() {
@@ -411,7 +481,10 @@ async function casesPage() {
         { label: '当前期限', value: (c) => caseDeadline(c) || '—' },
         { label: '提示', value: (c) => [
           c.overdue ? h('span', { class: 'tag bad' }, `已超期${DEADLINE[c.overdue_deadline] ? '（' + DEADLINE[c.overdue_deadline] + '）' : ''}`) : null, ' ',
-          c.escalated ? h('span', { class: 'tag warn' }, '主要领导约谈') : null] },
+          c.talk_by === 'principal' ? h('span', { class: 'tag warn' }, '主要领导谈话') : (c.talk_by === 'deputy' ? h('span', { class: 'tag' }, '分管领导谈话') : null)] },
+        { label: '办理', value: (c) => (c.state === 'proposed' && hasRole(staff, 'reviewer') ? h('span', {},
+          h('button', { type: 'button', class: 'secondary', 'data-accept': c.id, onclick: () => decideProposal(c, 'accepted') }, '受理'), ' ',
+          h('button', { type: 'button', class: 'secondary', 'data-dismiss': c.id, onclick: () => decideProposal(c, 'dismissed') }, '不予受理')) : '') },
       ], items, { rowClass: (c) => (c.overdue ? 'warn' : null) }) : h('p', { class: 'empty' }, '没有案件。'));
   } catch (e) {
     mount(h('h1', {}, '问责案件'), e.status === 404 ? h('p', { class: 'notice' }, '问责接口尚未开通。') : errorBox(e));

@@ -1,6 +1,6 @@
 // The desk app (clinic doctors, records administrators): search, the record
 // page, filing, entries, the access-request inbox and access history.
-import { get, post, qs, me, hasRole, domainsOf, newKey } from './api.js';
+import { api, get, post, qs, me, hasRole, domainsOf, newKey } from './api.js';
 import {
   h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime, today,
 } from './dom.js';
@@ -10,7 +10,8 @@ import {
 import {
   visitSpecs, followupSpecs, referralSpecs, examSpecs, enrolSpecs, timelineItem,
 } from './forms.js';
-import { loginView, renderWho, renderNav, router } from './shell.js';
+import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
+import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback.js';
 
 let staff = null;
 
@@ -32,11 +33,12 @@ async function enter() {
   staff = (await me()) || staff;
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
   const nav = [['#/', '档案查询'], ['#/new', '新建档案'], ['#/due', '随访提醒']];
-  if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['#/referrals', '双向转诊']);
+  if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['#/referrals', '双向转诊'], ['#/my', '我的考核'], ['#/my-cases', '我的问责']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/requests', '授权申请']);
   if (hasRole(staff, 'home_visit')) nav.push(['/tablet/', '平板随访']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['/bureau', '考核看板']);
   renderNav(nav);
+  inboxBadge('#/inbox');
   if (!hasRole(staff, 'doctor') && !hasRole(staff, 'records_admin') && !hasRole(staff, 'home_visit')) {
     if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) { location.href = '/bureau'; return; }
   }
@@ -50,7 +52,11 @@ const route = router([
   ['#/due', () => duePage()],
   ['#/referrals', (_, q) => referralsPage(q.get('dir') === 'in' ? 'in' : 'out')],
   ['#/requests', (_, q) => requestsPage(q.get('status') || '')],
-  ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '')],
+  ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '', q.get('field') || '')],
+  ['#/inbox', (_, q) => inboxPage(q)],
+  ['#/my', (_, q) => myPage(q)],
+  ['#/my-cases', () => myCasesPage(staff)],
+  ['#/my-cases/:id', ({ id }) => myCasePage(id, staff)],
   ['#/record/:id/history', ({ id }) => historyPage(id)],
   ['#/record/:id/access', ({ id }) => accessPage(id)],
 ], () => searchPage(''));
@@ -115,7 +121,17 @@ async function optional(path) {
   }
 }
 
-async function recordPage(id, add) {
+// myPage is My assessment: a doctor's own; a records administrator who is
+// no doctor starts at their institution.
+function myPage(q) {
+  if (!q.get('scope_code') && !hasRole(staff, 'doctor') && hasRole(staff, 'records_admin')) {
+    q.set('level', 'institution');
+    q.set('scope_code', domainsOf(staff, 'records_admin')[0]);
+  }
+  return myAssessmentPage(q);
+}
+
+async function recordPage(id, add, focusField) {
   mount(h('h1', {}, '档案 ', h('span', { class: 'rid' }, id)), h('p', { class: 'loading' }, '正在加载…'));
   let rec;
   try {
@@ -142,10 +158,17 @@ async function recordPage(id, add) {
       addButton('referral', '＋ 转诊'), addButton('enrol', '＋ 纳入重点人群')] : null,
     hasRole(staff, 'home_visit') && !canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访')] : null,
     h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf`, target: '_blank', rel: 'noopener', id: 'card-pdf' }, '打印信息卡（PDF）'),
+    canWrite ? addButton('edit', '修改基本信息') : null,
     canWrite ? h('a', { class: 'button secondary', href: `#/record/${id}/history` }, '修改历史') : null,
     isAdmin ? h('a', { class: 'button secondary', href: `#/record/${id}/access` }, '访问记录') : null);
 
   function openForm(kind) {
+    if (kind === 'edit') {
+      panel.replaceChildren(editForm(id, b, focusField, () => recordPage(id), () => panel.replaceChildren()));
+      const target = panel.querySelector(`[name="${focusField}"]`) || panel.querySelector('input');
+      if (target) target.focus();
+      return;
+    }
     const forms = {
       visit: ['接诊记录', 'visits', visitSpecs(today())],
       followup: ['随访记录', 'followups', followupSpecs(today(), programmes.filter((p) => p.status !== 'ended')
@@ -200,6 +223,43 @@ async function recordPage(id, add) {
       items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map(timelineItem)) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
   );
   if (add) openForm(add);
+}
+
+// editForm changes the record's basic information (PATCH), opened at the
+// field to fix when it comes from My assessment.
+function editForm(id, b, focusField, onDone, onCancel) {
+  const specs = [
+    { name: 'name', label: '姓名', value: b.name },
+    { name: 'sex', label: '性别', type: 'select', value: b.sex, options: [['M', '男'], ['F', '女']] },
+    { name: 'birth_date', label: '出生日期', type: 'date', value: b.birth_date },
+    { name: 'id_number', label: '身份证号', value: '', hint: '留空则不修改' },
+    { name: 'residence_type', label: '户籍类型', value: b.residence_type },
+    { name: 'ethnicity', label: '民族', value: b.ethnicity },
+    { name: 'phone', label: '本人电话', value: b.phone },
+    { name: 'contact_name', label: '联系人', value: b.contact_name },
+    { name: 'contact_phone', label: '联系人电话', value: b.contact_phone },
+    { name: 'responsible_doctor', label: '责任医生工号', value: b.responsible_doctor },
+  ];
+  const form = h('form', { class: 'panel', novalidate: true, id: 'edit-form' },
+    h('h2', { tabindex: '-1' }, '修改基本信息'),
+    h('div', { class: 'grid' }, specs.map((sp) => field({ ...sp, hint: sp.name === focusField ? '需修正此项' : sp.hint }))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '保存'),
+      h('button', { type: 'button', class: 'secondary', onclick: onCancel }, '取消')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = readForm(form, specs);
+    const body = {};
+    for (const sp of specs) if (v[sp.name] !== undefined && String(v[sp.name]) !== String(sp.value ?? '')) body[sp.name] = v[sp.name];
+    try {
+      await api('PATCH', `/records/${id}`, body);
+      toast('已保存基本信息');
+      await onDone();
+    } catch (e) {
+      showErrors(form, e, FIELD);
+    }
+  });
+  return form;
 }
 
 function list(v) {

@@ -34,9 +34,10 @@ export const CONSENT_METHOD = { signed_form: '书面签字', in_person: '当面'
 export const INDICATOR = { coverage: '建档率', quality: '合格率', usage: '使用率' };
 export const LEVEL = { county: '县', township: '乡镇', institution: '机构', doctor: '责任医生' };
 export const CASE_STATE = {
-  accepted: '受理', investigating: '调查', determined: '责任认定', decided: '处理决定', served: '送达',
+  proposed: '待受理', dismissed: '不予受理', accepted: '受理', investigating: '调查', determined: '责任认定', decided: '处理决定', served: '送达',
   appealed: '申请复核', reviewed: '复核决定', archived: '备案', closed_no_fault: '无责结案', exempted: '免予追究',
 };
+export const SNAPSHOT_KIND = { pre_assessment: '预考核', assessment: '考核' };
 export const RULE = {
   Q1: '姓名', Q2: '性别', Q3: '出生日期', Q4: '身份证号有效', Q5: '身份证号与出生日期、性别一致', Q6: '户籍类型',
   Q7: '民族', Q8: '联系电话', Q9: '责任医生', Q10: '有健康体检', Q11: '最近体检有血压、身高、体重', usage: '一年内无服务记录',

@@ -1,6 +1,6 @@
 // What the three apps share: the sign-in form, the bar with the signed-in
 // person, the navigation and a tiny hash router.
-import { ApiError, login, logout } from './api.js';
+import { ApiError, login, logout, get } from './api.js';
 import { h, mount, field, showErrors, clearErrors } from './dom.js';
 import { ROLE, label } from './labels.js';
 
@@ -100,3 +100,34 @@ export function router(routes, fallback) {
   window.addEventListener('hashchange', run);
   return run;
 }
+
+// The inbox badge (DESIGN §5.8): every page shows the unread count.
+let badgeTimer = null;
+let badgeRefresh = null;
+
+/** inboxBadge puts "消息 N" beside the signed-in person, linking to href. */
+export function inboxBadge(href) {
+  const who = document.getElementById('who');
+  if (!who) return;
+  let a = document.getElementById('inbox-badge');
+  if (!a) {
+    a = h('a', { id: 'inbox-badge', class: 'badge-link', href }, '消息 ', h('span', { class: 'badge', id: 'inbox-count' }, ''));
+    who.prepend(a);
+  }
+  const refresh = async () => {
+    try {
+      const out = await get('/inbox/unread');
+      const n = out.unread || 0;
+      const c = document.getElementById('inbox-count');
+      if (c) { c.textContent = n ? String(n) : ''; c.hidden = !n; }
+      a.setAttribute('aria-label', n ? `消息，${n} 条未读` : '消息，无未读');
+    } catch (e) { /* offline: keep the last count */ }
+  };
+  refresh();
+  clearInterval(badgeTimer);
+  badgeTimer = setInterval(refresh, 60000);
+  if (badgeRefresh) window.removeEventListener('hashchange', badgeRefresh);
+  badgeRefresh = refresh;
+  window.addEventListener('hashchange', refresh);
+}
+

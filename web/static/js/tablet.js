@@ -7,7 +7,7 @@ import {
 } from './dom.js';
 import { SEX, PROGRAMME, KIND, FIELD, label } from './labels.js';
 import { followupSpecs, visitSpecs, timelineItem } from './forms.js';
-import { loginView, renderWho, router } from './shell.js';
+import { loginView, renderWho, router, inboxBadge } from './shell.js';
 import * as store from './store.js';
 import * as outbox from './outbox.js';
 
@@ -61,6 +61,7 @@ async function start() {
     return;
   }
   renderWho(staff, signOut);
+  inboxBadge('/#/inbox');
   route();
   syncNow();
 }
@@ -72,6 +73,7 @@ function showLogin(cached) {
     await signedIn(s);
     await fetchMe().then((m) => m && signedIn(m)).catch(() => {});
     renderWho(staff, signOut);
+    inboxBadge('/#/inbox');
     location.hash = '#/';
     route();
     syncNow();
