@@ -26,8 +26,8 @@ import (
 	sqlfiles "healthrec/sql"
 )
 
-// figure is a report row's numerator and denominator.
-type figure struct{ num, den int }
+// fraction is a report row's numerator and denominator.
+type fraction struct{ num, den int }
 
 // figureKey names a report row.
 type figureKey struct {
@@ -46,7 +46,7 @@ func (k figureKey) String() string { return fmt.Sprintf("%s %s %s", k.level, k.s
 // those whose responsible doctor at the date they are, a doctor's villages
 // those they are responsible for at the date. Nothing of the write-time
 // facts, the counters or the report's code is read.
-func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) map[figureKey]figure {
+func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) map[figureKey]fraction {
 	t.Helper()
 	var villages []struct {
 		Code        string  `db:"code"`
@@ -111,7 +111,7 @@ func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) ma
 		isUsed[id] = true
 	}
 
-	out := map[figureKey]figure{}
+	out := map[figureKey]fraction{}
 	add := func(l rates.Level, scope string, ind rates.Indicator, num, den int) {
 		k := figureKey{l, scope, ind}
 		f := out[k]
