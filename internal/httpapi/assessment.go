@@ -67,7 +67,7 @@ func (s *Server) getAssessment(c *gin.Context) {
 		c.Error(apperr.InvalidField("scope_code", "不能为空"))
 		return
 	}
-	scope, report, err := s.scopeReport(c, level, code, p)
+	scope, report, err := s.scopeReport(c, s.db, level, code, p)
 	if err != nil {
 		c.Error(err)
 		return
