@@ -8,7 +8,7 @@ ADDR      ?= :8080
 # unless HEALTHREC_ADMIN_PASSWORD says otherwise.
 export HEALTHREC_ADMIN_PASSWORD ?= demo1234
 
-.PHONY: run test build deps lint fuzz bench clean vulncheck
+.PHONY: run test build deps lint fuzz bench clean vulncheck ha-test
 
 run: deps build
 	$(BIN) serve --addr $(ADDR) --demo
@@ -54,17 +54,31 @@ bench: deps
 	$(GO) run ./cmd/loadtest -summary $(BENCH_SUMMARY) $(LOAD_FLAGS)
 	@cat $(BENCH_SUMMARY)
 
+# Failover under write load (deploy/ha, docs/operations.md): a pg_auto_failover
+# monitor, primary and synchronous standby on this machine, healthrec serving
+# follow-up writes through a multi-host DATABASE_URL, the primary killed with
+# kill -9. Prints the failover time and the acknowledged writes lost (must be
+# 0) and appends them to HA_SUMMARY; fails when a write was lost, an answer
+# was wrong or the failover took more than 30 s. Needs root or sudo.
+HA_SUMMARY ?= ha-summary.md
+ha-test: deps build
+	@command -v pg_autoctl >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq pg-auto-failover-cli postgresql-15-auto-failover >/dev/null; }
+	$(GO) run ./cmd/hatest -bin $(BIN) -summary $(HA_SUMMARY)
+
 lint:
 	$(GO) vet ./...
 	gofmt -l cmd internal sql policies web
 
-# deps installs PostgreSQL's server binaries, poppler-utils (pdftotext) and
+# deps installs PostgreSQL's server binaries, pgbackrest (the embedded
+# cluster's WAL archive and backups), poppler-utils (pdftotext) and
 # chromium and fonts-noto-cjk (the browser tests and their screenshots) with
 # apt-get when they are missing; as a non-root user it uses sudo.
 deps:
 	@need=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v pdftotext >/dev/null 2>&1 || need="$$need poppler-utils"; \
+	command -v pgbackrest >/dev/null 2>&1 || need="$$need pgbackrest"; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then \

@@ -184,6 +184,25 @@ func run(ctx context.Context, o options, keep bool) error {
 		return err
 	})
 	fmt.Printf("%-52s %9s %9s\n", "drill-down (records only), one doctor, sample=300", d, dMin)
+	// My assessment (GET /assessment) of one doctor: the store's part of the
+	// answer, in the handler's order — the scope, the whole-population
+	// report it ranks in, the trend, the first page of records to fix.
+	all := rates.Params{AsOf: asOf, Sample: rates.All, Seed: 1}
+	d, dMin = measure(o.runs, func() error {
+		if _, err := db.RateScope(ctx, rates.Doctor, doc); err != nil {
+			return err
+		}
+		if _, err := db.Report(ctx, county, all); err != nil {
+			return err
+		}
+		if _, err := db.Trends(ctx, county, rates.Doctor, doc); err != nil {
+			return err
+		}
+		_, _, err := db.RateRecords(ctx, county, all, postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
+		return err
+	})
+	fmt.Printf("%-52s %9s %9s\n", "my assessment (GET /assessment), one doctor", d, dMin)
+	sum.row("my assessment of one doctor (median; target ≤ 50 ms)", d.String(), fmt.Sprintf("%.1f", float64(d)/float64(bare)), "", "", "")
 	// Publishing writes a snapshot each time: timed once each.
 	for _, n := range []rates.Sample{300, rates.All} {
 		start := time.Now()

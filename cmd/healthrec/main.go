@@ -34,10 +34,15 @@ commands:
   check-rates [--repair]          check the rates' stored facts and counters against the records (exit 1 on a difference)
   passwd STAFF_CODE               set a password, read from standard input (the password policy applies)
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
+  backup [--type full|diff]       take a backup of the embedded cluster now (pgBackRest, into HEALTHREC_BACKUP_DIR)
+  backup --info [--json]          list the backups; exit 1 when the last good one is older than 2 × HEALTHREC_BACKUP_EVERY
+  restore --to TIME               restore the embedded cluster to TIME (RFC 3339, or "YYYY-MM-DD HH:MM:SS" local); stop the service first
 
 environment: DATABASE_URL (the app role), DATABASE_OWNER_URL (the owner role, for migrate),
   HEALTHREC_APP_ROLE, HEALTHREC_ALLOW_SUPERUSER=1, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD,
-  HEALTHREC_TRUSTED_PROXIES (CIDRs of reverse proxies whose X-Forwarded-For is believed; default none)
+  HEALTHREC_TRUSTED_PROXIES (CIDRs of reverse proxies whose X-Forwarded-For is believed; default none),
+  HEALTHREC_BACKUP=off, HEALTHREC_BACKUP_DIR (default $HEALTHREC_DATA/backups), HEALTHREC_BACKUP_EVERY (default 24h),
+  HEALTHREC_BACKUP_RETAIN (full backups kept, default 2)
 `
 
 func main() {
@@ -68,7 +73,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 				return err
 			}
 			db.Supervise(ctx)
+			db.ScheduleBackups(ctx, cfg)
 			cfg.Postmaster = db.PostmasterStatus()
+			cfg.Collectors = db.Collectors(cfg, log)
 			ensureAdmin := app.EnsureAdmin
 			if *withDemo {
 				ensureAdmin = app.EnsureDemoAdmin // the demo's published password
@@ -123,6 +130,28 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		url := fs.String("url", "http://127.0.0.1"+envOr("HEALTHREC_ADDR", ":8080")+"/readyz", "readiness URL")
 		fs.Parse(args)
 		return probe(ctx, *url)
+	case "backup":
+		fs := flag.NewFlagSet("backup", flag.ExitOnError)
+		kind := fs.String("type", "full", "full or diff (the files changed since the last full backup)")
+		info := fs.Bool("info", false, "list the repository's backups instead of taking one")
+		asJSON := fs.Bool("json", false, "with --info: JSON")
+		fs.Parse(args)
+		if *info {
+			return app.BackupInfo(ctx, cfg, *asJSON, os.Stdout)
+		}
+		if *kind != "full" && *kind != "diff" {
+			return fmt.Errorf("--type %q: full or diff", *kind)
+		}
+		return app.Backup(ctx, cfg, *kind, log)
+	case "restore":
+		fs := flag.NewFlagSet("restore", flag.ExitOnError)
+		to := fs.String("to", "", "the point in time to restore to")
+		fs.Parse(args)
+		target, err := app.ParseRestoreTarget(*to)
+		if err != nil {
+			return err
+		}
+		return app.Restore(ctx, cfg, target, log)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

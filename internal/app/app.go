@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/httpapi"
@@ -42,9 +44,18 @@ type Config struct {
 	// TrustedProxies: HEALTHREC_TRUSTED_PROXIES, comma-separated addresses
 	// or CIDRs of reverse proxies; empty trusts none.
 	TrustedProxies []string
+	// Backup: HEALTHREC_BACKUP, _DIR, _EVERY, _RETAIN (backup.go);
+	// BackupErr is a setting that did not parse.
+	Backup    BackupConfig
+	BackupErr error
 	// Postmaster reports the supervised embedded cluster to the probes;
 	// set from Database.PostmasterStatus.
 	Postmaster func() httpapi.PostmasterStatus
+	// Collectors are the operations gauges of /metrics (metrics.go).
+	Collectors []prometheus.Collector
+	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
+	// role) for the reads that tolerate lag (docs/operations.md).
+	ReplicaURL string
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
@@ -53,6 +64,7 @@ func ConfigFromEnv() Config {
 	c := Config{
 		DatabaseURL:     env("DATABASE_URL"),
 		OwnerURL:        env("DATABASE_OWNER_URL"),
+		ReplicaURL:      env("DATABASE_REPLICA_URL"),
 		AppRole:         os.Getenv("HEALTHREC_APP_ROLE"),
 		AllowSuperuser:  os.Getenv("HEALTHREC_ALLOW_SUPERUSER") == "1",
 		DataDir:         env("HEALTHREC_DATA"),
@@ -69,6 +81,7 @@ func ConfigFromEnv() Config {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	c.Backup, c.BackupErr = backupConfigFromEnv(c.DataDir)
 	return c
 }
 
@@ -173,7 +186,10 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 }
 
 func openEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
-	cluster, err := pgcluster.Start(ctx, cfg.DataDir+"/postgres", log)
+	if cfg.BackupErr != nil {
+		return nil, cfg.BackupErr
+	}
+	cluster, err := pgcluster.StartWith(ctx, cfg.DataDir+"/postgres", log, cfg.Backup.options())
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +298,16 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	if err != nil {
 		return err
 	}
-	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster}
+	hcfg := httpapi.Config{InsecureCookies: cfg.InsecureCookies, TrustedProxies: cfg.TrustedProxies, Postmaster: cfg.Postmaster, Collectors: cfg.Collectors}
+	if cfg.ReplicaURL != "" {
+		replica, err := postgres.Open(ctx, cfg.ReplicaURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+		defer replica.Close()
+		hcfg.Replica = replica
+		log.Info("reports, drill-downs and work lists read the replica", "replica", redact(cfg.ReplicaURL))
+	}
 	if err := hcfg.Validate(); err != nil {
 		return err
 	}
@@ -312,6 +337,16 @@ func Serve(ctx context.Context, db *postgres.DB, addr string, cfg Config, log *s
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// redact drops the password from a connection URL for the log.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return "(unparsed)"
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
 }
 
 // TuneGC lets the heap grow to five times what is live between collections

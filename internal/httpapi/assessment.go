@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"healthrec/internal/access"
 	"healthrec/internal/apperr"
 	"healthrec/internal/postgres"
 	"healthrec/internal/rates"
@@ -68,16 +67,7 @@ func (s *Server) getAssessment(c *gin.Context) {
 		c.Error(apperr.InvalidField("scope_code", "不能为空"))
 		return
 	}
-	scope, err := s.db.RateScope(ctx, level, code)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	if err := access.MayDrill(pr, level, code, scope.County, scope.Institution); err != nil {
-		c.Error(err)
-		return
-	}
-	report, err := s.db.Report(ctx, scope.County, p)
+	scope, report, err := s.scopeReport(c, s.db, level, code, p)
 	if err != nil {
 		c.Error(err)
 		return

@@ -74,7 +74,7 @@ func (s *Server) dueFollowups(c *gin.Context) {
 		}
 		f.Villages = []string{v}
 	}
-	out, total, err := s.db.DueFollowups(ctx, f)
+	out, total, err := s.lagged(c).DueFollowups(ctx, f)
 	if err != nil {
 		c.Error(err)
 		return

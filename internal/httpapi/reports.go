@@ -121,7 +121,7 @@ func (s *Server) getRatesReport(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	r, err := s.db.Report(c.Request.Context(), rc.County, p)
+	r, err := s.lagged(c).Report(c.Request.Context(), rc.County, p)
 	if err != nil {
 		c.Error(err)
 		return
@@ -220,16 +220,8 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	scope, err := s.db.RateScope(ctx, level, code)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	if err := access.MayDrill(pr, level, code, scope.County, scope.Institution); err != nil {
-		c.Error(err)
-		return
-	}
-	report, err := s.db.Report(ctx, scope.County, p)
+	rdb := s.lagged(c)
+	scope, report, err := s.scopeReport(c, rdb, level, code, p)
 	if err != nil {
 		c.Error(err)
 		return
@@ -240,7 +232,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 		out.Figures = []rates.Row{}
 	}
 	if ind != rates.Coverage {
-		out.Items, out.Total, err = s.db.RateRecords(ctx, scope.County, p, postgres.DrillFilter{Level: level, ScopeCode: code, Indicator: ind, Page: pg})
+		out.Items, out.Total, err = rdb.RateRecords(ctx, scope.County, p, postgres.DrillFilter{Level: level, ScopeCode: code, Indicator: ind, Page: pg})
 		if err != nil {
 			c.Error(err)
 			return
@@ -341,4 +333,24 @@ func sortedFields(err error) error {
 		sort.Slice(e.Fields, func(i, j int) bool { return e.Fields[i].Field < e.Fields[j].Field })
 	}
 	return err
+}
+
+// scopeReport resolves a scope of a level, checks that the caller may drill
+// into it, and computes its county's report: the common start of a
+// drill-down (from db, the replica when lag is tolerated) and of My
+// assessment (the primary: a fix moves the figure at once).
+func (s *Server) scopeReport(c *gin.Context, db *postgres.DB, level rates.Level, code string, p rates.Params) (*postgres.ScopeInfo, *rates.Report, error) {
+	ctx := c.Request.Context()
+	scope, err := db.RateScope(ctx, level, code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := access.MayDrill(principal(c), level, code, scope.County, scope.Institution); err != nil {
+		return nil, nil, err
+	}
+	report, err := db.Report(ctx, scope.County, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return scope, report, nil
 }

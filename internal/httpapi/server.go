@@ -31,6 +31,11 @@ type Config struct {
 	// Postmaster reports the supervised embedded PostgreSQL (nil with
 	// DATABASE_URL); /healthz and /readyz show it (health.go).
 	Postmaster func() PostmasterStatus
+	// Replica, when set, serves the reads that tolerate lag (replica.go).
+	Replica *postgres.DB
+	// Collectors are more /metrics, registered as they are: the backup age
+	// and the replication state (internal/app/metrics.go).
+	Collectors []prometheus.Collector
 }
 
 // Validate checks the trusted proxies parse.
@@ -59,7 +64,7 @@ type Server struct {
 
 // New builds the server.
 func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Server {
-	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry()), login: newLoginLimiter(loginLimiterSize),
+	return &Server{db: db, gate: gate, log: log, cfg: cfg, metrics: newMetrics(prometheus.NewRegistry(), cfg.Collectors...), login: newLoginLimiter(loginLimiterSize),
 		sessions: newSessionCache(db.Now)}
 }
 

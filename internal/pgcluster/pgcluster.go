@@ -30,7 +30,9 @@ type Cluster struct {
 	Secrets Secrets
 
 	bin     string
-	cred    *syscall.Credential
+	cred    *cred
+	opts    Options
+	sockDir string // the Unix socket's directory when backups are on
 	realDir string // Dir with symbolic links resolved, as /proc shows a working directory
 	log     *slog.Logger
 
@@ -87,6 +89,13 @@ func isExecutable(p string) bool {
 // PostgreSQL refuses to run as root, so a root process runs the cluster as the
 // unprivileged "postgres" user.
 func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
+	return StartWith(ctx, dir, log, Options{})
+}
+
+// StartWith is Start with options: with opts.BackupRepo, WAL is archived
+// into that pgBackRest repository (backup.go). A cluster restored by Restore
+// starts in recovery; StartWith returns once it accepts writes.
+func StartWith(ctx context.Context, dir string, log *slog.Logger, opts Options) (*Cluster, error) {
 	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
@@ -95,7 +104,7 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, bin: bin, log: log}
+	c := &Cluster{Dir: dir, bin: bin, log: log, opts: opts}
 	if os.Geteuid() == 0 {
 		if c.cred, err = unprivilegedCredential(); err != nil {
 			return nil, err
@@ -132,8 +141,20 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 		}
 		insecure = trusts
 	}
+	if err := c.configureArchiving(); err != nil {
+		return nil, err
+	}
+	_, statErr := os.Stat(filepath.Join(dir, "recovery.signal"))
+	recovering := statErr == nil
 	if err := c.startServer(ctx); err != nil {
 		return nil, err
+	}
+	if recovering {
+		c.log.Info("replaying archived WAL to the restore's target", "dir", dir)
+		if err := c.waitPromoted(ctx, 30*time.Minute); err != nil {
+			c.Stop()
+			return nil, err
+		}
 	}
 	if insecure {
 		if err := c.secure(ctx); err != nil {
@@ -142,6 +163,10 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 		}
 	}
 	if err := c.ensureRoles(ctx); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	if err := c.ensureStanza(ctx); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -200,7 +225,7 @@ func (c *Cluster) startServer(ctx context.Context) error {
 			return err
 		}
 	}
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c password_encryption=scram-sha-256", c.Port)
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='%s' -c max_connections=200 -c password_encryption=scram-sha-256", c.Port, c.sockDir)
 	logFile := filepath.Join(c.Dir, "server.log")
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-o", opts, "-l", logFile, "-w", "-t", "120", "start"); err != nil {
 		tail, _ := os.ReadFile(logFile)
@@ -230,6 +255,9 @@ func (c *Cluster) Stop() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if c.opts.BackupRepo != "" {
+		c.switchWAL(ctx)
+	}
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop"); err != nil {
 		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
 	}
@@ -284,10 +312,19 @@ func (c *Cluster) prepareDir() error {
 	})
 }
 
+// cred is the user a root process runs the cluster's programs as.
+type cred = syscall.Credential
+
 func (c *Cluster) run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, name), args...)
+	return c.runEnv(ctx, nil, filepath.Join(c.bin, name), args...)
+}
+
+// runEnv runs a program (a path, or a name looked up on PATH) as the
+// cluster's user with env added to the environment.
+func (c *Cluster) runEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C.UTF-8"), env...)
 	if c.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	}

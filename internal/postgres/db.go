@@ -47,8 +47,18 @@ type DB struct {
 // instead of two (prepare, then execute), which halves the network waits of
 // every request. In that mode a []byte argument is sent as binary data, so
 // JSON for jsonb columns is passed as a string.
+//
+// url may name several hosts (postgres://u:p@db1:5432,db2:5432/healthrec?
+// target_session_attrs=read-write&connect_timeout=3): a new connection goes
+// to the first host that accepts writes, so after a standby's promotion the
+// pool's next connections find the new primary by themselves, and requests
+// answer 503 until then (docs/operations.md).
 func Open(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pq.NewConfig(url)
+	dsn, err := multiHostDSN(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
@@ -177,6 +187,8 @@ func translate(err error) error {
 			return invalidInput(pe, dataReason(pe), err)
 		}
 		switch pe.Code {
+		case "25006": // read_only_sql_transaction: a standby, or a primary being demoted
+			return &apperr.Error{Code: apperr.Unavailable, Message: "数据库暂不可用，请稍后重试", Cause: err}
 		case "23505":
 			return &apperr.Error{Code: apperr.Conflict, Message: "数据已存在，不能重复登记", Cause: err}
 		case "23503":

@@ -21,7 +21,9 @@ import (
 // snapshots get a kind by date, duplicates a supersession chain.
 func TestMigrateFeedback(t *testing.T) {
 	ctx := context.Background()
-	u, err := url.Parse(pgtest.URL(t))
+	// A database of its own, made and migrated as the superuser: the app
+	// role may not create databases.
+	u, err := url.Parse(pgtest.SuperuserURL(t, pgtest.NewDB(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
