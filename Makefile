@@ -52,6 +52,7 @@ bench: deps
 	@command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk >/dev/null; }
 	$(GO) run ./cmd/bench -summary $(BENCH_SUMMARY) $(BENCH_FLAGS)
 	$(GO) run ./cmd/loadtest -summary $(BENCH_SUMMARY) $(LOAD_FLAGS)
+	$(GO) run ./cmd/testcluster -- $(GO) test -run XXX -bench Village -benchtime 3x ./internal/httpapi/
 	@cat $(BENCH_SUMMARY)
 
 # Failover under write load (deploy/ha, docs/operations.md): a pg_auto_failover

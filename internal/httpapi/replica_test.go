@@ -14,6 +14,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/httpapi"
+	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
@@ -78,7 +79,7 @@ func TestReportsReadTheReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(db, gate, log, httpapi.Config{Replica: replica}).Handler())
+	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(db, gate, log, httpapi.Config{Replica: replica}).Handler()))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, db: db, f: f, srv: srv, now: time.Now()}
 	doctor, bureau := e.login(f.DoctorA), e.login(f.Bureau)

@@ -23,6 +23,10 @@ func (s *Server) worklist(c *gin.Context) {
 		q.Set("per_page", "500")
 	}
 	due := s.serveInner(s.subRequest(ctx, c.Request, http.MethodGet, "/api/v1/followups/due?"+q.Encode(), nil))
+	// A due list read from the replica says how current it is.
+	if v := due.header.Get(HeaderDataAsOf); v != "" {
+		c.Header(HeaderDataAsOf, v)
+	}
 	if due.status != http.StatusOK {
 		c.Data(due.status, "application/json; charset=utf-8", due.body.Bytes())
 		return
