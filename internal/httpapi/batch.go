@@ -128,9 +128,15 @@ func (s *Server) batchOne(ctx context.Context, outer *http.Request, i int, raw j
 	var it batchItem
 	field := func(f string) string { return "items[" + strconv.Itoa(i) + "]." + f }
 	var fe apperr.FieldErrors
-	if err := json.Unmarshal(raw, &it); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil || json.Unmarshal(raw, &it) != nil {
 		fe.Add("items["+strconv.Itoa(i)+"]", "应为 JSON 对象 {record_id, kind, idempotency_key, body}")
 	} else {
+		for k := range members {
+			if !slices.Contains([]string{"record_id", "kind", "idempotency_key", "body"}, k) {
+				fe.Add(field(k), "未知字段")
+			}
+		}
 		if it.RecordID == "" {
 			fe.Add(field("record_id"), "缺少档案编号")
 		}

@@ -113,9 +113,11 @@ func TestBatch(t *testing.T) {
 		}
 		var body map[string]any
 		_ = json.Unmarshal(it.Body, &body)
-		// The same answer but for the moments it was made at.
+		// The same answer but for the moment it was made at and its ID
+		// (different residents' items run side by side).
 		for _, b := range []map[string]any{body, wantBodies[i]} {
 			delete(b, "created_at")
+			delete(b, "id")
 		}
 		if !reflect.DeepEqual(body, wantBodies[i]) {
 			t.Errorf("item %d: body %s, alone %v", i, it.Body, wantBodies[i])
@@ -202,9 +204,10 @@ func TestBatchShape(t *testing.T) {
 		{"kind": "visits", "body": visitBody("2024-06-01")},
 		{"record_id": s.r1, "kind": "visits"},
 		{"record_id": "123", "kind": "visits", "body": visitBody("2024-06-01")},
+		{"record_id": s.r1, "kind": "visits", "body": visitBody("2024-06-01"), "priority": 1},
 		{"record_id": s.r1, "kind": "visits", "body": visitBody("2024-06-01")},
 	})
-	for i, want := range []string{"items[0].kind", "items[1].record_id", "items[2].body", "record_id", ""} {
+	for i, want := range []string{"items[0].kind", "items[1].record_id", "items[2].body", "record_id", "items[4].priority", ""} {
 		it := got.Items[i]
 		var b response
 		_ = json.Unmarshal(it.Body, &b.Body)
