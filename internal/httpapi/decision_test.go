@@ -46,7 +46,7 @@ func TestDecisionPDF(t *testing.T) {
 		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "serious", "findings": "漏建档案 120 份"},
 		{"to": "determined", "reason": "申辩：部分居民长期外出"},
 		{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}} {
-		rev.step(id, b, 200)
+		rev.proc(id, b, 200)
 	}
 	if r := rev.req("POST", "/api/v1/cases/"+id+"/items", map[string]any{"owner": f.DoctorA, "due_date": "2026-10-30", "description": "补建漏建档案120份"}); r.Status != 201 {
 		t.Fatalf("item: %d %s", r.Status, r.Raw)
