@@ -73,7 +73,7 @@ func TestDueProcess(t *testing.T) {
 
 	t.Run("Extension", func(t *testing.T) {
 		rev.step(id, map[string]any{"to": "investigating", "reason": "需调取随访原始记录"}, 200)
-		rev2.mustReq("POST", path+"/extension", map[string]any{"approve": true}, 403) // no lead
+		rev2.mustReq("POST", path+"/extension", map[string]any{"approve": true}, 403)  // no lead
 		lead2.mustReq("POST", path+"/extension", map[string]any{"approve": true}, 403) // recused
 		if got := lead1.mustReq("POST", path+"/extension", map[string]any{"approve": false, "note": "证据已足"}, 200); got.Body["extended"] != false || got.Body["extension_refused"] != true {
 			t.Fatalf("refusal: %s", got.Raw)
