@@ -9,6 +9,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
 	"healthrec/internal/csvout"
 	"healthrec/internal/pdfdoc"
 	"healthrec/internal/review"
@@ -25,6 +26,115 @@ func (s *Server) dueProcessRoutes(api *gin.RouterGroup) {
 	api.POST("/conflicts", s.declareConflict)
 	api.PUT("/review-quorum/:county", s.putQuorum)
 	api.GET("/consequences", s.listConsequences)
+	api.GET("/supervision", s.supervision)
+	api.GET("/help-visits", s.listHelpVisits)
+	api.POST("/help-visits", s.addHelpVisit)
+}
+
+// countyFor picks the county of a county-wide figure (?county_code=) among
+// the caller's, and checks the gate lets the route through there.
+func (s *Server) countyFor(c *gin.Context, want string) (string, bool) {
+	p := principal(c)
+	county, err := access.PickCounty(want, p.Counties(staff.Reviewer, staff.ReviewLead, staff.Bureau))
+	if err == nil {
+		err = s.gate.RequireRoute(p, staff.CountyDomain(county), c.FullPath(), c.Request.Method)
+	}
+	if err != nil {
+		c.Error(err)
+		return "", false
+	}
+	return county, true
+}
+
+// supervision is the on-time completion rate of items per institution for
+// a month (?month=YYYY-MM, default this month), as JSON or the monthly
+// circulation PDF (?format=pdf, 通报).
+func (s *Server) supervision(c *gin.Context) {
+	county, ok := s.countyFor(c, c.Query("county_code"))
+	if !ok {
+		return
+	}
+	month := civil.Of(s.db.Now()).MonthStart()
+	if v := c.Query("month"); v != "" {
+		d, err := civil.Parse(v + "-01")
+		if err != nil || len(v) != 7 {
+			c.Error(apperr.InvalidField("month", "月份格式应为 YYYY-MM"))
+			return
+		}
+		month = d
+	}
+	rows, err := s.db.OnTimeRates(c.Request.Context(), county, month)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	m := month.String()[:7]
+	switch c.Query("format") {
+	case "", "json":
+		c.JSON(http.StatusOK, gin.H{"county_code": county, "month": m, "items": rows})
+	case "pdf":
+		d, err := pdfdoc.New(pdfdoc.Author(county + "卫生健康局"))
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		d.Title(fmt.Sprintf("%s 督办事项按期完成情况通报", m))
+		d.Note(fmt.Sprintf("县 %s；按期完成率 = 当月到期事项中在期限内报告完成的比例，按责任人所在机构统计。", county))
+		t := make([][]string, len(rows))
+		for i, r := range rows {
+			rate := "—"
+			if r.Rate != nil {
+				rate = fmt.Sprintf("%.1f%%", *r.Rate)
+			}
+			t[i] = []string{r.InstitutionName, r.InstitutionCode, fmt.Sprint(r.Due), fmt.Sprint(r.OnTime), rate}
+		}
+		d.Table([]string{"机构", "代码", "到期事项", "按期完成", "按期完成率"}, t, []float64{3, 1.5, 1.2, 1.2, 1.5})
+		if len(rows) == 0 {
+			d.Text("本月没有到期的督办事项。")
+		}
+		pdf, err := d.Bytes()
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="supervision-%s-%s.pdf"`, county, m))
+		c.Data(http.StatusOK, "application/pdf", pdf)
+	default:
+		c.Error(apperr.InvalidField("format", "格式应为 json 或 pdf"))
+	}
+}
+
+func (s *Server) listHelpVisits(c *gin.Context) {
+	county, ok := s.countyFor(c, c.Query("county_code"))
+	if !ok {
+		return
+	}
+	out, err := s.db.HelpVisits(c.Request.Context(), county)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+// addHelpVisit records an expert help visit (定点解剖): the bureau of the
+// county.
+func (s *Server) addHelpVisit(c *gin.Context) {
+	var v review.HelpVisit
+	if err := decode(c, &v); err != nil {
+		c.Error(err)
+		return
+	}
+	county, ok := s.countyFor(c, v.CountyCode)
+	if !ok {
+		return
+	}
+	v.CountyCode, v.CreatedBy = county, principal(c).Staff.Code
+	if err := s.db.AddHelpVisit(c.Request.Context(), &v); err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusCreated, v)
 }
 
 // actOn checks the caller may act on the case as a reviewer of its county:

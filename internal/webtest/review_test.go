@@ -133,6 +133,13 @@ func TestReviewWorkspace(t *testing.T) {
 	if forms != 0 {
 		t.Fatalf("the bureau sees %d forms", forms)
 	}
+	run(t, bureau, "the bureau's supervision page: on-time rate and an expert help visit",
+		hash("#/supervision"), chromedp.WaitVisible(`#on-time`),
+		fill("form-help-visit", [][2]string{{"scope_type", "institution"}, {"scope_code", s.f.InstA}, {"experts", "省疾控王专家、市卫健委李专家"},
+			{"findings", "随访记录大量补录"}, {"items", "建立当日录入制度"}}),
+		waitText(`#help-visits`, "王专家"),
+	)
+	shot(t, bureau, "review-supervision")
 	if n := s.count(`SELECT count(*) FROM cases WHERE id = $1 AND state = 'archived' AND defence <> '' AND reviewed_by = 'rev3' AND decided_by = 'lead1'`, id); n != 1 {
 		t.Fatalf("the case did not go through: %d", n)
 	}

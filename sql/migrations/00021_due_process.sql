@@ -84,7 +84,38 @@ CREATE TABLE reviewer_conflicts (
     PRIMARY KEY (staff_code, subject_type, subject_code)
 );
 
+-- Rectification and supervision (§7.5): co-responsible people and a
+-- completion standard per item; the later check (回头看) scheduled some months
+-- after the item closes (three by default), for items closed before this
+-- migration too.
+ALTER TABLE case_items
+    ADD COLUMN co_responsible jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN completion_standard text NOT NULL DEFAULT '',
+    ADD COLUMN followup_months int NOT NULL DEFAULT 3 CHECK (followup_months BETWEEN 1 AND 12),
+    ADD COLUMN followup_due date;
+UPDATE case_items SET followup_due = (closed_at::date + interval '3 months')::date WHERE closed_at IS NOT NULL;
+CREATE INDEX case_items_due ON case_items (due_date);
+
+-- Expert help visits (定点解剖, seed 003) the bureau records for a scope
+-- with many problems: the experts, what they found, the items they set.
+CREATE TABLE help_visits (
+    id          bigserial PRIMARY KEY,
+    county_code text NOT NULL REFERENCES regions (code),
+    scope_type  text NOT NULL CHECK (scope_type IN ('institution', 'township', 'doctor')),
+    scope_code  text NOT NULL,
+    visited_on  date NOT NULL,
+    experts     jsonb NOT NULL,
+    findings    text NOT NULL CHECK (findings <> ''),
+    items       jsonb NOT NULL DEFAULT '[]',
+    created_at  timestamptz NOT NULL,
+    created_by  text NOT NULL
+);
+CREATE INDEX help_visits_county ON help_visits (county_code, visited_on);
+
 -- +goose Down
+DROP TABLE help_visits;
+ALTER TABLE case_items DROP COLUMN co_responsible, DROP COLUMN completion_standard, DROP COLUMN followup_months,
+    DROP COLUMN followup_due;
 DROP TABLE reviewer_conflicts;
 DROP TABLE review_counties;
 DROP TABLE case_consequences;

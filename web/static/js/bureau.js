@@ -8,7 +8,7 @@ import { INDICATOR, LEVEL, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
 import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
 import { inboxPage, myAssessmentPage } from './feedback.js';
-import { caseListPage, casePage } from './review.js';
+import { caseListPage, casePage, supervisionPage } from './review.js';
 
 const LEVELS = ['county', 'township', 'institution', 'doctor'];
 const INDICATORS = ['coverage', 'quality', 'usage'];
@@ -30,7 +30,7 @@ async function enter() {
   const reviews = hasRole(staff, 'reviewer') || hasRole(staff, 'review_lead');
   if (hasRole(staff, 'bureau') || reviews) nav.push(['#/snapshots', '已发布快照']);
   if (hasRole(staff, 'bureau')) nav.push(['#/trends', '趋势']);
-  if (hasRole(staff, 'bureau') || reviews) nav.push(['#/cases', reviews ? '问责工作台' : '问责案件']);
+  if (hasRole(staff, 'bureau') || reviews) nav.push(['#/cases', reviews ? '问责工作台' : '问责案件'], ['#/supervision', '督办']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/my', '机构考核']);
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['/', '档案工作台']);
   nav.push(['#/inbox', '消息']);
@@ -47,6 +47,7 @@ const route = router([
   ['#/trends', (_, q) => trendsPage(q)],
   ['#/cases', (_, q) => caseListPage(q, staff)],
   ['#/case/:id', ({ id }) => casePage(id, staff)],
+  ['#/supervision', (_, q) => supervisionPage(q, staff)],
   ['#/inbox', (_, q) => inboxPage(q)],
   ['#/my', (_, q) => {
     if (!q.get('scope_code')) { q.set('level', 'institution'); q.set('scope_code', domainsOf(staff, 'records_admin')[0] || ''); }

@@ -17,6 +17,7 @@ export const OUTCOME = {
 };
 const REVIEW_RESULT = { upheld: '维持原决定', modified: '变更处理决定', revoked: '撤销处理决定' };
 const CAP = { not_excellent: '不得评为优秀', basically_competent: '基本称职', not_competent: '不称职' };
+const ITEM_STATE = { open: '整改中', closed: '已报完成', verified: '回头看已验收', reopened: '重新整改' };
 const opts = (m) => Object.entries(m);
 
 const acts = (staff) => hasRole(staff, 'reviewer') || hasRole(staff, 'review_lead');
@@ -173,8 +174,11 @@ function actions(c, staff, reload) {
   if (['decided', 'served', 'appealed', 'reviewed'].includes(c.state)) {
     out.push(actionForm('form-item', '新增整改事项', `/cases/${c.id}/items`, [
       { name: 'owner', label: '责任人工号', required: true },
+      { name: 'co_responsible', label: '共同责任人工号（顿号分隔）', list: true },
       { name: 'due_date', label: '完成期限', type: 'date', required: true },
-      { name: 'description', label: '整改要求', type: 'textarea', required: true, wide: true }], {}, reload));
+      { name: 'followup_months', label: '回头看（完成后几个月，默认 3）', type: 'number', min: 1, max: 12 },
+      { name: 'description', label: '整改要求', type: 'textarea', required: true, wide: true },
+      { name: 'completion_standard', label: '完成标准', type: 'textarea', wide: true }], {}, reload));
   }
   return out;
 }
@@ -222,9 +226,51 @@ export async function casePage(id, staff) {
           ['影响（第八条）', (c.consequences || []).map((k) => `${k.period} ${CAP[k.cap] || k.cap}`).join('；')]])) : null,
       decided ? h('p', {}, h('a', { class: 'button secondary', id: 'decision-pdf', href: `/api/v1/cases/${c.id}/decision.pdf`, target: '_blank', rel: 'noopener' }, '问责决定书（PDF）')) : null,
       items.length ? h('section', { class: 'panel', id: 'case-items' }, h('h2', {}, '整改事项'), table([
-        { label: '事项', value: (it) => it.description }, { label: '责任人', value: (it) => `${it.owner_name || ''}（${it.owner}）` },
-        { label: '期限', value: (it) => it.due_date }, { label: '状态', value: (it) => it.state }], items)) : null,
+        { label: '事项', value: (it) => [it.description, it.completion_standard ? h('div', { class: 'muted' }, `完成标准：${it.completion_standard}`) : null] },
+        { label: '责任人', value: (it) => `${it.owner_name || ''}（${it.owner}）${(it.co_responsible || []).length ? '；共同：' + it.co_responsible.join('、') : ''}` },
+        { label: '期限', value: (it) => it.due_date }, { label: '状态', value: (it) => ITEM_STATE[it.state] || it.state },
+        { label: '回头看', value: (it) => (it.followup_due ? `${it.followup_due} 前` : `完成后 ${it.followup_months || 3} 个月`) }], items),
+      acts(staff) ? items.filter((it) => it.state === 'closed').map((it) => actionForm(`form-verify-${it.id}`, `回头看：${it.description}`, `/items/${it.id}/verify`, [
+        { name: 'accepted', label: '验收结果', type: 'select', required: true, bool: true, options: [['true', '通过'], ['false', '未通过，重新整改']] },
+        { name: 'note', label: '说明', type: 'textarea', wide: true }], {}, reload, `佐证：${it.evidence}`)) : null) : null,
       forms.length ? h('section', { id: 'case-actions' }, h('h2', {}, '办理'), forms) : null,
       h('section', { class: 'panel' }, h('h2', {}, '办理过程'), h('ol', { class: 'timeline', id: 'case-timeline' }, (c.events || []).map((e) => h('li', {},
         h('span', { class: 'muted' }, fmtTime(e.at)), ' ', e.actor, ' · ', label(CASE_STATE, e.to), '：', e.reason))))));
+}
+
+/** supervisionPage is the on-time completion rate of items per institution
+ * for a month, its circulation PDF, and the expert help visits (定点解剖),
+ * which the bureau records. */
+export async function supervisionPage(q, staff) {
+  const month = q.get('month') || today().slice(0, 7);
+  const specs = [{ name: 'month', label: '月份', type: 'month', value: month }];
+  const f = h('form', { class: 'toolbar', id: 'supervision-form' }, specs.map(field), h('button', { type: 'submit' }, '查看'));
+  f.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/supervision' + qs(readForm(f, specs)); });
+  mount(h('h1', {}, '督办与回头看'), f, h('p', { class: 'loading' }, '正在加载…'));
+  try {
+    const [rates, visits] = await Promise.all([get('/supervision' + qs({ month })), get('/help-visits')]);
+    const visitSpecs = [
+      { name: 'scope_type', label: '范围', type: 'select', required: true, options: [['institution', '机构'], ['township', '乡镇'], ['doctor', '责任医生']] },
+      { name: 'scope_code', label: '代码', required: true },
+      { name: 'visited_on', label: '日期', type: 'date', required: true, value: today() },
+      { name: 'experts', label: '专家（顿号分隔）', required: true, list: true, wide: true },
+      { name: 'findings', label: '发现的问题', type: 'textarea', required: true, wide: true },
+      { name: 'items', label: '整改事项（每行一条）', type: 'textarea', list: true, wide: true }];
+    mount(h('h1', {}, '督办与回头看'), f,
+      h('section', { class: 'panel', id: 'on-time' }, h('h2', {}, `${month} 督办事项按期完成率`),
+        (rates.items || []).length ? table([
+          { label: '机构', value: (r) => r.institution_name || r.institution_code },
+          { label: '到期事项', num: true, value: (r) => String(r.due) },
+          { label: '按期完成', num: true, value: (r) => String(r.on_time) },
+          { label: '按期完成率', num: true, value: (r) => (r.rate === null ? '—' : `${r.rate.toFixed(1)}%`) }], rates.items) : h('p', { class: 'empty' }, '本月没有到期的督办事项。'),
+        h('p', {}, h('a', { class: 'button secondary', href: `/api/v1/supervision${qs({ month, format: 'pdf' })}` }, '下载月度通报（PDF）'))),
+      h('section', { class: 'panel', id: 'help-visits' }, h('h2', {}, '定点解剖'),
+        (visits.items || []).length ? table([
+          { label: '日期', value: (v) => v.visited_on }, { label: '范围', value: (v) => `${v.scope_type} ${v.scope_code}` },
+          { label: '专家', value: (v) => (v.experts || []).join('、') }, { label: '发现', value: (v) => v.findings },
+          { label: '整改事项', value: (v) => (v.items || []).join('；') }], visits.items) : h('p', { class: 'empty' }, '还没有定点解剖记录。')),
+      hasRole(staff, 'bureau') ? actionForm('form-help-visit', '记录定点解剖', '/help-visits', visitSpecs, {}, () => supervisionPage(q, staff)) : null);
+  } catch (e) {
+    mount(h('h1', {}, '督办与回头看'), f, errorBox(e));
+  }
 }
