@@ -21,7 +21,7 @@ import (
 // snapshots get a kind by date, duplicates a supersession chain.
 func TestMigrateFeedback(t *testing.T) {
 	ctx := context.Background()
-	u, err := url.Parse(pgtest.URL(t))
+	u, err := url.Parse(pgtest.SuperuserURL(t, pgtest.NewDB(t))) // CREATE DATABASE: not the app role
 	if err != nil {
 		t.Fatal(err)
 	}
