@@ -146,20 +146,26 @@ func (s *Server) actOn(c *gin.Context, cs *review.Case) bool {
 		c.Error(apperr.Forbiddenf("无权办理该问责案件：只有本县问责办公室可以办理"))
 		return false
 	}
+	return !s.recused(c, cs)
+}
+
+// recused answers 403 with the reason when the caller must stand aside
+// from the case (§7.4) and reports whether they must.
+func (s *Server) recused(c *gin.Context, cs *review.Case) bool {
 	p := principal(c)
 	why := recusal(p, cs)
 	if why == "" {
 		var err error
 		if why, err = s.db.SitterRecusal(c.Request.Context(), cs.ID, p.Staff.Code); err != nil {
 			c.Error(err)
-			return false
+			return true
 		}
 	}
 	if why != "" {
 		c.Error(apperr.Forbiddenf("%s", why))
-		return false
+		return true
 	}
-	return true
+	return false
 }
 
 func (s *Server) setGroup(c *gin.Context) {

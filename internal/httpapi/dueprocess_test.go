@@ -130,6 +130,12 @@ func TestDueProcess(t *testing.T) {
 			got.Body["outcome"] != "admonishing_talk" {
 			t.Fatalf("review: %s", got.Raw)
 		}
+		// Items too: a declared conflict stands aside.
+		item := map[string]any{"owner": f.DoctorA, "due_date": "2026-11-30", "description": "整改随访记录"}
+		if got := lead2.mustReq("POST", path+"/items", item, 403); !strings.Contains(errMessage(got), "利害关系") {
+			t.Fatalf("%s", got.Raw)
+		}
+		rev.mustReq("POST", path+"/items", item, 201)
 	})
 
 	t.Run("Consequences", func(t *testing.T) {
