@@ -194,6 +194,17 @@ func (s *Server) createCase(c *gin.Context) {
 		c.Error(apperr.Forbiddenf("%s", why))
 		return
 	}
+	// A conflict the reviewer declared with the subject (§7.4).
+	conflicts, err := s.db.Conflicts(ctx, p.Staff.Code)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	probe := &review.Case{SubjectType: o.SubjectType, SubjectCode: o.SubjectCode}
+	if why := probe.RecusalOf(review.Sitter{Code: p.Staff.Code, Conflicts: conflicts}, ""); why != "" {
+		c.Error(apperr.Forbiddenf("%s", why))
+		return
+	}
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, "cases"))
 	cs, isNew, err := s.db.CreateCase(ctx, p.Staff.Code, key, o)
 	if err != nil {

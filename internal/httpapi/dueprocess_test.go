@@ -49,6 +49,10 @@ func TestDueProcess(t *testing.T) {
 			t.Fatalf("conflicts on the profile: %s", got.Raw)
 		}
 		doc.mustReq("POST", "/api/v1/conflicts", map[string]any{"subject_type": "staff", "subject_code": f.DoctorB, "relation": "relative"}, 403)
+		if got := lead2.mustReq("POST", "/api/v1/cases", map[string]any{"source": "inspection", "subject_type": "staff", "subject_code": f.DoctorA,
+			"facts": "检查"}, 403); !strings.Contains(errMessage(got), "利害关系") {
+			t.Fatalf("opening a case about a declared conflict: %s", got.Raw)
+		}
 		for _, tc := range []struct {
 			who  *client
 			code string
