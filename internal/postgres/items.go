@@ -320,12 +320,12 @@ func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) e
 	return nil
 }
 
-// countyReviewers are the reviewers of the case's county who may act on it:
+// countyReviewers are the reviewers and leads of the case's county who may act on it:
 // not its subject, nor anyone of the subject institution.
 func countyReviewers(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
 	var out []string
-	err := tx.SelectContext(ctx, &out, `SELECT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
-		WHERE r.role = 'reviewer' AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
+	err := tx.SelectContext(ctx, &out, `SELECT DISTINCT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
+		WHERE r.role IN ('reviewer', 'review_lead') AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
 		ORDER BY r.staff_code`, "county:"+c.CountyCode, c.SubjectCode, c.SubjectInstitution)
 	return out, err
 }
