@@ -29,7 +29,7 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout io.Wr
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: healthrec import [--dry-run] [--json] DIR")
-		fmt.Fprintln(stdout, "DIR holds any of: institutions.csv regions.csv staff.csv populations.csv responsibilities.csv residents.csv entries.csv")
+		fmt.Fprintln(stdout, "DIR holds any of: institutions.csv regions.csv staff.csv populations.csv responsibilities.csv residents.csv programmes.csv entries.csv")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

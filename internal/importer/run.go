@@ -58,7 +58,7 @@ type importer struct {
 	mark    postgres.ImportMark
 	lookups []access.LogEntry
 
-	recordsWritten, examsWritten, entriesWritten int
+	recordsWritten, examsWritten, entriesWritten, enrolmentsWritten int
 }
 
 // Run imports the files of src in one transaction and reports every bad
@@ -106,7 +106,7 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		}
 	}
 
-	for _, step := range []func() error{im.readRegistryFiles, im.readStaff, im.readPopulations, im.readResponsibilities, im.readResidents, im.readEntries} {
+	for _, step := range []func() error{im.readRegistryFiles, im.readStaff, im.readPopulations, im.readResponsibilities, im.readResidents, im.readProgrammes, im.readEntries} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -148,7 +148,12 @@ func (im *importer) finish() error {
 			return err
 		}
 	}
-	if im.recordsWritten+im.examsWritten+im.entriesWritten > 0 {
+	if im.enrolmentsWritten > 0 {
+		if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+			return err
+		}
+	}
+	if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
 		// The access log's rows commit with what they log.
 		if _, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable); err != nil {
 			return err
