@@ -153,3 +153,33 @@ func TestImportRequester(t *testing.T) {
 		t.Errorf("requester@county = %+v", rep.Errors)
 	}
 }
+
+// TestImportProgress: the command line shows the rows checked as it goes
+// (every ProgressEvery rows and at the end of each file).
+func TestImportProgress(t *testing.T) {
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	var b strings.Builder
+	b.WriteString(residentsHeader)
+	n := importer.ProgressEvery + 5
+	for i := 0; i < n; i++ {
+		v := f.VillageA1 // at most 9999 records a village
+		if i%2 == 1 {
+			v = f.VillageA2
+		}
+		b.WriteString("," + v + ",甲,,,,,,,,,,2024-01-01,,\n")
+	}
+	dir := files(t, map[string]string{"residents.csv": b.String()})
+	var out, progress strings.Builder
+	if err := importer.RunImport(context.Background(), db, []string{"--dry-run", string(dir)}, &out, &progress); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	p := progress.String()
+	if !strings.Contains(p, "residents.csv") || !strings.Contains(p, itoa(importer.ProgressEvery)+" rows checked") ||
+		!strings.Contains(p, itoa(n)+" rows checked") {
+		t.Errorf("progress = %q", p)
+	}
+	if strings.Contains(out.String(), "rows checked") {
+		t.Errorf("progress went to the report: %q", out.String())
+	}
+}
