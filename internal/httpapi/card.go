@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -63,6 +64,50 @@ func (s *Server) recordCard(c *gin.Context) {
 	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="card-%s.pdf"`, r.RecordID))
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/pdf", pdf)
+}
+
+// recordNames are the names a person reads where the record holds codes:
+// its village, responsible doctor, filing institution and filer. A code
+// that names nothing registered is left out (the page shows the code).
+func (s *Server) recordNames(ctx context.Context, r *record.Record) (map[string]string, error) {
+	out := map[string]string{}
+	keep := func(key, name string, err error) error {
+		if err == nil && name != "" {
+			out[key] = name
+			return nil
+		}
+		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		return nil
+	}
+	v, err := s.db.Village(ctx, r.VillageCode)
+	if err := keep("village_code", nameOf(v, err, func() string { return v.Name }), err); err != nil {
+		return nil, err
+	}
+	if r.FilingInstitution != "" {
+		in, err := s.db.Institution(ctx, r.FilingInstitution)
+		if err := keep("filing_institution", nameOf(in, err, func() string { return in.Name }), err); err != nil {
+			return nil, err
+		}
+	}
+	for key, code := range map[string]string{"responsible_doctor": r.ResponsibleDoctor, "filed_by": r.FiledBy} {
+		if code == "" {
+			continue
+		}
+		st, err := s.db.Staff(ctx, code)
+		if err := keep(key, nameOf(st, err, func() string { return st.Name }), err); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func nameOf[T any](p *T, err error, name func() string) string {
+	if err != nil || p == nil {
+		return ""
+	}
+	return name()
 }
 
 // cardData is what the card prints.
