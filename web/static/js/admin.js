@@ -11,7 +11,7 @@ import { ROLE, FIELD, label } from './labels.js';
 // The roles a records administrator hands out (their institution's).
 const INSTITUTION_ROLES = ['doctor', 'home_visit', 'records_admin'];
 
-const PASSWORD_HINT = '至少 10 个字符；不能是常见密码，也不能含工号、姓名或电话';
+const PASSWORD_HINT = '至少 10 个字符；不能是常见密码，避免工号、姓名、手机号和连续或重复的字符';
 
 /** institutionsOf lists the institutions the person administers records of. */
 export function institutionsOf(staff) {
