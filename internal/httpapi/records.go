@@ -88,6 +88,8 @@ type recordPage struct {
 	Sections   []string          `json:"sections"`
 	// Names are the names of the basic section's codes (card.go, recordNames).
 	Names map[string]string `json:"names,omitempty"`
+	// StaffNames name the staff codes of the exams and entries by code.
+	StaffNames map[string]string `json:"staff_names,omitempty"`
 }
 
 // recordSections are the parts of GET /records/{id}, in order.
@@ -125,6 +127,12 @@ func (s *Server) getRecord(c *gin.Context) {
 			return
 		}
 		out.Sections = append(out.Sections, "programmes")
+	}
+	if len(out.Sections) > 0 {
+		if out.StaffNames, err = s.db.RecordStaffNames(c.Request.Context(), id); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, out)
 }

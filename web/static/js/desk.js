@@ -268,10 +268,10 @@ async function recordPage(id, add, focusField) {
           { label: '身高', value: (e) => e.height_cm ?? '—', num: true },
           { label: '体重', value: (e) => e.weight_kg ?? '—', num: true },
           { label: 'BMI', value: (e) => e.bmi ?? '—', num: true },
-          { label: '医生', value: (e) => e.staff_code || e.created_by },
+          { label: '医生', value: (e) => (rec.staff_names || {})[e.staff_code || e.created_by] || e.staff_code || e.created_by },
         ], exams) : h('p', { class: 'empty' }, '尚无体检记录。'))),
     !shown.has('entries') ? withheld('entries', 'h-timeline', '服务记录（时间线）') : h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, '服务记录（时间线）'),
-      items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map(timelineItem)) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
+      items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map((e) => timelineItem(e, rec.staff_names || {}))) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
   );
   if (add) openForm(add);
 }
