@@ -64,6 +64,13 @@ func TestRecordsAdminJourney(t *testing.T) {
 		follow(`#nav a[href="#/villages"]`),
 		waitText(`main table`, "村101"),
 	)
+	// The save's message belonged to the staff page: leaving it cleared it
+	// (it would otherwise stay up to 4 s).
+	var toastText string
+	run(t, ctx, "toast cleared", chromedp.Text(`#toast`, &toastText, chromedp.AtLeast(0)))
+	if toastText != "" {
+		t.Fatalf("toast after navigating: %q", toastText)
+	}
 	shot(t, ctx, "admin-villages")
 	run(t, ctx, "a village's populations and doctors",
 		follow(`a[href="#/villages/`+village+`"]`),
@@ -196,4 +203,43 @@ func pressUntil(sel, want string) chromedp.Action {
 // over it, where a mouse click would land on the toast.
 func press(sel string) chromedp.Action {
 	return chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel), nil)
+}
+
+// TestDueListPaging: the due list pages 50 at a time and filters by village.
+func TestDueListPaging(t *testing.T) {
+	s := newSite(t)
+	doc := s.login(s.f.DoctorA)
+	enrol := func(village string, n int) {
+		for i := 0; i < n; i++ {
+			rid := doc.fileRecord(village, fmt.Sprintf("随访%02d", i), "1950-01-01", "F", nil)
+			doc.must("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-01"}, nil)
+		}
+	}
+	enrol(s.f.VillageA1, 52)
+	enrol(s.f.VillageA2, 3)
+	ctx := browser(t, 1366, 900)
+	run(t, ctx, "due list, page 1 of 2",
+		chromedp.Navigate(s.url+"/#/due"), signIn(s.f.DoctorA),
+		waitText(`#due-page`, "第 1 / 2 页"),
+	)
+	var rows int
+	run(t, ctx, "rows", chromedp.Evaluate(`document.querySelectorAll('main tbody tr').length`, &rows))
+	if rows != 50 {
+		t.Fatalf("page 1 rows = %d, want 50", rows)
+	}
+	run(t, ctx, "page 2", press(`#due-next`), waitText(`#due-page`, "第 2 / 2 页"))
+	run(t, ctx, "rows", chromedp.Evaluate(`document.querySelectorAll('main tbody tr').length`, &rows))
+	if rows != 5 {
+		t.Fatalf("page 2 rows = %d, want 5", rows)
+	}
+	shot(t, ctx, "desk-due")
+	run(t, ctx, "one village",
+		chromedp.WaitReady(`#due-village option[value="`+s.f.VillageA2+`"]`),
+		setValue(`#due-village`, s.f.VillageA2),
+		waitText(`main`, "村001 3 项"),
+	)
+	run(t, ctx, "rows", chromedp.Evaluate(`document.querySelectorAll('main tbody tr').length`, &rows))
+	if rows != 3 {
+		t.Fatalf("village rows = %d, want 3", rows)
+	}
 }
