@@ -20,6 +20,15 @@ export function institutionsOf(staff) {
 
 const isSystemAdmin = (staff) => hasRole(staff, 'admin');
 
+// manageable lists the institutions whose staff and villages the person
+// manages: their own as records administrator; every one for the system
+// administrator who is none's.
+async function manageable(staff) {
+  const own = institutionsOf(staff);
+  if (own.length || !isSystemAdmin(staff)) return own;
+  try { return (await get('/institutions')).items.map((i) => i.code); } catch (e) { return own; }
+}
+
 // villagesOf returns the registered villages of the given institutions (all
 // of them for the system administrator), with their townships' names.
 export async function villagesOf(insts) {
@@ -39,7 +48,7 @@ function page(title, ...rest) {
 
 /** staffPage lists the institution's staff with a form to add one. */
 export async function staffPage(staff, q) {
-  const insts = institutionsOf(staff);
+  const insts = await manageable(staff);
   const inst = q.get('institution') || insts[0] || '';
   page('人员管理', h('p', { class: 'loading' }, '正在加载…'));
   let list;
@@ -179,7 +188,7 @@ function editStaff(s, villages, onDone) {
 
 /** villagesPage is the registry of the institution's villages. */
 export async function villagesPage(staff) {
-  const insts = institutionsOf(staff);
+  const insts = await manageable(staff);
   page('村居管理', h('p', { class: 'loading' }, '正在加载…'));
   let towns;
   let villages;
