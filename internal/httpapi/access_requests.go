@@ -114,11 +114,28 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	var people []string
+	for _, r := range out {
+		people = append(people, r.RequestedBy)
+		for _, t := range trs[r.ID] {
+			people = append(people, t.By)
+		}
+	}
+	who, err := s.db.StaffNames(c.Request.Context(), people)
+	if err != nil {
+		c.Error(err)
+		return
+	}
 	cards := make([]requestCard, len(out))
 	for i := range out {
 		keeper := slices.Contains(f.Institutions, out[i].InstitutionCode)
 		out[i].Transitions = trs[out[i].ID]
-		cards[i] = requestCard{Request: view(out[i], keeper)}
+		cards[i] = requestCard{Request: view(out[i], keeper), StaffNames: map[string]string{}}
+		for _, code := range append([]string{out[i].RequestedBy}, byOf(out[i].Transitions)...) {
+			if n := who[code]; n != "" {
+				cards[i].StaffNames[code] = n
+			}
+		}
 		if keeper {
 			cards[i].ResidentName = names[out[i].RecordID]
 		}
@@ -131,6 +148,16 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 type requestCard struct {
 	consent.Request
 	ResidentName string `json:"resident_name,omitempty"`
+	// StaffNames name the requester and the people of the history.
+	StaffNames map[string]string `json:"staff_names"`
+}
+
+func byOf(trs []consent.Transition) []string {
+	out := make([]string, len(trs))
+	for i, t := range trs {
+		out[i] = t.By
+	}
+	return out
 }
 
 // accessRequestInReach loads the path's request and says whether the caller

@@ -408,6 +408,9 @@ func TestAccessRequestCards(t *testing.T) {
 		if len(trs) != 2 || trs[1].(map[string]any)["to"] != "rejected" || trs[1].(map[string]any)["reason"] != "用途不明确" {
 			t.Errorf("%s: transitions = %v", who, it["transitions"])
 		}
+		if sn, _ := it["staff_names"].(map[string]any); sn[f.Requester] != "人员"+f.Requester || sn[f.AdminA] != "人员"+f.AdminA {
+			t.Errorf("%s: staff_names = %v", who, it["staff_names"])
+		}
 		name, _ := it["resident_name"].(string)
 		if (who == "keeper") != (name == "林秀英") {
 			t.Errorf("%s: resident_name = %q", who, name)

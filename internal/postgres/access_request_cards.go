@@ -45,3 +45,19 @@ func (db *DB) RecordNames(ctx context.Context, ids []string) (map[string]string,
 	}
 	return out, nil
 }
+
+// StaffNames returns the names of the given staff codes, by code.
+func (db *DB) StaffNames(ctx context.Context, codes []string) (map[string]string, error) {
+	var rows []struct {
+		Code string `db:"code"`
+		Name string `db:"name"`
+	}
+	if err := db.SelectContext(ctx, &rows, `SELECT code, name FROM staff WHERE code = ANY($1)`, pq.Array(codes)); err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Code] = r.Name
+	}
+	return out, nil
+}

@@ -607,6 +607,12 @@ async function requestsPage(state) {
     out.items.length ? h('div', { id: 'requests' }, out.items.map(requestCard)) : h('p', { class: 'empty' }, '没有授权申请。'));
 }
 
+/** named shows a code as "name（code）" when names has it. */
+function named(names, code) {
+  const n = (names || {})[code];
+  return n ? `${n}（${code}）` : code;
+}
+
 function requestCard(r) {
   const st = r.state || '';
   const box = h('section', { class: 'panel', 'data-request': r.id, 'data-state': st, 'aria-labelledby': `req-${r.id}` });
@@ -664,7 +670,7 @@ function requestCard(r) {
     h('dl', { class: 'facts' }, [
       ['档案', h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id)],
       ['居民', r.resident_name || ''],
-      ['申请人', r.requested_by], ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
+      ['申请人', named(r.staff_names, r.requested_by)], ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
       ['提交时间', fmtTime(r.submitted_at)],
       ['居民意见', c ? `${c.given ? '同意' : '拒绝'}（${[c.given_by, c.relationship, label(CONSENT_METHOD, c.method), c.reference].filter(Boolean).join('，')}）` : '未登记'],
       ['生效时间', r.activated_at ? fmtTime(r.activated_at) : ''],
@@ -672,7 +678,7 @@ function requestCard(r) {
     ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
     r.transitions && r.transitions.length ? h('details', { open: st === 'rejected' || st === 'refused' || st === 'revoked' },
       h('summary', {}, `处理经过（${r.transitions.length} 步）`),
-      h('ol', { class: 'request-history' }, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${t.by}：${label(REQUEST_STATUS, t.from) || '提交'} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
+      h('ol', { class: 'request-history' }, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${named(r.staff_names, t.by)}：${label(REQUEST_STATUS, t.from) || '提交'} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
     actions, work].filter(Boolean));
   return box;
 }
