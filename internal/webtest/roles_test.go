@@ -189,6 +189,28 @@ func TestRequesterJourney(t *testing.T) {
 		t.Fatalf("the page misstates what is withheld: %q", text)
 	}
 	shot(t, ctx, "requester-record")
+
+	// The records administrator's cards: the resident's name, the history,
+	// and the rejected ones under 已驳回.
+	other := doc.fileRecord(s.f.VillageA1, "周国强", "1948-05-05", "M", nil)
+	req1 := s.login(s.f.Requester)
+	var sub struct {
+		ID int64 `json:"id"`
+	}
+	req1.must("POST", "/api/v1/access-requests", map[string]any{"record_id": other, "purpose": "保险理赔", "sections": []string{"basic"}, "days": 10}, &sub)
+	ra.must("POST", fmt.Sprintf("/api/v1/access-requests/%d/reject", sub.ID), map[string]any{"reason": "用途与诊疗无关"}, nil)
+	actx := browser(t, 1366, 900)
+	run(t, actx, "the keeper's active card",
+		chromedp.Navigate(s.url+"/#/requests?status=active"), signIn(s.f.AdminA),
+		waitText(`[data-request="`+id+`"]`, "林秀英"),
+		waitText(`[data-request="`+id+`"] .request-history`, "转诊需要，材料齐全"),
+	)
+	run(t, actx, "the rejected filter",
+		follow(`a[href="#/requests?status=rejected"]`),
+		waitText(`[data-request="`+fmt.Sprint(sub.ID)+`"]`, "周国强"),
+		waitText(`[data-request="`+fmt.Sprint(sub.ID)+`"] .request-history`, "用途与诊疗无关"),
+	)
+	shot(t, actx, "admin-requests-rejected")
 }
 
 // pressUntil clicks sel by script until want exists: the list may render
