@@ -184,7 +184,7 @@ func (im *importer) readInstitutions() ([]institutionRow, error) {
 }
 
 // roleSyntax is how staff.csv writes roles, for reasons.
-const roleSyntax = "角色用 ; 分隔：doctor、home_visit、records_admin（属于本人机构），bureau@县代码、reviewer@县代码，admin"
+const roleSyntax = "角色用 ; 分隔：doctor、home_visit、records_admin（属于本人机构），bureau@县代码、reviewer@县代码，admin，requester（外部申请人）"
 
 // parseRoles reads the roles column: institution roles hold in the staff
 // member's institution, bureau and reviewer in the county after the @, admin
@@ -225,6 +225,14 @@ func (im *importer) parseRoles(r *row, s *staff.Staff, roles string) {
 				continue
 			}
 			s.Grants = append(s.Grants, staff.Grant{Role: role, Domain: staff.SystemDomain})
+		case staff.Requester:
+			// An outside requester (another hospital) belongs to no
+			// institution of the service; institution_code may be empty.
+			if hasAt {
+				im.fail(r, "roles", "requester 是外部申请人角色，不写 @")
+				continue
+			}
+			s.Grants = append(s.Grants, staff.Grant{Role: role, Domain: staff.ExternalDomain})
 		default:
 			im.fail(r, "roles", "未知角色 "+quote(part)+"；"+roleSyntax)
 		}

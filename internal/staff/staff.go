@@ -62,6 +62,10 @@ func (r Role) Chinese() string {
 // SystemDomain is the domain of the admin role.
 const SystemDomain = "system"
 
+// ExternalDomain is the domain of the requester role: an outside
+// requester belongs to no institution or county of the service.
+const ExternalDomain = "external"
+
 // InstitutionDomain is the domain of an institution's staff.
 func InstitutionDomain(code string) string { return "inst:" + code }
 
