@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -104,7 +105,11 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		})
 	case "import":
 		return withDB(ctx, cfg, log, func(db *app.Database) error {
-			return importer.RunImport(ctx, db.DB, args, os.Stdout)
+			var progress io.Writer
+			if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				progress = os.Stderr // a terminal: show the rows checked so far
+			}
+			return importer.RunImport(ctx, db.DB, args, os.Stdout, progress)
 		})
 	case "report":
 		return withDB(ctx, cfg, log, func(db *app.Database) error {

@@ -120,7 +120,7 @@ func TestRemindersBySMS(t *testing.T) {
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light},
 		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "决定", Outcome: review.WrittenSelfExamination}} {
-		if _, err := a.db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
+		if _, err := f.Step(t, a.db, c.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -90,6 +90,11 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 	}
 	addStaff("bureau", nm.name(r, "M"), "", mobile(r), []staff.Grant{{Role: staff.Bureau, Domain: staff.CountyDomain(county.Code)}})
 	addStaff("reviewer", nm.name(r, "F"), "", mobile(r), []staff.Grant{{Role: staff.Reviewer, Domain: staff.CountyDomain(county.Code)}})
+	// A second reviewer (investigation groups have two) and the leading
+	// group (decision meetings, extensions).
+	addStaff("reviewer2", nm.name(r, "M"), "", mobile(r), []staff.Grant{{Role: staff.Reviewer, Domain: staff.CountyDomain(county.Code)}})
+	addStaff("lead1", nm.name(r, "M"), "", mobile(r), []staff.Grant{{Role: staff.ReviewLead, Domain: staff.CountyDomain(county.Code)}})
+	addStaff("lead2", nm.name(r, "F"), "", mobile(r), []staff.Grant{{Role: staff.ReviewLead, Domain: staff.CountyDomain(county.Code)}})
 	addStaff("requester", "县人民医院（外部申请）", "", mobile(r), []staff.Grant{{Role: staff.Requester, Domain: "external"}})
 
 	// Villages, each with a responsible doctor and the home-visit worker of its institution.
@@ -215,6 +220,7 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 		{"hv01", "home_visit", "第一个乡镇的入户随访人员"},
 		{"bureau", "bureau", "县卫健局"},
 		{"reviewer", "reviewer", "问责办公室"},
+		{"lead1", "review_lead", "问责工作领导小组"},
 		{"requester", "requester", "外部申请人"},
 	}
 	return res, nil

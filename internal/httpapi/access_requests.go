@@ -94,10 +94,70 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 		c.Error(err)
 		return
 	}
+	// Each card shows its history, and the keeper the resident's name (the
+	// requester reads the name only through a grant of the basic section).
+	ids := make([]int64, len(out))
+	var kept []string
 	for i := range out {
-		out[i] = view(out[i], slices.Contains(f.Institutions, out[i].InstitutionCode))
+		ids[i] = out[i].ID
+		if slices.Contains(f.Institutions, out[i].InstitutionCode) {
+			kept = append(kept, out[i].RecordID)
+		}
 	}
-	c.JSON(http.StatusOK, list(out, total, pg))
+	trs, err := s.db.AccessRequestTransitions(c.Request.Context(), ids)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	names, err := s.db.RecordNames(c.Request.Context(), kept)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	var people []string
+	for _, r := range out {
+		people = append(people, r.RequestedBy)
+		for _, t := range trs[r.ID] {
+			people = append(people, t.By)
+		}
+	}
+	who, err := s.db.StaffNames(c.Request.Context(), people)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	cards := make([]requestCard, len(out))
+	for i := range out {
+		keeper := slices.Contains(f.Institutions, out[i].InstitutionCode)
+		out[i].Transitions = trs[out[i].ID]
+		cards[i] = requestCard{Request: view(out[i], keeper), StaffNames: map[string]string{}}
+		for _, code := range append([]string{out[i].RequestedBy}, byOf(out[i].Transitions)...) {
+			if n := who[code]; n != "" {
+				cards[i].StaffNames[code] = n
+			}
+		}
+		if keeper {
+			cards[i].ResidentName = names[out[i].RecordID]
+		}
+	}
+	c.JSON(http.StatusOK, list(cards, total, pg))
+}
+
+// requestCard is a request in the list: with its transitions, and for the
+// record's keeper the resident's name.
+type requestCard struct {
+	consent.Request
+	ResidentName string `json:"resident_name,omitempty"`
+	// StaffNames name the requester and the people of the history.
+	StaffNames map[string]string `json:"staff_names"`
+}
+
+func byOf(trs []consent.Transition) []string {
+	out := make([]string, len(trs))
+	for i, t := range trs {
+		out[i] = t.By
+	}
+	return out
 }
 
 // accessRequestInReach loads the path's request and says whether the caller

@@ -388,3 +388,32 @@ func TestRejectedAndRefused(t *testing.T) {
 		t.Fatalf("read after refusal: %d", r.Status)
 	}
 }
+
+// TestAccessRequestCards: the list carries each request's history, and the
+// resident's name for the record's keeper only.
+func TestAccessRequestCards(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	rid := e.login(f.DoctorA).fileRecord(f.VillageA1, "林秀英", nil)
+	req, ra := e.login(f.Requester), e.login(f.AdminA)
+	grantTo(req, ra, rid, 30, "rejected", "exams")
+	for who, c := range map[string]*client{"keeper": ra, "requester": req} {
+		r := c.req("GET", "/api/v1/access-requests?state=rejected", nil)
+		items, _ := r.Body["items"].([]any)
+		if r.Status != 200 || len(items) != 1 {
+			t.Fatalf("%s: %d %s", who, r.Status, r.Raw)
+		}
+		it := items[0].(map[string]any)
+		trs, _ := it["transitions"].([]any)
+		if len(trs) != 2 || trs[1].(map[string]any)["to"] != "rejected" || trs[1].(map[string]any)["reason"] != "用途不明确" {
+			t.Errorf("%s: transitions = %v", who, it["transitions"])
+		}
+		if sn, _ := it["staff_names"].(map[string]any); sn[f.Requester] != "人员"+f.Requester || sn[f.AdminA] != "人员"+f.AdminA {
+			t.Errorf("%s: staff_names = %v", who, it["staff_names"])
+		}
+		name, _ := it["resident_name"].(string)
+		if (who == "keeper") != (name == "林秀英") {
+			t.Errorf("%s: resident_name = %q", who, name)
+		}
+	}
+}

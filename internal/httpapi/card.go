@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -10,6 +11,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
+	"healthrec/internal/civil"
 	"healthrec/internal/entry"
 	"healthrec/internal/ident"
 	"healthrec/internal/pdfdoc"
@@ -22,6 +24,17 @@ import (
 // call. A caller reading through a consent grant sees the identity number
 // masked, as in lists.
 func (s *Server) recordCard(c *gin.Context) {
+	// The card prints card-sized (A6) unless ?size=a4 asks for the sheet;
+	// checked before the gate, so a bad value is no access at all.
+	a4 := false
+	switch c.Query("size") {
+	case "", "card":
+	case "a4":
+		a4 = true
+	default:
+		c.Error(apperr.InvalidField("size", "应为 card（卡片，A6）或 a4"))
+		return
+	}
 	d, ok := s.recordAccess(c, "card", access.Read)
 	if !ok {
 		return
@@ -37,7 +50,7 @@ func (s *Server) recordCard(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	cd := cardData{Record: r, Enrolments: en, Full: d.Full}
+	cd := cardData{Record: r, Enrolments: en, Full: d.Full, A4: a4}
 	if v, err := s.db.Village(ctx, r.VillageCode); err == nil {
 		cd.Village = v.Name
 	}
@@ -65,6 +78,50 @@ func (s *Server) recordCard(c *gin.Context) {
 	c.Data(http.StatusOK, "application/pdf", pdf)
 }
 
+// recordNames are the names a person reads where the record holds codes:
+// its village, responsible doctor, filing institution and filer. A code
+// that names nothing registered is left out (the page shows the code).
+func (s *Server) recordNames(ctx context.Context, r *record.Record) (map[string]string, error) {
+	out := map[string]string{}
+	keep := func(key, name string, err error) error {
+		if err == nil && name != "" {
+			out[key] = name
+			return nil
+		}
+		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		return nil
+	}
+	v, err := s.db.Village(ctx, r.VillageCode)
+	if err := keep("village_code", nameOf(v, err, func() string { return v.Name }), err); err != nil {
+		return nil, err
+	}
+	if r.FilingInstitution != "" {
+		in, err := s.db.Institution(ctx, r.FilingInstitution)
+		if err := keep("filing_institution", nameOf(in, err, func() string { return in.Name }), err); err != nil {
+			return nil, err
+		}
+	}
+	for key, code := range map[string]string{"responsible_doctor": r.ResponsibleDoctor, "filed_by": r.FiledBy} {
+		if code == "" {
+			continue
+		}
+		st, err := s.db.Staff(ctx, code)
+		if err := keep(key, nameOf(st, err, func() string { return st.Name }), err); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func nameOf[T any](p *T, err error, name func() string) string {
+	if err != nil || p == nil {
+		return ""
+	}
+	return name()
+}
+
 // cardData is what the card prints.
 type cardData struct {
 	Record      *record.Record
@@ -74,11 +131,23 @@ type cardData struct {
 	Institution string
 	Doctor      string
 	DoctorPhone string
+	// A4 prints on an A4 sheet rather than card-sized (A6).
+	A4 bool
 }
+
+// The card's size: A6 portrait, in points, with narrow margins.
+const (
+	cardW, cardH = 297.64, 419.53
+	cardMargin   = 22
+)
 
 func (cd cardData) pdf() ([]byte, error) {
 	r := cd.Record
-	d, err := pdfdoc.New(pdfdoc.Author(cd.Institution))
+	opts := []pdfdoc.Option{pdfdoc.Author(cd.Institution)}
+	if !cd.A4 {
+		opts = append(opts, pdfdoc.PageSize(cardW, cardH), pdfdoc.Margin(cardMargin))
+	}
+	d, err := pdfdoc.New(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,17 +156,20 @@ func (cd cardData) pdf() ([]byte, error) {
 	if !cd.Full {
 		idNumber = ident.Mask(idNumber)
 	}
+	// "未填写" where nothing was ever recorded; "无" only where the record
+	// says there is none (an empty list of allergies, say): a card that
+	// reads "过敏史：无" for a question never asked misleads a clinician.
 	d.KeyValues([][2]string{
 		{"姓名", r.Name},
 		{"性别", sexName(r.Sex)},
-		{"出生日期", r.BirthDate.String()},
+		{"出生日期", orNone(dateText(r.BirthDate), notRecorded)},
 		{"健康档案编号", r.RecordID},
-		{"身份证号", orNone(idNumber, "未登记")},
-		{"血型", orNone(bloodType(r.Details), "不详")},
-		{"慢性病患病情况", orNone(strings.Join(cd.chronic(), "、"), "无")},
-		{"过敏史", orNone(detailText(r.Details["drug_allergies"]), "无")},
-		{"本人电话", orNone(r.Phone, "—")},
-		{"紧急情况联系人", orNone(strings.TrimSpace(r.ContactName+" "+r.ContactPhone), "—")},
+		{"身份证号", orNone(idNumber, notRecorded)},
+		{"血型", recorded(r.Details, "blood_type", bloodType(r.Details), "不详")},
+		{"慢性病患病情况", cd.chronicText()},
+		{"过敏史", recorded(r.Details, "drug_allergies", detailText(r.Details["drug_allergies"]), "无")},
+		{"本人电话", orNone(r.Phone, notRecorded)},
+		{"紧急情况联系人", orNone(strings.TrimSpace(r.ContactName+" "+r.ContactPhone), notRecorded)},
 		{"村（居）", orNone(cd.Village, r.VillageCode)},
 		{"建档机构", orNone(cd.Institution, "—")},
 		{"责任医生", orNone(strings.TrimSpace(cd.Doctor+" "+cd.DoctorPhone), "未指定")},
@@ -108,6 +180,38 @@ func (cd cardData) pdf() ([]byte, error) {
 	}
 	d.Note("请妥善保管本卡，就诊时出示。")
 	return d.Bytes()
+}
+
+// notRecorded is what the card prints for an item never recorded.
+const notRecorded = "未填写"
+
+// recorded prints a details item: text when it has any; none when the item
+// was recorded empty (the resident has none); "未填写" when it was never
+// recorded at all.
+func recorded(d record.Details, key, text, none string) string {
+	if strings.TrimSpace(text) != "" {
+		return text
+	}
+	if _, ok := d[key]; ok {
+		return none
+	}
+	return notRecorded
+}
+
+// chronicText is the chronic conditions line: the conditions, "无" when the
+// record says none, "未填写" when nothing says either way.
+func (cd cardData) chronicText() string {
+	if c := cd.chronic(); len(c) > 0 {
+		return strings.Join(c, "、")
+	}
+	return recorded(cd.Record.Details, "chronic_conditions", "", "无")
+}
+
+func dateText(d civil.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
 }
 
 // chronic lists the resident's chronic conditions: those of active

@@ -53,11 +53,27 @@ func TestRecordCard(t *testing.T) {
 	t.Run("Sparse", func(t *testing.T) {
 		bare := doc.fileRecord(f.VillageA2, "李四", nil)
 		text := pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
-		for _, want := range []string{"李四", bare, "身份证号：未登记", "血型：不详", "过敏史：无", "慢性病患病情况：无", "责任医生：未指定"} {
+		for _, want := range []string{"李四", bare, "身份证号：未填写", "血型：未填写", "过敏史：未填写", "慢性病患病情况：未填写", "责任医生：未指定"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("sparse card lacks %q:\n%s", want, text)
 			}
 		}
+	})
+	t.Run("RecordedNone", func(t *testing.T) {
+		// Recorded as none is "无"; the card is card-sized, A4 on request.
+		none := doc.fileRecord(f.VillageA2, "王五", map[string]any{"details": map[string]any{"drug_allergies": []string{}, "chronic_conditions": []string{}}})
+		card := doc.mustReq("GET", "/api/v1/records/"+none+"/card.pdf", nil, 200).Raw
+		text := pdftest.Compact(t, card)
+		for _, want := range []string{"过敏史：无", "慢性病患病情况：无", "血型：未填写"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("card lacks %q:\n%s", want, text)
+			}
+		}
+		a4 := doc.mustReq("GET", "/api/v1/records/"+none+"/card.pdf?size=a4", nil, 200).Raw
+		if !strings.Contains(string(card), "/MediaBox [ 0 0 297.64 419.53 ]") || !strings.Contains(string(a4), "/MediaBox [ 0 0 595.00 842.00 ]") {
+			t.Errorf("page sizes: card %q, a4 %q", mediaBox(card), mediaBox(a4))
+		}
+		doc.mustReq("GET", "/api/v1/records/"+none+"/card.pdf?size=letter", nil, 400)
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		doc.mustReq("GET", "/api/v1/records/"+f.VillageA1+"9999/card.pdf", nil, 404)
@@ -126,4 +142,12 @@ func TestEntriesUnderGrants(t *testing.T) {
 		}
 		c.mustReq("GET", "/api/v1/records/"+rid+"/timeline", nil, 403)
 	})
+}
+
+func mediaBox(pdf []byte) string {
+	s := string(pdf)
+	if i := strings.Index(s, "/MediaBox"); i >= 0 {
+		return s[i:min(len(s), i+40)]
+	}
+	return ""
 }

@@ -32,6 +32,7 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.GET("/calendar/:year", s.getCalendar)
 	api.PUT("/calendar/:year", s.putCalendar)
 	api.GET("/staff/:code/accountability", s.accountability)
+	s.dueProcessRoutes(api)
 }
 
 // caseStanding is how the caller stands to one case (access.CaseStanding).
@@ -193,6 +194,17 @@ func (s *Server) createCase(c *gin.Context) {
 		c.Error(apperr.Forbiddenf("%s", why))
 		return
 	}
+	// A conflict the reviewer declared with the subject (§7.4).
+	conflicts, err := s.db.Conflicts(ctx, p.Staff.Code)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	probe := &review.Case{SubjectType: o.SubjectType, SubjectCode: o.SubjectCode}
+	if why := probe.RecusalOf(review.Sitter{Code: p.Staff.Code, Conflicts: conflicts}, ""); why != "" {
+		c.Error(apperr.Forbiddenf("%s", why))
+		return
+	}
 	key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, "cases"))
 	cs, isNew, err := s.db.CreateCase(ctx, p.Staff.Code, key, o)
 	if err != nil {
@@ -212,9 +224,14 @@ func (s *Server) getCase(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if st := s.standing(c, cs); !st.county && !st.subject {
+	st := s.standing(c, cs)
+	if !st.county && !st.subject {
 		c.Error(errCaseForbidden)
 		return
+	}
+	if !st.county {
+		// The complainant is never shown to the subject (§7.1).
+		cs.Complainant = nil
 	}
 	c.JSON(http.StatusOK, cs)
 }
@@ -239,8 +256,11 @@ func (s *Server) transitionCase(c *gin.Context) {
 		// The subject's own appeal or written defence; recusal does not
 		// apply to them.
 	case st.county:
-		if why := recusal(p, cs); why != "" {
-			c.Error(apperr.Forbiddenf("%s", why))
+		if !s.actOn(c, cs) {
+			return
+		}
+		if step.To == review.Decided && !p.Staff.HasIn(staff.ReviewLead, staff.CountyDomain(cs.CountyCode)) {
+			c.Error(apperr.Forbiddenf("处理决定由会议作出，由本县问责工作领导小组成员（review_lead）记录"))
 			return
 		}
 	case st.subject:
@@ -254,6 +274,9 @@ func (s *Server) transitionCase(c *gin.Context) {
 	if err != nil {
 		c.Error(err)
 		return
+	}
+	if !st.county {
+		out.Complainant = nil
 	}
 	c.JSON(http.StatusOK, out)
 }

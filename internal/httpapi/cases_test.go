@@ -166,7 +166,18 @@ func TestCaseWorkflow(t *testing.T) {
 		}
 	})
 	rev.step(id, map[string]any{"to": "investigating", "reason": "需调取原始登记本"}, 200)
-	rev.step(id, map[string]any{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "light", "findings": "电话号码录入错误 12 份"}, 200)
+	e.f.EnsurePanel(t, e.db)
+	t.Run("ErrExtensionByRequester", func(t *testing.T) {
+		// rev1 asked; a reviewer who is no lead may not approve either.
+		if r := rev.req("POST", "/api/v1/cases/"+id+"/extension", map[string]any{"approve": true}); r.Status != 403 {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+	})
+	if r := e.login("lead1").req("POST", "/api/v1/cases/"+id+"/extension", map[string]any{"approve": true, "note": "同意延期"}); r.Status != 200 ||
+		r.Body["extended"] != true || r.Body["extension_approved_by"] != "lead1" {
+		t.Fatalf("approval: %d %s", r.Status, r.Raw)
+	}
+	rev.proc(id, map[string]any{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "light", "findings": "电话号码录入错误 12 份"}, 200)
 	t.Run("ErrIllegal", func(t *testing.T) {
 		r := rev.step(id, map[string]any{"to": "archived", "reason": "x"}, 409)
 		if errState(r) != "determined" || r.errCode() != "conflict" {
@@ -174,12 +185,12 @@ func TestCaseWorkflow(t *testing.T) {
 		}
 	})
 	t.Run("ErrMissingOutcome", func(t *testing.T) {
-		if r := rev.step(id, map[string]any{"to": "decided", "reason": "x"}, 400); r.errField() != "outcome" {
+		if r := rev.proc(id, map[string]any{"to": "decided", "reason": "x"}, 400); r.errField() != "outcome" {
 			t.Fatalf("%s", r.Raw)
 		}
 	})
 	t.Run("ErrDecisionBeforeDefence", func(t *testing.T) {
-		r := rev.step(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 409)
+		r := rev.proc(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 409)
 		if e, _ := r.Body["error"].(map[string]any); e["defence_due"] == nil {
 			t.Fatalf("%s", r.Raw)
 		}
@@ -187,7 +198,7 @@ func TestCaseWorkflow(t *testing.T) {
 	// The subject answers the findings in writing (申辩).
 	doc.step(id, map[string]any{"to": "determined", "reason": "号码为居民本人提供，非录入错误"}, 200)
 	e.moveTo("2026-09-30", all...)
-	d := rev.step(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 200)
+	d := rev.proc(id, map[string]any{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}, 200)
 	if d.Body["decided_on"] != "2026-09-30" || d.Body["serving_due"] != "2026-10-14" || d.Body["bars_excellent"] != true {
 		t.Fatalf("decided: %s", d.Raw)
 	}
@@ -200,16 +211,16 @@ func TestCaseWorkflow(t *testing.T) {
 	t.Run("ErrSubjectReviews", func(t *testing.T) {
 		doc.step(id, map[string]any{"to": "reviewed", "reason": "x", "review_result": "revoked"}, 403)
 	})
-	rev.step(id, map[string]any{"to": "reviewed", "reason": "复核", "review_result": "upheld"}, 200)
+	rev.proc(id, map[string]any{"to": "reviewed", "reason": "复核", "review_result": "upheld"}, 200)
 	final := rev.step(id, map[string]any{"to": "archived", "reason": "备案"}, 200)
 	events := final.Body["events"].([]any)
-	if final.Body["state"] != "archived" || len(events) != 10 {
+	if final.Body["state"] != "archived" || len(events) != 12 {
 		t.Fatalf("archived case: %s", final.Raw)
 	}
-	if defence := events[4].(map[string]any); defence["actor"] != f.DoctorA || defence["from"] != "determined" || defence["to"] != "determined" {
+	if defence := events[6].(map[string]any); defence["actor"] != f.DoctorA || defence["from"] != "determined" || defence["to"] != "determined" {
 		t.Fatalf("defence event %v", defence)
 	}
-	appeal := events[7].(map[string]any)
+	appeal := events[9].(map[string]any)
 	if appeal["actor"] != f.DoctorA || appeal["to"] != "appealed" || appeal["at"] == "" || appeal["reason"] == "" {
 		t.Fatalf("appeal event %v", appeal)
 	}
@@ -393,7 +404,7 @@ func TestItemsAndReminders(t *testing.T) {
 		{"to": "determined", "reason": "b", "responsibility": "direct", "severity": "light"},
 		{"to": "determined", "reason": "申辩（书面，由问责办公室登记）"},
 		{"to": "decided", "reason": "c", "outcome": "criticism_education"}} {
-		rev.step(id, b, 200)
+		rev.proc(id, b, 200)
 	}
 	r := rev.req("POST", "/api/v1/cases/"+id+"/items", map[string]any{"owner": f.DoctorA, "due_date": "2026-11-20", "description": "补齐 30 份健康体检"})
 	if r.Status != 201 || r.Body["state"] != "open" || r.Body["owner_name"] == "" {
@@ -477,8 +488,8 @@ func TestItemsAndReminders(t *testing.T) {
 			t.Fatalf("missing item: %d", r.Status)
 		}
 		c := rev.req("GET", "/api/v1/cases/"+id, nil)
-		if n := len(c.Body["events"].([]any)); n != 5+5 {
-			t.Fatalf("case history has %d events, want the case's 5 and the item's 5 (given, closed, reopened, closed, verified)", n)
+		if n := len(c.Body["events"].([]any)); n != 6+5 {
+			t.Fatalf("case history has %d events, want the case's 6 (with the group) and the item's 5 (given, closed, reopened, closed, verified)", n)
 		}
 	})
 }

@@ -99,9 +99,35 @@ func decisionNotice(cs *review.Case, items []review.Item, n decisionNames) ([]by
 	if cs.Findings != "" {
 		resp = append(resp, [2]string{"认定事实", cs.Findings})
 	}
+	if len(cs.Group) > 0 {
+		resp = append(resp, [2]string{"调查组", strings.Join(cs.Group, "、")})
+	}
+	if !cs.DeterminedOn.IsZero() {
+		resp = append(resp, [2]string{"认定日期", cs.DeterminedOn.String()})
+	}
 	d.KeyValues(resp)
 
-	d.Heading("三、处理决定")
+	d.Heading("三、当事人申辩")
+	switch {
+	case cs.Defence != "":
+		d.Text(fmt.Sprintf("被问责对象于 %s 提交书面申辩：%s", cs.DefendedOn, cs.Defence))
+	case !cs.DefenceDue.IsZero():
+		d.Text(fmt.Sprintf("已告知被问责对象认定事实及申辩权利，申辩期至 %s 届满，未提交书面申辩。", cs.DefenceDue))
+	default:
+		d.Text("（本案于申辩程序施行前作出责任认定。）")
+	}
+
+	if m := cs.Meeting; m != nil {
+		d.Heading("四、会议研究")
+		kv := [][2]string{{"会议", m.Body}, {"会议日期", m.Date.String()}, {"出席成员", strings.Join(m.Present, "、")}}
+		if m.Deviation != "" {
+			dev := map[string]string{review.Heavier: "从重", review.Lighter: "从轻"}[m.Deviation]
+			kv = append(kv, [2]string{dev + "理由", m.DeviationReason})
+		}
+		d.KeyValues(kv)
+	}
+
+	d.Heading("五、处理决定")
 	decided := cs.Outcome
 	if cs.OriginalOutcome != "" {
 		decided = cs.OriginalOutcome
@@ -126,8 +152,15 @@ func decisionNotice(cs *review.Case, items []review.Item, n decisionNames) ([]by
 	if decided.BarsExcellent() && cs.SubjectType == review.SubjectStaff {
 		d.Text(fmt.Sprintf("受到此项处理的人员，%d 年度考核不得评为优秀等次。", cs.DecidedOn.Year()))
 	}
+	for _, k := range cs.Consequences {
+		what := "当月考核"
+		if k.SubjectType == review.SubjectInstitution {
+			what = "当年年终考核"
+		}
+		d.Text(fmt.Sprintf("依第八条，%s（%s）%s：%s。", k.SubjectName, k.Period, what, review.CapChinese(k.Cap)))
+	}
 
-	d.Heading("四、送达与复核")
+	d.Heading("六、送达与复核")
 	served := fmt.Sprintf("本决定应于 %s 前送达。", cs.ServingDue)
 	if !cs.ServedOn.IsZero() {
 		served = fmt.Sprintf("本决定已于 %s 送达。被问责对象如对本决定不服，可在送达之日起 %d 个工作日内（至 %s）申请复核；复核期间不停止本决定的执行。",
@@ -136,6 +169,7 @@ func decisionNotice(cs *review.Case, items []review.Item, n decisionNames) ([]by
 		served += fmt.Sprintf("被问责对象如对本决定不服，可在送达之日起 %d 个工作日内申请复核；复核期间不停止本决定的执行。", review.AppealDays)
 	}
 	d.Text(served)
+	d.Text("复核由未参与原处理决定的人员办理。")
 	if !cs.AppealedOn.IsZero() {
 		d.Text(fmt.Sprintf("被问责对象已于 %s 申请复核。", cs.AppealedOn))
 	}
@@ -144,11 +178,14 @@ func decisionNotice(cs *review.Case, items []review.Item, n decisionNames) ([]by
 		if cs.ReviewResult == review.Modified {
 			res += fmt.Sprintf("，变更为“%s”", cs.Outcome.Chinese())
 		}
+		if cs.ReviewedBy != "" {
+			res += "（复核人 " + cs.ReviewedBy + "）"
+		}
 		d.Text(res + "。")
 	}
 
 	if len(items) > 0 {
-		d.Heading("五、整改要求")
+		d.Heading("七、整改要求")
 		rows := make([][]string, len(items))
 		for i, it := range items {
 			rows[i] = []string{it.Description, fmt.Sprintf("%s（%s）", it.OwnerName, it.Owner), it.DueDate.String(), it.State.Chinese()}

@@ -46,7 +46,7 @@ func TestDecisionPDF(t *testing.T) {
 		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "serious", "findings": "漏建档案 120 份"},
 		{"to": "determined", "reason": "申辩：部分居民长期外出"},
 		{"to": "decided", "reason": "决定", "outcome": "admonishing_talk"}} {
-		rev.step(id, b, 200)
+		rev.proc(id, b, 200)
 	}
 	if r := rev.req("POST", "/api/v1/cases/"+id+"/items", map[string]any{"owner": f.DoctorA, "due_date": "2026-10-30", "description": "补建漏建档案120份"}); r.Status != 201 {
 		t.Fatalf("item: %d %s", r.Status, r.Raw)
@@ -64,7 +64,9 @@ func TestDecisionPDF(t *testing.T) {
 	text := pdftest.Compact(t, r.Raw)
 	for _, want := range []string{"问责决定书", "人员docA", "千岛湖镇社区卫生服务中心", "淳安县问责〔2026〕", "考核预警",
 		"2026Q2", "建档率", "70.2%", "-19.8", "直接责任", "情节较重", "漏建档案120份", "诫勉谈话", "主要领导谈话",
-		"2026年度考核不得评为优秀", "补建漏建档案120份", "2026-10-30", "淳安县问责办公室"} {
+		"2026年度考核不得评为优秀", "补建漏建档案120份",
+		"当事人申辩", "部分居民长期外出", "会议研究", "局务会", "lead1、lead2", "从轻理由", "态度端正", "（2026-08）当月考核：不得评为优秀",
+		"申请复核", "复核由未参与原处理决定的人员办理", "调查组", "rev1、rev2", "2026-10-30", "淳安县问责办公室"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("decision notice lacks %q:\n%s", want, text)
 		}

@@ -37,7 +37,7 @@ func TestItemEvidence(t *testing.T) {
 		{"to": "determined", "reason": "查实", "responsibility": "direct", "severity": "light"},
 		{"to": "determined", "reason": "申辩"},
 		{"to": "decided", "reason": "决定", "outcome": "written_self_examination"}, {"to": "served", "reason": "送达"}} {
-		rev.step(id, b, 200)
+		rev.proc(id, b, 200)
 	}
 	it := rev.req("POST", "/api/v1/cases/"+id+"/items", map[string]any{"owner": f.DoctorA, "due_date": e.now.AddDate(0, 1, 0).Format("2006-01-02"), "description": "补齐体检"})
 	if it.Status != 201 {

@@ -57,8 +57,7 @@ func (s *Server) createItem(c *gin.Context) {
 		c.Error(apperr.Forbiddenf("只有本县问责办公室可以交办整改事项"))
 		return
 	}
-	if why := recusal(p, cs); why != "" {
-		c.Error(apperr.Forbiddenf("%s", why))
+	if s.recused(c, cs) {
 		return
 	}
 	raw, err := decodeObject(c)
@@ -139,8 +138,7 @@ func (s *Server) verifyItem(c *gin.Context) {
 		c.Error(apperr.Forbiddenf("只有本县问责办公室可以回头看验收"))
 		return
 	}
-	if why := recusal(p, cs); why != "" {
-		c.Error(apperr.Forbiddenf("%s", why))
+	if s.recused(c, cs) {
 		return
 	}
 	if it.Owner == p.Staff.Code {

@@ -86,6 +86,10 @@ type recordPage struct {
 	// Programmes are the resident's key-population enrolments.
 	Programmes []entry.Enrolment `json:"programmes"`
 	Sections   []string          `json:"sections"`
+	// Names are the names of the basic section's codes (card.go, recordNames).
+	Names map[string]string `json:"names,omitempty"`
+	// StaffNames name the staff codes of the exams and entries by code.
+	StaffNames map[string]string `json:"staff_names,omitempty"`
 }
 
 // recordSections are the parts of GET /records/{id}, in order.
@@ -105,6 +109,10 @@ func (s *Server) getRecord(c *gin.Context) {
 			return
 		}
 		out.Sections = append(out.Sections, "basic")
+		if out.Names, err = s.recordNames(c.Request.Context(), out.Basic); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	if allowed["exams"] {
 		if out.Exams, _, err = s.db.Exams(c.Request.Context(), id, postgres.Page{PerPage: 20}); err != nil {
@@ -119,6 +127,12 @@ func (s *Server) getRecord(c *gin.Context) {
 			return
 		}
 		out.Sections = append(out.Sections, "programmes")
+	}
+	if len(out.Sections) > 0 {
+		if out.StaffNames, err = s.db.RecordStaffNames(c.Request.Context(), id); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -21,15 +21,17 @@ const CLIActor = "import"
 
 // RunImport is the command `healthrec import [--dry-run] [--json] DIR`: it
 // imports the CSV files of DIR with the administrator's reach and prints
-// the counts per file and every bad row.
-func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout io.Writer) error {
+// the counts per file and every bad row. progress, when not nil (the
+// command passes standard error when it is a terminal), shows the rows
+// checked so far, overwritten in place.
+func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout, progress io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dry := fs.Bool("dry-run", false, "check every row and report the bad ones; write nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: healthrec import [--dry-run] [--json] DIR")
-		fmt.Fprintln(stdout, "DIR holds any of: institutions.csv regions.csv staff.csv populations.csv responsibilities.csv residents.csv entries.csv")
+		fmt.Fprintln(stdout, "DIR holds any of: institutions.csv regions.csv staff.csv populations.csv responsibilities.csv residents.csv programmes.csv entries.csv")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,8 +41,15 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout io.Wr
 		fs.Usage()
 		return errors.New("import: want exactly one directory")
 	}
-	rep, err := Run(ctx, db, Dir(fs.Arg(0)), Options{DryRun: *dry, Actor: CLIActor, Admin: true,
-		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}})
+	opt := Options{DryRun: *dry, Actor: CLIActor, Admin: true,
+		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
+	if progress != nil {
+		opt.Progress = func(file string, rows int) { fmt.Fprintf(progress, "\r%-22s %9d rows checked", file, rows) }
+	}
+	rep, err := Run(ctx, db, Dir(fs.Arg(0)), opt)
+	if progress != nil {
+		fmt.Fprint(progress, "\r\033[K")
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"strings"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -13,8 +14,14 @@ import (
 	"healthrec/internal/staff"
 )
 
-// entryColumns are entries.csv's columns; programme is optional (see entry).
-var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme"}
+// entryColumns are entries.csv's columns; programme and the follow-up
+// columns of DESIGN §4.3 after it are optional (entryOptional).
+var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme",
+	"method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions", "classification", "next_date"}
+
+// entryOptional are the columns entries.csv may leave out.
+var entryOptional = []string{"programme", "method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions",
+	"classification", "next_date"}
 
 // Column positions in entryColumns.
 const (
@@ -27,7 +34,18 @@ const (
 	ecHeight
 	ecWeight
 	ecProgramme
+	ecMethod
+	ecSymptoms
+	ecGlucose
+	ecLifestyle
+	ecAdherence
+	ecAdverse
+	ecClassification
+	ecNextDate
 )
+
+// followupOnly are the columns only a follow-up fills.
+var followupOnly = []int{ecProgramme, ecMethod, ecSymptoms, ecGlucose, ecLifestyle, ecAdherence, ecAdverse, ecClassification, ecNextDate}
 
 // legacyReferralReason closes an imported referral: the files carry no
 // status, and an old referral left "issued" would sit on the doctor's list of
@@ -53,16 +71,12 @@ func (im *importer) readEntries() error {
 	}
 	// Entries may belong to any record within reach, so every such
 	// village's record IDs are needed; their counters stay unlocked.
-	var villages []string
-	for code, g := range im.reg.regions {
-		if g.InstitutionCode != "" && im.inReach(g.InstitutionCode) {
-			villages = append(villages, code)
-		}
-	}
+	villages := im.villagesInReach()
 	if err := im.loadSerials(villages, false); err != nil {
 		return err
 	}
-	if im.reg.entriesTable {
+	// programmes.csv has read them, with its own.
+	if im.reg.entriesTable && im.enrolments == nil {
 		ens, err := im.tx.FollowupEnrolments(im.ctx, villages)
 		if err != nil {
 			return err
@@ -73,7 +87,7 @@ func (im *importer) readEntries() error {
 		}
 	}
 
-	t, err := im.open(EntriesFile, entryColumns, true, "programme")
+	t, err := im.open(EntriesFile, entryColumns, true, entryOptional...)
 	if t == nil || err != nil {
 		return err
 	}
@@ -121,7 +135,7 @@ func (im *importer) readEntries() error {
 }
 
 func (im *importer) copyServiceEntries() error {
-	t, err := im.open(EntriesFile, entryColumns, false, "programme")
+	t, err := im.open(EntriesFile, entryColumns, false, entryOptional...)
 	if t == nil || err != nil {
 		return err
 	}
@@ -223,7 +237,11 @@ func (im *importer) entry(t *table, e *entryRow) {
 	}
 
 	if kind != KindExam {
-		for _, i := range []int{ecSystolic, ecDiastolic, ecHeight, ecWeight} {
+		vitals := []int{ecSystolic, ecDiastolic, ecHeight, ecWeight}
+		if kind == string(entry.KindFollowup) {
+			vitals = []int{ecHeight} // a follow-up measures the rest itself
+		}
+		for _, i := range vitals {
 			if t.get(i) != "" {
 				t.fail(t.columns[i], "只有体检（exam）填写体征")
 			}
@@ -234,9 +252,7 @@ func (im *importer) entry(t *table, e *entryRow) {
 		}
 		return
 	}
-	if t.get(ecProgramme) != "" {
-		t.fail("programme", "只有随访（followup）填写 programme")
-	}
+	im.notFollowup(t)
 	e.entry.Kind = KindExam
 	e.exam = record.Exam{RecordID: given, ExamDate: date, Doctor: code, InstitutionCode: inst,
 		Systolic: t.integer(ecSystolic), Diastolic: t.integer(ecDiastolic), HeightCM: t.decimal(ecHeight), WeightKG: t.decimal(ecWeight)}
@@ -262,8 +278,8 @@ func (im *importer) entry(t *table, e *entryRow) {
 // own fields are empty: the files do not carry them.
 func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
 	programme := t.get(ecProgramme)
-	if e.Kind != string(entry.KindFollowup) && programme != "" {
-		t.fail("programme", "只有随访（followup）填写 programme")
+	if e.Kind != string(entry.KindFollowup) {
+		im.notFollowup(t)
 	}
 	x := entry.New(entry.Kind(e.Kind))
 	if x == nil {
@@ -272,6 +288,7 @@ func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
 	switch v := x.(type) {
 	case *entry.Followup:
 		e.Programme = im.followedProgramme(t, e, programme)
+		im.followupNote(t, v, e)
 	case *entry.Referral:
 		e.ReferralStatus = string(entry.Closed)
 		v.ClosedOn, v.ClosedBy, v.CloseReason = e.ServiceDate, im.opt.Actor, legacyReferralReason
@@ -340,4 +357,54 @@ func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) 
 		im.authors[key] = why
 	}
 	return why
+}
+
+// notFollowup reports the follow-up columns filled on another kind's row.
+func (im *importer) notFollowup(t *table) {
+	for _, i := range followupOnly {
+		if t.get(i) != "" {
+			t.fail(t.columns[i], "只有随访（followup）填写 "+t.columns[i])
+		}
+	}
+}
+
+// followupNote reads the optional follow-up columns (DESIGN §4.3) into f
+// and e's next date, checked as the API checks a follow-up, except that
+// legacy data may leave out what the API requires (method, classification,
+// the programme's measurement): the columns are optional, and a value given
+// must be one the API would take.
+func (im *importer) followupNote(t *table, f *entry.Followup, e *postgres.ImportEntry) {
+	n := &f.FollowupNote
+	n.Method, n.Adherence, n.Classification = t.get(ecMethod), t.get(ecAdherence), t.get(ecClassification)
+	n.LifestyleAdvice, n.AdverseReactions = t.get(ecLifestyle), t.get(ecAdverse)
+	n.Systolic, n.Diastolic = t.integer(ecSystolic), t.integer(ecDiastolic)
+	n.WeightKG, n.FastingGlucose = t.decimal(ecWeight), t.decimal(ecGlucose)
+	n.Symptoms = []string{}
+	for _, s := range strings.Split(t.get(ecSymptoms), ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			n.Symptoms = append(n.Symptoms, s)
+		}
+	}
+	e.NextDate = t.date(ecNextDate)
+	check := *f
+	check.ServiceDate, check.Programme, check.NextDate = e.ServiceDate, entry.Programme(e.Programme), e.NextDate
+	if check.Programme == "" {
+		check.Programme = entry.Hypertension // reported already; check the rest
+	}
+	if check.Method == "" {
+		check.Method = entry.MethodPhone // nothing measured is required
+	}
+	if check.Classification == "" {
+		check.Classification = entry.ClassSatisfactory
+	}
+	if err, ok := apperr.As(check.Validate(im.opt.Today)); ok {
+		for _, fe := range err.Fields {
+			switch fe.Field {
+			case "service_date", "programme", "staff_code":
+			default:
+				t.fail(fe.Field, fe.Reason)
+			}
+		}
+	}
+	f.Symptoms = check.Symptoms
 }

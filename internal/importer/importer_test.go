@@ -16,6 +16,7 @@ import (
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/record"
+	"healthrec/internal/staff"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -90,7 +91,7 @@ code,name,institution_code
 staff_code,name,institution_code,roles,phone
 docC,王医生,INSTC,doctor,13900000001
 raC,李管理,INSTC,doctor;records_admin,13900000002
-bureau2,赵科长,,bureau@330127;reviewer@330127,
+bureau2,赵科长,,bureau@330127;reviewer@330127;review_lead@330127,
 `,
 		"populations.csv": `
 village_code,year,population
@@ -121,7 +122,7 @@ func TestImportCounty(t *testing.T) {
 		t.Fatalf("report: %+v", rep.Errors)
 	}
 	after := tables(t, db)
-	for tbl, want := range map[string]int{"institutions": 1, "regions": 3, "village_serials": 2, "staff": 3, "staff_roles": 5,
+	for tbl, want := range map[string]int{"institutions": 1, "regions": 3, "village_serials": 2, "staff": 3, "staff_roles": 6,
 		"village_populations": 2, "responsibilities": 2, "records": 3, "record_history": 3, "exams": 2} {
 		if got := after[tbl] - before[tbl]; got != want {
 			t.Errorf("%s: %d new rows, want %d", tbl, got, want)
@@ -167,7 +168,7 @@ func TestImportCounty(t *testing.T) {
 		t.Errorf("counter = %d, want %d", got, want)
 	}
 	s, err := db.Staff(context.Background(), "bureau2")
-	if err != nil || len(s.Grants) != 2 || s.Grants[0].Domain != "county:330127" {
+	if err != nil || len(s.Grants) != 3 || s.Grants[0].Domain != "county:330127" || !s.Has(staff.ReviewLead) {
 		t.Errorf("bureau2 = %+v, %v", s, err)
 	}
 
@@ -514,7 +515,7 @@ func TestRunImport(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := importer.RunImport(context.Background(), db, c.args, &out)
+			err := importer.RunImport(context.Background(), db, c.args, &out, nil)
 			if !errors.Is(err, c.wantErr) {
 				t.Errorf("err = %v, want %v", err, c.wantErr)
 			}
@@ -528,7 +529,7 @@ func TestRunImport(t *testing.T) {
 	}
 	t.Run("Usage", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := importer.RunImport(context.Background(), db, nil, &out); err == nil || !strings.Contains(out.String(), "usage") {
+		if err := importer.RunImport(context.Background(), db, nil, &out, nil); err == nil || !strings.Contains(out.String(), "usage") {
 			t.Errorf("err = %v, out %q", err, out.String())
 		}
 	})

@@ -184,10 +184,11 @@ func (im *importer) readInstitutions() ([]institutionRow, error) {
 }
 
 // roleSyntax is how staff.csv writes roles, for reasons.
-const roleSyntax = "角色用 ; 分隔：doctor、home_visit、records_admin（属于本人机构），bureau@县代码、reviewer@县代码，admin"
+const roleSyntax = "角色用 ; 分隔：doctor、home_visit、records_admin（属于本人机构），bureau@县代码、reviewer@县代码、review_lead@县代码，admin，requester（外部申请人）"
 
 // parseRoles reads the roles column: institution roles hold in the staff
-// member's institution, bureau and reviewer in the county after the @, admin
+// member's institution, bureau, reviewer and review_lead in the county after
+// the @, admin
 // in the system domain.
 func (im *importer) parseRoles(r *row, s *staff.Staff, roles string) {
 	for _, part := range strings.Split(roles, ";") {
@@ -209,7 +210,7 @@ func (im *importer) parseRoles(r *row, s *staff.Staff, roles string) {
 				continue
 			}
 			s.Grants = append(s.Grants, staff.Grant{Role: role, Domain: staff.InstitutionDomain(s.InstitutionCode)})
-		case staff.Bureau, staff.Reviewer:
+		case staff.Bureau, staff.Reviewer, staff.ReviewLead:
 			if !hasAt || at == "" {
 				im.fail(r, "roles", string(role)+" 须写明所在县，如 "+string(role)+"@330127")
 				continue
@@ -225,6 +226,14 @@ func (im *importer) parseRoles(r *row, s *staff.Staff, roles string) {
 				continue
 			}
 			s.Grants = append(s.Grants, staff.Grant{Role: role, Domain: staff.SystemDomain})
+		case staff.Requester:
+			// An outside requester (another hospital) belongs to no
+			// institution of the service; institution_code may be empty.
+			if hasAt {
+				im.fail(r, "roles", "requester 是外部申请人角色，不写 @")
+				continue
+			}
+			s.Grants = append(s.Grants, staff.Grant{Role: role, Domain: staff.ExternalDomain})
 		default:
 			im.fail(r, "roles", "未知角色 "+quote(part)+"；"+roleSyntax)
 		}

@@ -14,11 +14,12 @@ const (
 	PopulationsFile      = "populations.csv"
 	ResponsibilitiesFile = "responsibilities.csv"
 	ResidentsFile        = "residents.csv"
+	ProgrammesFile       = "programmes.csv"
 	EntriesFile          = "entries.csv"
 )
 
 // Files lists the file names an import knows, in load order.
-var Files = []string{InstitutionsFile, RegionsFile, StaffFile, PopulationsFile, ResponsibilitiesFile, ResidentsFile, EntriesFile}
+var Files = []string{InstitutionsFile, RegionsFile, StaffFile, PopulationsFile, ResponsibilitiesFile, ResidentsFile, ProgrammesFile, EntriesFile}
 
 func knownFile(name string) bool {
 	for _, f := range Files {

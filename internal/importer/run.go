@@ -36,6 +36,10 @@ type Options struct {
 	// when Reader may read it. Nil is the command line's operator, who
 	// holds the database itself.
 	Reader *staff.Staff
+	// Progress, when set, is called every ProgressEvery rows of a file on
+	// its checking pass, and once when each present file is done (a
+	// million rows take a minute; the command line shows where it is).
+	Progress func(file string, rows int)
 }
 
 // importer is one run.
@@ -58,7 +62,7 @@ type importer struct {
 	mark    postgres.ImportMark
 	lookups []access.LogEntry
 
-	recordsWritten, examsWritten, entriesWritten int
+	recordsWritten, examsWritten, entriesWritten, enrolmentsWritten int
 }
 
 // Run imports the files of src in one transaction and reports every bad
@@ -106,9 +110,20 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		}
 	}
 
-	for _, step := range []func() error{im.readRegistryFiles, im.readStaff, im.readPopulations, im.readResponsibilities, im.readResidents, im.readEntries} {
-		if err := step(); err != nil {
+	steps := []struct {
+		files []string
+		fn    func() error
+	}{{[]string{RegionsFile, InstitutionsFile}, im.readRegistryFiles}, {[]string{StaffFile}, im.readStaff},
+		{[]string{PopulationsFile}, im.readPopulations}, {[]string{ResponsibilitiesFile}, im.readResponsibilities},
+		{[]string{ResidentsFile}, im.readResidents}, {[]string{ProgrammesFile}, im.readProgrammes}, {[]string{EntriesFile}, im.readEntries}}
+	for _, step := range steps {
+		if err := step.fn(); err != nil {
 			return nil, err
+		}
+		for _, f := range step.files {
+			if c := im.rep.Counts[f]; c != nil && opt.Progress != nil {
+				opt.Progress(f, c.Rows)
+			}
 		}
 	}
 	// The look-ups are logged whatever becomes of the import (a dry run,
@@ -148,7 +163,12 @@ func (im *importer) finish() error {
 			return err
 		}
 	}
-	if im.recordsWritten+im.examsWritten+im.entriesWritten > 0 {
+	if im.enrolmentsWritten > 0 {
+		if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+			return err
+		}
+	}
+	if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
 		// The access log's rows commit with what they log.
 		if _, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable); err != nil {
 			return err

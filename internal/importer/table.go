@@ -177,9 +177,16 @@ func (t *table) next() bool {
 
 func (t *table) countRow() {
 	if t.report {
-		t.im.rep.count(t.file).Rows++
+		c := t.im.rep.count(t.file)
+		c.Rows++
+		if p := t.im.opt.Progress; p != nil && c.Rows%ProgressEvery == 0 {
+			p(t.file, c.Rows)
+		}
 	}
 }
+
+// ProgressEvery is how many rows pass between calls of Options.Progress.
+const ProgressEvery = 10000
 
 func (t *table) close() error {
 	t.rc.Close()

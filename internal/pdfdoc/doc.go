@@ -101,12 +101,23 @@ type Option func(*settings)
 
 type settings struct {
 	landscape bool
+	w, h      float64 // a page size other than A4, in points
 	margin    float64
 	author    string
 }
 
 // Landscape makes the pages A4 landscape instead of A4 portrait.
 func Landscape() Option { return func(s *settings) { s.landscape = true } }
+
+// PageSize sets another page size, in points (A6 for the record card:
+// 297.6 × 419.5). Landscape does not apply to it.
+func PageSize(w, h float64) Option {
+	return func(s *settings) {
+		if w > 0 && h > 0 {
+			s.w, s.h = w, h
+		}
+	}
+}
 
 // Margin sets the page margin on all four sides, in points (default 50,
 // about 18 mm). The page number sits inside the bottom margin.
@@ -152,6 +163,9 @@ func New(opts ...Option) (*Doc, error) {
 	size := *gopdf.PageSizeA4
 	if s.landscape {
 		size = *gopdf.PageSizeA4Landscape
+	}
+	if s.w > 0 {
+		size = gopdf.Rect{W: s.w, H: s.h}
 	}
 	pdf := new(gopdf.GoPdf)
 	pdf.Start(gopdf.Config{Unit: gopdf.UnitPT, PageSize: size})

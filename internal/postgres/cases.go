@@ -20,7 +20,8 @@ const caseColumns = `id, county_code, source, subject_type, subject_code, subjec
 	COALESCE(snapshot_id, '') AS snapshot_id, triggers, escalated, talk_by, escalation, state, proposed_on, accepted_on,
 	acceptance_note, investigation_due, extended, extension_reason, responsibility, severity, findings, determined_on, defence_due, defence, defended_on,
 	outcome, original_outcome,
-	decided_on, serving_due, served_on, appeal_due, appealed_on, review_result, closed_on, created_at, created_by, updated_at`
+	decided_on, serving_due, served_on, appeal_due, appealed_on, review_result, closed_on, created_at, created_by, updated_at,
+	group_members, extension_requested_by, extension_requested_on, extension_approved_by, extension_refused, meeting, decided_by, reviewed_by`
 
 // systemActor is the actor of steps the service takes itself (proposals).
 const systemActor = "system"
@@ -122,6 +123,12 @@ func (db *DB) CreateCase(ctx context.Context, actor string, key Idempotency, o r
 		if err != nil {
 			return "", err
 		}
+		if o.Source == review.FromComplaint {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET complainant_name = $2, complainant_contact = $3, complainant_staff = $4
+				WHERE id = $1`, c.ID, o.Complainant.Name, o.Complainant.Contact, o.Complainant.StaffCode); err != nil {
+				return "", err
+			}
+		}
 		return strconv.FormatInt(c.ID, 10), mustInserted(inserted)
 	})
 	if err != nil {
@@ -199,8 +206,20 @@ func (db *DB) Case(ctx context.Context, id int64) (*review.Case, error) {
 			return err
 		}
 		c.Events = []review.Event{}
-		return tx.SelectContext(ctx, &c.Events, `SELECT id, case_id, item_id, from_state, to_state, reason, details, actor, at
-			FROM case_events WHERE case_id = $1 ORDER BY id`, id)
+		if err := tx.SelectContext(ctx, &c.Events, `SELECT id, case_id, item_id, from_state, to_state, reason, details, actor, at
+			FROM case_events WHERE case_id = $1 ORDER BY id`, id); err != nil {
+			return err
+		}
+		if c.Source == review.FromComplaint {
+			c.Complainant = &review.Complainant{}
+			if err := tx.GetContext(ctx, c.Complainant, `SELECT complainant_name, complainant_contact, complainant_staff
+				FROM cases WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		c.Consequences = []review.Consequence{}
+		return tx.SelectContext(ctx, &c.Consequences, `SELECT case_id, subject_type, subject_code, subject_name, period, cap,
+			outcome, decided_on::text AS decided_on FROM case_consequences WHERE case_id = $1 ORDER BY period`, id)
 	})
 	if err != nil {
 		return nil, err
@@ -235,6 +254,9 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 			return err
 		}
 		now := db.Now()
+		if step.Panel, err = casePanel(ctx, tx, c); err != nil {
+			return err
+		}
 		ev, err := c.Apply(step, actor, now, cal)
 		if err != nil {
 			return err
@@ -242,6 +264,11 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 		c.UpdatedAt = now
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
+		}
+		if c.State == review.Served && c.Source == review.FromComplaint {
+			if err := tellComplainant(ctx, tx, db.SMS, now, c, ev); err != nil {
+				return err
+			}
 		}
 		if err := insertEvent(ctx, tx, ev); err != nil {
 			return err
@@ -254,6 +281,27 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, step review.Step, ac
 	return db.Case(ctx, id)
 }
 
+// tellComplainant feeds the result back to a complaint's author once the
+// decision is served (§7.1): the day is kept on the case and the serving
+// event says so; a complainant who works in the service also gets it in
+// their inbox. The subject never learns who complained.
+func tellComplainant(ctx context.Context, tx *Tx, sms bool, now time.Time, c *review.Case, ev *review.Event) error {
+	var k review.Complainant
+	if err := tx.GetContext(ctx, &k, `SELECT complainant_name, complainant_contact, complainant_staff FROM cases WHERE id = $1`, c.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET complainant_told_on = $2 WHERE id = $1`, c.ID, civil.Of(now)); err != nil {
+		return err
+	}
+	ev.Details["complainant_informed"] = true
+	if k.StaffCode == "" {
+		return nil
+	}
+	m := notify.Message{Kind: notify.KindCase, Key: fmt.Sprintf("case:%d:complainant", c.ID), Title: fmt.Sprintf("您投诉的问题已处理（案件 %d）", c.ID),
+		Body: "处理结果：" + c.Outcome.Chinese() + "。如有疑问请联系问责办公室。", Details: notify.Details{"case_id": c.ID}}
+	return notifyAll(ctx, tx, sms, now, m, k.StaffCode)
+}
+
 func updateCase(ctx context.Context, tx *Tx, c *review.Case) error {
 	_, err := tx.NamedExecContext(ctx, `UPDATE cases SET state = :state, accepted_on = :accepted_on,
 		acceptance_note = :acceptance_note, investigation_due = :investigation_due,
@@ -261,9 +309,15 @@ func updateCase(ctx context.Context, tx *Tx, c *review.Case) error {
 		findings = :findings, determined_on = :determined_on, defence_due = :defence_due, defence = :defence,
 		defended_on = :defended_on, outcome = :outcome, original_outcome = :original_outcome, decided_on = :decided_on,
 		serving_due = :serving_due, served_on = :served_on, appeal_due = :appeal_due, appealed_on = :appealed_on,
-		review_result = :review_result, closed_on = :closed_on, updated_at = :updated_at
+		review_result = :review_result, closed_on = :closed_on, updated_at = :updated_at,
+		group_members = :group_members, extension_requested_by = :extension_requested_by,
+		extension_requested_on = :extension_requested_on, extension_approved_by = :extension_approved_by,
+		extension_refused = :extension_refused, meeting = :meeting, decided_by = :decided_by, reviewed_by = :reviewed_by
 		WHERE id = :id`, c)
-	return err
+	if err != nil {
+		return err
+	}
+	return writeConsequences(ctx, tx, c)
 }
 
 // CaseFilter selects cases. The visibility fields are OR-ed: cases in
@@ -497,10 +551,15 @@ func caseParties(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) 
 // they need not hear of.
 func caseNews(c *review.Case, ev *review.Event) string {
 	switch {
+	case ev.Details["action"] == "group", ev.Details["action"] == "extension_request":
+		return ""
+	case ev.Details["action"] == "extension_decision":
+		if ev.Details["approve"] == true {
+			return "调查期限延长至 " + c.InvestigationDue.String()
+		}
+		return ""
 	case ev.From == ev.To && ev.From != "":
 		switch ev.To {
-		case string(review.Investigating):
-			return "调查期限延长至 " + c.InvestigationDue.String()
 		case string(review.Determined):
 			return "书面申辩已记录，处理决定将予以考虑"
 		}
@@ -590,5 +649,8 @@ func (db *DB) Accountability(ctx context.Context, staffCode string, year int) (*
 		return nil, err
 	}
 	s.Judge()
+	if s.Consequences, err = db.Consequences(ctx, "", review.SubjectStaff, staffCode, year); err != nil {
+		return nil, err
+	}
 	return s, nil
 }

@@ -23,8 +23,8 @@ func clock(db *postgres.DB, start string) func(day string) {
 
 func rate(v float64) *float64 { return &v }
 
-// figure is a doctor's or institution's figure in an assessment.
-func figure(level, scope, ind string, rate float64, rank int) review.Warning {
+// warnFigure is a doctor's or institution's figure in an assessment.
+func warnFigure(level, scope, ind string, rate float64, rank int) review.Warning {
 	gap := rate - 90
 	return review.Warning{Level: level, ScopeCode: scope, Indicator: ind, Rate: &rate, Target: 90, Gap: &gap, Rank: rank}
 }
@@ -43,15 +43,15 @@ func TestProposeFromAssessment(t *testing.T) {
 	f := pgtest.NewFixture(t, db)
 	set := clock(db, "2026-04-30")
 	pre := assessment("P1", f.County, review.KindPreAssessment, db.Now(),
-		figure("doctor", f.DoctorA, "coverage", 95, 1), figure("doctor", f.DoctorB, "coverage", 50, 2))
+		warnFigure("doctor", f.DoctorA, "coverage", 95, 1), warnFigure("doctor", f.DoctorB, "coverage", 50, 2))
 	if cases, err := db.ProposeFromAssessment(ctx, pre); err != nil || len(cases) != 0 {
 		t.Fatalf("a pre-assessment proposed %d cases (%v)", len(cases), err)
 	}
 	set("2026-06-30")
 	s1 := assessment("S1", f.County, review.KindAssessment, db.Now(),
-		figure("doctor", f.DoctorA, "coverage", 95, 1), figure("doctor", f.DoctorB, "coverage", 91, 2), // docB last, above target
-		figure("doctor", f.DoctorA, "usage", 80, 1), figure("doctor", f.DoctorB, "usage", 70, 2),
-		figure("institution", f.InstA, "quality", 60, 2), figure("institution", f.InstB, "quality", 95, 1))
+		warnFigure("doctor", f.DoctorA, "coverage", 95, 1), warnFigure("doctor", f.DoctorB, "coverage", 91, 2), // docB last, above target
+		warnFigure("doctor", f.DoctorA, "usage", 80, 1), warnFigure("doctor", f.DoctorB, "usage", 70, 2),
+		warnFigure("institution", f.InstA, "quality", 60, 2), warnFigure("institution", f.InstB, "quality", 95, 1))
 	cases, err := db.ProposeFromAssessment(ctx, s1)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestProposeFromAssessment(t *testing.T) {
 	t.Run("OneOpenCasePerSubject", func(t *testing.T) {
 		set("2026-12-31")
 		s2 := assessment("S2", f.County, review.KindAssessment, db.Now(),
-			figure("doctor", f.DoctorA, "usage", 80, 1), figure("doctor", f.DoctorB, "usage", 70, 2))
+			warnFigure("doctor", f.DoctorA, "usage", 80, 1), warnFigure("doctor", f.DoctorB, "usage", 70, 2))
 		cases, err := db.ProposeFromAssessment(ctx, s2)
 		if err != nil {
 			t.Fatal(err)
@@ -121,13 +121,13 @@ func TestProposeFromAssessment(t *testing.T) {
 		// A dismissed case is not open: the next assessment proposes anew.
 		set("2027-06-30")
 		cases, err := db.ProposeFromAssessment(ctx, assessment("S3", f.County, review.KindAssessment, db.Now(),
-			figure("institution", f.InstA, "quality", 60, 2), figure("institution", f.InstB, "quality", 95, 1)))
+			warnFigure("institution", f.InstA, "quality", 60, 2), warnFigure("institution", f.InstB, "quality", 95, 1)))
 		if err != nil || len(cases) != 1 || cases[0].ID == inst.ID || cases[0].State != review.Proposed {
 			t.Fatalf("after a dismissal: %+v %v", cases, err)
 		}
 	})
 	t.Run("ErrUnknownScope", func(t *testing.T) {
-		_, err := db.ProposeFromAssessment(ctx, assessment("S9", f.County, review.KindAssessment, db.Now(), figure("doctor", "nobody", "coverage", 50, 2)))
+		_, err := db.ProposeFromAssessment(ctx, assessment("S9", f.County, review.KindAssessment, db.Now(), warnFigure("doctor", "nobody", "coverage", 50, 2)))
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Invalid {
 			t.Fatalf("err = %v, want invalid", err)
 		}
@@ -146,7 +146,7 @@ func TestEscalation(t *testing.T) {
 		t.Helper()
 		set(day)
 		cases, err := db.ProposeFromAssessment(ctx, assessment(id, f.County, kind, db.Now(),
-			figure("doctor", f.DoctorA, "coverage", rateA, 2), figure("doctor", f.DoctorB, "coverage", 99, 1)))
+			warnFigure("doctor", f.DoctorA, "coverage", rateA, 2), warnFigure("doctor", f.DoctorB, "coverage", 99, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestEscalation(t *testing.T) {
 	}
 	set("2027-06-30")
 	if _, err := db.ProposeFromAssessment(ctx, assessment("S3", f.County, review.KindAssessment, db.Now(),
-		figure("doctor", f.DoctorA, "coverage", 99, 1), figure("doctor", f.DoctorB, "coverage", 98, 2))); err != nil {
+		warnFigure("doctor", f.DoctorA, "coverage", 99, 1), warnFigure("doctor", f.DoctorB, "coverage", 98, 2))); err != nil {
 		t.Fatal(err)
 	}
 	if c := last("S4", "2027-12-31", review.KindAssessment, 50); c.Escalated || c.TalkBy != review.TalkDeputy {
@@ -232,15 +232,18 @@ func TestCaseLifecycle(t *testing.T) {
 		{To: review.Served, Reason: "当面送达"},
 	}
 	for _, s := range steps {
-		if c, err = db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
+		if c, err = f.Step(t, db, c.ID, s); err != nil {
 			t.Fatalf("to %s: %v", s.To, err)
 		}
 	}
-	if c.State != review.Served || len(c.Events) != 6 || c.Events[5].Actor != f.Reviewer || c.Events[4].Details["outcome"] != "admonishing_talk" {
+	// Opening, investigation, the group, determination, defence, decision
+	// by lead1 for the meeting, serving (which tells the complainant).
+	if c.State != review.Served || len(c.Events) != 7 || c.Events[6].Actor != f.Reviewer || c.Events[5].Details["outcome"] != "admonishing_talk" ||
+		c.Events[5].Actor != "lead1" || c.Events[6].Details["complainant_informed"] != true {
 		t.Fatalf("state %s events %+v", c.State, c.Events)
 	}
 	t.Run("ErrIllegal", func(t *testing.T) {
-		_, err := db.TransitionCase(ctx, c.ID, review.Step{To: review.Decided, Reason: "x", Outcome: review.Transfer}, f.Reviewer)
+		_, err := f.Step(t, db, c.ID, review.Step{To: review.Decided, Reason: "x", Outcome: review.Transfer})
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["state"] != review.Served {
 			t.Fatalf("err = %v", err)
 		}
@@ -283,7 +286,7 @@ func TestRemindersExactlyOnce(t *testing.T) {
 	for _, s := range []review.Step{{To: review.Investigating, Reason: "a"}, {To: review.Determined, Reason: "b", Responsibility: review.Direct, Severity: review.Light},
 		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "c", Outcome: review.CriticismEducation}} {
-		if _, err := db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
+		if _, err := f.Step(t, db, c.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -349,7 +352,7 @@ func TestSnapshotWithoutWarnings(t *testing.T) {
 	if err := db.CreateRegion(ctx, &region.Region{Code: "330122", Name: "桐庐县"}); err != nil {
 		t.Fatal(err)
 	}
-	lastA := []review.Warning{figure("doctor", f.DoctorA, "coverage", 50, 2), figure("doctor", f.DoctorB, "coverage", 99, 1)}
+	lastA := []review.Warning{warnFigure("doctor", f.DoctorA, "coverage", 50, 2), warnFigure("doctor", f.DoctorB, "coverage", 99, 1)}
 	first, err := db.ProposeFromAssessment(ctx, assessment("S1", f.County, review.KindAssessment, db.Now(), lastA...))
 	if err != nil || len(first) != 1 {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"healthrec/internal/access"
 	"healthrec/internal/civil"
 	"healthrec/internal/ident"
 	"healthrec/internal/record"
@@ -27,6 +28,8 @@ type ImportTx struct {
 	// served are the records the import adds exams or entries to: their
 	// facts are settled before the commit (RefreshFacts).
 	served map[string]struct{}
+	// enrolmentMark is the highest enrolment ID before programmes.csv's.
+	enrolmentMark int64
 }
 
 // BeginImport opens the import transaction. A dry run's is read-only.
@@ -425,7 +428,9 @@ type ImportEntry struct {
 	InstitutionCode string
 	ReferralStatus  string
 	Programme       string
-	Data            []byte
+	// NextDate is a follow-up's agreed next date, or zero.
+	NextDate civil.Date
+	Data     []byte
 }
 
 // EntryCopy streams service entries into the entries table.
@@ -438,7 +443,7 @@ type EntryCopy struct {
 // CopyEntries starts the entries COPY; actor is recorded as their creator.
 func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, error) {
 	c, err := t.copyInto(ctx, "entries", "record_id", "kind", "service_date", "doctor", "institution_code", "referral_status",
-		"programme", "data", "created_by")
+		"programme", "next_date", "data", "created_by")
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +458,7 @@ func (ec *EntryCopy) Write(e *ImportEntry) error {
 		data = string(e.Data)
 	}
 	return ec.c.row(e.RecordID, e.Kind, date(e.ServiceDate), e.Doctor, nullable(e.InstitutionCode), nullable(e.ReferralStatus),
-		nullable(e.Programme), data, ec.actor)
+		nullable(e.Programme), date(e.NextDate), data, ec.actor)
 }
 
 // Close ends the COPY and returns the number of entries written.
@@ -465,13 +470,57 @@ type ImportEnrolment struct {
 	RecordID   string     `db:"record_id"`
 	Programme  string     `db:"programme"`
 	EnrolledOn civil.Date `db:"enrolled_on"`
+	Status     string     `db:"status"`
+	EndedOn    civil.Date `db:"-"`
+	EndReason  string     `db:"-"`
+}
+
+// ActiveEnrolments lists the active enrolments of every programme of the
+// villages' records: programmes.csv adds no second one.
+func (t *ImportTx) ActiveEnrolments(ctx context.Context, villages []string) ([]ImportEnrolment, error) {
+	var out []ImportEnrolment
+	err := t.tx.SelectContext(ctx, &out, `SELECT record_id, programme, enrolled_on, status FROM enrolments
+		WHERE status = 'active' AND village_code = ANY($1)`, pq.Array(villages))
+	return out, translate(err)
+}
+
+// InsertEnrolments writes programmes.csv's enrolments and marks their
+// records for RefreshFacts, which computes their follow-up schedules. It
+// returns the number written.
+func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
+	// The audit finds them past this mark rather than scanning the table.
+	if err := t.tx.GetContext(ctx, &t.enrolmentMark, `SELECT COALESCE(max(id), 0) FROM enrolments`); err != nil {
+		return 0, translate(err)
+	}
+	c, err := t.copyInto(ctx, "enrolments", "record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason", "created_by")
+	if err != nil {
+		return 0, err
+	}
+	for i := range es {
+		e := &es[i]
+		t.served[e.RecordID] = struct{}{}
+		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason, actor); err != nil {
+			c.close()
+			return 0, err
+		}
+	}
+	return c.close()
+}
+
+// AuditEnrolments appends one access-log row (an allowed write of the
+// programmes section) per enrolment this transaction inserted.
+func (t *ImportTx) AuditEnrolments(ctx context.Context, who access.LogEntry) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, outcome, method, path)
+		SELECT $1, $2, record_id, 'programmes', 'write', 'allowed', $3, $4 FROM enrolments WHERE id > $5 AND xmin = pg_current_xact_id()::xid`,
+		who.StaffCode, who.Roles, who.Method, who.Path, t.enrolmentMark)
+	return translate(err)
 }
 
 // FollowupEnrolments lists the active hypertension and diabetes enrolments
 // of the villages' records: an imported follow-up belongs to one.
 func (t *ImportTx) FollowupEnrolments(ctx context.Context, villages []string) ([]ImportEnrolment, error) {
 	var out []ImportEnrolment
-	err := t.tx.SelectContext(ctx, &out, `SELECT record_id, programme, enrolled_on FROM enrolments
+	err := t.tx.SelectContext(ctx, &out, `SELECT record_id, programme, enrolled_on, status FROM enrolments
 		WHERE status = 'active' AND programme IN ('hypertension', 'type2_diabetes') AND village_code = ANY($1)`, pq.Array(villages))
 	return out, translate(err)
 }

@@ -55,7 +55,7 @@ func TestCaseDeadlineReminders(t *testing.T) {
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light},
 		{To: review.Determined, Reason: "申辩"},
 		{To: review.Decided, Reason: "决定", Outcome: review.AdmonishingTalk}, {To: review.Served, Reason: "送达"}} {
-		if _, err := db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
+		if _, err := f.Step(t, db, c.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +88,7 @@ func TestDefenceReminders(t *testing.T) {
 	}
 	for _, s := range []review.Step{{To: review.Investigating, Reason: "调查"},
 		{To: review.Determined, Reason: "查实", Responsibility: review.Direct, Severity: review.Light}} {
-		if c, err = db.TransitionCase(ctx, c.ID, s, f.Reviewer); err != nil {
+		if c, err = f.Step(t, db, c.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}

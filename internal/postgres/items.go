@@ -13,7 +13,8 @@ import (
 )
 
 const itemColumns = `i.id, i.case_id, i.owner, s.name AS owner_name, i.due_date, i.description, i.state, i.evidence,
-	i.closed_at, i.verified_at, i.verified_by, i.verify_note, i.created_on, i.created_at, i.created_by`
+	i.closed_at, i.verified_at, i.verified_by, i.verify_note, i.created_on, i.created_at, i.created_by,
+	i.co_responsible, i.completion_standard, i.followup_months, i.followup_due`
 
 const itemFrom = ` FROM case_items i JOIN staff s ON s.code = i.owner`
 
@@ -40,10 +41,20 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 		if !exists {
 			return "", apperr.InvalidField("owner", "工号 "+n.Owner+" 不存在或已停用")
 		}
+		for _, co := range n.CoResponsible {
+			if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE code = $1 AND active)`, co); err != nil {
+				return "", err
+			}
+			if !exists {
+				return "", apperr.InvalidField("co_responsible", "工号 "+co+" 不存在或已停用")
+			}
+		}
 		now := db.Now()
 		var id int64
-		if err := tx.GetContext(ctx, &id, `INSERT INTO case_items (case_id, owner, due_date, description, created_on, created_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, caseID, n.Owner, n.DueDate, n.Description, civil.Of(now), now, actor); err != nil {
+		if err := tx.GetContext(ctx, &id, `INSERT INTO case_items (case_id, owner, due_date, description, created_on, created_at, created_by,
+				co_responsible, completion_standard, followup_months)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, caseID, n.Owner, n.DueDate, n.Description, civil.Of(now), now, actor,
+			review.Members(n.CoResponsible), n.CompletionStandard, n.FollowupMonths); err != nil {
 			return "", err
 		}
 		ev := &review.Event{CaseID: caseID, ItemID: &id, To: string(review.ItemOpen), Reason: "交办整改事项", Actor: actor, At: now,
@@ -53,7 +64,7 @@ func (db *DB) CreateItem(ctx context.Context, caseID int64, actor string, key Id
 		}
 		m := notify.Message{Kind: notify.KindCase, Key: fmt.Sprintf("item:%d:open", id), Title: fmt.Sprintf("整改事项：%s 前完成", n.DueDate),
 			Body: n.Description, Link: fmt.Sprintf("/#/my-cases/%d", caseID), Details: notify.Details{"case_id": caseID, "item_id": id, "due_date": n.DueDate}}
-		return strconv.FormatInt(id, 10), notifyAll(ctx, tx, db.SMS, now, m, n.Owner)
+		return strconv.FormatInt(id, 10), notifyAll(ctx, tx, db.SMS, now, m, append([]string{n.Owner}, n.CoResponsible...)...)
 	})
 	if err != nil {
 		return nil, false, err
@@ -185,8 +196,8 @@ func (db *DB) itemStep(ctx context.Context, id int64, step func(*review.Item, ti
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE case_items SET state = $2, evidence = $3, closed_at = $4, verified_at = $5,
-			verified_by = $6, verify_note = $7 WHERE id = $1`,
-			id, it.State, it.Evidence, it.ClosedAt, it.VerifiedAt, it.VerifiedBy, it.VerifyNote); err != nil {
+			verified_by = $6, verify_note = $7, followup_due = $8 WHERE id = $1`,
+			id, it.State, it.Evidence, it.ClosedAt, it.VerifiedAt, it.VerifiedBy, it.VerifyNote, it.FollowupDue); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, ev)
@@ -241,6 +252,9 @@ func (db *DB) SendDueReminders(ctx context.Context, now time.Time) ([]review.Rem
 					}
 				}
 			}
+		}
+		if err := remindFollowups(ctx, tx, db.SMS, now); err != nil {
+			return err
 		}
 		return remindCaseDeadlines(ctx, tx, db.SMS, now)
 	})
@@ -306,12 +320,12 @@ func remindCaseDeadlines(ctx context.Context, tx *Tx, sms bool, now time.Time) e
 	return nil
 }
 
-// countyReviewers are the reviewers of the case's county who may act on it:
+// countyReviewers are the reviewers and leads of the case's county who may act on it:
 // not its subject, nor anyone of the subject institution.
 func countyReviewers(ctx context.Context, tx *Tx, c *review.Case) ([]string, error) {
 	var out []string
-	err := tx.SelectContext(ctx, &out, `SELECT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
-		WHERE r.role = 'reviewer' AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
+	err := tx.SelectContext(ctx, &out, `SELECT DISTINCT r.staff_code FROM staff_roles r JOIN staff s ON s.code = r.staff_code
+		WHERE r.role IN ('reviewer', 'review_lead') AND r.domain = $1 AND s.active AND s.code <> $2 AND COALESCE(s.institution_code, '') <> $3
 		ORDER BY r.staff_code`, "county:"+c.CountyCode, c.SubjectCode, c.SubjectInstitution)
 	return out, err
 }

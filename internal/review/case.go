@@ -109,10 +109,14 @@ const (
 	CirculatedCriticism    Outcome = "circulated_criticism"
 	Suspension             Outcome = "suspension"
 	Transfer               Outcome = "transfer"
+	AdviseResign           Outcome = "advise_resign"     // 劝其引咎辞职
+	OrderResign            Outcome = "order_resign"      // 责令辞职
+	ProposeDismissal       Outcome = "propose_dismissal" // 建议免职
 )
 
 // Outcomes lists every outcome, lightest first.
-var Outcomes = []Outcome{CriticismEducation, AdmonishingTalk, WrittenSelfExamination, CirculatedCriticism, Suspension, Transfer}
+var Outcomes = []Outcome{CriticismEducation, AdmonishingTalk, WrittenSelfExamination, CirculatedCriticism, Suspension, Transfer,
+	AdviseResign, OrderResign, ProposeDismissal}
 
 // Chinese names the outcome.
 func (o Outcome) Chinese() string {
@@ -129,6 +133,12 @@ func (o Outcome) Chinese() string {
 		return "停职检查"
 	case Transfer:
 		return "调离岗位"
+	case AdviseResign:
+		return "劝其引咎辞职"
+	case OrderResign:
+		return "责令辞职"
+	case ProposeDismissal:
+		return "建议免职"
 	}
 	return string(o)
 }
@@ -137,7 +147,7 @@ func (o Outcome) Chinese() string {
 func (o Outcome) BarsExcellent() bool { return o != "" && o != CriticismEducation }
 
 // ForPersonOnly reports whether the outcome applies to people, not institutions.
-func (o Outcome) ForPersonOnly() bool { return o == Suspension || o == Transfer }
+func (o Outcome) ForPersonOnly() bool { return rank(o) >= rank(Suspension) }
 
 // ReviewResult is the answer to an appeal (复核决定).
 type ReviewResult string
@@ -195,15 +205,25 @@ type Case struct {
 	// ProposedOn is the day an assessment proposed the case; AcceptedOn
 	// the day a reviewer accepted it (the investigation runs from then),
 	// with the preliminary check's note.
-	ProposedOn       civil.Date     `json:"proposed_on" db:"proposed_on"`
-	AcceptedOn       civil.Date     `json:"accepted_on" db:"accepted_on"`
-	AcceptanceNote   string         `json:"acceptance_note,omitempty" db:"acceptance_note"`
-	InvestigationDue civil.Date     `json:"investigation_due" db:"investigation_due"`
-	Extended         bool           `json:"extended" db:"extended"`
-	ExtensionReason  string         `json:"extension_reason,omitempty" db:"extension_reason"`
-	Responsibility   Responsibility `json:"responsibility,omitempty" db:"responsibility"`
-	Severity         Severity       `json:"severity,omitempty" db:"severity"`
-	Findings         string         `json:"findings,omitempty" db:"findings"`
+	ProposedOn       civil.Date `json:"proposed_on" db:"proposed_on"`
+	AcceptedOn       civil.Date `json:"accepted_on" db:"accepted_on"`
+	AcceptanceNote   string     `json:"acceptance_note,omitempty" db:"acceptance_note"`
+	InvestigationDue civil.Date `json:"investigation_due" db:"investigation_due"`
+	Extended         bool       `json:"extended" db:"extended"`
+	ExtensionReason  string     `json:"extension_reason,omitempty" db:"extension_reason"`
+	// The extension is asked for by a reviewer and approved by a lead who
+	// did not ask (§7.2). Cases extended before migration 00021 have no
+	// request or approver.
+	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty" db:"extension_requested_by"`
+	ExtensionRequestedOn civil.Date `json:"extension_requested_on" db:"extension_requested_on"`
+	ExtensionApprovedBy  string     `json:"extension_approved_by,omitempty" db:"extension_approved_by"`
+	ExtensionRefused     bool       `json:"extension_refused" db:"extension_refused"`
+	// Group is the investigation group (调查组); cases determined before
+	// migration 00021 have none.
+	Group          Members        `json:"group" db:"group_members"`
+	Responsibility Responsibility `json:"responsibility,omitempty" db:"responsibility"`
+	Severity       Severity       `json:"severity,omitempty" db:"severity"`
+	Findings       string         `json:"findings,omitempty" db:"findings"`
 	// DeterminedOn starts the defence period (申辩) ending on DefenceDue;
 	// Defence is the subject's written statement, given on DefendedOn.
 	// Cases determined before migration 00016 have no period.
@@ -214,14 +234,21 @@ type Case struct {
 	Outcome      Outcome    `json:"outcome,omitempty" db:"outcome"`
 	// OriginalOutcome is the first decision's outcome when a review changed
 	// or revoked it.
-	OriginalOutcome Outcome      `json:"original_outcome,omitempty" db:"original_outcome"`
-	DecidedOn       civil.Date   `json:"decided_on" db:"decided_on"`
-	ServingDue      civil.Date   `json:"serving_due" db:"serving_due"`
-	ServedOn        civil.Date   `json:"served_on" db:"served_on"`
-	AppealDue       civil.Date   `json:"appeal_due" db:"appeal_due"`
-	AppealedOn      civil.Date   `json:"appealed_on" db:"appealed_on"`
-	ReviewResult    ReviewResult `json:"review_result,omitempty" db:"review_result"`
-	ClosedOn        civil.Date   `json:"closed_on" db:"closed_on"`
+	OriginalOutcome Outcome `json:"original_outcome,omitempty" db:"original_outcome"`
+	// Meeting is the decision meeting; DecidedBy who recorded it. Cases
+	// decided before migration 00021 by one reviewer have no meeting.
+	Meeting   *Meeting `json:"meeting,omitempty" db:"meeting"`
+	DecidedBy string   `json:"decided_by,omitempty" db:"decided_by"`
+	// ReviewedBy decided the review (复核), someone who took no part in the
+	// decision; ReviewReason is their reasoning.
+	ReviewedBy   string       `json:"reviewed_by,omitempty" db:"reviewed_by"`
+	DecidedOn    civil.Date   `json:"decided_on" db:"decided_on"`
+	ServingDue   civil.Date   `json:"serving_due" db:"serving_due"`
+	ServedOn     civil.Date   `json:"served_on" db:"served_on"`
+	AppealDue    civil.Date   `json:"appeal_due" db:"appeal_due"`
+	AppealedOn   civil.Date   `json:"appealed_on" db:"appealed_on"`
+	ReviewResult ReviewResult `json:"review_result,omitempty" db:"review_result"`
+	ClosedOn     civil.Date   `json:"closed_on" db:"closed_on"`
 
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
 	CreatedBy string    `json:"created_by" db:"created_by"`
@@ -233,6 +260,11 @@ type Case struct {
 	BarsExcellent   bool   `json:"bars_excellent" db:"-"`
 
 	Events []Event `json:"events,omitempty" db:"-"`
+	// Complainant is loaded for the county's reviewers only: never shown to
+	// the subject (§7.1).
+	Complainant *Complainant `json:"complainant,omitempty" db:"-"`
+	// Consequences are the 第八条 facts of the outcome in force.
+	Consequences []Consequence `json:"consequences,omitempty" db:"-"`
 }
 
 // Opening is a case opened by hand: POST /cases.
@@ -241,6 +273,17 @@ type Opening struct {
 	SubjectType SubjectType `json:"subject_type"`
 	SubjectCode string      `json:"subject_code"`
 	Facts       string      `json:"facts"`
+	// Complainant is who complained, for a complaint: kept from the
+	// subject, told the result after serving (§7.1).
+	Complainant Complainant `json:"complainant"`
+}
+
+// Complainant is a complaint's author: a name, a contact, and their staff
+// code when they work in the service (then they may not act on the case).
+type Complainant struct {
+	Name      string `json:"name" db:"complainant_name"`
+	Contact   string `json:"contact" db:"complainant_contact"`
+	StaffCode string `json:"staff_code,omitempty" db:"complainant_staff"`
 }
 
 // Validate checks an opening. Snapshot cases are proposed by the service,
@@ -263,6 +306,14 @@ func (o *Opening) Validate() error {
 	}
 	if o.SubjectCode == "" || len(o.SubjectCode) > 32 {
 		fe.Add("subject_code", "对象代码不能为空，最多 32 位")
+	}
+	o.Complainant.Name, o.Complainant.Contact = strings.TrimSpace(o.Complainant.Name), strings.TrimSpace(o.Complainant.Contact)
+	o.Complainant.StaffCode = strings.TrimSpace(o.Complainant.StaffCode)
+	switch {
+	case o.Source != FromComplaint && o.Complainant != (Complainant{}):
+		fe.Add("complainant", "只有投诉举报案件记录投诉人")
+	case len([]rune(o.Complainant.Name)) > 50 || len([]rune(o.Complainant.Contact)) > 100 || len(o.Complainant.StaffCode) > 32:
+		fe.Add("complainant", "投诉人姓名最多 50 字，联系方式最多 100 字")
 	}
 	if o.Facts == "" {
 		fe.Add("facts", "请写明问题事实")

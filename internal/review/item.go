@@ -59,6 +59,13 @@ type Item struct {
 	CreatedOn   civil.Date `json:"created_on" db:"created_on"`
 	CreatedAt   time.Time  `json:"created_at" db:"created_at"`
 	CreatedBy   string     `json:"created_by" db:"created_by"`
+	// CoResponsible are the people who answer for the item with its owner;
+	// CompletionStandard says when it counts as done (完成标准).
+	CoResponsible      Members `json:"co_responsible" db:"co_responsible"`
+	CompletionStandard string  `json:"completion_standard" db:"completion_standard"`
+	// FollowupDue is the later check (回头看), FollowupMonths after closing.
+	FollowupMonths int        `json:"followup_months" db:"followup_months"`
+	FollowupDue    civil.Date `json:"followup_due" db:"followup_due"`
 	// Overdue is computed on read: still pending after the due date.
 	Overdue bool `json:"overdue" db:"-"`
 	// Files are the evidence files uploaded for the item.
@@ -88,10 +95,19 @@ func (it *Item) Flag(today civil.Date) {
 
 // NewItem is POST /cases/{id}/items.
 type NewItem struct {
-	Owner       string     `json:"owner"`
-	DueDate     civil.Date `json:"due_date"`
-	Description string     `json:"description"`
+	Owner              string     `json:"owner"`
+	DueDate            civil.Date `json:"due_date"`
+	Description        string     `json:"description"`
+	CoResponsible      []string   `json:"co_responsible"`
+	CompletionStandard string     `json:"completion_standard"`
+	// FollowupMonths schedules the later check after closing: 1–12,
+	// three when left out.
+	FollowupMonths int `json:"followup_months"`
 }
+
+// DefaultFollowupMonths is when the later check (回头看) falls after an item
+// closes, unless its item says otherwise.
+const DefaultFollowupMonths = 3
 
 // Validate checks a new item on today's date.
 func (n *NewItem) Validate(today civil.Date) error {
@@ -108,6 +124,25 @@ func (n *NewItem) Validate(today civil.Date) error {
 		fe.Add("due_date", "整改期限不能早于今天")
 	case n.DueDate.After(today.AddMonths(24)):
 		fe.Add("due_date", "整改期限不能超过两年")
+	}
+	n.CompletionStandard = strings.TrimSpace(n.CompletionStandard)
+	if len([]rune(n.CompletionStandard)) > 2000 {
+		fe.Add("completion_standard", "完成标准最多 2000 字")
+	}
+	if len(n.CoResponsible) > 20 {
+		fe.Add("co_responsible", "共同责任人最多 20 人")
+	}
+	for i, c := range n.CoResponsible {
+		n.CoResponsible[i] = strings.TrimSpace(c)
+		if n.CoResponsible[i] == n.Owner && n.Owner != "" {
+			fe.Add("co_responsible", "共同责任人不能是责任人本人")
+		}
+	}
+	switch {
+	case n.FollowupMonths == 0:
+		n.FollowupMonths = DefaultFollowupMonths
+	case n.FollowupMonths < 1 || n.FollowupMonths > 12:
+		fe.Add("followup_months", "回头看应在整改完成后 1–12 个月内")
 	}
 	if n.Description == "" {
 		fe.Add("description", "请写明整改内容")
@@ -140,6 +175,12 @@ func (cl *Close) Apply(it *Item, actor string, now time.Time) (*Event, error) {
 	ev := itemEvent(it, ItemClosed, "报告整改完成", actor, now)
 	ev.Details["evidence"] = cl.Evidence
 	it.State, it.Evidence, it.ClosedAt = ItemClosed, cl.Evidence, &now
+	months := it.FollowupMonths
+	if months == 0 {
+		months = DefaultFollowupMonths
+	}
+	it.FollowupDue = civil.Of(now).AddMonths(months)
+	ev.Details["followup_due"] = it.FollowupDue
 	return ev, nil
 }
 

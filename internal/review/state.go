@@ -2,6 +2,7 @@ package review
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,10 @@ type Step struct {
 	Findings       string         `json:"findings"`
 	Outcome        Outcome        `json:"outcome"`
 	ReviewResult   ReviewResult   `json:"review_result"`
+	// Meeting is the decision meeting, required to decided.
+	Meeting *Meeting `json:"meeting"`
+	// Panel is filled by the store: who may sit on the case.
+	Panel *Panel `json:"-"`
 }
 
 // illegal is the 409 for a step the state machine does not have.
@@ -161,7 +166,7 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 	if !CanMove(c.State, s.To) {
 		return nil, illegal(c, "案件当前为“%s”，不能转为“%s”", c.State.Chinese(), s.To.Chinese())
 	}
-	if err := s.check(c); err != nil {
+	if err := s.check(c, now); err != nil {
 		return nil, err
 	}
 	today := civil.Of(now)
@@ -173,16 +178,17 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		c.Recompute(cal)
 		ev.Details["investigation_due"] = c.InvestigationDue
 	case c.State == Investigating && s.To == Investigating:
-		if c.Extended {
-			return nil, illegal(c, "调查期限已延长过一次，不能再次延长")
+		// The request for the one extension; a lead who did not ask
+		// approves it (DecideExtension).
+		if c.Extended || c.ExtensionRequestedBy != "" {
+			return nil, illegal(c, "调查期限只能申请延长一次")
 		}
 		if today.After(c.InvestigationDue) {
 			return nil, illegal(c, "调查期限已于 %s 届满，不能再延长", c.InvestigationDue).With("investigation_due", c.InvestigationDue)
 		}
-		c.Extended, c.ExtensionReason = true, s.Reason
-		c.Recompute(cal)
+		c.ExtensionRequestedBy, c.ExtensionRequestedOn, c.ExtensionReason = actor, today, s.Reason
+		ev.Details["action"] = "extension_request"
 		ev.Details["extension_days"] = ExtensionDays
-		ev.Details["investigation_due"] = c.InvestigationDue
 	case c.State == Determined && s.To == Determined:
 		if c.Defence != "" {
 			return nil, illegal(c, "已于 %s 提交书面申辩，不能再次提交", c.DefendedOn)
@@ -193,6 +199,14 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		c.Defence, c.DefendedOn = s.Reason, today
 		ev.Details["defence"] = true
 	case s.To == Determined:
+		// The findings are the investigation group's (§7.2).
+		if len(c.Group) < MinGroup {
+			return nil, illegal(c, "尚未组成调查组（至少 %d 名问责人员），不能认定责任", MinGroup)
+		}
+		if !slices.Contains(c.Group, actor) {
+			return nil, apperr.Forbiddenf("责任认定由调查组作出：%s 不是本案调查组成员", actor)
+		}
+		ev.Details["group"] = []string(c.Group)
 		c.DeterminedOn = today
 		c.Recompute(cal)
 		ev.Details["defence_due"] = c.DefenceDue
@@ -208,9 +222,11 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		if c.Defence == "" && !c.DefenceDue.IsZero() && !today.After(c.DefenceDue) {
 			return nil, illegal(c, "申辩期至 %s：当事人提交书面申辩或申辩期届满后方可作出处理决定", c.DefenceDue).With("defence_due", c.DefenceDue)
 		}
-		c.Outcome, c.DecidedOn = s.Outcome, today
+		s.Meeting.Chair = actor
+		c.Outcome, c.DecidedOn, c.Meeting, c.DecidedBy = s.Outcome, today, s.Meeting, actor
 		c.Recompute(cal)
 		ev.Details["outcome"] = s.Outcome
+		ev.Details["meeting"] = s.Meeting
 		ev.Details["serving_due"] = c.ServingDue
 	case s.To == Served:
 		if today.After(c.ServingDue) {
@@ -225,7 +241,11 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 		}
 		c.AppealedOn = today
 	case s.To == Reviewed:
-		c.ReviewResult = s.ReviewResult
+		// Someone who took no part in the decision reviews it (§7.2).
+		if c.TookPart(actor) {
+			return nil, apperr.Forbiddenf("回避：%s 参与了原处理决定，不得办理复核", actor)
+		}
+		c.ReviewResult, c.ReviewedBy = s.ReviewResult, actor
 		ev.Details["review_result"] = s.ReviewResult
 		switch s.ReviewResult {
 		case Modified:
@@ -249,7 +269,7 @@ func (c *Case) Apply(s Step, actor string, now time.Time, cal *Calendar) (*Event
 
 // check validates the step's fields for the target state: the ones it needs
 // are present and valid, and no field of another step is sent.
-func (s *Step) check(c *Case) error {
+func (s *Step) check(c *Case, now time.Time) error {
 	var fe apperr.FieldErrors
 	s.Reason = strings.TrimSpace(s.Reason)
 	s.Findings = strings.TrimSpace(s.Findings)
@@ -270,6 +290,7 @@ func (s *Step) check(c *Case) error {
 	unused("findings", !determination && s.Findings != "")
 	unused("review_result", s.To != Reviewed && s.ReviewResult != "")
 	unused("outcome", s.To != Decided && s.To != Reviewed && s.Outcome != "")
+	unused("meeting", s.To != Decided && s.Meeting != nil)
 	switch {
 	case determination:
 		switch s.Responsibility {
@@ -287,6 +308,7 @@ func (s *Step) check(c *Case) error {
 		}
 	case s.To == Decided:
 		checkOutcome(&fe, c, s.Outcome)
+		checkMeeting(&fe, c, s, civil.Of(now))
 	case s.To == Reviewed:
 		switch s.ReviewResult {
 		case Upheld, Revoked:
@@ -310,8 +332,8 @@ func checkOutcome(fe *apperr.FieldErrors, c *Case, o Outcome) {
 	}
 	switch {
 	case !known:
-		fe.Add("outcome", "处理方式应为 criticism_education、admonishing_talk、written_self_examination、circulated_criticism、suspension 或 transfer")
+		fe.Add("outcome", "处理方式应为 criticism_education、admonishing_talk、written_self_examination、circulated_criticism、suspension、transfer、advise_resign、order_resign 或 propose_dismissal")
 	case o.ForPersonOnly() && c.SubjectType == SubjectInstitution:
-		fe.Add("outcome", "停职检查、调离岗位只适用于个人，不适用于机构")
+		fe.Add("outcome", "停职检查、调离岗位、劝其引咎辞职、责令辞职、建议免职只适用于个人，不适用于机构")
 	}
 }

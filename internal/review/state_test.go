@@ -41,11 +41,35 @@ func stepFrom(from, s review.State) review.Step {
 	case s == review.Determined:
 		st.Responsibility, st.Severity = review.Direct, review.Serious
 	case s == review.Decided:
-		st.Outcome = review.AdmonishingTalk
+		// Lighter than the matrix's cell (direct, serious): with a reason.
+		st.Outcome, st.Panel = review.AdmonishingTalk, panel
+		st.Meeting = &review.Meeting{Body: "局务会", Present: []string{"lead1", "lead2"}, DeviationReason: "态度端正，已主动整改"}
 	case s == review.Reviewed:
 		st.ReviewResult = review.Upheld
 	}
 	return st
+}
+
+// panel is the county of the unit tests: four reviewers, two of them leads.
+var panel = &review.Panel{Reviewers: []string{"rev1", "rev2", "rev3", "lead1", "lead2"}, Leads: []string{"lead1", "lead2"},
+	QuorumPercent: review.DefaultQuorumPercent, Recused: map[string]string{}}
+
+// do applies a step as the procedure would have it: a decision meeting held
+// that day, a review by rev3 (who took no part in the decision) for rev1,
+// and an investigation group (rev1, rev2) formed before any determination.
+func do(c *review.Case, s review.Step, actor string, now time.Time, cal *review.Calendar) (*review.Event, error) {
+	if s.Meeting != nil && s.Meeting.Date.IsZero() {
+		m := *s.Meeting
+		m.Date = civil.Of(now)
+		s.Meeting = &m
+	}
+	if s.To == review.Reviewed && actor == "rev1" {
+		actor = "rev3"
+	}
+	if len(c.Group) == 0 {
+		c.Group = review.Members{"rev1", "rev2"}
+	}
+	return c.Apply(s, actor, now, cal)
 }
 
 // stepTo is a valid step to the state from the one before it on the chain.
@@ -80,7 +104,7 @@ func walk(t *testing.T, s review.State, cal *review.Calendar) (*review.Case, tim
 	now := start
 	for _, to := range paths[s] {
 		now = now.AddDate(0, 0, 1)
-		if _, err := c.Apply(stepFrom(c.State, to), "rev1", now, cal); err != nil {
+		if _, err := do(c, stepFrom(c.State, to), "rev1", now, cal); err != nil {
 			t.Fatalf("walk to %s: step %s: %v", s, to, err)
 		}
 	}
@@ -108,7 +132,7 @@ func TestTransitions(t *testing.T) {
 				if got := review.CanMove(from, to); got != legal[[2]review.State{from, to}] {
 					t.Fatalf("CanMove = %v, want %v", got, !got)
 				}
-				ev, err := c.Apply(stepFrom(from, to), "rev1", now, cal)
+				ev, err := do(c, stepFrom(from, to), "rev1", now, cal)
 				if legal[[2]review.State{from, to}] {
 					if err != nil {
 						t.Fatalf("legal step failed: %v", err)
@@ -116,7 +140,7 @@ func TestTransitions(t *testing.T) {
 					if c.State != to {
 						t.Fatalf("state %s, want %s", c.State, to)
 					}
-					if ev.From != string(from) || ev.To != string(to) || ev.Actor != "rev1" || !ev.At.Equal(now) || ev.Reason == "" {
+					if ev.From != string(from) || ev.To != string(to) || (ev.Actor != "rev1" && ev.Actor != "rev3") || !ev.At.Equal(now) || ev.Reason == "" {
 						t.Fatalf("event %+v does not record who, when, why", ev)
 					}
 					if to.Final() != !c.ClosedOn.IsZero() {
@@ -158,19 +182,33 @@ func TestDeadlines(t *testing.T) {
 		t.Fatalf("day after the deadline: overdue=%v %q", c.Overdue, c.OverdueDeadline)
 	}
 
-	if _, err := c.Apply(stepTo(review.Investigating), "rev1", at("2026-09-28"), cal); err != nil {
+	if _, err := do(c, stepTo(review.Investigating), "rev1", at("2026-09-28"), cal); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("ErrExtensionWithoutReason", func(t *testing.T) {
-		_, err := c.Apply(review.Step{To: review.Investigating}, "rev1", at("2026-10-20"), cal)
+		_, err := do(c, review.Step{To: review.Investigating}, "rev1", at("2026-10-20"), cal)
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Invalid || e.Fields[0].Field != "reason" {
 			t.Fatalf("err = %v, want invalid reason", err)
 		}
 	})
 	t.Run("Extension", func(t *testing.T) {
-		ev, err := c.Apply(review.Step{To: review.Investigating, Reason: "需调取村卫生室原始登记本"}, "rev1", at("2026-10-20"), cal)
-		if err != nil {
+		ev, err := do(c, review.Step{To: review.Investigating, Reason: "需调取村卫生室原始登记本"}, "rev1", at("2026-10-20"), cal)
+		if err != nil || c.Extended || c.ExtensionRequestedBy != "rev1" || ev.Details["action"] != "extension_request" {
+			t.Fatalf("request: %v %+v", err, c)
+		}
+		yes := true
+		if _, err := c.DecideExtension(review.ExtensionDecision{Approve: &yes}, "rev1", at("2026-10-21"), cal); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Fatalf("the requester approving their own request: %v", err)
+		}
+		if _, err := c.DecideExtension(review.ExtensionDecision{}, "lead1", at("2026-10-21"), cal); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("a decision without approve: %v", err)
+		}
+		ev, err = c.DecideExtension(review.ExtensionDecision{Approve: &yes, Note: "同意"}, "lead1", at("2026-10-21"), cal)
+		if err != nil || c.ExtensionApprovedBy != "lead1" {
 			t.Fatal(err)
+		}
+		if _, err := c.DecideExtension(review.ExtensionDecision{Approve: &yes}, "lead2", at("2026-10-21"), cal); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a second approval: %v", err)
 		}
 		if got, want := c.InvestigationDue.String(), "2026-11-12"; got != want {
 			t.Fatalf("extended deadline %s, want %s", got, want)
@@ -180,13 +218,13 @@ func TestDeadlines(t *testing.T) {
 		}
 	})
 	t.Run("ErrSecondExtension", func(t *testing.T) {
-		_, err := c.Apply(review.Step{To: review.Investigating, Reason: "再延"}, "rev1", at("2026-11-02"), cal)
+		_, err := do(c, review.Step{To: review.Investigating, Reason: "再延"}, "rev1", at("2026-11-02"), cal)
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["state"] != review.Investigating {
 			t.Fatalf("err = %v, want conflict with state", err)
 		}
 	})
 	t.Run("LateDetermination", func(t *testing.T) {
-		ev, err := c.Apply(stepTo(review.Determined), "rev1", at("2026-11-13"), cal)
+		ev, err := do(c, stepTo(review.Determined), "rev1", at("2026-11-13"), cal)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,30 +238,30 @@ func TestDeadlines(t *testing.T) {
 		if got := c.DefenceDue.String(); got != "2026-11-20" {
 			t.Fatalf("defence due %s", got)
 		}
-		_, err := c.Apply(stepTo(review.Decided), "rev1", at("2026-11-16"), cal)
+		_, err := do(c, stepTo(review.Decided), "rev1", at("2026-11-16"), cal)
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["defence_due"] == nil {
 			t.Fatalf("a decision in the defence period: %v", err)
 		}
 		late := *c
-		if _, err := late.Apply(review.Step{To: review.Determined, Reason: "申辩"}, "docA", at("2026-11-23"), cal); apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := do(&late, review.Step{To: review.Determined, Reason: "申辩"}, "docA", at("2026-11-23"), cal); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("a statement after the period: %v", err)
 		}
-		if _, err := late.Apply(stepTo(review.Decided), "rev1", at("2026-11-23"), cal); err != nil {
+		if _, err := do(&late, stepTo(review.Decided), "rev1", at("2026-11-23"), cal); err != nil {
 			t.Fatalf("a decision after the period without a statement: %v", err)
 		}
-		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "申辩", Severity: review.Light}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := do(c, review.Step{To: review.Determined, Reason: "申辩", Severity: review.Light}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("a statement with a determination's field: %v", err)
 		}
-		ev, err := c.Apply(review.Step{To: review.Determined, Reason: "号码为居民本人提供，非录入错误"}, "docA", at("2026-11-16"), cal)
+		ev, err := do(c, review.Step{To: review.Determined, Reason: "号码为居民本人提供，非录入错误"}, "docA", at("2026-11-16"), cal)
 		if err != nil || c.Defence == "" || c.DefendedOn.String() != "2026-11-16" || ev.Details["defence"] != true {
 			t.Fatalf("statement: %v %+v", err, c)
 		}
-		if _, err := c.Apply(review.Step{To: review.Determined, Reason: "补充"}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := do(c, review.Step{To: review.Determined, Reason: "补充"}, "docA", at("2026-11-16"), cal); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("a second statement: %v", err)
 		}
 	})
 	t.Run("Serving", func(t *testing.T) {
-		if _, err := c.Apply(stepTo(review.Decided), "rev1", at("2026-11-16"), cal); err != nil {
+		if _, err := do(c, stepTo(review.Decided), "rev1", at("2026-11-16"), cal); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := c.ServingDue.String(), "2026-11-30"; got != want {
@@ -233,7 +271,7 @@ func TestDeadlines(t *testing.T) {
 		if !c.Overdue || c.OverdueDeadline != review.DeadlineServing {
 			t.Fatalf("serving overdue=%v %q", c.Overdue, c.OverdueDeadline)
 		}
-		if _, err := c.Apply(stepTo(review.Served), "rev1", at("2026-11-20"), cal); err != nil {
+		if _, err := do(c, stepTo(review.Served), "rev1", at("2026-11-20"), cal); err != nil {
 			t.Fatal(err)
 		}
 		c.Flag(civil.MustParse("2026-12-01"))
@@ -245,13 +283,13 @@ func TestDeadlines(t *testing.T) {
 		}
 	})
 	t.Run("ErrArchiveInAppealPeriod", func(t *testing.T) {
-		_, err := c.Apply(stepTo(review.Archived), "rev1", at("2026-12-04"), cal)
+		_, err := do(c, stepTo(review.Archived), "rev1", at("2026-12-04"), cal)
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["state"] != review.Served {
 			t.Fatalf("err = %v, want conflict with state", err)
 		}
 	})
 	t.Run("ErrLateAppeal", func(t *testing.T) {
-		_, err := c.Apply(stepTo(review.Appealed), "docA", at("2026-12-05"), cal)
+		_, err := do(c, stepTo(review.Appealed), "docA", at("2026-12-05"), cal)
 		if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict || e.Extra["appeal_due"] == nil {
 			t.Fatalf("err = %v, want conflict naming the appeal deadline", err)
 		}
@@ -261,7 +299,7 @@ func TestDeadlines(t *testing.T) {
 func TestExtensionAfterDeadline(t *testing.T) {
 	cal := review.NewCalendar(nil, nil)
 	c, _ := walk(t, review.Investigating, cal)
-	_, err := c.Apply(review.Step{To: review.Investigating, Reason: "晚了"}, "rev1", c.InvestigationDue.Time().AddDate(0, 0, 1), cal)
+	_, err := do(c, review.Step{To: review.Investigating, Reason: "晚了"}, "rev1", c.InvestigationDue.Time().AddDate(0, 0, 1), cal)
 	if e, _ := apperr.As(err); e == nil || e.Code != apperr.Conflict {
 		t.Fatalf("err = %v, want conflict", err)
 	}
@@ -293,7 +331,7 @@ func TestStepFields(t *testing.T) {
 			if tt.inst {
 				c.SubjectType = review.SubjectInstitution
 			}
-			_, err := c.Apply(tt.step, "rev1", now.AddDate(0, 0, 1), cal)
+			_, err := do(c, tt.step, "rev1", now.AddDate(0, 0, 1), cal)
 			e, ok := apperr.As(err)
 			if !ok || e.Code != apperr.Invalid || len(e.Fields) == 0 || e.Fields[0].Field != tt.field {
 				t.Fatalf("err = %v, want invalid %s", err, tt.field)
@@ -321,7 +359,7 @@ func TestReviewResult(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, now := walk(t, review.Appealed, cal)
 			tt.step.To, tt.step.Reason = review.Reviewed, "复核"
-			if _, err := c.Apply(tt.step, "rev1", now.AddDate(0, 0, 1), cal); err != nil {
+			if _, err := do(c, tt.step, "rev1", now.AddDate(0, 0, 1), cal); err != nil {
 				t.Fatal(err)
 			}
 			c.Flag(civil.Of(now))
@@ -382,7 +420,7 @@ func TestAcceptProposal(t *testing.T) {
 	if !c.InvestigationDue.IsZero() || !c.AcceptedOn.IsZero() || c.Overdue {
 		t.Fatalf("a proposal runs a clock: due %s overdue %v", c.InvestigationDue, c.Overdue)
 	}
-	ev, err := c.Apply(review.Step{To: review.Accepted, Reason: "初步核实：数据属实"}, "rev1", time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC), cal)
+	ev, err := do(c, review.Step{To: review.Accepted, Reason: "初步核实：数据属实"}, "rev1", time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC), cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +429,7 @@ func TestAcceptProposal(t *testing.T) {
 		t.Fatalf("accepted %s due %s note %q", c.AcceptedOn, c.InvestigationDue, c.AcceptanceNote)
 	}
 	d := review.NewProposal(civil.MustParse("2026-06-01"))
-	if _, err := d.Apply(review.Step{To: review.Dismissed}, "rev1", start, cal); apperr.CodeOf(err) != apperr.Invalid {
+	if _, err := do(d, review.Step{To: review.Dismissed}, "rev1", start, cal); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("dismissal without a reason: %v", err)
 	}
 }

@@ -18,6 +18,9 @@ type Summary struct {
 	NotEligibleForExcellent bool          `json:"not_eligible_for_excellent"`
 	Reasons                 []string      `json:"reasons"`
 	Cases                   []SummaryCase `json:"cases"`
+	// Consequences are the 第八条 facts about the person: the months whose
+	// grade an outcome caps.
+	Consequences []Consequence `json:"consequences"`
 }
 
 // SummaryCase is a case as the annual summary lists it.

@@ -18,12 +18,13 @@ const (
 	RecordsAdmin Role = "records_admin"
 	Bureau       Role = "bureau"
 	Reviewer     Role = "reviewer"
+	ReviewLead   Role = "review_lead"
 	Admin        Role = "admin"
 	Requester    Role = "requester"
 )
 
 // Roles lists every role, in the order the UI shows them.
-var Roles = []Role{Doctor, HomeVisit, RecordsAdmin, Bureau, Reviewer, Admin, Requester}
+var Roles = []Role{Doctor, HomeVisit, RecordsAdmin, Bureau, Reviewer, ReviewLead, Admin, Requester}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -48,6 +49,8 @@ func (r Role) Chinese() string {
 		return "卫健局"
 	case Reviewer:
 		return "问责办公室"
+	case ReviewLead:
+		return "问责工作领导小组"
 	case Admin:
 		return "系统管理员"
 	case Requester:
@@ -58,6 +61,10 @@ func (r Role) Chinese() string {
 
 // SystemDomain is the domain of the admin role.
 const SystemDomain = "system"
+
+// ExternalDomain is the domain of the requester role: an outside
+// requester belongs to no institution or county of the service.
+const ExternalDomain = "external"
 
 // InstitutionDomain is the domain of an institution's staff.
 func InstitutionDomain(code string) string { return "inst:" + code }

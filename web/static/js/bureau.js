@@ -4,10 +4,11 @@
 // review cases.
 import { get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
-import { INDICATOR, LEVEL, CASE_STATE, RULE, SNAPSHOT_KIND, label } from './labels.js';
+import { INDICATOR, LEVEL, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
 import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
 import { inboxPage, myAssessmentPage } from './feedback.js';
+import { caseListPage, casePage, supervisionPage } from './review.js';
 
 const LEVELS = ['county', 'township', 'institution', 'doctor'];
 const INDICATORS = ['coverage', 'quality', 'usage'];
@@ -26,9 +27,10 @@ async function enter() {
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
   const nav = [];
   if (hasRole(staff, 'bureau') || hasRole(staff, 'records_admin')) nav.push(['#/', '三率报表']);
-  if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/snapshots', '已发布快照']);
+  const reviews = hasRole(staff, 'reviewer') || hasRole(staff, 'review_lead');
+  if (hasRole(staff, 'bureau') || reviews) nav.push(['#/snapshots', '已发布快照']);
   if (hasRole(staff, 'bureau')) nav.push(['#/trends', '趋势']);
-  if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['#/cases', '问责案件']);
+  if (hasRole(staff, 'bureau') || reviews) nav.push(['#/cases', reviews ? '问责工作台' : '问责案件'], ['#/supervision', '督办']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/my', '机构考核']);
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['/', '档案工作台']);
   nav.push(['#/inbox', '消息']);
@@ -38,18 +40,28 @@ async function enter() {
 }
 
 const route = router([
-  ['#/', (_, q) => reportPage(q)],
+  ['#/', (_, q) => landing(q)],
   ['#/report', (_, q) => reportPage(q)],
   ['#/records', (_, q) => recordsPage(q)],
   ['#/snapshots', () => snapshotsPage()],
   ['#/trends', (_, q) => trendsPage(q)],
-  ['#/cases', () => casesPage()],
+  ['#/cases', (_, q) => caseListPage(q, staff)],
+  ['#/case/:id', ({ id }) => casePage(id, staff)],
+  ['#/supervision', (_, q) => supervisionPage(q, staff)],
   ['#/inbox', (_, q) => inboxPage(q)],
   ['#/my', (_, q) => {
     if (!q.get('scope_code')) { q.set('level', 'institution'); q.set('scope_code', domainsOf(staff, 'records_admin')[0] || ''); }
     return myAssessmentPage(q);
   }],
-], () => reportPage(new URLSearchParams()));
+], () => landing(new URLSearchParams()));
+
+// landing: a reviewer or review lead without the bureau's or a records
+// administrator's report lands on the review workspace, not on a refusal.
+function landing(q) {
+  const reports = hasRole(staff, 'bureau') || hasRole(staff, 'records_admin');
+  if (!reports && (hasRole(staff, 'reviewer') || hasRole(staff, 'review_lead'))) return caseListPage(q, staff);
+  return reportPage(q);
+}
 
 // ---------- report shape ----------
 
@@ -423,71 +435,6 @@ async function trendsPage(q) {
         : h('p', { class: 'empty' }, '还没有已发布的快照。'));
   } catch (e) {
     mount(h('h1', {}, '趋势'), f, e.status === 404 ? h('p', { class: 'notice' }, '趋势接口尚未开通。') : errorBox(e));
-  }
-}
-
-// ---------- cases ----------
-
-const DEADLINE = { investigation: '调查', serving: '送达', appeal: '复核申请' };
-
-// caseDeadline is the deadline the case's state runs against.
-function caseDeadline(c) {
-  switch (c.state) {
-    case 'accepted': case 'investigating': return c.investigation_due ? `调查 ${c.investigation_due}` : '';
-    case 'determined': return c.defence ? '已申辩' : (c.defence_due ? `申辩 ${c.defence_due}` : '');
-    case 'decided': return c.serving_due ? `送达 ${c.serving_due}` : '';
-    case 'served': return c.appeal_due ? `复核申请 ${c.appeal_due}` : '';
-    default: return '';
-  }
-}
-
-// decideProposal is a reviewer's answer to a proposed case after the
-// preliminary check: accept with a note (the investigation clock starts) or
-// dismiss with a reason.
-function decideProposal(c, to) {
-  const old = document.getElementById('proposal-form');
-  if (old) old.remove();
-  const specs = [{ name: 'reason', label: to === 'accepted' ? '初步核实情况' : '不予受理的理由', type: 'textarea', required: true }];
-  const f = h('form', { id: 'proposal-form', class: 'card' }, h('h2', {}, `${to === 'accepted' ? '受理' : '不予受理'}案件 #${c.id}（${c.subject_name || c.subject_code}）`),
-    h('p', { class: 'pre' }, c.facts), specs.map(field),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'proposal-confirm' }, '确认'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => f.remove() }, '取消')));
-  f.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
-      await post(`/cases/${c.id}/transitions`, { to, ...readForm(f, specs) });
-      toast(to === 'accepted' ? `已受理案件 #${c.id}` : `案件 #${c.id} 不予受理`);
-      casesPage();
-    } catch (e) { toast(e.message); }
-  });
-  document.querySelector('main h1').after(f);
-  f.querySelector('textarea').focus();
-}
-
-async function casesPage() {
-  mount(h('h1', {}, '问责案件'), h('p', { class: 'loading' }, '正在加载…'));
-  try {
-    const out = await get('/cases?per_page=200');
-    const items = out.items || [];
-    const overdue = items.filter((c) => c.overdue || (c.flags || []).includes('overdue'));
-    mount(h('h1', {}, '问责案件'),
-      overdue.length ? h('p', { class: 'alert', role: 'note' }, `${overdue.length} 个案件已超期。`) : null,
-      items.length ? table([
-        { label: '编号', value: (c) => `#${c.id}` },
-        { label: '对象', value: (c) => `${c.subject_name || c.subject_code || ''}${c.subject_type === 'institution' ? '（机构）' : ''}` },
-        { label: '来源', value: (c) => ({ snapshot: '快照预警', complaint: '投诉', inspection: '检查', instruction: '上级交办' }[c.source] || c.source || '') },
-        { label: '状态', value: (c) => label(CASE_STATE, c.state || c.status) },
-        { label: '受理日期', value: (c) => c.accepted_on || '—' },
-        { label: '当前期限', value: (c) => caseDeadline(c) || '—' },
-        { label: '提示', value: (c) => [
-          c.overdue ? h('span', { class: 'tag bad' }, `已超期${DEADLINE[c.overdue_deadline] ? '（' + DEADLINE[c.overdue_deadline] + '）' : ''}`) : null, ' ',
-          c.talk_by === 'principal' ? h('span', { class: 'tag warn' }, '主要领导谈话') : (c.talk_by === 'deputy' ? h('span', { class: 'tag' }, '分管领导谈话') : null)] },
-        { label: '办理', value: (c) => (c.state === 'proposed' && hasRole(staff, 'reviewer') ? h('span', {},
-          h('button', { type: 'button', class: 'secondary', 'data-accept': c.id, onclick: () => decideProposal(c, 'accepted') }, '受理'), ' ',
-          h('button', { type: 'button', class: 'secondary', 'data-dismiss': c.id, onclick: () => decideProposal(c, 'dismissed') }, '不予受理')) : '') },
-      ], items, { rowClass: (c) => (c.overdue ? 'warn' : null) }) : h('p', { class: 'empty' }, '没有案件。'));
-  } catch (e) {
-    mount(h('h1', {}, '问责案件'), e.status === 404 ? h('p', { class: 'notice' }, '问责接口尚未开通。') : errorBox(e));
   }
 }
 

@@ -12,6 +12,8 @@ import {
 } from './forms.js';
 import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
 import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback.js';
+import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
+import { myRequestsPage, myRequestPage, GRANT_SECTIONS } from './requester.js';
 
 let staff = null;
 
@@ -29,12 +31,26 @@ async function start() {
   await enter();
 }
 
+// isRequester: an outside requester with no other role reads only what a
+// grant covers; the desk shows them their requests and nothing else.
+const isRequester = () => hasRole(staff, 'requester') && !['doctor', 'records_admin', 'home_visit', 'admin', 'bureau', 'reviewer']
+  .some((r) => hasRole(staff, r));
+const isRecordsAdmin = () => hasRole(staff, 'records_admin') || hasRole(staff, 'admin');
+
 async function enter() {
   staff = (await me()) || staff;
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
+  if (isRequester()) {
+    renderNav([['#/my-requests', '调阅申请']]);
+    inboxBadge('#/inbox');
+    if (!/^#\/(my-requests|record\/|inbox)/.test(location.hash)) { location.hash = '#/my-requests'; return; }
+    route();
+    return;
+  }
   const nav = [['#/', '档案查询'], ['#/new', '新建档案'], ['#/due', '随访提醒']];
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['#/referrals', '双向转诊'], ['#/my', '我的考核'], ['#/my-cases', '我的问责']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/requests', '授权申请']);
+  if (isRecordsAdmin()) nav.push(['#/staff', '人员管理'], ['#/villages', '村居管理'], ['#/import', '批量导入']);
   if (hasRole(staff, 'home_visit')) nav.push(['/tablet/', '平板随访']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['/bureau', '考核看板']);
   renderNav(nav);
@@ -45,21 +61,42 @@ async function enter() {
   route();
 }
 
+// A toast is about the page it was shown on: leaving the page clears it
+// (one shown as the page changes, e.g. after filing, stays).
+let toastShown = 0;
+new MutationObserver(() => { toastShown = Date.now(); })
+  .observe(document.getElementById('toast'), { childList: true, characterData: true, subtree: true });
+window.addEventListener('hashchange', () => {
+  const t = document.getElementById('toast');
+  if (t && t.textContent && Date.now() - toastShown > 1500) t.textContent = '';
+});
+
+// adminOnly keeps the records administrator's pages to them; others (and
+// requesters everywhere but their pages) land on their own start page.
+const adminOnly = (fn) => (...args) => (isRecordsAdmin() ? fn(...args) : searchPage(''));
+const notForRequester = (fn) => (...args) => (isRequester() ? myRequestsPage(new URLSearchParams()) : fn(...args));
+
 const route = router([
-  ['#/', (_, q) => searchPage(q.get('q') || '')],
-  ['#/search', (_, q) => searchPage(q.get('q') || '')],
-  ['#/new', () => newRecordPage()],
-  ['#/due', () => duePage()],
-  ['#/referrals', (_, q) => referralsPage(q.get('dir') === 'in' ? 'in' : 'out')],
-  ['#/requests', (_, q) => requestsPage(q.get('status') || '')],
+  ['#/', notForRequester((_, q) => searchPage(q.get('q') || ''))],
+  ['#/search', notForRequester((_, q) => searchPage(q.get('q') || ''))],
+  ['#/new', notForRequester(() => newRecordPage())],
+  ['#/due', notForRequester((_, q) => duePage(q))],
+  ['#/referrals', notForRequester((_, q) => referralsPage(q.get('dir') === 'in' ? 'in' : 'out'))],
+  ['#/requests', notForRequester((_, q) => requestsPage(q.get('status') || ''))],
+  ['#/my-requests', (_, q) => myRequestsPage(q)],
+  ['#/my-requests/:id', ({ id }) => myRequestPage(id)],
+  ['#/staff', adminOnly((_, q) => staffPage(staff, q))],
+  ['#/villages', adminOnly(() => villagesPage(staff))],
+  ['#/villages/:code', adminOnly(({ code }) => villagePage(code))],
+  ['#/import', adminOnly(() => importPage())],
   ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '', q.get('field') || '')],
   ['#/inbox', (_, q) => inboxPage(q)],
-  ['#/my', (_, q) => myPage(q)],
-  ['#/my-cases', () => myCasesPage(staff)],
-  ['#/my-cases/:id', ({ id }) => myCasePage(id, staff)],
-  ['#/record/:id/history', ({ id }) => historyPage(id)],
-  ['#/record/:id/access', ({ id }) => accessPage(id)],
-], () => searchPage(''));
+  ['#/my', notForRequester((_, q) => myPage(q))],
+  ['#/my-cases', notForRequester(() => myCasesPage(staff))],
+  ['#/my-cases/:id', notForRequester(({ id }) => myCasePage(id, staff))],
+  ['#/record/:id/history', notForRequester(({ id }) => historyPage(id))],
+  ['#/record/:id/access', notForRequester(({ id }) => accessPage(id))],
+], () => (isRequester() ? myRequestsPage(new URLSearchParams()) : searchPage('')));
 
 // ---------- search ----------
 
@@ -140,15 +177,25 @@ async function recordPage(id, add, focusField) {
     mount(h('h1', {}, '档案 ', h('span', { class: 'rid' }, id)), errorBox(e), h('p', {}, h('a', { href: '#/' }, '返回查询')));
     return;
   }
+  // What the caller may see of this record: a requester exactly what their
+  // grant covers. A section outside it is named as such, never shown empty.
+  const viaGrant = isRequester();
+  const shown = new Set(rec.sections || []);
+  if (!viaGrant) shown.add('entries');
   const [progs, timeline] = await Promise.all([
-    rec.programmes ? Promise.resolve({ items: rec.programmes }) : optional(`/records/${id}/programmes`).catch(() => null),
-    optional(`/records/${id}/timeline?per_page=100`).catch(() => null),
+    rec.programmes ? Promise.resolve({ items: rec.programmes }) : Promise.resolve(null),
+    shown.has('entries') ? optional(`/records/${id}/timeline?per_page=100`).catch(() => null) : Promise.resolve(null),
   ]);
+  const names = rec.names || {};
+  const named = (key, code) => (code && names[key] ? `${names[key]}（${code}）` : code);
+  const withheld = (section, headingId, title) => h('section', { class: 'panel withheld', 'aria-labelledby': headingId, 'data-withheld': section },
+    h('h2', { id: headingId }, title),
+    h('p', { class: 'notice' }, viaGrant ? `您的授权不包含「${label(SECTION, section)}」，不能查阅这一部分。` : `您无权查看「${label(SECTION, section)}」。`));
   const b = rec.basic || {};
   const d = b.details || {};
   const programmes = (progs && progs.items) || [];
   const isAdmin = hasRole(staff, 'records_admin');
-  const canWrite = hasRole(staff, 'doctor') || isAdmin;
+  const canWrite = !viaGrant && (hasRole(staff, 'doctor') || isAdmin);
 
   const panel = h('div', { id: 'action-panel' });
   const addButton = (kind, text) => h('button', { type: 'button', class: 'secondary', 'data-add': kind,
@@ -157,7 +204,8 @@ async function recordPage(id, add, focusField) {
     canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访'), addButton('exam', '＋ 健康体检'),
       addButton('referral', '＋ 转诊'), addButton('enrol', '＋ 纳入重点人群')] : null,
     hasRole(staff, 'home_visit') && !canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访')] : null,
-    h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf`, target: '_blank', rel: 'noopener', id: 'card-pdf' }, '打印信息卡（PDF）'),
+    viaGrant ? null : h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf`, target: '_blank', rel: 'noopener', id: 'card-pdf' }, '打印信息卡（PDF）'),
+    viaGrant ? null : h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf?size=a4`, target: '_blank', rel: 'noopener', id: 'card-pdf-a4' }, 'A4 打印'),
     canWrite ? addButton('edit', '修改基本信息') : null,
     canWrite ? h('a', { class: 'button secondary', href: `#/record/${id}/history` }, '修改历史') : null,
     isAdmin ? h('a', { class: 'button secondary', href: `#/record/${id}/access` }, '访问记录') : null);
@@ -187,8 +235,9 @@ async function recordPage(id, add, focusField) {
     ['出生日期', b.birth_date], ['身份证号', b.id_number || '—'], ['户籍类型', b.residence_type],
     ['民族', b.ethnicity], ['本人电话', b.phone], ['联系人', [b.contact_name, b.contact_phone].filter(Boolean).join(' ')],
     ['血型', [d.blood_type, d.blood_rh].filter(Boolean).join(' ')], ['药物过敏史', list(d.drug_allergies)],
-    ['村居', b.village_code], ['责任医生', b.responsible_doctor], ['建档日期', b.filed_on], ['建档人', b.filed_by],
-    ['建档机构', b.filing_institution], ['状态', b.status ? statusTag(b.status) : ''],
+    ['村居', named('village_code', b.village_code)], ['责任医生', named('responsible_doctor', b.responsible_doctor)],
+    ['建档日期', b.filed_on], ['建档人', named('filed_by', b.filed_by)],
+    ['建档机构', named('filing_institution', b.filing_institution)], ['状态', b.status ? statusTag(b.status) : ''],
   ];
   if (b.status && b.status !== 'active') basicFacts.push(['状态日期', b.status_date], ['迁往', b.destination]);
 
@@ -196,31 +245,33 @@ async function recordPage(id, add, focusField) {
   const items = timeline ? timeline.items : exams.map((e) => ({ ...e, kind: 'exam' }));
 
   mount(
+    viaGrant ? h('p', {}, h('a', { href: '#/my-requests' }, '← 返回我的申请')) : null,
     h('div', { class: 'record-head' }, h('h1', {}, b.name || '档案'), h('span', { class: 'rid muted' }, id),
       b.status ? statusTag(b.status) : null),
     actions, panel,
-    rec.sections && !rec.sections.includes('basic') ? h('p', { class: 'notice' }, '您的授权不包含基本信息。') : null,
-    b.name ? h('section', { class: 'panel', 'aria-labelledby': 'h-basic' }, h('h2', { id: 'h-basic' }, '个人基本信息'),
-      h('dl', { class: 'facts' }, basicFacts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—'))))) : null,
+    viaGrant ? h('p', { class: 'notice', id: 'grant-note' }, '您通过授权查阅此档案，授权包含：',
+      [...shown].map((x) => label(SECTION, x)).join('、') || '无', '。') : null,
+    shown.has('basic') ? h('section', { class: 'panel', 'aria-labelledby': 'h-basic' }, h('h2', { id: 'h-basic' }, '个人基本信息'),
+      h('dl', { class: 'facts' }, basicFacts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—'))))) : withheld('basic', 'h-basic', '个人基本信息'),
     h('div', { class: 'cols' },
-      h('section', { class: 'panel', 'aria-labelledby': 'h-prog' }, h('h2', { id: 'h-prog' }, '重点人群管理'),
+      !shown.has('programmes') ? withheld('programmes', 'h-prog', '重点人群管理') : h('section', { class: 'panel', 'aria-labelledby': 'h-prog' }, h('h2', { id: 'h-prog' }, '重点人群管理'),
         programmes.length ? table([
           { label: '项目', value: (p) => label(PROGRAMME, p.programme) },
           { label: '纳入日期', value: (p) => p.enrolled_on },
           { label: '状态', value: (p) => (p.status === 'ended' ? `已结束 ${p.ended_on || ''}` : '管理中') },
           { label: '下次随访', value: (p) => p.next_followup_due || '—' },
         ], programmes) : h('p', { class: 'empty' }, '未纳入重点人群管理。')),
-      h('section', { class: 'panel', 'aria-labelledby': 'h-exams' }, h('h2', { id: 'h-exams' }, '健康体检'),
+      !shown.has('exams') ? withheld('exams', 'h-exams', '健康体检') : h('section', { class: 'panel', 'aria-labelledby': 'h-exams' }, h('h2', { id: 'h-exams' }, '健康体检'),
         exams.length ? table([
           { label: '日期', value: (e) => e.service_date },
           { label: '血压', value: (e) => (e.systolic != null ? `${e.systolic}/${e.diastolic}` : '—') },
           { label: '身高', value: (e) => e.height_cm ?? '—', num: true },
           { label: '体重', value: (e) => e.weight_kg ?? '—', num: true },
           { label: 'BMI', value: (e) => e.bmi ?? '—', num: true },
-          { label: '医生', value: (e) => e.staff_code || e.created_by },
+          { label: '医生', value: (e) => (rec.staff_names || {})[e.staff_code || e.created_by] || e.staff_code || e.created_by },
         ], exams) : h('p', { class: 'empty' }, '尚无体检记录。'))),
-    h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, '服务记录（时间线）'),
-      items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map(timelineItem)) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
+    !shown.has('entries') ? withheld('entries', 'h-timeline', '服务记录（时间线）') : h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, '服务记录（时间线）'),
+      items.length ? h('ol', { class: 'timeline', id: 'timeline' }, items.map((e) => timelineItem(e, rec.staff_names || {}))) : h('p', { class: 'empty', id: 'timeline-empty' }, '尚无服务记录。')),
   );
   if (add) openForm(add);
 }
@@ -301,7 +352,7 @@ function entryForm(title, path, specs, onDone, onCancel) {
 
 async function villageOptions() {
   // The villages of the caller's institutions, grouped by township.
-  const insts = new Set([...domainsOf(staff, 'doctor'), ...domainsOf(staff, 'records_admin')]);
+  const insts = new Set([...domainsOf(staff, 'doctor'), ...domainsOf(staff, 'records_admin'), ...domainsOf(staff, 'home_visit')]);
   const counties = (await get('/regions')).items;
   const towns = (await Promise.all(counties.map((c) => get('/regions' + qs({ parent: c.code }))))).flatMap((r) => r.items);
   const groups = await Promise.all(towns.map(async (t) => {
@@ -370,24 +421,45 @@ async function newRecordPage() {
 
 // ---------- due follow-ups ----------
 
-async function duePage() {
+// duePage is the due list, a page at a time, optionally one village's.
+async function duePage(q) {
+  const pageNo = Math.max(1, Number(q.get('page')) || 1);
+  const village = q.get('village') || '';
+  const per = 50;
   mount(h('h1', {}, '随访提醒'), h('p', { class: 'loading' }, '正在加载…'));
+  let out;
+  let groups = [];
   try {
-    const out = await get('/followups/due' + qs({ per_page: 200, within_days: 14 }));
-    mount(h('h1', {}, '随访提醒'),
-      h('p', { class: 'muted' }, `截至 ${out.as_of || today()}：${out.total} 项到期或逾期（含 14 天内到期）`),
-      out.items.length ? table([
-        { label: '应随访日期', value: (r) => r.due_date },
-        { label: '状态', value: (r) => (r.overdue ? h('span', { class: 'tag bad' }, `逾期 ${r.days_overdue} 天`) : h('span', { class: 'tag warn' }, r.days_until_due ? `${r.days_until_due} 天后` : '今日到期')) },
-        { label: '姓名', value: (r) => h('a', { href: `#/record/${r.record_id}?add=followup` }, r.name) },
-        { label: '项目', value: (r) => label(PROGRAMME, r.programme) },
-        { label: '电话', value: (r) => r.phone || '—' },
-        { label: '村居', value: (r) => r.village_code },
-        { label: '上次随访', value: (r) => r.last_followup_date || '—' },
-      ], out.items) : h('p', { class: 'empty' }, '没有到期的随访。'));
+    [out, groups] = await Promise.all([
+      get('/followups/due' + qs({ per_page: per, page: pageNo, within_days: 14, village_code: village })),
+      villageOptions().catch(() => []),
+    ]);
   } catch (e) {
     mount(h('h1', {}, '随访提醒'), e.status === 404 ? h('p', { class: 'notice' }, '随访功能尚未开通。') : errorBox(e));
+    return;
   }
+  const vname = Object.fromEntries(groups.flatMap(([, vs]) => vs.map((v) => [v.code, v.name])));
+  const go = (params) => { location.hash = '#/due' + qs({ village, page: pageNo, ...params }); };
+  const picker = h('select', { id: 'due-village', name: 'village', onchange: (ev) => go({ village: ev.target.value, page: 1 }) },
+    h('option', { value: '' }, '全部村居'),
+    groups.map(([t, vs]) => h('optgroup', { label: t.name }, vs.map((v) => h('option', { value: v.code, selected: v.code === village }, v.name)))));
+  const pages = Math.max(1, Math.ceil(out.total / per));
+  const pager = h('nav', { class: 'actions pager', 'aria-label': '翻页' },
+    h('button', { type: 'button', class: 'secondary', id: 'due-prev', disabled: pageNo <= 1, onclick: () => go({ page: pageNo - 1 }) }, '上一页'),
+    h('span', { class: 'muted', id: 'due-page' }, `第 ${pageNo} / ${pages} 页`),
+    h('button', { type: 'button', class: 'secondary', id: 'due-next', disabled: pageNo >= pages, onclick: () => go({ page: pageNo + 1 }) }, '下一页'));
+  mount(h('h1', {}, '随访提醒'),
+    h('div', { class: 'field' }, h('label', { for: 'due-village' }, '村居'), picker),
+    h('p', { class: 'muted' }, `截至 ${out.as_of || today()}：${village ? (vname[village] || village) + ' ' : ''}${out.total} 项到期或逾期（含 14 天内到期）`),
+    out.items.length ? [table([
+      { label: '应随访日期', value: (r) => r.due_date },
+      { label: '状态', value: (r) => (r.overdue ? h('span', { class: 'tag bad' }, `逾期 ${r.days_overdue} 天`) : h('span', { class: 'tag warn' }, r.days_until_due ? `${r.days_until_due} 天后` : '今日到期')) },
+      { label: '姓名', value: (r) => h('a', { href: `#/record/${r.record_id}?add=followup` }, r.name) },
+      { label: '项目', value: (r) => label(PROGRAMME, r.programme) },
+      { label: '电话', value: (r) => r.phone || '—' },
+      { label: '村居', value: (r) => r.village_name || vname[r.village_code] || r.village_code },
+      { label: '上次随访', value: (r) => r.last_followup_date || '—' },
+    ], out.items), pages > 1 ? pager : null] : h('p', { class: 'empty' }, '没有到期的随访。'));
 }
 
 // ---------- referrals ----------
@@ -525,7 +597,7 @@ async function requestsPage(state) {
     mount(h('h1', {}, '授权申请'), e.status === 404 ? h('p', { class: 'notice' }, '授权申请功能尚未开通。') : errorBox(e));
     return;
   }
-  const filters = [['', '全部'], ['submitted', '待审批'], ['approved', '待登记居民意见'], ['active', '授权生效'], ['revoked', '已撤销']];
+  const filters = [['', '全部'], ['submitted', '待审批'], ['approved', '待登记居民意见'], ['active', '授权生效'], ['rejected', '已驳回'], ['refused', '居民拒绝'], ['revoked', '已撤销'], ['expired', '已过期']];
   const filterNav = h('div', { class: 'actions', role: 'group', 'aria-label': '按状态筛选' },
     filters.map(([v, t]) => h('a', { class: 'button ' + (v === state ? '' : 'secondary'), href: '#/requests' + qs({ status: v }),
       'aria-current': v === state ? 'page' : null }, t)));
@@ -533,6 +605,12 @@ async function requestsPage(state) {
     h('p', { class: 'muted' }, '外单位查阅档案须经本机构批准，并经居民或监护人同意后生效；可随时撤销，撤销后下一次访问即失效。'),
     filterNav,
     out.items.length ? h('div', { id: 'requests' }, out.items.map(requestCard)) : h('p', { class: 'empty' }, '没有授权申请。'));
+}
+
+/** named shows a code as "name（code）" when names has it. */
+function named(names, code) {
+  const n = (names || {})[code];
+  return n ? `${n}（${code}）` : code;
 }
 
 function requestCard(r) {
@@ -591,14 +669,16 @@ function requestCard(r) {
     h('h2', { id: `req-${r.id}` }, `申请 #${r.id} `, h('span', { class: 'tag ' + tagClass }, label(REQUEST_STATUS, st))),
     h('dl', { class: 'facts' }, [
       ['档案', h('a', { href: '#/record/' + r.record_id, class: 'rid' }, r.record_id)],
-      ['申请人', r.requested_by], ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
+      ['居民', r.resident_name || ''],
+      ['申请人', named(r.staff_names, r.requested_by)], ['用途', r.purpose], ['查阅内容', sections], ['期限', r.days ? `${r.days} 天` : ''],
       ['提交时间', fmtTime(r.submitted_at)],
       ['居民意见', c ? `${c.given ? '同意' : '拒绝'}（${[c.given_by, c.relationship, label(CONSENT_METHOD, c.method), c.reference].filter(Boolean).join('，')}）` : '未登记'],
       ['生效时间', r.activated_at ? fmtTime(r.activated_at) : ''],
       ['有效期至', r.expires_at ? fmtTime(r.expires_at) : ''],
     ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
-    r.transitions && r.transitions.length ? h('details', {}, h('summary', {}, '处理经过'),
-      h('ol', {}, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${t.by}：${label(REQUEST_STATUS, t.from)} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
+    r.transitions && r.transitions.length ? h('details', { open: st === 'rejected' || st === 'refused' || st === 'revoked' },
+      h('summary', {}, `处理经过（${r.transitions.length} 步）`),
+      h('ol', { class: 'request-history' }, r.transitions.map((t) => h('li', {}, `${fmtTime(t.at)} ${named(r.staff_names, t.by)}：${label(REQUEST_STATUS, t.from) || '提交'} → ${label(REQUEST_STATUS, t.to)}${t.reason ? '（' + t.reason + '）' : ''}`)))) : null,
     actions, work].filter(Boolean));
   return box;
 }

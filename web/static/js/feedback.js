@@ -3,6 +3,7 @@
 // (live figures, rank, trend, records to fix with one click to the field),
 // and the subject's side of accountability cases (deadlines, facts,
 // decision notice, review request, items closed with evidence).
+import { OUTCOME } from './review.js';
 import { api, get, post, qs, domainsOf } from './api.js';
 import { h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime } from './dom.js';
 import { INDICATOR, CASE_STATE, RULE, SNAPSHOT_KIND, FIELD, label } from './labels.js';
@@ -187,7 +188,9 @@ export async function myCasePage(id, staff) {
   const facts = [
     ['状态', label(CASE_STATE, c.state)], ['期限', DUE(c) || '—'], ['提出日期', c.proposed_on || '—'], ['受理日期', c.accepted_on || '—'],
     ['谈话', { deputy: '分管领导谈话', principal: '主要领导谈话' }[c.talk_by] || '—'],
-    ['处理决定', c.outcome ? c.outcome : '—'], ['送达日期', c.served_on || '—'], ['复核结果', c.review_result || '—'],
+    ['处理决定', c.outcome ? (OUTCOME[c.outcome] || c.outcome) : '—'], ['送达日期', c.served_on || '—'], ['复核结果', c.review_result || '—'],
+    // 第八条: what the outcome does to the grade, as kept on the case.
+    ['考核影响', (c.consequences || []).map((k) => `${k.period} ${k.cap_name || k.cap}`).join('；') || '—'],
   ];
   const decided = ['decided', 'served', 'appealed', 'reviewed', 'archived'].includes(c.state);
   const todayISO = new Date().toISOString().slice(0, 10);

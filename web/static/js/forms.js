@@ -101,10 +101,11 @@ export function entrySummary(e) {
 }
 
 /** timelineItem renders an entry as a list item. */
-export function timelineItem(e) {
+export function timelineItem(e, names = {}) {
+  const who = e.staff_code || e.created_by;
   return h('li', { 'data-kind': e.kind },
     h('span', { class: 'when' }, e.service_date || ''),
     h('span', { class: 'tag info kind' }, label(KIND, e.kind)),
-    e.staff_code || e.created_by ? h('span', { class: 'muted' }, ` ${e.staff_code || e.created_by}`) : null,
+    who ? h('span', { class: 'muted' }, ` ${names[who] || who}`) : null,
     h('div', { class: 'body' }, entrySummary(e)));
 }

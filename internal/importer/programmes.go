@@ -1,0 +1,136 @@
+package importer
+
+import (
+	"fmt"
+
+	"healthrec/internal/entry"
+	"healthrec/internal/ident"
+	"healthrec/internal/postgres"
+)
+
+// programmeColumns are programmes.csv's columns; ended_on and end_reason are
+// optional (only an ended enrolment has them).
+var programmeColumns = []string{"record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason"}
+
+const (
+	pcRecordID = iota
+	pcProgramme
+	pcEnrolledOn
+	pcStatus
+	pcEndedOn
+	pcEndReason
+)
+
+// readProgrammes checks programmes.csv (enrolments in key-population
+// programmes, DESIGN §3 part 3) and inserts them, before entries.csv, so
+// that a county's legacy follow-ups find their enrolments in the same run.
+// The rules are the API's (a known programme, real dates not after today,
+// ended ones with their end date, one active enrolment per programme and
+// record), except the resident's age and sex, which legacy data may lack
+// or have wrong: those the quality rules report.
+func (im *importer) readProgrammes() error {
+	if !im.present[ProgrammesFile] {
+		return nil
+	}
+	villages := im.villagesInReach()
+	if err := im.loadSerials(villages, false); err != nil {
+		return err
+	}
+	active, err := im.tx.ActiveEnrolments(im.ctx, villages)
+	if err != nil {
+		return err
+	}
+	// Active enrolments on file, by record and programme; 0 for one on
+	// file, a line for one of this file.
+	seen := make(map[string]int, len(active))
+	for _, e := range active {
+		seen[e.RecordID+"/"+e.Programme] = 0
+	}
+	t, err := im.open(ProgrammesFile, programmeColumns, true, "ended_on", "end_reason")
+	if t == nil || err != nil {
+		return err
+	}
+	var add []postgres.ImportEnrolment
+	for t.next() {
+		id := t.get(pcRecordID)
+		im.recordInReach(t, pcRecordID)
+		f := entry.EnrolmentForm{Programme: entry.Programme(t.get(pcProgramme)), EnrolledOn: t.requiredDate(pcEnrolledOn),
+			Status: t.get(pcStatus), EndedOn: t.date(pcEndedOn), EndReason: t.get(pcEndReason)}
+		if t.row.bad {
+			continue
+		}
+		if err := f.Validate(im.opt.Today, entry.Resident{}); err != nil {
+			im.failFields(&t.row, err)
+			continue
+		}
+		if f.Status == entry.EnrolmentActive {
+			key := id + "/" + string(f.Programme)
+			if l, dup := seen[key]; dup {
+				if l == 0 {
+					t.fail("programme", "档案 "+id+" 已在"+f.Programme.Chinese()+"管理中（同一项目只能有一条在管记录）")
+				} else {
+					t.fail("programme", fmt.Sprintf("与第 %d 行重复：同一档案同一项目只能有一条在管记录", l))
+				}
+				continue
+			}
+			seen[key] = t.row.line
+		}
+		add = append(add, postgres.ImportEnrolment{RecordID: id, Programme: string(f.Programme), EnrolledOn: f.EnrolledOn,
+			Status: f.Status, EndedOn: f.EndedOn, EndReason: f.EndReason})
+	}
+	if err := t.close(); err != nil {
+		return err
+	}
+	// entries.csv's follow-ups belong to the active enrolments on file and
+	// of this file, also on a dry run, which writes none of them.
+	im.enrolments = map[string][]postgres.ImportEnrolment{}
+	for _, e := range append(active, add...) {
+		if e.Status == entry.EnrolmentActive && entry.Programme(e.Programme).FollowedUp() {
+			im.enrolments[e.RecordID] = append(im.enrolments[e.RecordID], e)
+		}
+	}
+	if !im.writing() || len(add) == 0 {
+		return nil
+	}
+	n, err := im.tx.InsertEnrolments(im.ctx, im.opt.Actor, add)
+	im.enrolmentsWritten = n
+	return err
+}
+
+// villagesInReach lists the registered villages whose records the caller
+// may import into.
+func (im *importer) villagesInReach() []string {
+	var villages []string
+	for code, g := range im.reg.regions {
+		if g.InstitutionCode != "" && im.inReach(g.InstitutionCode) {
+			villages = append(villages, code)
+		}
+	}
+	return villages
+}
+
+// recordInReach checks column i names a record on file or given in
+// residents.csv, in a village within reach (its serials loaded).
+func (im *importer) recordInReach(t *table, i int) {
+	given := t.get(i)
+	col := t.columns[i]
+	if given == "" {
+		t.fail(col, "不能为空")
+		return
+	}
+	id, err := ident.ParseRecordID(given)
+	if err != nil {
+		t.fail(col, reasonOf(err)+": "+quote(given))
+		return
+	}
+	v := im.reg.village(id.Village())
+	s := im.serials[id.Village()]
+	switch {
+	case v == nil:
+		t.fail(col, "档案 "+given+" 不存在：村居 "+id.Village()+" 未登记")
+	case !im.inReach(v.InstitutionCode):
+		t.fail(col, "档案 "+given+" 不属于本机构")
+	case s == nil || !s.known(id.Serial()):
+		t.fail(col, "档案 "+given+" 不存在（数据库和 residents.csv 中都没有）")
+	}
+}
