@@ -116,6 +116,11 @@ func Wrap(tb testing.TB, h http.Handler) http.Handler {
 			record(rec, ex)
 			return
 		}
+		defer func() {
+			if p := recover(); p != nil {
+				tb.Errorf("openapi: %s %s → %d: the validator failed: %v", r.Method, r.URL.RequestURI(), res.StatusCode, p)
+			}
+		}()
 		if err := v.Check(ex); err != nil {
 			tb.Errorf("openapi: %s %s → %d: %v", r.Method, r.URL.RequestURI(), res.StatusCode, err)
 		}

@@ -79,4 +79,13 @@ var summaries = map[string]string{
 	"GET /inbox/unread":                     "The number of unread messages",
 	"POST /inbox/:id/read":                  "Mark a message read",
 	"POST /inbox/read-all":                  "Mark every message read",
+	"GET /conflicts":                        "Declared conflicts of interest",
+	"POST /conflicts":                       "Declare a conflict of interest on one's own profile",
+	"PUT /review-quorum/:county":            "Set a county's review quorum",
+	"GET /consequences":                     "Consequences decided in cases",
+	"GET /supervision":                      "On-time completion of items per institution for a month; ?format=pdf is the circulation (通报)",
+	"GET /help-visits":                      "Help visits",
+	"POST /help-visits":                     "Record a help visit",
+	"POST /cases/:id/extension":             "Ask for, or decide on, a case's extension",
+	"POST /cases/:id/group":                 "Set a case's investigation group",
 }
