@@ -1,16 +1,7 @@
 package postgres_test
 
 import (
-	"context"
-	"io/fs"
-	"net/url"
 	"testing"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3"
-
-	"healthrec/internal/postgres/pgtest"
-	sqlfiles "healthrec/sql"
 )
 
 // TestMigrateDueProcess runs migration 00021 over cases as the service left
@@ -19,41 +10,8 @@ import (
 // dates and outcome; the decision's author comes from its event; the
 // 第八条 facts and the later check are filled in.
 func TestMigrateDueProcess(t *testing.T) {
-	ctx := context.Background()
-	u, err := url.Parse(pgtest.SuperuserURL(t, pgtest.NewDB(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sqlx.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "mig21_" + u.Path[1:]
-	if _, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	u.Path = "/" + name
-	db, err := sqlx.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	migrations, _ := fs.Sub(sqlfiles.Migrations, "migrations")
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations, goose.WithAllowOutofOrder(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
-	must := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	old := migratedTo(t, "mig21", 16)
+	db, must := old.DB, old.must
 	must(`INSERT INTO regions (code, name, level) VALUES ('330127', '淳安县', 'county')`)
 	must(`INSERT INTO institutions (code, name, county_code) VALUES ('INSTA', '千岛湖', '330127')`)
 	must(`INSERT INTO staff (code, name, institution_code) VALUES ('docA', '张', 'INSTA'), ('rev', '审', NULL)`)
@@ -67,9 +25,7 @@ func TestMigrateDueProcess(t *testing.T) {
 		VALUES (1, 'determined', 'decided', '决定', 'rev', now()), (2, 'determined', 'decided', '决定', 'rev', now())`)
 	must(`INSERT INTO case_items (case_id, owner, due_date, description, state, evidence, closed_at, created_on, created_at, created_by)
 		VALUES (1, 'docA', '2026-09-30', '整改', 'closed', '已补', '2026-09-15T09:00:00Z', '2026-08-21', now(), 'rev')`)
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	old.up()
 	var cases []string
 	if err := db.Select(&cases, `SELECT concat_ws(' ', state, outcome, decided_on, extended, extension_approved_by = '', decided_by,
 		group_members::text, meeting IS NULL) FROM cases ORDER BY id`); err != nil {

@@ -1,17 +1,8 @@
 package postgres_test
 
 import (
-	"context"
 	"fmt"
-	"io/fs"
-	"net/url"
 	"testing"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3"
-
-	"healthrec/internal/postgres/pgtest"
-	sqlfiles "healthrec/sql"
 )
 
 // TestMigrateFeedback runs migration 00016 over a database as the service
@@ -20,43 +11,8 @@ import (
 // registry keyed by county lists. Every case keeps its state and dates;
 // snapshots get a kind by date, duplicates a supersession chain.
 func TestMigrateFeedback(t *testing.T) {
-	ctx := context.Background()
-	// A database of its own, made and migrated as the superuser: the app
-	// role may not create databases.
-	u, err := url.Parse(pgtest.SuperuserURL(t, pgtest.NewDB(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sqlx.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "mig16_" + u.Path[1:]
-	if _, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	u.Path = "/" + name
-	db, err := sqlx.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	migrations, _ := fs.Sub(sqlfiles.Migrations, "migrations")
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations, goose.WithAllowOutofOrder(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 13); err != nil {
-		t.Fatal(err)
-	}
-	must := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	old := migratedTo(t, "mig16", 13)
+	db, must := old.DB, old.must
 	must(`INSERT INTO regions (code, name, level) VALUES ('330127', '淳安县', 'county')`)
 	must(`INSERT INTO institutions (code, name, county_code) VALUES ('INSTA', '千岛湖', '330127')`)
 	must(`INSERT INTO staff (code, name, institution_code) VALUES ('docA', '张', 'INSTA'), ('bur', '局', NULL)`)
@@ -86,9 +42,7 @@ func TestMigrateFeedback(t *testing.T) {
 			VALUES ('330127', 'snapshot', $1, $2, '预警', $3, $4, '2026-07-01', '2026-07-29', CASE WHEN $4 = 'decided' THEN '2026-07-20'::date END,
 				now(), 'system', now())`, typ, subject, fmt.Sprint(s), st)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	old.up()
 
 	var kinds []struct {
 		ID         int64  `db:"id"`
