@@ -209,26 +209,7 @@ func TestPostmasterKill9Recovers(t *testing.T) {
 		}
 	}
 	// The fixture goes in first, as the service would set the cluster up.
-	ctx := context.Background()
-	c, err := pgcluster.Start(ctx, pgDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.EnsureDatabase(ctx, "healthrec"); err != nil {
-		t.Fatal(err)
-	}
-	if err := postgres.Provision(ctx, c.OwnerURL("healthrec"), c.URL("healthrec"), pgcluster.App); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, c.AppURL("healthrec"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := pgtest.NewFixture(t, db)
-	db.Close()
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	f := clusterWithFixture(t, pgDir, pgcluster.Options{})
 	base := start()
 
 	// The test reaches the embedded cluster as the service does: the app
@@ -357,7 +338,7 @@ func TestPostmasterKill9Recovers(t *testing.T) {
 	if login(t, base, f.DoctorA) == "" {
 		t.Fatal("the server started after both died does not log in")
 	}
-	db = appDB()
+	db := appDB()
 	defer db.Close()
 	for _, id := range acked {
 		var n int
@@ -365,4 +346,32 @@ func TestPostmasterKill9Recovers(t *testing.T) {
 			t.Errorf("acknowledged record %s missing after kill -9 of the postmaster", id)
 		}
 	}
+}
+
+// clusterWithFixture sets up the embedded cluster in pgDir as the service
+// would (database, owner and app role, migrations), puts the test fixture in
+// as the app role, and stops the cluster for the server under test to start.
+func clusterWithFixture(t *testing.T, pgDir string, opts pgcluster.Options) *pgtest.Fixture {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgcluster.StartWith(ctx, pgDir, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureDatabase(ctx, "healthrec"); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Provision(ctx, c.OwnerURL("healthrec"), c.URL("healthrec"), pgcluster.App); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, c.AppURL("healthrec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := pgtest.NewFixture(t, db)
+	db.Close()
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

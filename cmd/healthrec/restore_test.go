@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +17,6 @@ import (
 
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
-	"healthrec/internal/postgres/pgtest"
 )
 
 // TestRestoreDrill is the restore drill of docs/operations.md, with the
@@ -97,25 +95,7 @@ func TestRestoreDrill(t *testing.T) {
 	})
 
 	ctx := context.Background()
-	c, err := pgcluster.StartWith(ctx, pgDir, slog.New(slog.NewTextHandler(io.Discard, nil)), pgcluster.Options{BackupRepo: repo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.EnsureDatabase(ctx, "healthrec"); err != nil {
-		t.Fatal(err)
-	}
-	if err := postgres.Provision(ctx, c.OwnerURL("healthrec"), c.URL("healthrec"), pgcluster.App); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, c.AppURL("healthrec"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := pgtest.NewFixture(t, db)
-	db.Close()
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	f := clusterWithFixture(t, pgDir, pgcluster.Options{BackupRepo: repo})
 
 	base := serve()
 	// The service's schedule takes the first backup by itself.
