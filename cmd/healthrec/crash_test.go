@@ -34,10 +34,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "healthrec")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dbURL := pgtest.URL(t)
 	db, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
@@ -158,16 +155,7 @@ func TestPostmasterKill9Recovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "healthrec")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	data, err := os.MkdirTemp("", "healthrec-supervise-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(data, 0o755) // the cluster runs as postgres when we are root
-	t.Cleanup(func() { os.RemoveAll(data) })
+	bin, data := buildBinary(t), dataDir(t, "healthrec-supervise-")
 	pgDir := filepath.Join(data, "postgres")
 
 	var servers []*exec.Cmd
@@ -374,4 +362,27 @@ func clusterWithFixture(t *testing.T, pgDir string, opts pgcluster.Options) *pgt
 		t.Fatal(err)
 	}
 	return f
+}
+
+// buildBinary builds the healthrec command into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "healthrec")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// dataDir makes a data directory, removed when the test ends, that the
+// cluster's user can enter: the cluster runs as postgres when we are root.
+func dataDir(t *testing.T, prefix string) string {
+	t.Helper()
+	data, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(data, 0o755)
+	t.Cleanup(func() { os.RemoveAll(data) })
+	return data
 }

@@ -32,16 +32,7 @@ func TestRestoreDrill(t *testing.T) {
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
 		t.Skip("pgbackrest not installed (make deps)")
 	}
-	bin := filepath.Join(t.TempDir(), "healthrec")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	data, err := os.MkdirTemp("", "healthrec-restore-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(data, 0o755) // the cluster runs as postgres when we are root
-	t.Cleanup(func() { os.RemoveAll(data) })
+	bin, data := buildBinary(t), dataDir(t, "healthrec-restore-")
 	pgDir, repo := filepath.Join(data, "postgres"), filepath.Join(data, "backups")
 	env := []string{"HEALTHREC_DATA=" + data, "HEALTHREC_ADMIN_PASSWORD=admin-pass-1"}
 	for _, kv := range os.Environ() {
