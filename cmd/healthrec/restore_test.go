@@ -30,7 +30,7 @@ func TestRestoreDrill(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
-		t.Skip("pgbackrest not installed (make deps)")
+		t.Fatal("pgbackrest is not installed (make deps installs it): the restore drill cannot run")
 	}
 	bin, data := buildBinary(t), dataDir(t, "healthrec-restore-")
 	pgDir, repo := filepath.Join(data, "postgres"), filepath.Join(data, "backups")

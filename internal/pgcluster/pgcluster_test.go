@@ -35,7 +35,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func clusterDir(t *testing.T) string {
 	t.Helper()
 	if _, err := FindBinaries(); err != nil {
-		t.Skip(err)
+		t.Fatal(err) // make deps installs the server binaries
 	}
 	dir, err := os.MkdirTemp("", "pgcluster-test-")
 	if err != nil {
@@ -131,7 +131,7 @@ func TestSecuresTrustCluster(t *testing.T) {
 	old := &Cluster{Dir: dir, log: testLog(t)}
 	var err error
 	if old.bin, err = FindBinaries(); err != nil {
-		t.Skip(err)
+		t.Fatal(err) // make deps installs the server binaries
 	}
 	if os.Geteuid() == 0 {
 		if old.cred, err = unprivilegedCredential(); err != nil {
