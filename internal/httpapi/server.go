@@ -38,6 +38,10 @@ type Config struct {
 	Collectors []prometheus.Collector
 }
 
+// gin starts in debug mode and says so on stderr whenever an engine is made
+// (Validate makes one before Handler runs): the service is never in it.
+func init() { gin.SetMode(gin.ReleaseMode) }
+
 // Validate checks the trusted proxies parse.
 func (c Config) Validate() error {
 	if err := gin.New().SetTrustedProxies(c.TrustedProxies); err != nil {
@@ -70,7 +74,6 @@ func New(db *postgres.DB, gate *access.Gate, log *slog.Logger, cfg Config) *Serv
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
-	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// gin trusts every proxy unless told otherwise. A list that does not
 	// parse (New's caller validates it) trusts none.
