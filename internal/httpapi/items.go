@@ -97,17 +97,24 @@ func (s *Server) loadItem(c *gin.Context) (*review.Item, bool) {
 	return it, true
 }
 
+// loadOwnItem is loadItem for what only the item's owner may do (the action
+// names it in the refusal).
+func (s *Server) loadOwnItem(c *gin.Context, action string) (*review.Item, bool) {
+	it, ok := s.loadItem(c)
+	if ok && it.Owner != principal(c).Staff.Code {
+		c.Error(apperr.Forbiddenf("只有整改责任人本人（%s）可以%s", it.Owner, action))
+		return nil, false
+	}
+	return it, ok
+}
+
 // closeItem is the owner's report that the item is done, with evidence.
 func (s *Server) closeItem(c *gin.Context) {
-	it, ok := s.loadItem(c)
+	it, ok := s.loadOwnItem(c, "报告整改完成")
 	if !ok {
 		return
 	}
 	p := principal(c)
-	if it.Owner != p.Staff.Code {
-		c.Error(apperr.Forbiddenf("只有整改责任人本人（%s）可以报告整改完成", it.Owner))
-		return
-	}
 	var cl review.Close
 	if err := decode(c, &cl); err != nil {
 		c.Error(err)
@@ -176,15 +183,11 @@ var evidenceTypes = map[string]bool{"image/jpeg": true, "image/png": true, "appl
 // PDF (multipart field "file", at most 10 MB) as evidence of a pending
 // item; it is kept with its SHA-256.
 func (s *Server) addEvidence(c *gin.Context) {
-	it, ok := s.loadItem(c)
+	it, ok := s.loadOwnItem(c, "上传佐证材料")
 	if !ok {
 		return
 	}
 	p := principal(c)
-	if it.Owner != p.Staff.Code {
-		c.Error(apperr.Forbiddenf("只有整改责任人本人（%s）可以上传佐证材料", it.Owner))
-		return
-	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, review.MaxEvidenceSize+64<<10)
 	fh, err := c.FormFile("file")
 	if err != nil {
