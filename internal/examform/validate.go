@@ -41,6 +41,10 @@ func (s *Section) Apply(cur Values, patch map[string]json.RawMessage, today civi
 				fe.Add(k, "由身高和体重计算，不能填写")
 				continue
 			}
+			if _, _, reason := f.decode(raw, today); reason != "" {
+				fe.Add(k, reason)
+				continue
+			}
 			cols[k] = raw
 			continue
 		}
@@ -73,19 +77,28 @@ func (s *Section) check(v Values) apperr.FieldErrors {
 	return fe
 }
 
-// Check validates stored or imported answers whole, as Apply does a patch
-// onto nothing.
-func (s *Section) Check(v Values, today civil.Date) error {
+// Check validates answers given whole (a new exam's, an import's), as
+// Apply does a patch onto nothing, and returns them normalized. Items kept
+// in the exam's columns are refused here: they travel at the exam's top
+// level.
+func (s *Section) Check(v Values, today civil.Date) (Values, error) {
 	patch := map[string]json.RawMessage{}
 	for k, x := range v {
 		b, err := json.Marshal(x)
 		if err != nil {
-			return apperr.InvalidField(s.Key+"."+k, "无法读取")
+			return nil, apperr.InvalidField(s.Key+"."+k, "无法读取")
 		}
 		patch[k] = b
 	}
-	_, _, err := s.Apply(nil, patch, today)
-	return err
+	out, cols, err := s.Apply(nil, patch, today)
+	if err != nil {
+		return nil, err
+	}
+	var fe apperr.FieldErrors
+	for k := range cols {
+		fe.Add(s.Key+"."+k, "记录在体检的顶层字段 "+k)
+	}
+	return out, fe.Err()
 }
 
 // Missing lists the required items a section lacks before it may be marked
