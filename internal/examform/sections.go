@@ -59,7 +59,8 @@ var Form = []Section{
 		integer("exercise_minutes", "每次锻炼时间", "分钟", 1, 600),
 		number("exercise_years", "坚持锻炼时间", "年", 0, 100),
 		text("exercise_kind", "锻炼方式"),
-		multi("diet", "饮食习惯", "荤素均衡", "荤食为主", "素食为主", "嗜盐", "嗜油", "嗜糖").max(3).required(),
+		// 荤素均衡 goes with 嗜盐 and the like: no answer stands alone.
+		Field{Key: "diet", Label: "饮食习惯", Kind: Multi, Codes: codes("荤素均衡", "荤食为主", "素食为主", "嗜盐", "嗜油", "嗜糖")}.max(3).required(),
 		choice("smoking_status", "吸烟状况", "从不吸烟", "已戒烟", "吸烟").required(),
 		integer("cigarettes_per_day", "日吸烟量", "支", 0, 200),
 		integer("smoking_start_age", "开始吸烟年龄", "岁", 5, 100),
@@ -127,8 +128,8 @@ var Form = []Section{
 	}},
 	{Key: "tests", Label: "辅助检查", Fields: []Field{
 		integer("haemoglobin", "血常规·血红蛋白", "g/L", 20, 250),
-		number("wbc", "血常规·白细胞", "×10⁹/L", 0.1, 100),
-		integer("platelets", "血常规·血小板", "×10⁹/L", 1, 1500),
+		number("wbc", "血常规·白细胞", "×10^9/L", 0.1, 100),
+		integer("platelets", "血常规·血小板", "×10^9/L", 1, 1500),
 		text("blood_other", "血常规·其他"),
 		choice("urine_protein", "尿常规·尿蛋白", urineGrades...),
 		choice("urine_glucose", "尿常规·尿糖", urineGrades...),
