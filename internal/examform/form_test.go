@@ -2,6 +2,7 @@ package examform
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -247,5 +248,31 @@ func TestAnswer(t *testing.T) {
 	hb, _ := section(t, "tests").Field("haemoglobin")
 	if got := hb.Answer(135.0); got != "135 g/L" {
 		t.Fatalf("haemoglobin: %q", got)
+	}
+}
+
+// TestDocsListTheForm: docs/spec-summary.md lists every item of the form by
+// key, and every answer of its code lists, so the docs cannot drift from
+// the code.
+func TestDocsListTheForm(t *testing.T) {
+	b, err := os.ReadFile("../../docs/spec-summary.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, s := range Form {
+		if !strings.Contains(doc, "**"+s.Label+"** (`"+s.Key+"`)") {
+			t.Errorf("section %s (%s) not in the docs", s.Key, s.Label)
+		}
+		for _, f := range s.Fields {
+			if !strings.Contains(doc, "| `"+f.Key+"` | "+f.Label+" |") {
+				t.Errorf("%s.%s not in the docs", s.Key, f.Key)
+			}
+			for _, c := range f.Codes {
+				if !strings.Contains(doc, c.Code+" "+c.Label) {
+					t.Errorf("%s.%s code %s %s not in the docs", s.Key, f.Key, c.Code, c.Label)
+				}
+			}
+		}
 	}
 }
