@@ -158,6 +158,25 @@ func TestExamSections(t *testing.T) {
 			t.Fatalf("unknown section: %v", err)
 		}
 	})
+
+	t.Run("ErrRecordNotActive", func(t *testing.T) {
+		gone := newRecord(f.VillageA1, "王五")
+		if err := db.FileRecord(ctx, f.DoctorA, gone); err != nil {
+			t.Fatal(err)
+		}
+		x := &record.Exam{RecordID: gone.RecordID, ExamDate: civil.MustParse("2024-05-01")}
+		if _, err := db.AddExam(ctx, f.DoctorA, f.InstA, x, postgres.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ChangeStatus(ctx, f.DoctorA, gone.RecordID, postgres.StatusChange{Status: record.MovedOut,
+			StatusDate: civil.Of(db.Today()), Destination: "杭州"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.PatchExamSection(ctx, f.DoctorA, gone.RecordID, x.ID, "symptoms", rawObject(t, `{"symptoms":["1"]}`), "")
+		if apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("a moved-out record's exam: %v", err)
+		}
+	})
 }
 
 func errFieldsOf(err error) map[string]string {
