@@ -68,5 +68,10 @@ func TestExamJourney(t *testing.T) {
 	run(t, ctx, "record page links the exam",
 		chromedp.Navigate(s.url+"/#/record/"+data.Wang),
 		chromedp.WaitVisible(`#h-exams`),
-		waitText(`#h-exams + *`, "待补全"))
+		waitText(`#h-exams + *`, "待补全（1/11 部分已完成）"))
+	run(t, ctx, "history names the items",
+		chromedp.Navigate(s.url+"/#/record/"+data.Wang+"/history"),
+		chromedp.WaitVisible(`main table`),
+		waitText(`main table`, "一般状况·体温：（空） → 36.8 ℃"),
+		waitText(`main table`, "症状：未填写 → 已完成"))
 }

@@ -226,3 +226,20 @@ export async function examPage(recordId, examId, canWrite) {
     h('p', {}, h('a', { class: 'button secondary', id: 'exam-pdf', href: `/api/v1${base}/form.pdf`, target: '_blank', rel: 'noopener' }, '打印体检表（PDF）')),
     toc, ...panels);
 }
+
+/**
+ * examHistory names the record history's exam changes ("exam 12
+ * lifestyle.smoking_status") as the form does, answers by their labels.
+ */
+export async function examHistory() {
+  const sections = await examForm();
+  return (key, c) => {
+    const m = /^exam (\d+) ([a-z_]+)\.([a-z_]+)$/.exec(key);
+    const s = m && sections.find((x) => x.key === m[2]);
+    if (!s) return `${key}：${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
+    if (m[3] === 'state') return `体检表 #${m[1]} ${s.label}：${STATE[c.before] || '未填写'} → ${STATE[c.after] || c.after}`;
+    const f = s.fields.find((x) => x.key === m[3]);
+    const show = (v) => (v == null ? '（空）' : (f ? answerText(f, v) : String(v)) || '（空）');
+    return `体检表 #${m[1]} ${s.label}·${f ? f.label : m[3]}：${show(c.before)} → ${show(c.after)}`;
+  };
+}
