@@ -80,6 +80,26 @@ func TestExamSectionsAPI(t *testing.T) {
 		t.Fatalf("created: %v %v", created["state"], created["section_states"])
 	}
 
+	t.Run("ErrCreateWithBadSections", func(t *testing.T) {
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"service_date": "2024-06-20", "sections": map[string]any{"symptoms": map[string]any{"symptoms": []string{"1", "2"}}}}, "symptoms.symptoms"},
+			{map[string]any{"service_date": "2024-06-20", "sections": map[string]any{"general": map[string]any{"systolic": 120}}}, "general.systolic"},
+			{map[string]any{"service_date": "2024-06-20", "section_states": map[string]any{"lifestyle": "complete"}}, "lifestyle.diet"},
+			{map[string]any{"service_date": "2024-06-20", "sections": map[string]any{"dreams": map[string]any{}}}, "sections.dreams"},
+		} {
+			r := doc.req("POST", "/api/v1/records/"+rid+"/exams", tc.body)
+			fields := map[string]bool{}
+			for _, f := range r.Body["error"].(map[string]any)["fields"].([]any) {
+				fields[f.(map[string]any)["field"].(string)] = true
+			}
+			if r.Status != 400 || !fields[tc.field] {
+				t.Errorf("%v: %d %s, want 400 on %s", tc.body, r.Status, r.Raw, tc.field)
+			}
+		}
+	})
 	t.Run("DraftThenComplete", func(t *testing.T) {
 		r := doc.mustReq("PATCH", exam+"/sections/lifestyle", map[string]any{"values": map[string]any{"exercise_frequency": "1"}}, 200).Body
 		if r["section_states"].(map[string]any)["lifestyle"] != "draft" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"sync"
 	"testing"
 
 	"healthrec/internal/apperr"
@@ -177,6 +178,57 @@ func TestExamSections(t *testing.T) {
 			t.Fatalf("a moved-out record's exam: %v", err)
 		}
 	})
+}
+
+// TestExamSectionsConcurrent saves every section of one exam at once: none
+// is lost, as each save reads the exam under its lock.
+func TestExamSectionsConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	f := pgtest.NewFixture(t, db)
+	r := newRecord(f.VillageA1, "张三")
+	if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
+		t.Fatal(err)
+	}
+	e := &record.Exam{RecordID: r.RecordID, ExamDate: civil.MustParse("2024-05-01")}
+	if _, err := db.AddExam(ctx, f.DoctorA, f.InstA, e, postgres.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	patches := map[string]string{
+		"symptoms": `{"symptoms":["1"]}`, "general": `{"systolic":120,"diastolic":80,"height_cm":160,"weight_kg":60}`,
+		"lifestyle": `{"smoking_status":"1"}`, "organs": `{"hearing":"1"}`, "physical": `{"skin":"1"}`, "tests": `{"haemoglobin":130}`,
+		"problems": `{"neurological":"1"}`, "hospital": `{"admissions":[]}`, "medication": `{"medicines":[{"name":"二甲双胍"}]}`,
+		"vaccinations": `{"vaccinations":[]}`, "assessment": `{"evaluation":"1"}`,
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(patches))
+	for section, body := range patches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := db.PatchExamSection(ctx, f.DoctorA, r.RecordID, e.ID, section, rawObject(t, body), "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.RecordExam(ctx, r.RecordID, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for section := range patches {
+		if got.SectionStates[section] != examform.Draft {
+			t.Errorf("section %s lost: %v", section, got.SectionStates)
+		}
+	}
+	if got.Systolic == nil || got.Sections["tests"]["haemoglobin"] != 130.0 {
+		t.Errorf("answers lost: %+v", got.Sections)
+	}
 }
 
 func errFieldsOf(err error) map[string]string {
