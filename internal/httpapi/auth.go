@@ -209,7 +209,7 @@ func sectionOfPath(path string) string {
 		return "basic"
 	case "/card.pdf":
 		return "card"
-	case "/exams":
+	case "/exams", "/exams/:exam", "/exams/:exam/sections/:section", "/exams/:exam/form.pdf":
 		return "exams"
 	case "/programmes", "/programmes/:eid", "/programmes/:eid/end":
 		return "programmes"

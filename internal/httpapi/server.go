@@ -132,6 +132,7 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/records/:id/access-log", s.recordAccessLog)
 	api.GET("/records/:id/exams", s.listExams)
 	api.POST("/records/:id/exams", s.createExam)
+	s.examRoutes(api)
 	s.entryRoutes(api)
 	api.POST("/batch", s.batch)
 	api.GET("/followups/worklist", s.worklist)

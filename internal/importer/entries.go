@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"healthrec/internal/access"
@@ -15,13 +16,14 @@ import (
 )
 
 // entryColumns are entries.csv's columns; programme and the follow-up
-// columns of DESIGN §4.3 after it are optional (entryOptional).
-var entryColumns = []string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme",
-	"method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions", "classification", "next_date"}
+// columns of DESIGN §4.3 after it, and the health examination table's
+// (examItemColumns, last), are optional (entryOptional).
+var entryColumns = append([]string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme",
+	"method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions", "classification", "next_date"}, examItemColumns...)
 
 // entryOptional are the columns entries.csv may leave out.
-var entryOptional = []string{"programme", "method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions",
-	"classification", "next_date"}
+var entryOptional = append([]string{"programme", "method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions",
+	"classification", "next_date"}, examItemColumns...)
 
 // Column positions in entryColumns.
 const (
@@ -246,16 +248,18 @@ func (im *importer) entry(t *table, e *entryRow) {
 				t.fail(t.columns[i], "只有体检（exam）填写体征")
 			}
 		}
+		im.notExamItems(t)
 		e.entry = postgres.ImportEntry{RecordID: given, Kind: kind, ServiceDate: date, Doctor: code, InstitutionCode: inst}
 		if im.reg.entriesTable {
 			im.serviceEntry(t, &e.entry)
 		}
 		return
 	}
-	im.notFollowup(t)
+	im.notFollowup(t, ecGlucose)
 	e.entry.Kind = KindExam
 	e.exam = record.Exam{RecordID: given, ExamDate: date, Doctor: code, InstitutionCode: inst,
 		Systolic: t.integer(ecSystolic), Diastolic: t.integer(ecDiastolic), HeightCM: t.decimal(ecHeight), WeightKG: t.decimal(ecWeight)}
+	im.examItems(t, &e.exam)
 	// The API's checks of an exam: vitals within what a body can have, both
 	// blood pressures or neither. The date was checked above, and a blood
 	// pressure that is not a number is not checked again as a lone half.
@@ -360,9 +364,9 @@ func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) 
 }
 
 // notFollowup reports the follow-up columns filled on another kind's row.
-func (im *importer) notFollowup(t *table) {
+func (im *importer) notFollowup(t *table, except ...int) {
 	for _, i := range followupOnly {
-		if t.get(i) != "" {
+		if t.get(i) != "" && !slices.Contains(except, i) {
 			t.fail(t.columns[i], "只有随访（followup）填写 "+t.columns[i])
 		}
 	}

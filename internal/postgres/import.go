@@ -12,6 +12,7 @@ import (
 
 	"healthrec/internal/access"
 	"healthrec/internal/civil"
+	"healthrec/internal/examform"
 	"healthrec/internal/ident"
 	"healthrec/internal/record"
 	"healthrec/internal/region"
@@ -400,7 +401,8 @@ type ExamCopy struct {
 // CopyExams starts the exams COPY; actor is recorded as their creator.
 func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, error) {
 	c, err := t.copyInto(ctx, "exams", "record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
-		"height_cm", "weight_kg", "created_by")
+		"height_cm", "weight_kg", "created_by", "temperature", "pulse", "respiration", "systolic_right", "diastolic_right",
+		"waist_cm", "fasting_glucose", "sections", "section_states", "state")
 	if err != nil {
 		return nil, err
 	}
@@ -410,8 +412,21 @@ func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, erro
 // Write adds one exam.
 func (ec *ExamCopy) Write(e *record.Exam) error {
 	ec.served[e.RecordID] = struct{}{}
+	sections, err := e.Sections.Value()
+	if err != nil {
+		return err
+	}
+	states, err := e.SectionStates.Value()
+	if err != nil {
+		return err
+	}
+	state := e.State
+	if state == "" {
+		state = examform.Draft
+	}
 	return ec.c.row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
-		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor)
+		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor, floatOrNull(e.Temperature), intOrNull(e.Pulse), intOrNull(e.Respiration),
+		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, state)
 }
 
 // Close ends the COPY and returns the number of exams written.

@@ -60,6 +60,8 @@ func TestDeskJourney(t *testing.T) {
 			chromedp.SendKeys(`#entry-form input[name=systolic]`, "132"),
 			chromedp.SendKeys(`#entry-form input[name=diastolic]`, "84"),
 			chromedp.Click(`#entry-form button[type=submit]`),
+			chromedp.WaitVisible(`form[data-section-form=symptoms]`), // a new exam opens its form
+			chromedp.Navigate(s.url+"/#/record/"+data.Wang),
 			waitText(`main`, "132/84"),
 		)
 	}

@@ -14,6 +14,7 @@ import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js'
 import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback.js';
 import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
 import { myRequestsPage, myRequestPage, GRANT_SECTIONS } from './requester.js';
+import { examPage, examHistory } from './exam.js';
 
 let staff = null;
 
@@ -96,6 +97,8 @@ const route = router([
   ['#/my-cases/:id', notForRequester(({ id }) => myCasePage(id, staff))],
   ['#/record/:id/history', notForRequester(({ id }) => historyPage(id))],
   ['#/record/:id/access', notForRequester(({ id }) => accessPage(id))],
+  ['#/record/:id/exam/:exam', ({ id, exam }) => examPage(id, exam,
+    !isRequester() && (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')))],
 ], () => (isRequester() ? myRequestsPage(new URLSearchParams()) : searchPage('')));
 
 // ---------- search ----------
@@ -226,7 +229,9 @@ async function recordPage(id, add, focusField) {
       enrol: ['纳入重点人群管理', 'programmes', enrolSpecs(today())],
     };
     const [title, path, specs] = forms[kind];
-    panel.replaceChildren(entryForm(title, `/records/${id}/${path}`, specs, () => recordPage(id), () => panel.replaceChildren()));
+    // A new exam opens its form, to be filled section by section.
+    const done = kind === 'exam' ? (out) => { location.hash = `#/record/${id}/exam/${out.id}`; } : () => recordPage(id);
+    panel.replaceChildren(entryForm(title, `/records/${id}/${path}`, specs, done, () => panel.replaceChildren()));
     panel.querySelector('h2').focus();
   }
 
@@ -268,6 +273,8 @@ async function recordPage(id, add, focusField) {
           { label: '身高', value: (e) => e.height_cm ?? '—', num: true },
           { label: '体重', value: (e) => e.weight_kg ?? '—', num: true },
           { label: 'BMI', value: (e) => e.bmi ?? '—', num: true },
+          { label: '体检表', value: (e) => h('a', { href: `#/record/${id}/exam/${e.id}`, 'data-exam': e.id }, e.state === 'complete' ? '已完成'
+            : `待补全（${Object.values(e.section_states || {}).filter((x) => x === 'complete').length}/11 部分已完成）`) },
           { label: '医生', value: (e) => (rec.staff_names || {})[e.staff_code || e.created_by] || e.staff_code || e.created_by },
         ], exams) : h('p', { class: 'empty' }, '尚无体检记录。'))),
     !shown.has('entries') ? withheld('entries', 'h-timeline', '服务记录（时间线）') : h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, '服务记录（时间线）'),
@@ -336,9 +343,9 @@ function entryForm(title, path, specs, onDone, onCancel) {
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      await post(path, readForm(form, specs), { 'Idempotency-Key': key });
+      const out = await post(path, readForm(form, specs), { 'Idempotency-Key': key });
       toast(`已保存：${title}`);
-      await onDone();
+      await onDone(out);
     } catch (e) {
       showErrors(form, e, FIELD);
     } finally {
@@ -543,13 +550,14 @@ async function historyPage(id) {
   const back = h('p', {}, h('a', { href: '#/record/' + id }, '← 返回档案'));
   try {
     const out = await get(`/records/${id}/history?per_page=200`);
+    const exam = out.items.some((r) => r.action === 'exam') ? await examHistory() : null;
     mount(h('h1', {}, '修改历史 ', h('span', { class: 'rid' }, id)), back,
       out.items.length ? table([
         { label: '时间', value: (r) => fmtTime(r.changed_at) },
         { label: '操作人', value: (r) => r.changed_by },
-        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更' }[r.action] || r.action) },
+        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更', exam: '体检表' }[r.action] || r.action) },
         { label: '变更（修改前 → 修改后）', value: (r) => h('ul', {}, Object.entries(r.changes || {}).map(([k, c]) =>
-          h('li', {}, `${FIELD[k] || k}：${show(c.before)} → ${show(c.after)}`))) },
+          h('li', {}, r.action === 'exam' && exam ? exam(k, c) : `${FIELD[k] || k}：${show(c.before)} → ${show(c.after)}`))) },
       ], out.items) : h('p', { class: 'empty' }, '没有修改记录。'));
   } catch (e) {
     mount(h('h1', {}, '修改历史'), back, errorBox(e));

@@ -49,7 +49,10 @@ export const referralSpecs = (today) => [
   { name: 'reason', label: '转出原因', type: 'textarea', required: true, wide: true },
 ];
 
-/** examSpecs: the vital signs of a health examination and its assessment. */
+/**
+ * examSpecs: a new health examination, its date and vital signs; the rest
+ * of the form is filled section by section on the exam's page (exam.js).
+ */
 export const examSpecs = (today) => [
   { name: 'service_date', label: '体检日期', type: 'date', required: true, value: today, max: today },
   { name: 'systolic', label: '左侧收缩压', type: 'number', min: 50, max: 300, hint: 'mmHg' },
@@ -61,9 +64,6 @@ export const examSpecs = (today) => [
   { name: 'pulse', label: '脉率', type: 'number', min: 20, max: 250, hint: '次/分' },
   { name: 'respiration', label: '呼吸频率', type: 'number', min: 4, max: 80, hint: '次/分' },
   { name: 'fasting_glucose', label: '空腹血糖', type: 'number', min: 0.5, max: 40, step: 0.1, hint: 'mmol/L' },
-  { name: 'details.symptoms', label: '症状', list: true, wide: true, hint: '多个用顿号分开' },
-  { name: 'details.health_assessment', label: '健康评价', type: 'textarea', wide: true },
-  { name: 'details.guidance', label: '健康指导', type: 'textarea', wide: true },
 ];
 
 /** enrolSpecs: enrolment in a key-population programme (重点人群). */
@@ -79,7 +79,7 @@ const join = (...xs) => xs.filter((x) => x !== undefined && x !== null && x !== 
 export function entrySummary(e) {
   switch (e.kind) {
     case 'exam':
-      return join(bp(e.systolic, e.diastolic), e.height_cm != null ? `身高 ${e.height_cm} cm` : '',
+      return join(e.state === 'complete' ? '体检表已完成' : '体检表待补全', bp(e.systolic, e.diastolic), e.height_cm != null ? `身高 ${e.height_cm} cm` : '',
         e.weight_kg != null ? `体重 ${e.weight_kg} kg` : '', e.bmi != null ? `BMI ${e.bmi}` : '',
         e.fasting_glucose != null ? `空腹血糖 ${e.fasting_glucose} mmol/L` : '');
     case 'visit':
