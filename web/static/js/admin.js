@@ -2,7 +2,7 @@
 // roles, home-visit villages and passwords; the village registry with its
 // populations and responsible doctors; CSV import. Every page reaches only
 // what the API lets the signed-in person manage.
-import { api, get, post, qs, hasRole, domainsOf, getCSRF, ApiError } from './api.js';
+import { api, get, post, qs, hasRole, domainsOf, getCSRF, ApiError, newKey } from './api.js';
 import {
   h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, today,
 } from './dom.js';
@@ -350,9 +350,13 @@ export function importPage() {
     progress.replaceChildren(bar, ' ', note);
     const started = Date.now();
     let timer = null;
+    let finished = false;
+    // The run's name: the server reports its progress under it while the
+    // one request runs (GET /imports/progress/{id}).
+    const runID = newKey();
     // XMLHttpRequest, not fetch: it reports the upload's progress.
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/imports' + qs({ dry_run: dryRun ? 'true' : 'false' }));
+    xhr.open('POST', '/api/v1/imports' + qs({ dry_run: dryRun ? 'true' : 'false', progress: runID }));
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('X-CSRF-Token', getCSRF());
     xhr.upload.onprogress = (e) => {
@@ -362,13 +366,35 @@ export function importPage() {
       }
     };
     xhr.upload.onload = () => {
-      bar.removeAttribute('value'); // indeterminate: the server checks every row
-      timer = setInterval(() => {
-        note.textContent = `已上传，正在逐行${dryRun ? '检查' : '检查并写入'}… 已用 ${Math.round((Date.now() - started) / 1000)} 秒`;
-      }, 500);
+      bar.removeAttribute('value'); // indeterminate until the server reports rows
+      note.textContent = `已上传，正在逐行${dryRun ? '检查' : '检查并写入'}…`;
+      const poll = async () => {
+        if (finished) return;
+        try {
+          showRun(await get('/imports/progress/' + encodeURIComponent(runID)));
+        } catch (e) { /* not registered yet (404), or a lost answer: ask again */ }
+        if (!finished) timer = setTimeout(poll, 500);
+      };
+      poll();
     };
+    // showRun draws the rows checked of each file, of the rows it holds.
+    const showRun = (run) => {
+      if (finished) return;
+      const rows = run.files.reduce((n, f) => n + Math.min(f.rows, f.total), 0);
+      const total = run.files.reduce((n, f) => n + f.total, 0);
+      if (total > 0) { bar.max = total; bar.value = rows; }
+      const all = run.files.every((f) => f.rows >= f.total);
+      note.textContent = all
+        ? `各文件已检查完，正在${dryRun ? '汇总结果' : '写入并提交'}… 已用 ${Math.round(run.elapsed_seconds)} 秒`
+        : `正在逐行${dryRun ? '检查' : '检查并写入'}：已处理 ${rows} / ${total} 行 · 已用 ${Math.round(run.elapsed_seconds)} 秒`;
+      perFile.replaceChildren(...run.files.map((f) => h('li', { 'data-file': f.file },
+        `${f.file}：${f.rows} / ${f.total} 行`, f.rows >= f.total ? ' ✓' : '')));
+    };
+    const perFile = h('ul', { id: 'import-files-progress', class: 'plain' });
+    progress.append(perFile);
     const done = (status, body) => {
-      clearInterval(timer);
+      finished = true;
+      clearTimeout(timer);
       dry.disabled = real.disabled = false;
       progress.replaceChildren(h('span', { class: 'muted' }, `用时 ${Math.round((Date.now() - started) / 100) / 10} 秒`));
       if (body && body.counts) {
