@@ -111,6 +111,16 @@ func TestTabletDeltaSync(t *testing.T) {
 		t.Fatal("the missing resident was not stored")
 	}
 
+	run(t, ctx, "a cursor the server does not take: the tablet starts over", evalAsync(`(async () => {
+		const st = await import('/static/js/store.js');
+		const wl = await st.kvGet('worklist');
+		await st.kvSet('worklist', { ...wl, cursor: 'from-another-version' }); return true; })()`, nil),
+		chromedp.Reload(), chromedp.WaitVisible(`#worklist-overdue a[data-record="`+data.Wang+`"]`))
+	at = worklistStored(t, ctx, at)
+	if n := records(); n != 6 {
+		t.Fatalf("record requests after an unusable cursor: %d, want both residents again", n-4)
+	}
+
 	s.login(s.f.AdminA).must("PUT", "/api/v1/staff/"+s.f.HomeVisitA+"/villages",
 		map[string]any{"village_codes": []string{s.f.VillageA1, s.f.VillageA2}}, nil)
 	run(t, ctx, "a second village: grouped by village",

@@ -186,7 +186,13 @@ async function refreshWorklist() {
   const epoch = netEpoch;
   let w;
   try {
-    w = await get('/followups/worklist' + qs({ ...base, since }));
+    try {
+      w = await get('/followups/worklist' + qs({ ...base, since }));
+    } catch (e) {
+      // A cursor this server does not take (another version's): start over.
+      if (!since || e.status !== 400 || !e.fields.some((f) => f.field === 'since')) throw e;
+      w = await get('/followups/worklist' + qs(base));
+    }
   } catch (e) {
     if (e.status !== 404 && e.status !== 405) throw e;
     return refreshEach(base, epoch);
