@@ -348,6 +348,15 @@ func TestWorklistDelta(t *testing.T) {
 		t.Fatalf("access log of an unchanged sync: %v", log)
 	}
 
+	// A visit moves only the rates' columns of the record (its last
+	// service): not on the record page, so nothing is sent again.
+	hv.mustReq("POST", "/api/v1/records/"+s.r2+"/visits", visitBody("2024-06-20"), 201)
+	visited := worklistOf(t, hv, "?since="+url.QueryEscape(same.Cursor))
+	if len(visited.Records) != 0 {
+		t.Fatalf("a visit sent records again: %v", visited.ids())
+	}
+	same = visited
+
 	// A basic change to one, and the other asked for by the device.
 	s.doc.mustReq("PATCH", "/api/v1/records/"+s.r1, map[string]any{"phone": "13900001111"}, 200)
 	changed := worklistOf(t, hv, "?since="+url.QueryEscape(same.Cursor))
