@@ -26,6 +26,8 @@ import (
 const (
 	Read  = "read"
 	Write = "write"
+	// Sync is a record sent to a device for use offline (SyncSections).
+	Sync = "sync"
 )
 
 // RecordScope names where a record belongs. A record ID that names no
@@ -321,6 +323,20 @@ func (a *PendingAudit) Settle(ctx context.Context) error {
 // record page), logs every decision in one write, and returns the allowed
 // sections. Forbidden when none is allowed.
 func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sections []string, method, path string) (*Decision, map[string]bool, error) {
+	return g.sections(ctx, p, recordID, sections, method, path, false)
+}
+
+// SyncSections decides the sections of one record sent to a device in a
+// sync (the tablet's worklist) as Sections does, but logs what was allowed
+// as one row, action "sync": a record synced is written to the access log
+// once per sync, not as a read of each section nobody made. Its section is
+// "record" when every section was allowed, else the allowed ones. Denials
+// are logged one by one, as always.
+func (g *Gate) SyncSections(ctx context.Context, p *Principal, recordID string, sections []string, method, path string) (*Decision, map[string]bool, error) {
+	return g.sections(ctx, p, recordID, sections, method, path, true)
+}
+
+func (g *Gate) sections(ctx context.Context, p *Principal, recordID string, sections []string, method, path string, sync bool) (*Decision, map[string]bool, error) {
 	scope, err := g.store.RecordScope(ctx, recordID)
 	if err != nil {
 		return nil, nil, err
@@ -353,6 +369,9 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 	if first != nil && scope.Missing {
 		return nil, nil, notFound(recordID)
 	}
+	if sync && first != nil {
+		entries = syncEntries(entries, len(sections))
+	}
 	if err := g.store.AppendAccess(ctx, entries...); err != nil {
 		return nil, nil, err
 	}
@@ -361,6 +380,32 @@ func (g *Gate) Sections(ctx context.Context, p *Principal, recordID string, sect
 		return nil, nil, apperr.Forbiddenf("%s", reason)
 	}
 	return first, allowed, nil
+}
+
+// syncEntries folds the allowed rows of one record's sections into one
+// "sync" row, kept where the first allowed one was; denials stay as they are.
+func syncEntries(entries []LogEntry, all int) []LogEntry {
+	var allowed []string
+	out := make([]LogEntry, 0, len(entries))
+	at := -1
+	for _, e := range entries {
+		if e.Outcome != "allowed" {
+			out = append(out, e)
+			continue
+		}
+		allowed = append(allowed, e.Section)
+		if at < 0 {
+			at = len(out)
+			e.Action = Sync
+			out = append(out, e)
+		}
+	}
+	if len(allowed) == all {
+		out[at].Section = "record"
+	} else {
+		out[at].Section = strings.Join(allowed, ",")
+	}
+	return out
 }
 
 // notFound answers an attempt on a missing record to a caller who may see
@@ -379,6 +424,20 @@ func (g *Gate) LogReads(ctx context.Context, p *Principal, recordIDs []string, m
 	for i, id := range recordIDs {
 		entries[i] = LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: id, Section: "summary",
 			Action: Read, Outcome: "allowed", Method: method, Path: path}
+	}
+	return g.store.AppendAccess(ctx, entries...)
+}
+
+// LogSynced records that the listed records' summaries were sent to a
+// device in a sync (the worklist's due list), one "sync" row each.
+func (g *Gate) LogSynced(ctx context.Context, p *Principal, recordIDs []string, method, path string) error {
+	if len(recordIDs) == 0 {
+		return nil
+	}
+	entries := make([]LogEntry, len(recordIDs))
+	for i, id := range recordIDs {
+		entries[i] = LogEntry{StaffCode: p.Staff.Code, Roles: rolesString(p.Staff), RecordID: id, Section: "summary",
+			Action: Sync, Outcome: "allowed", Method: method, Path: path}
 	}
 	return g.store.AppendAccess(ctx, entries...)
 }

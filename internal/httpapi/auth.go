@@ -117,10 +117,35 @@ func (s *Server) logout(c *gin.Context) {
 type meResponse struct {
 	*staff.Staff
 	CSRFToken string `json:"csrf_token,omitempty"`
+	// InstitutionNames name the caller's institution and those of their
+	// roles, for the pages' headers: people read names, not codes.
+	InstitutionNames map[string]string `json:"institution_names"`
 }
 
 func (s *Server) me(c *gin.Context) {
-	c.JSON(http.StatusOK, meResponse{Staff: principal(c).Staff, CSRFToken: c.GetString("csrf")})
+	st := principal(c).Staff
+	names := map[string]string{}
+	codes := []string{st.InstitutionCode}
+	for _, g := range st.Grants {
+		if code, ok := strings.CutPrefix(g.Domain, staff.InstitutionDomain("")); ok {
+			codes = append(codes, code)
+		}
+	}
+	for _, code := range codes {
+		if code == "" || names[code] != "" {
+			continue
+		}
+		in, err := s.db.Institution(c.Request.Context(), code)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.NotFound {
+				continue
+			}
+			c.Error(err)
+			return
+		}
+		names[code] = in.Name
+	}
+	c.JSON(http.StatusOK, meResponse{Staff: st, CSRFToken: c.GetString("csrf"), InstitutionNames: names})
 }
 
 // sessionToken reads the bearer token, or else the session cookie.

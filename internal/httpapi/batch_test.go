@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -225,9 +226,11 @@ func TestBatchShape(t *testing.T) {
 	}
 }
 
-// TestWorklist: the due list and its residents' records in one answer; each
-// record is logged as a read, as its own GET would be, and a refused due
-// list (another institution's village) is the due list's own answer.
+// TestWorklist: the worklist answers the due list exactly as GET
+// /followups/due does and each listed resident's record as GET
+// /records/{id} does, and writes each listed resident to the access log
+// once, as a sync (not as reads of each section). A refused due list
+// (another institution's village) is the due list's own answer.
 func TestWorklist(t *testing.T) {
 	single := newBatchScene(t)
 	one := newBatchScene(t)
@@ -247,20 +250,12 @@ func TestWorklist(t *testing.T) {
 		recs = append(recs, hv.mustReq("GET", "/api/v1/records/"+it.(map[string]any)["record_id"].(string), nil, 200).Body)
 	}
 
-	r := one.e.login(one.e.f.HomeVisitA).mustReq("GET", "/api/v1/followups/worklist", nil, 200)
-	var got struct {
-		Due     map[string]any `json:"due"`
-		Records []struct {
-			RecordID string         `json:"record_id"`
-			Status   int            `json:"status"`
-			Body     map[string]any `json:"body"`
-		} `json:"records"`
-	}
-	if err := json.Unmarshal(r.Raw, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := worklistOf(t, one.e.login(one.e.f.HomeVisitA), "")
 	if !reflect.DeepEqual(got.Due, due.Body) {
 		t.Errorf("due %v, alone %v", got.Due, due.Body)
+	}
+	if got.Delta || got.Cursor == "" {
+		t.Errorf("first worklist: delta %v, cursor %q", got.Delta, got.Cursor)
 	}
 	if len(got.Records) != len(recs) {
 		t.Fatalf("%d records, want %d", len(got.Records), len(recs))
@@ -270,17 +265,154 @@ func TestWorklist(t *testing.T) {
 			t.Errorf("record %s: %d %v, alone %v", rec.RecordID, rec.Status, rec.Body, recs[i])
 		}
 	}
-	wantLog, gotLog := single.auditRows(), one.auditRows()
-	if !reflect.DeepEqual(gotLog[before:], wantLog[before:]) {
-		t.Fatalf("access log of the worklist:\n%v\nof single requests:\n%v", gotLog[before:], wantLog[before:])
+	log := one.auditRows()[before:]
+	if len(log) != len(got.Records) {
+		t.Fatalf("access log of the worklist: %d rows, want one per record:\n%s", len(log), strings.Join(log, "\n"))
 	}
 	for _, rec := range got.Records {
-		if !strings.Contains(strings.Join(gotLog[before:], "\n"), "|"+rec.RecordID+"|basic|read|allowed|") {
-			t.Fatalf("no read of %s in the access log: %v", rec.RecordID, gotLog[before:])
+		if !strings.Contains(strings.Join(log, "\n"), "|"+rec.RecordID+"|record|sync|allowed||GET|/api/v1/followups/worklist") {
+			t.Fatalf("no sync of %s in the access log: %v", rec.RecordID, log)
 		}
 	}
 
 	if r := one.doc.req("GET", "/api/v1/followups/worklist?village_code="+one.e.f.VillageB1, nil); r.Status != 403 {
 		t.Fatalf("worklist of another institution's village: %d %s", r.Status, r.Raw)
+	}
+}
+
+type worklistAnswer struct {
+	Due     map[string]any `json:"due"`
+	Records []struct {
+		RecordID string         `json:"record_id"`
+		Status   int            `json:"status"`
+		Body     map[string]any `json:"body"`
+	} `json:"records"`
+	Cursor string `json:"cursor"`
+	Delta  bool   `json:"delta"`
+}
+
+func worklistOf(t *testing.T, c *client, query string) worklistAnswer {
+	t.Helper()
+	r := c.mustReq("GET", "/api/v1/followups/worklist"+query, nil, 200)
+	var got worklistAnswer
+	if err := json.Unmarshal(r.Raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func (w worklistAnswer) ids() []string {
+	out := []string{}
+	for _, r := range w.Records {
+		out = append(out, r.RecordID)
+	}
+	return out
+}
+
+// TestWorklistDelta: given the last answer's cursor, the worklist sends
+// only the records changed since (basic information, an exam, an
+// enrolment), and those the device asks for; each listed resident is
+// logged once per sync — a record sent as "record", the others as
+// "summary". A change by a transaction that began before the cursor was
+// taken but committed after it is sent too; a cursor of another person is
+// ignored; a forged one is 400.
+func TestWorklistDelta(t *testing.T) {
+	s := newBatchScene(t)
+	s.doc.mustReq("POST", "/api/v1/records/"+s.r2+"/programmes", map[string]any{"programme": "type2_diabetes", "enrolled_on": "2024-02-01"}, 201)
+	// A transaction of something else, running across the syncs, makes
+	// nothing be sent again.
+	other, err := s.e.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.Exec(`SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	hv := s.e.login(s.e.f.HomeVisitA)
+	first := worklistOf(t, hv, "")
+	if len(first.Records) != 2 {
+		t.Fatalf("first worklist: %v", first.ids())
+	}
+
+	before := len(s.auditRows())
+	same := worklistOf(t, hv, "?since="+url.QueryEscape(first.Cursor))
+	if !same.Delta || len(same.Records) != 0 {
+		t.Fatalf("nothing changed: delta %v, records %v", same.Delta, same.ids())
+	}
+	if items, _ := same.Due["items"].([]any); len(items) != 2 {
+		t.Fatalf("the due list is always whole: %v", same.Due)
+	}
+	log := s.auditRows()[before:]
+	if len(log) != 2 || !strings.Contains(log[0], "|summary|sync|allowed|") || !strings.Contains(log[1], "|summary|sync|allowed|") {
+		t.Fatalf("access log of an unchanged sync: %v", log)
+	}
+
+	// A visit moves only the rates' columns of the record (its last
+	// service): not on the record page, so nothing is sent again.
+	hv.mustReq("POST", "/api/v1/records/"+s.r2+"/visits", visitBody("2024-06-20"), 201)
+	visited := worklistOf(t, hv, "?since="+url.QueryEscape(same.Cursor))
+	if len(visited.Records) != 0 {
+		t.Fatalf("a visit sent records again: %v", visited.ids())
+	}
+	same = visited
+
+	// A basic change to one, and the other asked for by the device.
+	s.doc.mustReq("PATCH", "/api/v1/records/"+s.r1, map[string]any{"phone": "13900001111"}, 200)
+	changed := worklistOf(t, hv, "?since="+url.QueryEscape(same.Cursor))
+	if !reflect.DeepEqual(changed.ids(), []string{s.r1}) {
+		t.Fatalf("after a change to %s: %v", s.r1, changed.ids())
+	}
+	asked := worklistOf(t, hv, "?since="+url.QueryEscape(changed.Cursor)+"&records="+s.r2)
+	if !reflect.DeepEqual(asked.ids(), []string{s.r2}) {
+		t.Fatalf("asked for %s: %v", s.r2, asked.ids())
+	}
+	// An exam is on the record page too.
+	s.doc.mustReq("POST", "/api/v1/records/"+s.r2+"/exams", map[string]any{"service_date": "2024-06-20", "systolic": 130, "diastolic": 80}, 201)
+	exam := worklistOf(t, hv, "?since="+url.QueryEscape(asked.Cursor))
+	if !reflect.DeepEqual(exam.ids(), []string{s.r2}) {
+		t.Fatalf("after an exam of %s: %v", s.r2, exam.ids())
+	}
+
+	// A follow-up moves the enrolment's schedule, which the record shows.
+	hv.mustReq("POST", "/api/v1/records/"+s.r1+"/followups", followupBody("2024-06-25", ""), 201)
+	// (Now due in three months: the list looks further ahead.)
+	followed := worklistOf(t, hv, "?within_days=120&since="+url.QueryEscape(exam.Cursor))
+	if !reflect.DeepEqual(followed.ids(), []string{s.r1}) {
+		t.Fatalf("after a follow-up of %s: %v", s.r1, followed.ids())
+	}
+	exam = followed
+
+	// A transaction that began before the cursor and commits after it.
+	tx, err := s.e.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE records SET phone = '13900002222', version = version + 1 WHERE record_id = $1`, s.r2); err != nil {
+		t.Fatal(err)
+	}
+	during := worklistOf(t, hv, "?since="+url.QueryEscape(exam.Cursor))
+	if len(during.Records) != 0 {
+		t.Fatalf("an uncommitted change was sent: %v", during.ids())
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	late := worklistOf(t, hv, "?since="+url.QueryEscape(during.Cursor))
+	if !reflect.DeepEqual(late.ids(), []string{s.r2}) || late.Records[0].Body["basic"].(map[string]any)["phone"] != "13900002222" {
+		t.Fatalf("a change committed after the cursor was taken: %v", late.ids())
+	}
+
+	// Another person's cursor is no cursor; a forged one is refused.
+	doc := worklistOf(t, s.doc, "?since="+url.QueryEscape(late.Cursor))
+	if doc.Delta || len(doc.Records) == 0 {
+		t.Fatalf("another person's cursor: delta %v, %v", doc.Delta, doc.ids())
+	}
+	for _, q := range []string{"?since=12", "?since=abc-0123456789ab", "?since=0123456789ab.5:3:", "?since=0123456789ab.3:9:2", "?records=123"} {
+		r := hv.req("GET", "/api/v1/followups/worklist"+q, nil)
+		if r.Status != 400 || !strings.Contains(string(r.Raw), `"field"`) {
+			t.Fatalf("%s: %d %s", q, r.Status, r.Raw)
+		}
 	}
 }

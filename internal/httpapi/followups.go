@@ -83,9 +83,12 @@ func (s *Server) dueFollowups(c *gin.Context) {
 	for i := range out {
 		ids[i] = out[i].RecordID
 	}
-	if err := s.gate.LogReads(ctx, p, ids, c.Request.Method, c.Request.URL.Path); err != nil {
-		c.Error(err)
-		return
+	// Within a worklist, the worklist logs each listed record once.
+	if _, sync := syncPath(ctx); !sync {
+		if err := s.gate.LogReads(ctx, p, ids, c.Request.Method, c.Request.URL.Path); err != nil {
+			c.Error(err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, dueResponse{listResponse: list(out, total, pg), AsOf: f.AsOf, WithinDays: f.WithinDays})
 }

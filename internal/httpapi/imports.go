@@ -28,6 +28,7 @@ const (
 
 func (s *Server) importRoutes(api *gin.RouterGroup) {
 	api.POST("/imports", s.postImport)
+	api.GET("/imports/progress/:id", s.importProgress)
 }
 
 // importResponse is the report, and for a real run with bad rows also the
@@ -49,6 +50,11 @@ func (s *Server) postImport(c *gin.Context) {
 	case "", "false", "0":
 	default:
 		c.Error(apperr.InvalidField("dry_run", "应为 true 或 false"))
+		return
+	}
+	progress := c.Query("progress")
+	if progress != "" && !progressID.MatchString(progress) {
+		c.Error(apperr.InvalidField("progress", "应为 8–64 个字母、数字、_ 或 -"))
 		return
 	}
 	p := principal(c)
@@ -87,6 +93,15 @@ func (s *Server) postImport(c *gin.Context) {
 	if err != nil {
 		c.Error(err)
 		return
+	}
+	if progress != "" {
+		run, err := s.imports.start(p.Staff.Code, progress, dry, src)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		defer s.imports.end(p.Staff.Code, run)
+		opt.Progress = func(file string, rows int) { s.imports.progress(run, file, rows) }
 	}
 	rep, err := importer.Run(c.Request.Context(), s.db, src, opt)
 	if err != nil {

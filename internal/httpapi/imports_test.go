@@ -7,6 +7,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"testing"
+	"time"
+
+	"healthrec/internal/postgres/pgtest"
 )
 
 const importResidentsHeader = "record_id,village_code,name,sex,birth_date,id_number,residence_type,ethnicity,phone,contact_name,contact_phone,responsible_doctor,filed_on,status,status_date\n"
@@ -159,4 +162,97 @@ func TestImports(t *testing.T) {
 			t.Errorf("no parts: %d", st)
 		}
 	})
+}
+
+// TestImportProgress: a run named by ?progress= shows, while it runs, the
+// rows checked of each file of the rows it holds — here held between
+// residents.csv (done: 3 of 3) and programmes.csv (0 of 2) by a lock on the
+// enrolments the second file reads — then ends; it stays all or nothing.
+// Another person's run is 404; a malformed name is 400 at its field.
+func TestImportProgress(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	ra := e.login(f.AdminA)
+	residents := importResidentsHeader
+	for _, n := range []string{"甲", "乙", "丙"} {
+		residents += "," + f.VillageA1 + "," + n + ",M,1950-01-01,,,,,,,docA,2020-01-01,,\n"
+	}
+	existing := ra.fileRecord(f.VillageA1, "丁", nil)
+	programmes := "record_id,programme,enrolled_on,status\n" + existing + ",hypertension,2024-01-01,active\n" +
+		existing + ",type2_diabetes,2024-01-01,active"
+
+	lock, err := pgtest.Superuser(t, e.db).Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.Exec(`LOCK TABLE enrolments IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		rep    importReport
+	}
+	done := make(chan answer)
+	go func() {
+		st, rep := ra.upload("/api/v1/imports?dry_run=false&progress=run-0001", map[string]string{
+			"residents.csv": residents, "programmes.csv": programmes})
+		done <- answer{st, rep}
+	}()
+	type progress struct {
+		Done  bool `json:"done"`
+		Files []struct {
+			File  string `json:"file"`
+			Rows  int    `json:"rows"`
+			Total int    `json:"total"`
+		} `json:"files"`
+	}
+	read := func() (progress, int) {
+		r := ra.req("GET", "/api/v1/imports/progress/run-0001", nil)
+		var p progress
+		if r.Status == 200 {
+			if err := json.Unmarshal(r.Raw, &p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p, r.Status
+	}
+	var mid progress
+	for i := 0; ; i++ {
+		p, st := read()
+		if st == 200 && len(p.Files) == 2 && p.Files[0].Rows == 3 {
+			mid = p
+			break
+		}
+		if i > 200 {
+			t.Fatalf("no progress of the running import: %d %+v", st, p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if mid.Done || mid.Files[0].File != "residents.csv" || mid.Files[0].Total != 3 ||
+		mid.Files[1].File != "programmes.csv" || mid.Files[1].Rows != 0 || mid.Files[1].Total != 2 {
+		t.Fatalf("progress of a running import: %+v", mid)
+	}
+	if e.records() != 1 {
+		t.Fatalf("records visible before the import ended: %d", e.records())
+	}
+	if r := e.login(f.AdminB).req("GET", "/api/v1/imports/progress/run-0001", nil); r.Status != 404 {
+		t.Fatalf("another person's run: %d %s", r.Status, r.Raw)
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	a := <-done
+	if a.status != 200 || !a.rep.OK || e.records() != 4 {
+		t.Fatalf("import: %d %+v, %d records", a.status, a.rep, e.records())
+	}
+	if p, st := read(); st != 200 || !p.Done || p.Files[1].Rows != 2 {
+		t.Fatalf("progress after the end: %d %+v", st, p)
+	}
+	if r := ra.req("GET", "/api/v1/imports/progress/x", nil); r.Status != 400 {
+		t.Fatalf("malformed run name: %d %s", r.Status, r.Raw)
+	}
+	if st, _ := ra.upload("/api/v1/imports?dry_run=true&progress=a%20b", map[string]string{"residents.csv": residents}); st != 400 {
+		t.Fatalf("malformed ?progress=: %d", st)
+	}
 }

@@ -35,3 +35,19 @@ func TestRecordNames(t *testing.T) {
 		t.Errorf("grant: staff_names = %v", g.Body["staff_names"])
 	}
 }
+
+// TestMeInstitutionNames: GET /me names the caller's institution and those
+// of their roles, for the pages' headers; an outside requester has none.
+func TestMeInstitutionNames(t *testing.T) {
+	e := newEnv(t)
+	r := e.login(e.f.AdminA).mustReq("GET", "/api/v1/me", nil, 200)
+	names, _ := r.Body["institution_names"].(map[string]any)
+	if len(names) != 1 || names[e.f.InstA] != "千岛湖镇社区卫生服务中心" {
+		t.Fatalf("institution_names of a records administrator: %s", r.Raw)
+	}
+	e.addRequester("reqM")
+	r = e.login("reqM").mustReq("GET", "/api/v1/me", nil, 200)
+	if names, _ := r.Body["institution_names"].(map[string]any); len(names) != 0 {
+		t.Fatalf("institution_names of a requester: %s", r.Raw)
+	}
+}

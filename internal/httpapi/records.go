@@ -97,7 +97,12 @@ var recordSections = []string{"basic", "exams", "programmes"}
 
 func (s *Server) getRecord(c *gin.Context) {
 	id := c.Param("id")
-	_, allowed, err := s.gate.Sections(c.Request.Context(), principal(c), id, recordSections, c.Request.Method, c.Request.URL.Path)
+	decide, path := s.gate.Sections, c.Request.URL.Path
+	if outer, ok := syncPath(c.Request.Context()); ok {
+		// Sent to a device by the worklist: one sync row (worklist.go).
+		decide, path = s.gate.SyncSections, outer
+	}
+	_, allowed, err := decide(c.Request.Context(), principal(c), id, recordSections, c.Request.Method, path)
 	if err != nil {
 		c.Error(err)
 		return

@@ -199,6 +199,10 @@ func TestOpenReferrals(t *testing.T) {
 		if got := ids(r); got != idOf(old)+":41:陈十二" {
 			t.Fatalf("incoming for B = %q", got)
 		}
+		// The receiving side reads who sent it by name.
+		if m := r.Body["items"].([]any)[0].(map[string]any); m["institution_name"] != "千岛湖镇社区卫生服务中心" {
+			t.Fatalf("issuing institution of an incoming referral: %v", m["institution_name"])
+		}
 		r = docB.mustReq("GET", "/api/v1/referrals?open_over_days=30", nil, 200)
 		if r.Body["total"] != 1.0 {
 			t.Fatalf("B's own: %s", ids(r))

@@ -64,6 +64,8 @@ type Server struct {
 	// engine is the router itself: a batch serves its items through it
 	// (batch.go).
 	engine http.Handler
+	// imports are the web imports running, for their progress (import_progress.go).
+	imports importRuns
 }
 
 // New builds the server.

@@ -43,10 +43,19 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout, prog
 	}
 	opt := Options{DryRun: *dry, Actor: CLIActor, Admin: true,
 		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
+	src := Dir(fs.Arg(0))
 	if progress != nil {
-		opt.Progress = func(file string, rows int) { fmt.Fprintf(progress, "\r%-22s %9d rows checked", file, rows) }
+		totals := map[string]int{}
+		if names, err := src.Names(); err == nil {
+			for _, n := range names {
+				totals[n], _ = CountRows(src, n) // unreadable: Run reports it
+			}
+		}
+		opt.Progress = func(file string, rows int) {
+			fmt.Fprintf(progress, "\r%-22s %9d / %d rows checked", file, rows, totals[file])
+		}
 	}
-	rep, err := Run(ctx, db, Dir(fs.Arg(0)), opt)
+	rep, err := Run(ctx, db, src, opt)
 	if progress != nil {
 		fmt.Fprint(progress, "\r\033[K")
 	}

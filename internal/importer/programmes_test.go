@@ -154,8 +154,8 @@ func TestImportRequester(t *testing.T) {
 	}
 }
 
-// TestImportProgress: the command line shows the rows checked as it goes
-// (every ProgressEvery rows and at the end of each file).
+// TestImportProgress: the command line shows the rows checked as it goes,
+// of the file's rows (every ProgressEvery rows and at the end of each file).
 func TestImportProgress(t *testing.T) {
 	db := pgtest.NewDB(t)
 	f := pgtest.NewFixture(t, db)
@@ -175,8 +175,8 @@ func TestImportProgress(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	p := progress.String()
-	if !strings.Contains(p, "residents.csv") || !strings.Contains(p, itoa(importer.ProgressEvery)+" rows checked") ||
-		!strings.Contains(p, itoa(n)+" rows checked") {
+	if !strings.Contains(p, "residents.csv") || !strings.Contains(p, itoa(importer.ProgressEvery)+" / "+itoa(n)+" rows checked") ||
+		!strings.Contains(p, itoa(n)+" / "+itoa(n)+" rows checked") {
 		t.Errorf("progress = %q", p)
 	}
 	if strings.Contains(out.String(), "rows checked") {

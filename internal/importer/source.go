@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,4 +41,34 @@ func (d Dir) Names() ([]string, error) {
 // Open opens one file of the directory.
 func (d Dir) Open(name string) (io.ReadCloser, error) {
 	return os.Open(filepath.Join(string(d), filepath.Base(name)))
+}
+
+// CountRows counts a file's data rows by its line breaks, to show progress
+// against a total. A quoted field holding a line break counts twice, so it
+// is an estimate: the rows checked may stop short of it.
+func CountRows(src Source, name string) (int, error) {
+	rc, err := src.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	buf := make([]byte, 64<<10)
+	lines, last := 0, byte('\n')
+	for {
+		n, err := rc.Read(buf)
+		if n > 0 {
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+			last = buf[n-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		lines++ // the last line has no line break
+	}
+	return max(lines-1, 0), nil // less the header
 }

@@ -84,6 +84,9 @@ type OpenReferral struct {
 	Name        string `json:"name"`
 	VillageCode string `json:"village_code"`
 	OpenDays    int    `json:"open_days"`
+	// InstitutionName names the issuing institution for the receiving
+	// side, who reads names, not codes.
+	InstitutionName string `json:"institution_name"`
 }
 
 // OpenReferrals lists referrals still issued or received, oldest first.
@@ -100,7 +103,8 @@ func (db *DB) OpenReferrals(ctx context.Context, f ReferralFilter) ([]OpenReferr
 	cond := col + ` = ANY($1) AND e.referral_status IN ('issued', 'received') AND e.service_date < $2`
 	var rows []struct {
 		entryRow
-		Name string `db:"name"`
+		Name            string `db:"name"`
+		InstitutionName string `db:"institution_name"`
 	}
 	var total int
 	err := db.inTx(ctx, func(tx *Tx) error {
@@ -109,8 +113,9 @@ func (db *DB) OpenReferrals(ctx context.Context, f ReferralFilter) ([]OpenReferr
 		}
 		return tx.SelectContext(ctx, &rows, `SELECT e.id, e.record_id, e.kind, e.service_date, e.doctor,
 			COALESCE(e.institution_code, '') AS institution_code, e.referral_status, e.to_institution_code, e.programme, e.next_date,
-			e.data, e.created_at, e.created_by, r.name
-			FROM entries e JOIN records r ON r.record_id = e.record_id WHERE `+cond+`
+			e.data, e.created_at, e.created_by, r.name, COALESCE(i.name, e.institution_code, '') AS institution_name
+			FROM entries e JOIN records r ON r.record_id = e.record_id
+			LEFT JOIN institutions i ON i.code = e.institution_code WHERE `+cond+`
 			ORDER BY e.service_date, e.id LIMIT $3 OFFSET $4`, pq.Array(f.Institutions), before, f.Page.Limit(), f.Page.Offset())
 	})
 	if err != nil {
@@ -123,7 +128,8 @@ func (db *DB) OpenReferrals(ctx context.Context, f ReferralFilter) ([]OpenReferr
 			return nil, 0, err
 		}
 		ref := e.(*entry.Referral)
-		out[i] = OpenReferral{Referral: ref, Name: r.Name, VillageCode: ref.RecordID[:12], OpenDays: ref.ServiceDate.DaysUntil(today)}
+		out[i] = OpenReferral{Referral: ref, Name: r.Name, VillageCode: ref.RecordID[:12], OpenDays: ref.ServiceDate.DaysUntil(today),
+			InstitutionName: r.InstitutionName}
 	}
 	return out, total, nil
 }

@@ -168,6 +168,7 @@ func TestDeskReferrals(t *testing.T) {
 		chromedp.Click(`#logout`), signIn(s.f.DoctorB),
 		chromedp.Navigate(s.url+"/#/referrals?dir=in"),
 		chromedp.WaitVisible(`button[data-step=receive]`+row),
+		waitText(`main table`, "千岛湖镇社区卫生服务中心"), // who sent it, by name
 		chromedp.Click(`button[data-step=receive]`+row),
 		chromedp.WaitVisible(`button[data-step=return]`+row),
 	)

@@ -33,10 +33,8 @@ func (s *site) waitFor(q string, args ...any) {
 	s.t.Fatalf("no row for %s", q)
 }
 
-// hash moves the page to a route as a link would. Not right after signing
-// in: the landing page is still loading then, and its late render can
-// replace the newer route's (a defect of the pages' router, to be fixed
-// there); the journeys open a case's address before signing in instead.
+// hash moves the page to a route as a link would, also right after signing
+// in while the landing page is still loading (TestRouterLateRender).
 func hash(h string) chromedp.Action {
 	return chromedp.Evaluate(fmt.Sprintf(`location.hash = %q`, h), nil)
 }
@@ -93,7 +91,7 @@ func TestReviewWorkspace(t *testing.T) {
 	s.waitFor(`SELECT count(*) FROM cases WHERE id = $1 AND defence <> ''`, id) // the page reloads on success
 	lead := browser(t, 1366, 900)
 	run(t, lead, "a lead records the meeting's decision",
-		chromedp.Navigate(s.url+fmt.Sprintf("/bureau#/case/%d", id)), signIn("lead1"),
+		chromedp.Navigate(s.url+"/bureau"), signIn("lead1"), hash(fmt.Sprintf("#/case/%d", id)),
 		state("责任认定"), waitText(`#case-defence`, "部分居民长期外出"),
 		fill("form-decide", [][2]string{{"outcome", "admonishing_talk"}, {"meeting.body", "局务会"}, {"meeting.members_present", "lead1、lead2"}, {"reason", "会议研究决定"}}),
 		state("处理决定"), waitText(`#case-meeting`, "局务会"), waitText(`#case-outcome`, "不得评为优秀"),
@@ -115,7 +113,7 @@ func TestReviewWorkspace(t *testing.T) {
 	s.waitFor(`SELECT count(*) FROM cases WHERE id = $1 AND state = 'appealed'`, id)
 	other := browser(t, 1366, 900)
 	run(t, other, "a reviewer who took no part reviews",
-		chromedp.Navigate(s.url+fmt.Sprintf("/bureau#/case/%d", id)), signIn("rev3"),
+		chromedp.Navigate(s.url+"/bureau"), signIn("rev3"), hash(fmt.Sprintf("#/case/%d", id)),
 		state("申请复核"),
 		fill("form-review", [][2]string{{"review_result", "upheld"}, {"reason", "事实清楚，维持原决定"}}),
 		state("复核决定"), waitText(`#case-outcome`, "维持原决定"),
@@ -129,7 +127,7 @@ func TestReviewWorkspace(t *testing.T) {
 	bureau := browser(t, 1366, 900)
 	var forms int
 	run(t, bureau, "the bureau reads the same page",
-		chromedp.Navigate(s.url+fmt.Sprintf("/bureau#/case/%d", id)), signIn(s.f.Bureau),
+		chromedp.Navigate(s.url+"/bureau"), signIn(s.f.Bureau), hash(fmt.Sprintf("#/case/%d", id)),
 		state("备案"), waitText(`#case-meeting`, "lead1、lead2"),
 		chromedp.Evaluate(`document.querySelectorAll('#case-page form').length`, &forms),
 	)

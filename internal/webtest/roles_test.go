@@ -25,6 +25,7 @@ func TestRecordsAdminJourney(t *testing.T) {
 		follow(`#nav a[href="#/staff"]`),
 		chromedp.WaitVisible(`#new-staff`),
 		waitText(`main table`, s.f.DoctorA),
+		waitText(`main p.muted`, "千岛湖镇社区卫生服务中心："), // the institution by name
 	)
 	run(t, ctx, "a weak password is refused at the field",
 		chromedp.Click(`#new-staff`),

@@ -52,6 +52,7 @@ var summaries = map[string]string{
 	"POST /access-requests/:id/consent":     "Record the resident's consent",
 	"POST /access-requests/:id/revoke":      "Revoke a grant",
 	"POST /imports":                         "Import CSV files (multipart, one part per file); ?dry_run=",
+	"GET /imports/progress/:id":             "The progress of a running import",
 	"GET /reports/rates":                    "The coverage, quality and usage report; ?format=json|csv|pdf",
 	"GET /reports/rates/records":            "Drill-down: records failing a rule or counted as used",
 	"GET /targets":                          "The county's targets",

@@ -2,7 +2,7 @@
 // roles, home-visit villages and passwords; the village registry with its
 // populations and responsible doctors; CSV import. Every page reaches only
 // what the API lets the signed-in person manage.
-import { api, get, post, qs, hasRole, domainsOf, getCSRF, ApiError } from './api.js';
+import { api, get, post, qs, hasRole, domainsOf, getCSRF, ApiError, newKey } from './api.js';
 import {
   h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, today,
 } from './dom.js';
@@ -26,8 +26,17 @@ const isSystemAdmin = (staff) => hasRole(staff, 'admin');
 async function manageable(staff) {
   const own = institutionsOf(staff);
   if (own.length || !isSystemAdmin(staff)) return own;
-  try { return (await get('/institutions')).items.map((i) => i.code); } catch (e) { return own; }
+  try {
+    const all = (await get('/institutions')).items;
+    for (const i of all) instNames[i.code] = i.name;
+    return all.map((i) => i.code);
+  } catch (e) { return own; }
 }
+
+// instNames names institutions by code: the signed-in person's from GET
+// /me, every one for the system administrator (GET /institutions).
+const instNames = {};
+const instName = (staff, code) => (staff.institution_names || {})[code] || instNames[code] || code;
 
 // villagesOf returns the registered villages of the given institutions (all
 // of them for the system administrator), with their townships' names.
@@ -70,11 +79,11 @@ export async function staffPage(staff, q) {
   const panel = h('div', { id: 'staff-panel' });
   const reload = () => staffPage(staff, q);
   const instPicker = insts.length > 1 ? h('p', { class: 'tabs' }, insts.map((c) =>
-    h('a', { class: 'button ' + (c === inst ? '' : 'secondary'), href: '#/staff' + qs({ institution: c }) }, c))) : null;
+    h('a', { class: 'button ' + (c === inst ? '' : 'secondary'), href: '#/staff' + qs({ institution: c }) }, instName(staff, c)))) : null;
   page('人员管理', instPicker,
-    h('p', { class: 'muted' }, `机构 ${inst}：共 ${list.total} 人。入户随访人员须指定负责的村居；停用的人员不能登录。`),
+    h('p', { class: 'muted' }, `${instName(staff, inst)}：共 ${list.total} 人。入户随访人员须指定负责的村居；停用的人员不能登录。`),
     h('div', { class: 'actions' }, h('button', { type: 'button', id: 'new-staff', onclick: () => {
-      panel.replaceChildren(newStaffForm(inst, reload, () => panel.replaceChildren()));
+      panel.replaceChildren(newStaffForm(inst, instName(staff, inst), reload, () => panel.replaceChildren()));
       panel.querySelector('input').focus();
     } }, '＋ 新增人员')),
     panel,
@@ -101,7 +110,7 @@ function rolesField(current) {
 const checkedRoles = (form, inst) => [...form.querySelectorAll('input[name=role]:checked')]
   .map((c) => ({ role: c.value, domain: 'inst:' + inst }));
 
-function newStaffForm(inst, onDone, onCancel) {
+function newStaffForm(inst, instLabel, onDone, onCancel) {
   const specs = [
     { name: 'staff_code', label: '工号', required: true, hint: '字母、数字、._-，最多 32 位' },
     { name: 'name', label: '姓名', required: true },
@@ -109,7 +118,7 @@ function newStaffForm(inst, onDone, onCancel) {
     { name: 'password', label: '初始密码', type: 'password', required: true, hint: PASSWORD_HINT, autocomplete: 'new-password' },
   ];
   const form = h('form', { class: 'panel', novalidate: true, id: 'staff-form' },
-    h('h2', { tabindex: '-1' }, `新增人员（机构 ${inst}）`),
+    h('h2', { tabindex: '-1' }, `新增人员（${instLabel}）`),
     h('div', { class: 'grid' }, specs.map(field), rolesField([])),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '保存'),
       h('button', { type: 'button', class: 'secondary', onclick: onCancel }, '取消')));
@@ -201,7 +210,7 @@ export async function villagesPage(staff) {
   const specs = [
     { name: 'code', label: '村居代码', required: true, inputmode: 'numeric', maxlength: 12, hint: '12 位：所属乡镇 9 位 + 3 位' },
     { name: 'name', label: '村居名称', required: true },
-    { name: 'institution_code', label: '所属机构', type: 'select', required: true, value: insts[0], options: insts.map((c) => [c, c]) },
+    { name: 'institution_code', label: '所属机构', type: 'select', required: true, value: insts[0], options: insts.map((c) => [c, instName(staff, c)]) },
   ];
   const form = h('form', { class: 'panel', novalidate: true, id: 'village-form' }, h('h2', {}, '登记新村居'),
     h('p', { class: 'muted' }, '所属乡镇须已登记：' + towns.map((t) => `${t.name}（${t.code}）`).join('、')),
@@ -225,7 +234,7 @@ export async function villagesPage(staff) {
       { label: '乡镇', value: (v) => v.township },
       { label: '村居', value: (v) => h('a', { href: '#/villages/' + v.code }, v.name) },
       { label: '代码', value: (v) => h('span', { class: 'rid' }, v.code) },
-      { label: '所属机构', value: (v) => v.institution_code },
+      { label: '所属机构', value: (v) => instName(staff, v.institution_code) },
       { label: '', value: (v) => h('a', { class: 'button secondary', href: '#/villages/' + v.code }, '人口与责任医生') },
     ], villages, { caption: '本机构村居' }) : h('p', { class: 'empty' }, '尚无村居。'),
     form);
@@ -341,9 +350,13 @@ export function importPage() {
     progress.replaceChildren(bar, ' ', note);
     const started = Date.now();
     let timer = null;
+    let finished = false;
+    // The run's name: the server reports its progress under it while the
+    // one request runs (GET /imports/progress/{id}).
+    const runID = newKey();
     // XMLHttpRequest, not fetch: it reports the upload's progress.
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/imports' + qs({ dry_run: dryRun ? 'true' : 'false' }));
+    xhr.open('POST', '/api/v1/imports' + qs({ dry_run: dryRun ? 'true' : 'false', progress: runID }));
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('X-CSRF-Token', getCSRF());
     xhr.upload.onprogress = (e) => {
@@ -353,13 +366,35 @@ export function importPage() {
       }
     };
     xhr.upload.onload = () => {
-      bar.removeAttribute('value'); // indeterminate: the server checks every row
-      timer = setInterval(() => {
-        note.textContent = `已上传，正在逐行${dryRun ? '检查' : '检查并写入'}… 已用 ${Math.round((Date.now() - started) / 1000)} 秒`;
-      }, 500);
+      bar.removeAttribute('value'); // indeterminate until the server reports rows
+      note.textContent = `已上传，正在逐行${dryRun ? '检查' : '检查并写入'}…`;
+      const poll = async () => {
+        if (finished) return;
+        try {
+          showRun(await get('/imports/progress/' + encodeURIComponent(runID)));
+        } catch (e) { /* not registered yet (404), or a lost answer: ask again */ }
+        if (!finished) timer = setTimeout(poll, 500);
+      };
+      poll();
     };
+    // showRun draws the rows checked of each file, of the rows it holds.
+    const showRun = (run) => {
+      if (finished) return;
+      const rows = run.files.reduce((n, f) => n + Math.min(f.rows, f.total), 0);
+      const total = run.files.reduce((n, f) => n + f.total, 0);
+      if (total > 0) { bar.max = total; bar.value = rows; }
+      const all = run.files.every((f) => f.rows >= f.total);
+      note.textContent = all
+        ? `各文件已检查完，正在${dryRun ? '汇总结果' : '写入并提交'}… 已用 ${Math.round(run.elapsed_seconds)} 秒`
+        : `正在逐行${dryRun ? '检查' : '检查并写入'}：已处理 ${rows} / ${total} 行 · 已用 ${Math.round(run.elapsed_seconds)} 秒`;
+      perFile.replaceChildren(...run.files.map((f) => h('li', { 'data-file': f.file },
+        `${f.file}：${f.rows} / ${f.total} 行`, f.rows >= f.total ? ' ✓' : '')));
+    };
+    const perFile = h('ul', { id: 'import-files-progress', class: 'plain' });
+    progress.append(perFile);
     const done = (status, body) => {
-      clearInterval(timer);
+      finished = true;
+      clearTimeout(timer);
       dry.disabled = real.disabled = false;
       progress.replaceChildren(h('span', { class: 'muted' }, `用时 ${Math.round((Date.now() - started) / 100) / 10} 秒`));
       if (body && body.counts) {

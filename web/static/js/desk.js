@@ -521,7 +521,7 @@ async function referralsPage(dir) {
       { label: '转出日期', value: (r) => r.service_date },
       // The receiving side sees the slip, not the record (another institution's).
       { label: '姓名', value: (r) => (dir === 'in' ? r.name : h('a', { href: '#/record/' + r.record_id }, r.name)) },
-      { label: dir === 'in' ? '转出机构' : '转入机构', value: (r) => (dir === 'in' ? r.institution_code : [r.to_institution, r.to_department].filter(Boolean).join(' ')) },
+      { label: dir === 'in' ? '转出机构' : '转入机构', value: (r) => (dir === 'in' ? r.institution_name || r.institution_code : [r.to_institution, r.to_department].filter(Boolean).join(' ')) },
       { label: '转出原因', value: (r) => r.reason },
       { label: '状态', value: (r) => h('span', { class: 'tag ' + (r.open_days > 30 ? 'bad' : 'warn') }, `${label(REFERRAL_STATUS, r.status)} · ${r.open_days} 天`) },
       { label: '操作', value: (r) => h('div', { class: 'actions' }, steps(r)) },

@@ -30,9 +30,17 @@ function append(el, children) {
 /** svg builds an SVG element. */
 export const svg = (tag, attrs, ...children) => h('svg:' + tag, attrs, ...children);
 
+let mountGuard = null;
+/**
+ * guardMounts sets the check every mount passes (the router's, shell.js):
+ * a page render that is no longer the current route's must not draw.
+ */
+export function guardMounts(fn) { mountGuard = fn; }
+
 /** mount replaces the content of the main area and moves focus to its heading. */
 export function mount(...children) {
   const main = document.getElementById('main');
+  if (mountGuard && !mountGuard()) return main;
   main.replaceChildren(...children.flat().filter(Boolean));
   const h1 = main.querySelector('h1');
   if (h1) {

@@ -23,8 +23,9 @@ export const SECTION = {
   basic: '基本信息', card: '信息卡', exams: '健康体检', programmes: '重点人群', entries: '服务记录', history: '修改历史',
   access_log: '访问记录', 'entries.visits': '接诊', 'entries.followups': '随访', 'entries.referrals': '转诊',
   'entries.consultations': '会诊', 'entries.hospitalisations': '住院',
+  record: '档案（基本信息、体检、重点人群）', summary: '随访清单条目',
 };
-export const ACTION = { read: '查看', write: '写入', export: '导出' };
+export const ACTION = { read: '查看', write: '写入', export: '导出', sync: '同步到平板' };
 export const OUTCOME = { allowed: '允许', denied: '拒绝' };
 export const REQUEST_STATUS = {
   submitted: '待审批', approved: '已批准待同意', active: '授权生效', expired: '已过期', revoked: '已撤销',

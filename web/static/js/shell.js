@@ -1,7 +1,7 @@
 // What the three apps share: the sign-in form, the bar with the signed-in
 // person, the navigation and a tiny hash router.
 import { ApiError, login, logout, get } from './api.js';
-import { h, mount, field, showErrors, clearErrors } from './dom.js';
+import { h, mount, field, showErrors, clearErrors, guardMounts } from './dom.js';
 import { ROLE, label } from './labels.js';
 
 /** loginView shows the sign-in form; onDone(staff) runs after a successful sign-in. */
@@ -75,11 +75,70 @@ export function markNav() {
   }
 }
 
+// Page renders in flight, by generation, and the latest route's. A page
+// renders after awaits (the API, IndexedDB), so an earlier route's render
+// can finish after a newer one's: while renders of more than one route are
+// in flight nobody can tell whose mount is whose, so none draws; once only
+// the latest route's is left, it draws. If one of its mounts was held back
+// meanwhile, the latest route renders again when the others have settled.
+// A render in flight longer than ABANDON_MS behind a newer route stops
+// counting, so that a hung request cannot freeze the app.
+const inflight = new Set();
+let latest = 0;
+let heldBack = false;
+let rerun = null;
+const ABANDON_MS = 10000;
+
+let placing = false;
+
+guardMounts(() => {
+  if (placing || inflight.size === 0) return true; // an event handler, or a settled page's own update
+  if (inflight.size === 1 && inflight.has(latest)) {
+    heldBack = false;
+    return true;
+  }
+  heldBack = true;
+  return false;
+});
+
+function settled(gen) {
+  if (!inflight.delete(gen)) return;
+  if (inflight.size === 0 && heldBack && rerun) {
+    heldBack = false;
+    rerun();
+  }
+}
+
 /**
  * router calls the handler of the first matching pattern ('#/record/:id')
- * with the params and the query, on load and on every hash change.
+ * with the params and the query, on load and on every hash change. A
+ * handler returns its render's promise; a render of a route that is no
+ * longer current never mounts (see inflight above).
  */
 export function router(routes, fallback) {
+  const render = (fn) => {
+    const gen = ++latest;
+    heldBack = false;
+    if (inflight.size > 0) {
+      // The page held back shows at least that it is coming.
+      placing = true;
+      mount(h('p', { class: 'loading' }, '正在加载…'));
+      placing = false;
+    }
+    inflight.add(gen);
+    let p;
+    try {
+      p = Promise.resolve(fn());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const done = () => settled(gen);
+    p.then(done, done);
+    for (const older of inflight) {
+      if (older !== gen) setTimeout(() => settled(older), ABANDON_MS);
+    }
+    return p;
+  };
   const run = () => {
     const raw = location.hash || '#/';
     const [path, query] = raw.split('?');
@@ -92,11 +151,12 @@ export function router(routes, fallback) {
         const args = {};
         names.forEach((n, i) => { args[n] = decodeURIComponent(m[i + 1]); });
         markNav();
-        return fn(args, params);
+        return render(() => fn(args, params));
       }
     }
-    return fallback();
+    return render(fallback);
   };
+  rerun = run;
   window.addEventListener('hashchange', run);
   return run;
 }

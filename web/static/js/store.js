@@ -43,6 +43,9 @@ export const get = (store, key) => tx(store, 'readonly', (s) => s.get(key));
 export const put = (store, v) => tx(store, 'readwrite', (s) => s.put(v));
 export const del = (store, key) => tx(store, 'readwrite', (s) => s.delete(key));
 export const all = (store) => tx(store, 'readonly', (s) => s.getAll());
+export const keys = (store) => tx(store, 'readonly', (s) => s.getAllKeys());
 export const clear = (store) => tx(store, 'readwrite', (s) => s.clear());
 /** putAll stores many values in one transaction (a worklist's residents). */
 export const putAll = (store, vs) => tx(store, 'readwrite', (s) => { for (const v of vs) s.put(v); });
+/** delAll deletes many keys in one transaction. */
+export const delAll = (store, ks) => tx(store, 'readwrite', (s) => { for (const k of ks) s.delete(k); });

@@ -43,9 +43,10 @@ async function start() {
   const cached = await store.kvGet('me');
   setCSRF(await store.kvGet('csrf'));
   let fresh;
+  const epoch = netEpoch;
   try {
     fresh = await fetchMe();
-    setOnline(true);
+    answered(epoch);
   } catch (e) {
     if (!e.offline) throw e;
     setOnline(false);
@@ -106,11 +107,21 @@ async function signOut() {
   showLogin(null);
 }
 
+// netEpoch counts the times the tablet went offline. A reply proves the
+// tablet online only if it went offline no time after the request left:
+// a late reply (a slow worklist) must not cover a newer "离线".
+let netEpoch = 0;
 function setOnline(v) {
+  if (!v) netEpoch++;
   online = v;
   const net = document.getElementById('net');
   net.textContent = v ? '在线' : '离线';
   net.className = 'net ' + (v ? 'online' : 'offline');
+}
+
+/** answered: a reply to a request sent at epoch came back. */
+function answered(epoch) {
+  if (epoch === netEpoch) setOnline(true);
 }
 
 let pendingCount = 0;
@@ -131,11 +142,12 @@ let syncing = false;
 async function syncNow() {
   if (!staff || syncing) return null;
   syncing = true;
+  const epoch = netEpoch;
   try {
     const res = await outbox.sync(staff.staff_code);
     // Only a real answer says we are online; an empty outbox says nothing.
     if (res.stopped === 'offline') setOnline(false);
-    else if (res.sent || res.rejected || res.stopped === 'auth') setOnline(true);
+    else if (res.sent || res.rejected || res.stopped === 'auth') answered(epoch);
     if (res.stopped === 'auth') {
       toast('登录已过期，请重新登录后同步');
       showLogin(staff);
@@ -161,28 +173,55 @@ const route = router([
 
 // ---------- worklist ----------
 
-// refreshWorklist downloads today's list and the residents on it, for the
-// day's round without a connection: one request (GET /followups/worklist),
-// or against a server without that route the list and then each resident.
+// refreshWorklist downloads today's list and the residents on it that this
+// tablet does not have as they are now (delta sync, docs/web.md): one
+// request, GET /followups/worklist?since= the last answer's cursor, which
+// sends only the records changed since; a second only when residents new
+// on the list are missing here. Residents no longer on the list leave the
+// tablet. Against a server without the route: the list, then each resident.
 async function refreshWorklist() {
-  const query = qs({ within_days: 7, per_page: 500 });
-  let out;
-  let records = null;
+  const base = { within_days: 7, per_page: 500 };
+  const prev = await store.kvGet('worklist');
+  const since = prev && prev.staff_code === staff.staff_code && prev.cursor ? prev.cursor : undefined;
+  const epoch = netEpoch;
+  let w;
   try {
-    const w = await get('/followups/worklist' + query);
-    out = w.due;
-    records = w.records.filter((r) => r.status === 200).map((r) => ({ id: r.record_id, rec: r.body }));
+    try {
+      w = await get('/followups/worklist' + qs({ ...base, since }));
+    } catch (e) {
+      // A cursor this server does not take (another version's): start over.
+      if (!since || e.status !== 400 || !e.fields.some((f) => f.field === 'since')) throw e;
+      w = await get('/followups/worklist' + qs(base));
+    }
   } catch (e) {
     if (e.status !== 404 && e.status !== 405) throw e;
-    out = await get('/followups/due' + query);
+    return refreshEach(base, epoch);
   }
-  const wl = { as_of: out.as_of || today(), fetched_at: new Date().toISOString(), items: out.items, staff_code: staff.staff_code };
+  const ok = (ans) => ans.records.filter((r) => r.status === 200);
+  let got = ok(w);
+  if (w.delta) {
+    const held = new Set(await store.keys('records'));
+    for (const r of got) held.add(r.record_id);
+    const missing = [...new Set(w.due.items.map((i) => i.record_id))].filter((id) => !held.has(id));
+    if (missing.length) {
+      w = await get('/followups/worklist' + qs({ ...base, since: w.cursor, records: missing.join(',') }));
+      got = got.concat(ok(w)); // the later copy of a record wins in putAll
+    }
+  }
+  const wl = { as_of: w.due.as_of || today(), fetched_at: new Date().toISOString(), items: w.due.items,
+    staff_code: staff.staff_code, cursor: w.cursor };
+  await store.putAll('records', got.map((r) => ({ record_id: r.record_id, rec: r.body, fetched_at: wl.fetched_at })));
+  await forgetOthers(wl);
+  // The cursor is kept only once the records it stands for are.
   await store.kvSet('worklist', wl);
-  setOnline(true);
-  if (records) {
-    await store.putAll('records', records.map(({ id, rec }) => ({ record_id: id, rec, fetched_at: wl.fetched_at })));
-    return wl;
-  }
+  answered(epoch);
+  return wl;
+}
+
+// refreshEach is the worklist from a server without GET /followups/worklist.
+async function refreshEach(base, epoch) {
+  const out = await get('/followups/due' + qs(base));
+  const wl = { as_of: out.as_of || today(), fetched_at: new Date().toISOString(), items: out.items, staff_code: staff.staff_code };
   const ids = [...new Set(out.items.map((i) => i.record_id))];
   await Promise.all(ids.map(async (id) => {
     try {
@@ -190,28 +229,98 @@ async function refreshWorklist() {
       await store.put('records', { record_id: id, rec, fetched_at: wl.fetched_at });
     } catch (e) { /* the worklist still has name and phone */ }
   }));
+  await store.kvSet('worklist', wl);
+  answered(epoch);
   return wl;
+}
+
+// forgetOthers removes the residents no longer on the list: the tablet
+// holds only the day's round.
+async function forgetOthers(wl) {
+  const on = new Set(wl.items.map((i) => i.record_id));
+  const gone = (await store.keys('records')).filter((id) => !on.has(id));
+  if (gone.length) await store.delAll('records', gone);
+}
+
+// villageNames names the list's villages from the residents' records.
+async function villageNames() {
+  const names = {};
+  for (const r of await store.all('records')) {
+    const b = r.rec && r.rec.basic;
+    if (b && r.rec.names && r.rec.names.village_code) names[b.village_code] = r.rec.names.village_code;
+  }
+  return names;
 }
 
 async function worklistPage() {
   const current = begin();
   let wl = await store.kvGet('worklist');
   if (wl && wl.staff_code !== staff.staff_code) wl = null;
+  const view = { village: (await store.kvGet('village')) || '', names: await villageNames() };
   if (!current()) return;
-  renderWorklist(wl, !wl);
-  if (!wl || wl.as_of !== today() || navigator.onLine) {
-    try {
-      wl = await refreshWorklist();
-      if (current()) renderWorklist(wl, false);
-    } catch (e) {
-      if (e.offline) setOnline(false);
-      if (current()) renderWorklist(wl, false, e);
-    }
+  renderWorklist(wl, view, !wl);
+  // The page is drawn; the download draws it again if it is still the
+  // page shown. Not awaited: the router holds other pages back while a
+  // render is in flight (shell.js), and on a village link this takes long.
+  if (!wl || wl.as_of !== today() || navigator.onLine) redrawAfterRefresh(wl, view, current);
+}
+
+async function redrawAfterRefresh(wl, view, current) {
+  try {
+    wl = await refreshWorklist();
+    view.names = await villageNames();
+    if (current()) renderWorklist(wl, view, false);
+  } catch (e) {
+    if (e.offline) setOnline(false);
+    if (current()) renderWorklist(wl, view, false, e);
   }
 }
 
-function renderWorklist(wl, loading, err) {
-  const list = wl ? wl.items : [];
+// villageFilter is the choice of one village of the list (kept on the
+// tablet): a round goes village by village.
+function villageFilter(all, view, redraw) {
+  const counts = new Map();
+  for (const i of all) counts.set(i.village_code, (counts.get(i.village_code) || 0) + 1);
+  if (counts.size < 2 && !view.village) return null;
+  const name = (code) => view.names[code] || code;
+  const sel = h('select', { id: 'village-filter', name: 'village' },
+    h('option', { value: '' }, `全部村居（${all.length}）`),
+    [...counts].map(([code, n]) => h('option', { value: code, selected: code === view.village }, `${name(code)}（${n}）`)));
+  sel.addEventListener('change', async () => {
+    view.village = sel.value;
+    await store.kvSet('village', view.village);
+    redraw();
+  });
+  return h('div', { class: 'field inline' }, h('label', { for: 'village-filter' }, '村居'), sel);
+}
+
+// byVillage groups one section's items by village, in the list's order,
+// with the village's name as a heading when there is more than one.
+function byVillage(items, view, cls) {
+  const groups = new Map();
+  for (const i of items) {
+    if (!groups.has(i.village_code)) groups.set(i.village_code, []);
+    groups.get(i.village_code).push(i);
+  }
+  return [...groups].map(([code, its]) => [
+    groups.size > 1 ? h('h3', { class: 'village', 'data-village': code }, `${view.names[code] || code}（${its.length}）`) : null,
+    h('ul', { class: 'worklist', 'data-village': code }, its.map((i) => worklistItem(i, cls)))]);
+}
+
+function worklistItem(i, cls) {
+  return h('li', { class: cls === 'soon' ? '' : cls, 'data-village': i.village_code },
+    h('a', { href: `#/resident/${i.record_id}/followup?programme=${encodeURIComponent(i.programme)}`, 'data-record': i.record_id },
+      h('div', { class: 'name' }, i.name, ' ', h('span', { class: 'tag ' + (i.overdue ? 'bad' : 'warn') },
+        i.overdue ? `逾期 ${i.days_overdue} 天` : (i.days_until_due ? `${i.days_until_due} 天后` : '今日'))),
+      h('div', { class: 'meta' }, `${label(PROGRAMME, i.programme)} · 应随访 ${i.due_date} · 上次 ${i.last_followup_date || '无'}`),
+      h('div', { class: 'meta' }, `${label(SEX, i.sex)} · ${i.birth_date || ''} · ${i.phone || '无电话'}`)));
+}
+
+function renderWorklist(wl, view, loading, err) {
+  const all = wl ? wl.items : [];
+  const onList = new Set(all.map((i) => i.village_code));
+  if (view.village && !onList.has(view.village)) view.village = '';
+  const list = view.village ? all.filter((i) => i.village_code === view.village) : all;
   const groups = [
     ['逾期', list.filter((i) => i.overdue), 'overdue'],
     ['今日到期', list.filter((i) => !i.overdue && !i.days_until_due), 'due'],
@@ -239,19 +348,15 @@ function renderWorklist(wl, loading, err) {
   mount(
     h('h1', {}, '今日随访'),
     h('p', { class: 'muted', id: 'worklist-meta' }, wl
-      ? `截至 ${wl.as_of}，共 ${list.length} 项 · 清单更新于 ${fmtTime(wl.fetched_at)}`
+      ? `截至 ${wl.as_of}，共 ${all.length} 项 · 清单更新于 ${fmtTime(wl.fetched_at)}`
       : (loading ? '正在下载今日清单…' : '尚无清单')),
+    villageFilter(all, view, () => renderWorklist(wl, view, loading, err)),
     err && !err.offline ? errorBox(err) : null,
     err && err.offline ? h('p', { class: 'notice' }, '当前离线，显示的是上次下载的清单。') : null,
     list.length === 0 && wl ? h('p', { class: 'empty' }, '今天没有到期的随访。') : null,
-    groups.filter(([, items]) => items.length).map(([title, items, cls]) => h('section', { 'aria-label': title },
+    groups.filter(([, items]) => items.length).map(([title, items, cls]) => h('section', { 'aria-label': title, id: 'worklist-' + cls },
       h('h2', {}, `${title}（${items.length}）`),
-      h('ul', { class: 'worklist', id: 'worklist-' + cls }, items.map((i) => h('li', { class: cls === 'soon' ? '' : cls },
-        h('a', { href: `#/resident/${i.record_id}/followup?programme=${encodeURIComponent(i.programme)}`, 'data-record': i.record_id },
-          h('div', { class: 'name' }, i.name, ' ', h('span', { class: 'tag ' + (i.overdue ? 'bad' : 'warn') },
-            i.overdue ? `逾期 ${i.days_overdue} 天` : (i.days_until_due ? `${i.days_until_due} 天后` : '今日'))),
-          h('div', { class: 'meta' }, `${label(PROGRAMME, i.programme)} · 应随访 ${i.due_date} · 上次 ${i.last_followup_date || '无'}`),
-          h('div', { class: 'meta' }, `${label(SEX, i.sex)} · ${i.birth_date || ''} · ${i.phone || '无电话'}`))))))),
+      byVillage(items, view, cls))),
     h('h2', {}, '其他居民'), search, found,
   );
 }
@@ -261,11 +366,12 @@ function renderWorklist(wl, loading, err) {
 async function residentData(id) {
   let cached = await store.get('records', id);
   if (navigator.onLine || !cached) {
+    const epoch = netEpoch;
     try {
       const rec = await get('/records/' + encodeURIComponent(id));
       cached = { record_id: id, rec, fetched_at: new Date().toISOString() };
       await store.put('records', cached);
-      setOnline(true);
+      answered(epoch);
     } catch (e) {
       if (!e.offline) throw e;
       setOnline(false);
@@ -327,6 +433,8 @@ async function entryPage(id, kind, programme, editKey) {
   const due = worklistItems(wl, id);
   const name = (data && data.rec && data.rec.basic && data.rec.basic.name) || (due[0] && due[0].name) || id;
   const editing = editKey ? await store.get('outbox', editKey) : null;
+  // An entry being fixed keeps its own programme, whatever the list says now.
+  if (editing && editing.body && editing.body.programme) programme = editing.body.programme;
   const progs = programme ? [programme] : (due.length ? due.map((d) => d.programme) : null);
   const specs = kind === 'followup' ? followupSpecs(today(), progs, true) : visitSpecs(today());
   if (kind === 'followup' && programme === 'type2_diabetes') {
@@ -360,7 +468,7 @@ async function entryPage(id, kind, programme, editKey) {
       if (result && !result.ok && location.hash === here) {
         // Refused at once: keep the form open with the reasons; the entry
         // also waits in the outbox as refused until fixed or discarded.
-        location.hash = `#/resident/${id}/${kind}?edit=${encodeURIComponent(item.key)}`;
+        location.hash = `#/resident/${id}/${kind}?edit=${encodeURIComponent(item.key)}&programme=${encodeURIComponent(body.programme || '')}`;
         return;
       }
       toast(result && result.ok ? `已保存并同步：${title}` : `已保存在本机，联网后自动同步：${title}`);
