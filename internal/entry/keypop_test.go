@@ -125,7 +125,9 @@ func TestChildVisitValidate(t *testing.T) {
 		{"umbilical_cord", func(v *entry.ChildVisit) { v.UmbilicalCord = "gone" }},
 		{"feeding", func(v *entry.ChildVisit) { v.Feeding = "" }},
 		{"weight_kg", func(v *entry.ChildVisit) { v.WeightKG = nil }},
-		{"length_cm", func(v *entry.ChildVisit) { v.Service, v.BirthWeightKG, v.Jaundice, v.UmbilicalCord = entry.Check3m, nil, "", "" }},
+		{"length_cm", func(v *entry.ChildVisit) {
+			v.Service, v.BirthWeightKG, v.Jaundice, v.UmbilicalCord = entry.Check3m, nil, "", ""
+		}},
 		{"jaundice", func(v *entry.ChildVisit) { v.Service, v.BirthWeightKG, v.LengthCM = entry.Check3m, nil, ptr(60.0) }},
 	} {
 		v := newborn()

@@ -101,8 +101,8 @@ type Enrolment struct {
 	// Schedule is the services of the children, maternal and elderly
 	// programmes, with their windows and what gave them.
 	Schedule  []ScheduleItem `json:"schedule"`
-	CreatedAt        time.Time  `json:"created_at"`
-	CreatedBy        string     `json:"created_by"`
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by"`
 }
 
 // Resident is what enrolment rules need to know of the resident.
