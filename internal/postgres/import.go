@@ -504,7 +504,11 @@ func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []Impo
 			return 0, err
 		}
 	}
-	return c.close()
+	n, err := c.close()
+	if err != nil {
+		return 0, err
+	}
+	return n, translate(scheduleNew(ctx, t.tx, t.enrolmentMark))
 }
 
 // AuditEnrolments appends one access-log row (an allowed write of the
