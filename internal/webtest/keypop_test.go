@@ -85,3 +85,43 @@ func TestTabletNewbornVisit(t *testing.T) {
 		t.Fatalf("schedule: newborn visit given on %q (%v), want today", done, err)
 	}
 }
+
+// TestDeskKeyPopulation: on the desk a child's record shows its service
+// plan, the newborn visit given; a doctor records the 满月 check with the
+// children's form and sees it on the timeline and the plan.
+func TestDeskKeyPopulation(t *testing.T) {
+	s := newSite(t)
+	s.seed()
+	today := civil.Of(s.db.Today())
+	doc := s.login(s.f.DoctorA)
+	baby := doc.fileRecord(s.f.VillageA1, "李小宝", today.AddDays(-30).String(), "F", nil)
+	doc.must("POST", "/api/v1/records/"+baby+"/programmes", map[string]any{"programme": "children_0_6",
+		"enrolled_on": today.AddDays(-29).String()}, nil)
+	doc.must("POST", "/api/v1/records/"+baby+"/child_visits", map[string]any{"service_date": today.AddDays(-25).String(),
+		"service": "newborn_visit", "birth_weight_kg": 3.1, "weight_kg": 3.3, "feeding": "mixed", "jaundice": "none",
+		"umbilical_cord": "fallen"}, nil)
+	ctx := browser(t, 1366, 900)
+	run(t, ctx, "open the child's record",
+		chromedp.Navigate(s.url+"/"), signIn(s.f.DoctorA),
+		chromedp.Navigate(s.url+"/#/record/"+baby),
+		chromedp.WaitVisible(`ol.schedule li[data-service=newborn_visit]`),
+		waitText(`ol.schedule li[data-service=newborn_visit]`, "已完成 "+today.AddDays(-25).String()),
+		waitText(`ol.schedule li[data-service=check_1m]`, "应服务"),
+		waitText(`#timeline`, "新生儿家庭访视"),
+	)
+	run(t, ctx, "record the 满月 check",
+		chromedp.Click(`button[data-add=child_visit]`),
+		chromedp.WaitVisible(`#entry-form select[name=service]`),
+		setValue(`#entry-form select[name=service]`, "check_1m"),
+		chromedp.SendKeys(`#entry-form input[name=weight_kg]`, "4.2"),
+		chromedp.SendKeys(`#entry-form input[name=length_cm]`, "54.5"),
+		chromedp.Click(`#entry-form input[name=development][value=normal]`),
+		chromedp.Click(`#entry-form button[type=submit]`),
+		waitText(`#timeline`, "满月健康检查"),
+		waitText(`ol.schedule li[data-service=check_1m]`, "已完成"),
+	)
+	shot(t, ctx, "desk-record-child")
+	if n := s.count(`SELECT count(*) FROM entries WHERE record_id = $1 AND kind = 'child_visit'`, baby); n != 2 {
+		t.Fatalf("child visits: %d, want 2", n)
+	}
+}
