@@ -228,4 +228,12 @@ func TestEnrolmentAnchors(t *testing.T) {
 	if got := fieldOf(c.Validate(today, entry.Resident{})); got != "programme" {
 		t.Fatalf("child without a birth date: %q", got)
 	}
+	// A legacy file's enrolment may lack what its schedule counts from.
+	if err := c.ValidateLegacy(today, entry.Resident{}); err != nil {
+		t.Fatalf("legacy child without a birth date: %v", err)
+	}
+	m := entry.EnrolmentForm{Programme: entry.Maternal, EnrolledOn: d("2024-03-01")}
+	if err := m.ValidateLegacy(today, res); err != nil {
+		t.Fatalf("legacy maternal without an LMP: %v", err)
+	}
 }

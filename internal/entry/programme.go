@@ -114,6 +114,17 @@ type Resident struct {
 // Validate checks a new enrolment against today and the resident: elderly
 // care starts at 65, child care ends before 7, maternal care is for women.
 func (e *EnrolmentForm) Validate(today civil.Date, r Resident) error {
+	return e.validate(today, r, false)
+}
+
+// ValidateLegacy checks an enrolment from a legacy file, which may lack what
+// a schedule counts from (the resident's birth date, the LMP): such an
+// enrolment is taken without its schedule.
+func (e *EnrolmentForm) ValidateLegacy(today civil.Date, r Resident) error {
+	return e.validate(today, r, true)
+}
+
+func (e *EnrolmentForm) validate(today civil.Date, r Resident, legacy bool) error {
 	var fe apperr.FieldErrors
 	if !e.Programme.Valid() {
 		fe.Add("programme", "项目应为 hypertension、type2_diabetes、elderly、children_0_6、maternal、severe_mental 或 tuberculosis")
@@ -148,15 +159,15 @@ func (e *EnrolmentForm) Validate(today civil.Date, r Resident) error {
 	if e.Programme == Maternal && r.Sex == "M" {
 		fe.Add("programme", "孕产妇健康管理仅适用于女性")
 	}
-	e.validateAnchors(&fe, today, r)
+	e.validateAnchors(&fe, today, r, legacy)
 	return fe.Err()
 }
 
 // validateAnchors checks the dates a schedule counts from: each only for
 // its programme, the LMP required for maternal care, a birth date on the
 // record for child care.
-func (e *EnrolmentForm) validateAnchors(fe *apperr.FieldErrors, today civil.Date, r Resident) {
-	if e.Programme == Children06 && r.BirthDate.IsZero() {
+func (e *EnrolmentForm) validateAnchors(fe *apperr.FieldErrors, today civil.Date, r Resident, legacy bool) {
+	if e.Programme == Children06 && r.BirthDate.IsZero() && !legacy {
 		fe.Add("programme", "儿童健康管理须先在档案中填写出生日期")
 	}
 	if e.Programme != Children06 && !e.DischargedOn.IsZero() {
@@ -173,7 +184,7 @@ func (e *EnrolmentForm) validateAnchors(fe *apperr.FieldErrors, today civil.Date
 		}
 		return
 	}
-	dateIn(fe, "lmp_date", e.LMPDate, true, r.BirthDate, "出生日期", today)
+	dateIn(fe, "lmp_date", e.LMPDate, !legacy, r.BirthDate, "出生日期", today)
 	if !e.LMPDate.IsZero() && !e.EnrolledOn.IsZero() && e.LMPDate.AddDays(7*45).Before(e.EnrolledOn) && e.DeliveredOn.IsZero() {
 		fe.Add("lmp_date", "末次月经距纳入日期超过 45 周，请填写分娩日期")
 	}

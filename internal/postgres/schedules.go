@@ -79,9 +79,9 @@ func putSchedules(ctx context.Context, tx *Tx, ss []enrolmentSchedule) error {
 	return err
 }
 
-// scheduleNew writes the schedules of the active children and elderly
-// enrolments with IDs above mark (an import's): a maternal one needs its
-// LMP, which the files do not carry.
+// scheduleNew writes the schedules of the active children, maternal and
+// elderly enrolments with IDs above mark (an import's): a child's needs the
+// record's birth date, a maternal one its LMP; without them it has none.
 func scheduleNew(ctx context.Context, tx *Tx, mark int64) error {
 	var rows []struct {
 		ID         int64      `db:"id"`
@@ -89,16 +89,21 @@ func scheduleNew(ctx context.Context, tx *Tx, mark int64) error {
 		Programme  string     `db:"programme"`
 		EnrolledOn civil.Date `db:"enrolled_on"`
 		Birth      civil.Date `db:"birth_date"`
+		Discharged civil.Date `db:"discharged_on"`
+		LMP        civil.Date `db:"lmp_date"`
+		Delivered  civil.Date `db:"delivered_on"`
 	}
-	if err := tx.SelectContext(ctx, &rows, `SELECT e.id, e.record_id, e.programme, e.enrolled_on, r.birth_date
+	if err := tx.SelectContext(ctx, &rows, `SELECT e.id, e.record_id, e.programme, e.enrolled_on, r.birth_date,
+			e.discharged_on, e.lmp_date, e.delivered_on
 		FROM enrolments e JOIN records r USING (record_id)
-		WHERE e.id > $1 AND e.status = 'active' AND e.programme IN ('children_0_6', 'elderly')`, mark); err != nil {
+		WHERE e.id > $1 AND e.status = 'active' AND e.programme IN ('children_0_6', 'maternal', 'elderly')`, mark); err != nil {
 		return err
 	}
 	ss := make([]enrolmentSchedule, len(rows))
 	for i, r := range rows {
 		p := entry.Programme(r.Programme)
-		ss[i] = enrolmentSchedule{r.ID, r.RecordID, p, entry.Schedule(p, entry.Anchors{EnrolledOn: r.EnrolledOn, Birth: r.Birth})}
+		ss[i] = enrolmentSchedule{r.ID, r.RecordID, p, entry.Schedule(p, entry.Anchors{EnrolledOn: r.EnrolledOn, Birth: r.Birth,
+			DischargedOn: r.Discharged, LMP: r.LMP, DeliveredOn: r.Delivered})}
 	}
 	return putSchedules(ctx, tx, ss)
 }
