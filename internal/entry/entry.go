@@ -23,10 +23,30 @@ const (
 	KindFollowup        Kind = "followup"
 	KindConsultation    Kind = "consultation"
 	KindHospitalisation Kind = "hospitalisation"
+	// The key populations' scheduled services (DESIGN §3 part 3).
+	KindChildVisit    Kind = "child_visit"    // 儿童健康管理: newborn visit, health checks
+	KindMaternalVisit Kind = "maternal_visit" // 孕产妇健康管理: antenatal, postpartum
+	KindElderlyCheck  Kind = "elderly_check"  // 老年人健康管理: the annual one
 )
 
 // Kinds lists every kind, in the order the record page shows them.
-var Kinds = []Kind{KindVisit, KindReferral, KindFollowup, KindConsultation, KindHospitalisation}
+var Kinds = []Kind{KindVisit, KindReferral, KindFollowup, KindConsultation, KindHospitalisation,
+	KindChildVisit, KindMaternalVisit, KindElderlyCheck}
+
+// Programme returns the programme whose schedule entries of kind k serve:
+// an entry of such a kind needs an active enrolment in it. Empty for the
+// kinds that need none; a follow-up names its own programme.
+func (k Kind) Programme() Programme {
+	switch k {
+	case KindChildVisit:
+		return Children06
+	case KindMaternalVisit:
+		return Maternal
+	case KindElderlyCheck:
+		return Elderly
+	}
+	return ""
+}
 
 // Plural is the kind's path segment, /records/{id}/{plural}, and the name of
 // its write section, entries.<plural>.
@@ -48,6 +68,12 @@ func (k Kind) Chinese() string {
 		return "会诊记录"
 	case KindHospitalisation:
 		return "住院记录"
+	case KindChildVisit:
+		return "儿童健康管理记录"
+	case KindMaternalVisit:
+		return "孕产妇健康管理记录"
+	case KindElderlyCheck:
+		return "老年人健康管理记录"
 	}
 	return string(k)
 }
@@ -126,6 +152,12 @@ func New(k Kind) Entry {
 		e = &Consultation{}
 	case KindHospitalisation:
 		e = &Hospitalisation{}
+	case KindChildVisit:
+		e = &ChildVisit{}
+	case KindMaternalVisit:
+		e = &MaternalVisit{}
+	case KindElderlyCheck:
+		e = &ElderlyCheck{}
 	default:
 		return nil
 	}

@@ -80,6 +80,12 @@ type EnrolmentForm struct {
 	Status     string     `json:"status"` // active (default) or ended
 	EndedOn    civil.Date `json:"ended_on"`
 	EndReason  string     `json:"end_reason"`
+	// The dates a schedule counts from (Schedule): a newborn's discharge
+	// from hospital (children, optional), the last menstrual period
+	// (maternal, required) and the delivery (maternal, once known).
+	DischargedOn civil.Date `json:"discharged_on"`
+	LMPDate      civil.Date `json:"lmp_date"`
+	DeliveredOn  civil.Date `json:"delivered_on"`
 }
 
 // Enrolment is a record's enrolment in a programme, with its follow-up
@@ -92,8 +98,11 @@ type Enrolment struct {
 	// for hypertension and type-2 diabetes only.
 	LastFollowupDate civil.Date `json:"last_followup_date"`
 	NextFollowupDue  civil.Date `json:"next_followup_due"`
-	CreatedAt        time.Time  `json:"created_at"`
-	CreatedBy        string     `json:"created_by"`
+	// Schedule is the services of the children, maternal and elderly
+	// programmes, with their windows and what gave them.
+	Schedule  []ScheduleItem `json:"schedule"`
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by"`
 }
 
 // Resident is what enrolment rules need to know of the resident.
@@ -105,6 +114,17 @@ type Resident struct {
 // Validate checks a new enrolment against today and the resident: elderly
 // care starts at 65, child care ends before 7, maternal care is for women.
 func (e *EnrolmentForm) Validate(today civil.Date, r Resident) error {
+	return e.validate(today, r, false)
+}
+
+// ValidateLegacy checks an enrolment from a legacy file, which may lack what
+// a schedule counts from (the resident's birth date, the LMP): such an
+// enrolment is taken without its schedule.
+func (e *EnrolmentForm) ValidateLegacy(today civil.Date, r Resident) error {
+	return e.validate(today, r, true)
+}
+
+func (e *EnrolmentForm) validate(today civil.Date, r Resident, legacy bool) error {
 	var fe apperr.FieldErrors
 	if !e.Programme.Valid() {
 		fe.Add("programme", "项目应为 hypertension、type2_diabetes、elderly、children_0_6、maternal、severe_mental 或 tuberculosis")
@@ -139,7 +159,58 @@ func (e *EnrolmentForm) Validate(today civil.Date, r Resident) error {
 	if e.Programme == Maternal && r.Sex == "M" {
 		fe.Add("programme", "孕产妇健康管理仅适用于女性")
 	}
+	e.validateAnchors(&fe, today, r, legacy)
 	return fe.Err()
+}
+
+// validateAnchors checks the dates a schedule counts from: each only for
+// its programme, the LMP required for maternal care, a birth date on the
+// record for child care.
+func (e *EnrolmentForm) validateAnchors(fe *apperr.FieldErrors, today civil.Date, r Resident, legacy bool) {
+	if e.Programme == Children06 && r.BirthDate.IsZero() && !legacy {
+		fe.Add("programme", "儿童健康管理须先在档案中填写出生日期")
+	}
+	if e.Programme != Children06 && !e.DischargedOn.IsZero() {
+		fe.Add("discharged_on", "出院日期仅用于儿童健康管理（新生儿出院）")
+	} else {
+		dateIn(fe, "discharged_on", e.DischargedOn, false, r.BirthDate, "出生日期", today)
+	}
+	if e.Programme != Maternal {
+		if !e.LMPDate.IsZero() {
+			fe.Add("lmp_date", "末次月经日期仅用于孕产妇健康管理")
+		}
+		if !e.DeliveredOn.IsZero() {
+			fe.Add("delivered_on", "分娩日期仅用于孕产妇健康管理")
+		}
+		return
+	}
+	dateIn(fe, "lmp_date", e.LMPDate, !legacy, r.BirthDate, "出生日期", today)
+	if !e.LMPDate.IsZero() && !e.EnrolledOn.IsZero() && e.LMPDate.AddDays(7*45).Before(e.EnrolledOn) && e.DeliveredOn.IsZero() {
+		fe.Add("lmp_date", "末次月经距纳入日期超过 45 周，请填写分娩日期")
+	}
+	if err := ValidDelivery(e.LMPDate, e.DeliveredOn, today); err != "" && !e.DeliveredOn.IsZero() {
+		fe.Add("delivered_on", err)
+	}
+}
+
+// ValidDelivery says what is wrong with a delivery date after an LMP, or "".
+func ValidDelivery(lmp, delivered, today civil.Date) string {
+	switch {
+	case delivered.IsZero():
+		return "分娩日期不能为空"
+	case delivered.After(today):
+		return "分娩日期不能晚于今天"
+	case !lmp.IsZero() && delivered.Before(lmp.AddDays(7*20)):
+		return "分娩日期应在末次月经 20 周之后"
+	case !lmp.IsZero() && delivered.After(lmp.AddDays(7*46)):
+		return "分娩日期应在末次月经 46 周之内"
+	}
+	return ""
+}
+
+// Anchors returns the dates the enrolment's schedule counts from.
+func (e *EnrolmentForm) Anchors(birth civil.Date) Anchors {
+	return Anchors{EnrolledOn: e.EnrolledOn, Birth: birth, DischargedOn: e.DischargedOn, LMP: e.LMPDate, DeliveredOn: e.DeliveredOn}
 }
 
 // EndForm is what a client sends to end an enrolment (结案).

@@ -30,7 +30,8 @@ const (
 )
 
 // batchKinds are the record sub-resources a batch may create.
-var batchKinds = []string{"visits", "referrals", "followups", "consultations", "hospitalisations", "exams"}
+var batchKinds = []string{"visits", "referrals", "followups", "consultations", "hospitalisations", "exams",
+	"child_visits", "maternal_visits", "elderly_checks"}
 
 // batchItem is one entry of a batch: what a single create would have
 // carried in its path, its Idempotency-Key header and its body.

@@ -27,6 +27,7 @@ func (s *Server) entryRoutes(api *gin.RouterGroup) {
 	api.POST("/records/:id/programmes", s.createEnrolment)
 	api.GET("/records/:id/programmes/:eid", s.getEnrolment)
 	api.POST("/records/:id/programmes/:eid/end", s.endEnrolment)
+	api.POST("/records/:id/programmes/:eid/delivery", s.recordDelivery)
 	api.GET("/referrals", s.openReferrals)
 	api.POST("/referrals/:id/receive", s.moveReferral(entry.Receive))
 	api.POST("/referrals/:id/return", s.moveReferral(entry.Return))

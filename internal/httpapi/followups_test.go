@@ -42,8 +42,10 @@ func TestFollowupsDue(t *testing.T) {
 	dm := file(f.VillageA1, "戊", [2]string{"type2_diabetes", "2024-01-01"})
 	hv.mustReq("POST", "/api/v1/records/"+dm+"/followups", map[string]any{"service_date": "2024-05-31", "programme": "type2_diabetes",
 		"method": "clinic", "fasting_glucose": 7.8, "adherence": "intermittent", "classification": "unsatisfactory"}, 201)
-	// Never listed: elderly only; an ended enrolment; a deceased resident.
-	file(f.VillageA1, "己", [2]string{"elderly", "2024-01-01"})
+	// Never listed: a programme without a schedule (tuberculosis; the
+	// elderly's annual service is TestKeyPopulations'); an ended enrolment;
+	// a deceased resident.
+	file(f.VillageA1, "己", [2]string{"tuberculosis", "2024-01-01"})
 	ended := file(f.VillageA1, "庚", [2]string{"hypertension", "2024-01-01"})
 	r := doc.mustReq("GET", "/api/v1/records/"+ended+"/programmes", nil, 200)
 	doc.mustReq("POST", fmt.Sprintf("/api/v1/records/%s/programmes/%.0f/end", ended, r.Body["items"].([]any)[0].(map[string]any)["id"]), nil, 200)

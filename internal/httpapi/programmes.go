@@ -92,3 +92,24 @@ func (s *Server) endEnrolment(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, out)
 }
+
+// recordDelivery records the delivery (分娩) of a maternal enrolment:
+// {"delivered_on"}. The postpartum visit and the 42-day check are then due.
+func (s *Server) recordDelivery(c *gin.Context) {
+	_, audit, ok := s.recordWrite(c, "programmes")
+	if !ok {
+		return
+	}
+	defer s.settle(c, audit)
+	var f postgres.DeliveryForm
+	if err := decode(c, &f); err != nil {
+		c.Error(err)
+		return
+	}
+	out, err := s.db.Audited(audit).RecordDelivery(c.Request.Context(), c.Param("id"), c.Param("eid"), f)
+	if err = s.written(c, audit, err); err != nil {
+		c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

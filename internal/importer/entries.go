@@ -182,6 +182,10 @@ func (im *importer) entry(t *table, e *entryRow) {
 	case kind == "":
 		t.fail("kind", "不能为空")
 	case kind == KindExam:
+	case entry.Kind(kind).Programme() != "":
+		// The key populations' forms have items the files do not carry
+		// (docs/import.md): they are entered in the service.
+		t.fail("kind", entry.Kind(kind).Chinese()+"（"+kind+"）暂不能从文件导入，请在系统中录入")
 	case entry.Kind(kind).Valid():
 		if !im.reg.entriesTable {
 			t.fail("kind", "服务记录表（entries）尚未建立，暂不能导入 "+kind+"（entries table not available）")

@@ -9,8 +9,10 @@ import (
 )
 
 // programmeColumns are programmes.csv's columns; ended_on and end_reason are
-// optional (only an ended enrolment has them).
-var programmeColumns = []string{"record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason"}
+// optional (only an ended enrolment has them), and so are the dates a
+// schedule counts from (a newborn's discharge, the LMP, the delivery).
+var programmeColumns = []string{"record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason",
+	"discharged_on", "lmp_date", "delivered_on"}
 
 const (
 	pcRecordID = iota
@@ -19,6 +21,9 @@ const (
 	pcStatus
 	pcEndedOn
 	pcEndReason
+	pcDischargedOn
+	pcLMPDate
+	pcDeliveredOn
 )
 
 // readProgrammes checks programmes.csv (enrolments in key-population
@@ -46,7 +51,7 @@ func (im *importer) readProgrammes() error {
 	for _, e := range active {
 		seen[e.RecordID+"/"+e.Programme] = 0
 	}
-	t, err := im.open(ProgrammesFile, programmeColumns, true, "ended_on", "end_reason")
+	t, err := im.open(ProgrammesFile, programmeColumns, true, "ended_on", "end_reason", "discharged_on", "lmp_date", "delivered_on")
 	if t == nil || err != nil {
 		return err
 	}
@@ -55,11 +60,12 @@ func (im *importer) readProgrammes() error {
 		id := t.get(pcRecordID)
 		im.recordInReach(t, pcRecordID)
 		f := entry.EnrolmentForm{Programme: entry.Programme(t.get(pcProgramme)), EnrolledOn: t.requiredDate(pcEnrolledOn),
-			Status: t.get(pcStatus), EndedOn: t.date(pcEndedOn), EndReason: t.get(pcEndReason)}
+			Status: t.get(pcStatus), EndedOn: t.date(pcEndedOn), EndReason: t.get(pcEndReason),
+			DischargedOn: t.date(pcDischargedOn), LMPDate: t.date(pcLMPDate), DeliveredOn: t.date(pcDeliveredOn)}
 		if t.row.bad {
 			continue
 		}
-		if err := f.Validate(im.opt.Today, entry.Resident{}); err != nil {
+		if err := f.ValidateLegacy(im.opt.Today, entry.Resident{}); err != nil {
 			im.failFields(&t.row, err)
 			continue
 		}
@@ -76,7 +82,8 @@ func (im *importer) readProgrammes() error {
 			seen[key] = t.row.line
 		}
 		add = append(add, postgres.ImportEnrolment{RecordID: id, Programme: string(f.Programme), EnrolledOn: f.EnrolledOn,
-			Status: f.Status, EndedOn: f.EndedOn, EndReason: f.EndReason})
+			Status: f.Status, EndedOn: f.EndedOn, EndReason: f.EndReason, DischargedOn: f.DischargedOn, LMPDate: f.LMPDate,
+			DeliveredOn: f.DeliveredOn})
 	}
 	if err := t.close(); err != nil {
 		return err

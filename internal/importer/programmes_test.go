@@ -183,3 +183,55 @@ func TestImportProgress(t *testing.T) {
 		t.Errorf("progress went to the report: %q", out.String())
 	}
 }
+
+// TestImportKeyPopulations: programmes.csv takes the dates a schedule
+// counts from as optional columns; an imported maternal enrolment with its
+// LMP and an elderly one get their schedules, a legacy maternal one without
+// an LMP imports without one. entries.csv refuses the key populations'
+// kinds, whose required items it does not carry.
+func TestImportKeyPopulations(t *testing.T) {
+	db := pgtest.NewDB(t)
+	pgtest.NewFixture(t, db)
+	const rec = "3301271021010007"
+	const header = "record_id,programme,enrolled_on,status,ended_on,end_reason,discharged_on,lmp_date,delivered_on\n"
+	fs := aCounty()
+	fs["programmes.csv"] = header +
+		rec + ",elderly,2024-01-01,active,,,,,\n" +
+		rec + ",maternal,2024-02-10,active,,,,2024-01-01,\n" +
+		rec + ",maternal,2020-01-01,ended,2020-12-01,分娩,,,\n"
+
+	t.Run("Bad", func(t *testing.T) {
+		bad := map[string]string{}
+		for k, v := range fs {
+			bad[k] = v
+		}
+		bad["programmes.csv"] = header + rec + ",elderly,2024-01-01,active,,,,2024-01-01,\n"      // 2: an LMP on an elderly enrolment
+		bad["entries.csv"] = followupHeader + rec + ",child_visit,2024-04-01,docC,,,,,,,,,,,,,\n" // 2: not from files
+		rep := run(t, db, files(t, bad), admin(false))
+		got := map[string]bool{}
+		for _, p := range rep.Errors {
+			got[p.File+":"+itoa(p.Line)+":"+p.Field] = true
+		}
+		for _, w := range []string{"programmes.csv:2:lmp_date", "entries.csv:2:kind"} {
+			if !got[w] {
+				t.Errorf("missing problem %s in %+v", w, rep.Errors)
+			}
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		rep := run(t, db, files(t, fs), admin(false))
+		if !rep.OK {
+			t.Fatalf("%+v", rep.Errors)
+		}
+		for programme, want := range map[string]int{"elderly": 1, "maternal": 5} {
+			n := count(t, db, `SELECT count(*) FROM schedule_items WHERE record_id = '`+rec+`' AND programme = '`+programme+`'`)
+			if n != want {
+				t.Errorf("%s: %d scheduled services, want %d", programme, n, want)
+			}
+		}
+		if n := count(t, db, `SELECT count(*) FROM enrolments WHERE lmp_date = '2024-01-01'`); n != 1 {
+			t.Errorf("LMP stored on %d enrolments, want 1", n)
+		}
+	})
+}

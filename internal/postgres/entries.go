@@ -53,6 +53,9 @@ func toRow(e entry.Entry) (entryRow, error) {
 		r.Programme = sql.NullString{String: string(v.Programme), Valid: true}
 		r.NextDate = v.NextDate
 	}
+	if p := m.Kind.Programme(); p != "" {
+		r.Programme = sql.NullString{String: string(p), Valid: true}
+	}
 	return r, nil
 }
 
@@ -192,7 +195,12 @@ WITH prev AS (
 	` + noteServiceSQL + `
 ), schedule AS (
 	UPDATE enrolments e SET last_followup_date = s.service_date, next_due_date = followup_due(s.service_date, s.next_date)
-	FROM stored s, enrolment n WHERE e.id = n.id AND (e.last_followup_date IS NULL OR e.last_followup_date <= s.service_date)
+	FROM stored s, enrolment n WHERE s.kind = 'followup' AND e.id = n.id
+		AND (e.last_followup_date IS NULL OR e.last_followup_date <= s.service_date)
+), served AS (
+	` + serveScheduleSQL + `
+), annual AS (
+	` + moveAnnualSQL + `
 ), remembered AS (
 	INSERT INTO idempotency_keys (staff_code, key, request_hash, kind, resource_id)
 	SELECT $12, $13, $14, s.kind, s.id::text FROM stored s WHERE $13 <> ''
@@ -233,7 +241,10 @@ func (r addedEntry) refusal(e entry.Entry, recordID string, on civil.Date) error
 		return apperr.InvalidField("staff_code", "医生工号 "+e.Basics().StaffCode+" 不存在")
 	}
 	if f, ok := e.(*entry.Followup); ok {
-		return enrolmentRefusal(f, r.EnrolledOn)
+		return enrolmentRefusal(f.Programme, on, r.EnrolledOn)
+	}
+	if p := e.Head().Kind.Programme(); p != "" {
+		return enrolmentRefusal(p, on, r.EnrolledOn)
 	}
 	return fmt.Errorf("entry for %s: not stored, no check failed", recordID)
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -18,9 +19,11 @@ type DueFilter struct {
 	Page       Page
 }
 
-// DueFollowup is one follow-up that is due (DESIGN §4.3): an active
-// hypertension or type-2 diabetes enrolment of an active record whose next
-// follow-up falls on or before the as-of date (or within the look-ahead).
+// DueFollowup is one service that is due: the follow-up of an active
+// hypertension or type-2 diabetes enrolment (DESIGN §4.3), or a service of
+// the schedule of a children, maternal or elderly enrolment
+// (entry.Schedule), of an active record, due on or before the as-of date
+// (or within the look-ahead).
 type DueFollowup struct {
 	EnrolmentID       int64           `json:"enrolment_id" db:"enrolment_id"`
 	RecordID          string          `json:"record_id" db:"record_id"`
@@ -32,48 +35,73 @@ type DueFollowup struct {
 	ResponsibleDoctor string          `json:"responsible_doctor" db:"responsible_doctor"`
 	Programme         entry.Programme `json:"programme" db:"programme"`
 	EnrolledOn        civil.Date      `json:"enrolled_on" db:"enrolled_on"`
-	// LastFollowupDate is empty when there has been no follow-up since enrolment.
+	// Service is what is due: "followup", or the schedule's service
+	// (newborn_visit, check_3m, prenatal_2, postpartum, annual, …);
+	// ServiceName its Chinese name and Kind the entry kind that records it.
+	Service     entry.Service `json:"service" db:"service"`
+	ServiceName string        `json:"service_name" db:"-"`
+	Kind        entry.Kind    `json:"kind" db:"-"`
+	// LastFollowupDate is empty when there has been no follow-up since
+	// enrolment, and for scheduled services.
 	LastFollowupDate civil.Date `json:"last_followup_date" db:"last_followup_date"`
-	// DueDate is when the follow-up is due: the next date set at the last
-	// follow-up, else 3 months after it, else 3 months after enrolment.
+	// DueDate is when the service falls due: for a follow-up the next date
+	// set at the last one, else 3 months after it, else 3 months after
+	// enrolment; for a scheduled service the start of its window.
 	DueDate civil.Date `json:"due_date" db:"due_date"`
-	// Overdue is true when the due date is before the as-of date.
+	// DueBy is the last day it is on time: the due date for a follow-up,
+	// the end of its window for a scheduled service.
+	DueBy civil.Date `json:"due_by" db:"due_by"`
+	// Overdue is true when DueBy is before the as-of date.
 	Overdue bool `json:"overdue" db:"-"`
-	// DaysOverdue is how many days the due date lies before the as-of date
-	// (0 when due that day or later); DaysUntilDue how many after it.
+	// DaysOverdue is how many days DueBy lies before the as-of date (0 when
+	// not overdue); DaysUntilDue how many days the due date lies after it.
 	DaysOverdue  int `json:"days_overdue" db:"-"`
 	DaysUntilDue int `json:"days_until_due" db:"-"`
 }
 
-// DueFollowups lists the follow-ups due by the as-of date (plus the
-// look-ahead) in the villages, earliest due date first, so the longest
-// overdue lead. It reads the schedule stored at write time, never the entries.
+// DueFollowups lists the follow-ups and scheduled services due by the as-of
+// date (plus the look-ahead) in the villages, earliest due date first, so
+// the longest overdue lead. It reads the schedules stored at write time,
+// never the entries. A scheduled service is listed from its window's start
+// until the next service's window opens (listed_until); after that it was
+// missed.
 func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int, error) {
 	until := f.AsOf.AddDays(f.WithinDays)
-	// Each village's rows come off the enrolments_due index already in list
-	// order, a page's worth at most; only the page's rows join the records.
-	// Residents who left are dropped by probing the small records_inactive
-	// index. The total rides along, an index-only count.
+	// Each village's rows come off the enrolments_due and schedule_items_due
+	// indexes already in list order, a page's worth at most from each; only
+	// the page's rows join the records and enrolments. Residents who left
+	// are dropped by probing the small records_inactive index. The total
+	// rides along, index-only counts.
 	const due = `e.status = 'active' AND e.next_due_date IS NOT NULL AND e.next_due_date <= $2
 		AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = e.record_id AND x.status <> 'active')`
+	const scheduled = `i.done_on IS NULL AND i.window_start <= $2 AND (i.listed_until IS NULL OR i.listed_until >= $5)
+		AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = i.record_id AND x.status <> 'active')`
+	const count = `(SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND ` + due + `)
+		+ (SELECT count(*) FROM schedule_items i WHERE i.village_code = ANY($1) AND ` + scheduled + `)`
 	var rows []struct {
 		DueFollowup
 		Total int `db:"total"`
 	}
 	err := db.SelectContext(ctx, &rows, `
-		SELECT (SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due+`) AS total,
-			e.id AS enrolment_id, e.record_id, r.name, COALESCE(r.sex, '') AS sex, r.birth_date, r.phone, e.village_code,
-			COALESCE(r.responsible_doctor, '') AS responsible_doctor, e.programme, e.enrolled_on, e.last_followup_date,
-			e.next_due_date AS due_date
+		SELECT `+count+` AS total,
+			e.enrolment_id, e.record_id, r.name, COALESCE(r.sex, '') AS sex, r.birth_date, r.phone, n.village_code,
+			COALESCE(r.responsible_doctor, '') AS responsible_doctor, e.programme, n.enrolled_on, e.service,
+			e.last_followup_date, e.due_date, e.due_by
 		FROM (
-			SELECT e.* FROM unnest($1::text[]) AS v (code) CROSS JOIN LATERAL (
-				SELECT e.* FROM enrolments e WHERE e.village_code = v.code AND `+due+`
-				ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3::int + $4::int
-			) e
-			ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3 OFFSET $4
-		) e JOIN records r ON r.record_id = e.record_id
-		ORDER BY e.next_due_date, e.record_id, e.programme`,
-		pq.Array(f.Villages), until, f.Page.Limit(), f.Page.Offset())
+			SELECT x.* FROM unnest($1::text[]) AS v (code) CROSS JOIN LATERAL (
+				(SELECT e.id AS enrolment_id, e.record_id, e.programme, 'followup' AS service, e.last_followup_date,
+					e.next_due_date AS due_date, e.next_due_date AS due_by
+				FROM enrolments e WHERE e.village_code = v.code AND `+due+`
+				ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3::int + $4::int)
+				UNION ALL
+				(SELECT i.enrolment_id, i.record_id, i.programme, i.service, NULL::date, i.window_start, i.window_end
+				FROM schedule_items i WHERE i.village_code = v.code AND `+scheduled+`
+				ORDER BY i.window_start, i.record_id, i.service LIMIT $3::int + $4::int)
+			) x
+			ORDER BY x.due_date, x.record_id, x.programme, x.service LIMIT $3 OFFSET $4
+		) e JOIN records r ON r.record_id = e.record_id JOIN enrolments n ON n.id = e.enrolment_id
+		ORDER BY e.due_date, e.record_id, e.programme, e.service`,
+		pq.Array(f.Villages), until, f.Page.Limit(), f.Page.Offset(), f.AsOf)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -82,14 +110,16 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 	for i, r := range rows {
 		out[i], carried = r.DueFollowup, r.Total
 		d := &out[i]
-		if n := d.DueDate.DaysUntil(f.AsOf); n > 0 {
+		d.ServiceName, d.Kind = d.Service.Chinese(), d.Service.Kind()
+		if n := d.DueBy.DaysUntil(f.AsOf); n > 0 {
 			d.Overdue, d.DaysOverdue = true, n
-		} else {
-			d.DaysUntilDue = -n
+		}
+		if n := f.AsOf.DaysUntil(d.DueDate); n > 0 {
+			d.DaysUntilDue = n
 		}
 	}
-	total, err := db.listTotal(ctx, f.Page, len(rows), carried,
-		`SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND `+due, pq.Array(f.Villages), until)
+	total, err := db.listTotal(ctx, f.Page, len(rows), carried, `SELECT `+strings.ReplaceAll(count, "$5", "$3"),
+		pq.Array(f.Villages), until, f.AsOf)
 	return out, total, err
 }
 

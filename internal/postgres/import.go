@@ -488,6 +488,10 @@ type ImportEnrolment struct {
 	Status     string     `db:"status"`
 	EndedOn    civil.Date `db:"-"`
 	EndReason  string     `db:"-"`
+	// The dates a schedule counts from, when the file gives them.
+	DischargedOn civil.Date `db:"-"`
+	LMPDate      civil.Date `db:"-"`
+	DeliveredOn  civil.Date `db:"-"`
 }
 
 // ActiveEnrolments lists the active enrolments of every programme of the
@@ -507,19 +511,25 @@ func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []Impo
 	if err := t.tx.GetContext(ctx, &t.enrolmentMark, `SELECT COALESCE(max(id), 0) FROM enrolments`); err != nil {
 		return 0, translate(err)
 	}
-	c, err := t.copyInto(ctx, "enrolments", "record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason", "created_by")
+	c, err := t.copyInto(ctx, "enrolments", "record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason",
+		"discharged_on", "lmp_date", "delivered_on", "created_by")
 	if err != nil {
 		return 0, err
 	}
 	for i := range es {
 		e := &es[i]
 		t.served[e.RecordID] = struct{}{}
-		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason, actor); err != nil {
+		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason,
+			date(e.DischargedOn), date(e.LMPDate), date(e.DeliveredOn), actor); err != nil {
 			c.close()
 			return 0, err
 		}
 	}
-	return c.close()
+	n, err := c.close()
+	if err != nil {
+		return 0, err
+	}
+	return n, translate(scheduleNew(ctx, t.tx, t.enrolmentMark))
 }
 
 // AuditEnrolments appends one access-log row (an allowed write of the

@@ -12,7 +12,7 @@ import (
 )
 
 const enrolmentColumns = `id, record_id, programme, enrolled_on, status, ended_on, end_reason, last_followup_date,
-	next_due_date, created_at, created_by`
+	next_due_date, discharged_on, lmp_date, delivered_on, created_at, created_by`
 
 // enrolmentRow is a row of the enrolments table.
 type enrolmentRow struct {
@@ -25,6 +25,9 @@ type enrolmentRow struct {
 	EndReason        string     `db:"end_reason"`
 	LastFollowupDate civil.Date `db:"last_followup_date"`
 	NextDueDate      civil.Date `db:"next_due_date"`
+	DischargedOn     civil.Date `db:"discharged_on"`
+	LMPDate          civil.Date `db:"lmp_date"`
+	DeliveredOn      civil.Date `db:"delivered_on"`
 	CreatedAt        time.Time  `db:"created_at"`
 	CreatedBy        string     `db:"created_by"`
 }
@@ -32,7 +35,7 @@ type enrolmentRow struct {
 func (r *enrolmentRow) toEnrolment() *entry.Enrolment {
 	return &entry.Enrolment{ID: r.ID, RecordID: r.RecordID,
 		EnrolmentForm: entry.EnrolmentForm{Programme: entry.Programme(r.Programme), EnrolledOn: r.EnrolledOn, Status: r.Status,
-			EndedOn: r.EndedOn, EndReason: r.EndReason},
+			EndedOn: r.EndedOn, EndReason: r.EndReason, DischargedOn: r.DischargedOn, LMPDate: r.LMPDate, DeliveredOn: r.DeliveredOn},
 		LastFollowupDate: r.LastFollowupDate, NextFollowupDue: r.NextDueDate, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
 }
 
@@ -78,11 +81,17 @@ func (db *DB) AddEnrolment(ctx context.Context, actor, recordID string, f entry.
 			}
 		}
 		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO enrolments (record_id, programme, enrolled_on, status, ended_on, end_reason, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			recordID, f.Programme, f.EnrolledOn, f.Status, f.EndedOn, f.EndReason, actor)
+		err := tx.GetContext(ctx, &id, `INSERT INTO enrolments (record_id, programme, enrolled_on, status, ended_on, end_reason,
+				discharged_on, lmp_date, delivered_on, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			recordID, f.Programme, f.EnrolledOn, f.Status, f.EndedOn, f.EndReason, f.DischargedOn, f.LMPDate, f.DeliveredOn, actor)
 		if err != nil {
 			return "", err
+		}
+		if f.Status == entry.EnrolmentActive {
+			if err := putSchedule(ctx, tx, id, recordID, f.Programme, entry.Schedule(f.Programme, f.Anchors(r.Birth))); err != nil {
+				return "", err
+			}
 		}
 		if f.Programme.FollowedUp() {
 			if err := refreshSchedules(ctx, tx, "e.id = $1", id); err != nil {
@@ -109,7 +118,11 @@ func (db *DB) Enrolment(ctx context.Context, recordID, id string) (*entry.Enrolm
 	if err := db.GetContext(ctx, &r, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id = $1 AND record_id = $2`, n, recordID); err != nil {
 		return nil, notFound(err, "档案 %s 没有项目管理记录 %s", recordID, id)
 	}
-	return r.toEnrolment(), nil
+	out := []entry.Enrolment{*r.toEnrolment()}
+	if err := db.withSchedules(ctx, out); err != nil {
+		return nil, err
+	}
+	return &out[0], nil
 }
 
 // Enrolments lists a record's enrolments: active ones first, then by
@@ -130,6 +143,9 @@ func (db *DB) Enrolments(ctx context.Context, recordID string, page Page) ([]ent
 	carried := 0
 	for i, r := range rows {
 		out[i], carried = *r.enrolmentRow.toEnrolment(), r.Total
+	}
+	if err := db.withSchedules(ctx, out); err != nil {
+		return nil, 0, err
 	}
 	total, err := db.listTotal(ctx, page, len(rows), carried, `SELECT count(*) FROM enrolments WHERE record_id = $1`, recordID)
 	return out, total, err
@@ -163,14 +179,19 @@ func (db *DB) EndEnrolment(ctx context.Context, recordID, id string, f entry.End
 	return out, err
 }
 
-// enrolmentRefusal is why a follow-up cannot be recorded against its
-// programme's enrolment (zero enrolledOn: none active), or nil.
-func enrolmentRefusal(f *entry.Followup, enrolledOn civil.Date) error {
-	if enrolledOn.IsZero() {
-		return apperr.InvalidField("programme", "居民未纳入"+f.Programme.Chinese()+"管理，请先登记纳入管理再随访")
+// enrolmentRefusal is why an entry cannot be recorded against its
+// programme's enrolment (zero enrolledOn: none active), or nil: a
+// follow-up, or a service of a key population's schedule.
+func enrolmentRefusal(p entry.Programme, on, enrolledOn civil.Date) error {
+	what, field := "服务", "service"
+	if p.FollowedUp() {
+		what, field = "随访", "programme"
 	}
-	if f.ServiceDate.Before(enrolledOn) {
-		return apperr.InvalidField("service_date", "随访日期不能早于纳入"+f.Programme.Chinese()+"管理的日期 "+enrolledOn.String())
+	if enrolledOn.IsZero() {
+		return apperr.InvalidField(field, "居民未纳入"+p.Chinese()+"管理，请先登记纳入管理再"+what)
+	}
+	if on.Before(enrolledOn) {
+		return apperr.InvalidField("service_date", what+"日期不能早于纳入"+p.Chinese()+"管理的日期 "+enrolledOn.String())
 	}
 	return nil
 }

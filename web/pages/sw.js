@@ -15,6 +15,8 @@ const SHELL = [
   '/static/js/dom.js',
   '/static/js/labels.js',
   '/static/js/forms.js',
+  '/static/js/keypop.js',
+  '/static/js/tablet-keypop.js',
   '/static/js/shell.js',
   '/static/js/store.js',
   '/static/js/outbox.js',

@@ -5,11 +5,12 @@ import {
   h, mount, field, readForm, showErrors, clearErrors, toast, table, errorBox, fmtTime, today,
 } from './dom.js';
 import {
-  SEX, STATUS, PROGRAMME, SECTION, ACTION, OUTCOME, REQUEST_STATUS, CONSENT_METHOD, REFERRAL_STATUS, FIELD, label,
+  SEX, STATUS, PROGRAMME, SECTION, ACTION, OUTCOME, REQUEST_STATUS, CONSENT_METHOD, REFERRAL_STATUS, FIELD, KIND, label,
 } from './labels.js';
 import {
   visitSpecs, followupSpecs, referralSpecs, examSpecs, enrolSpecs, timelineItem,
 } from './forms.js';
+import { KEYPOP_KINDS, keypopSpecs, numbered, scheduleList } from './keypop.js';
 import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
 import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback.js';
 import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
@@ -207,6 +208,12 @@ async function recordPage(id, add, focusField) {
     canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访'), addButton('exam', '＋ 健康体检'),
       addButton('referral', '＋ 转诊'), addButton('enrol', '＋ 纳入重点人群')] : null,
     hasRole(staff, 'home_visit') && !canWrite ? [addButton('visit', '＋ 接诊'), addButton('followup', '＋ 随访')] : null,
+    // The key populations' services, for the programmes the resident is in.
+    canWrite || hasRole(staff, 'home_visit') ? Object.entries(KEYPOP_KINDS)
+      .filter(([, prog]) => programmes.some((p) => p.programme === prog && p.status !== 'ended'))
+      .map(([kind]) => addButton(kind, '＋ ' + label(KIND, kind))) : null,
+    canWrite ? programmes.filter((p) => p.programme === 'maternal' && p.status !== 'ended' && !p.delivered_on)
+      .map(() => addButton('delivery', '＋ 记录分娩')) : null,
     viaGrant ? null : h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf`, target: '_blank', rel: 'noopener', id: 'card-pdf' }, '打印信息卡（PDF）'),
     viaGrant ? null : h('a', { class: 'button secondary', href: `/api/v1/records/${id}/card.pdf?size=a4`, target: '_blank', rel: 'noopener', id: 'card-pdf-a4' }, 'A4 打印'),
     canWrite ? addButton('edit', '修改基本信息') : null,
@@ -227,7 +234,15 @@ async function recordPage(id, add, focusField) {
       exam: ['健康体检', 'exams', examSpecs(today())],
       referral: ['双向转诊（转出）', 'referrals', referralSpecs(today())],
       enrol: ['纳入重点人群管理', 'programmes', enrolSpecs(today())],
+      child_visit: [label(KIND, 'child_visit'), 'child_visits', keypopSpecs('child_visit', '', today())],
+      maternal_visit: [label(KIND, 'maternal_visit'), 'maternal_visits', keypopSpecs('maternal_visit', '', today())],
+      elderly_check: [label(KIND, 'elderly_check'), 'elderly_checks', keypopSpecs('elderly_check', '', today())],
     };
+    const mat = programmes.find((p) => p.programme === 'maternal' && p.status !== 'ended');
+    if (kind === 'delivery' && mat) {
+      forms.delivery = ['记录分娩', `programmes/${mat.id}/delivery`,
+        [{ name: 'delivered_on', label: '分娩日期', type: 'date', required: true, value: today(), max: today() }]];
+    }
     const [title, path, specs] = forms[kind];
     // A new exam opens its form, to be filled section by section.
     const done = kind === 'exam' ? (out) => { location.hash = `#/record/${id}/exam/${out.id}`; } : () => recordPage(id);
@@ -264,8 +279,10 @@ async function recordPage(id, add, focusField) {
           { label: '项目', value: (p) => label(PROGRAMME, p.programme) },
           { label: '纳入日期', value: (p) => p.enrolled_on },
           { label: '状态', value: (p) => (p.status === 'ended' ? `已结束 ${p.ended_on || ''}` : '管理中') },
-          { label: '下次随访', value: (p) => p.next_followup_due || '—' },
-        ], programmes) : h('p', { class: 'empty' }, '未纳入重点人群管理。')),
+          { label: '下次随访', value: (p) => p.next_followup_due || (p.delivered_on ? `分娩 ${p.delivered_on}` : '—') },
+        ], programmes) : h('p', { class: 'empty' }, '未纳入重点人群管理。'),
+        programmes.filter((p) => p.schedule && p.schedule.length).map((p) => h('div', {},
+          h('h3', {}, `${label(PROGRAMME, p.programme)}服务计划`), scheduleList(p, today())))),
       !shown.has('exams') ? withheld('exams', 'h-exams', '健康体检') : h('section', { class: 'panel', 'aria-labelledby': 'h-exams' }, h('h2', { id: 'h-exams' }, '健康体检'),
         exams.length ? table([
           { label: '日期', value: (e) => e.service_date },
@@ -343,7 +360,7 @@ function entryForm(title, path, specs, onDone, onCancel) {
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      const out = await post(path, readForm(form, specs), { 'Idempotency-Key': key });
+      const out = await post(path, numbered(readForm(form, specs), specs), { 'Idempotency-Key': key });
       toast(`已保存：${title}`);
       await onDone(out);
     } catch (e) {
@@ -461,8 +478,8 @@ async function duePage(q) {
     out.items.length ? [table([
       { label: '应随访日期', value: (r) => r.due_date },
       { label: '状态', value: (r) => (r.overdue ? h('span', { class: 'tag bad' }, `逾期 ${r.days_overdue} 天`) : h('span', { class: 'tag warn' }, r.days_until_due ? `${r.days_until_due} 天后` : '今日到期')) },
-      { label: '姓名', value: (r) => h('a', { href: `#/record/${r.record_id}?add=followup` }, r.name) },
-      { label: '项目', value: (r) => label(PROGRAMME, r.programme) },
+      { label: '姓名', value: (r) => h('a', { href: `#/record/${r.record_id}?add=${r.kind || 'followup'}` }, r.name) },
+      { label: '项目', value: (r) => label(PROGRAMME, r.programme) + (r.kind && r.kind !== 'followup' ? ` · ${r.service_name}（至 ${r.due_by}）` : '') },
       { label: '电话', value: (r) => r.phone || '—' },
       { label: '村居', value: (r) => r.village_name || vname[r.village_code] || r.village_code },
       { label: '上次随访', value: (r) => r.last_followup_date || '—' },

@@ -4,6 +4,7 @@ import { h } from './dom.js';
 import {
   ADHERENCE, CLASSIFICATION, KIND, METHOD, PROGRAMME, REFERRAL_STATUS, label,
 } from './labels.js';
+import { keypopSummary } from './keypop.js';
 
 const opts = (table) => Object.entries(table);
 
@@ -70,6 +71,8 @@ export const examSpecs = (today) => [
 export const enrolSpecs = (today) => [
   { name: 'programme', label: '项目', type: 'select', required: true, options: opts(PROGRAMME) },
   { name: 'enrolled_on', label: '纳入日期', type: 'date', required: true, value: today, max: today },
+  { name: 'lmp_date', label: '末次月经', type: 'date', max: today, hint: '孕产妇必填：产前检查按孕周排期' },
+  { name: 'discharged_on', label: '新生儿出院日期', type: 'date', max: today, hint: '0–6岁儿童可填：新生儿访视在出院后 7 天内' },
 ];
 
 const bp = (s, d) => (s != null && d != null ? `血压 ${s}/${d} mmHg` : '');
@@ -96,7 +99,7 @@ export function entrySummary(e) {
     case 'hospitalisation':
       return join(e.hospital, `${e.admitted_on || ''}–${e.discharged_on || '在院'}`, e.diagnosis);
     default:
-      return '';
+      return keypopSummary(e);
   }
 }
 

@@ -12,6 +12,7 @@ export const PROGRAMME = {
 };
 export const KIND = {
   exam: '健康体检', visit: '接诊', referral: '双向转诊', followup: '随访', consultation: '会诊', hospitalisation: '住院',
+  child_visit: '儿童健康管理', maternal_visit: '孕产妇健康管理', elderly_check: '老年人健康管理',
 };
 export const METHOD = { clinic: '门诊', home: '家庭', phone: '电话' };
 export const ADHERENCE = { regular: '规律', intermittent: '间断', none: '不服药' };
@@ -22,7 +23,8 @@ export const REFERRAL_STATUS = { issued: '已转出', received: '已接收', ret
 export const SECTION = {
   basic: '基本信息', card: '信息卡', exams: '健康体检', programmes: '重点人群', entries: '服务记录', history: '修改历史',
   access_log: '访问记录', 'entries.visits': '接诊', 'entries.followups': '随访', 'entries.referrals': '转诊',
-  'entries.consultations': '会诊', 'entries.hospitalisations': '住院',
+  'entries.consultations': '会诊', 'entries.hospitalisations': '住院', 'entries.child_visits': '儿童健康管理',
+  'entries.maternal_visits': '孕产妇健康管理', 'entries.elderly_checks': '老年人健康管理',
   record: '档案（基本信息、体检、重点人群）', summary: '随访清单条目',
 };
 export const ACTION = { read: '查看', write: '写入', export: '导出', sync: '同步到平板' };
@@ -53,6 +55,11 @@ export const FIELD = {
   method: '随访方式', classification: '随访分类', adherence: '服药依从性', next_date: '下次随访日期',
   subjective: '主诉', objective: '查体所见', assessment: '评估', plan: '处置计划', reason: '理由',
   to_institution: '转入机构', impression: '初步印象', enrolled_on: '纳入日期', record_id: '档案编号',
+  service: '服务', lmp_date: '末次月经', delivered_on: '分娩日期', discharged_on: '出院日期', birth_weight_kg: '出生体重',
+  jaundice: '黄疸部位', umbilical_cord: '脐带', feeding: '喂养方式', length_cm: '身长', gestational_weeks: '孕周',
+  fundal_height_cm: '宫底高度', fetal_heart_rate: '胎心率', breasts: '乳房', lochia: '恶露', uterus: '子宫', wound: '伤口',
+  abnormality: '异常情况', health_self_assessment: '健康状态自我评估', 'self_care.eating': '进餐', 'self_care.grooming': '梳洗',
+  'self_care.dressing': '穿衣', 'self_care.toileting': '如厕', 'self_care.activity': '活动',
 };
 
 /** label looks a code up in a table, falling back to the code. */

@@ -10,6 +10,7 @@ import { followupSpecs, visitSpecs, timelineItem } from './forms.js';
 import { loginView, renderWho, router, inboxBadge } from './shell.js';
 import * as store from './store.js';
 import * as outbox from './outbox.js';
+import { isKeypop, entryKind, dueHref, dueText, keypopForm, flat } from './tablet-keypop.js';
 
 let staff = null;
 let online = navigator.onLine;
@@ -168,7 +169,7 @@ const route = router([
   ['#/', () => worklistPage()],
   ['#/outbox', () => outboxPage()],
   ['#/resident/:id', ({ id }) => residentPage(id)],
-  ['#/resident/:id/:kind', ({ id, kind }, q) => entryPage(id, kind, q.get('programme') || '', q.get('edit') || '')],
+  ['#/resident/:id/:kind', ({ id, kind }, q) => entryPage(id, kind, q.get('programme') || '', q.get('edit') || '', q.get('service') || '')],
 ], () => worklistPage());
 
 // ---------- worklist ----------
@@ -309,10 +310,10 @@ function byVillage(items, view, cls) {
 
 function worklistItem(i, cls) {
   return h('li', { class: cls === 'soon' ? '' : cls, 'data-village': i.village_code },
-    h('a', { href: `#/resident/${i.record_id}/followup?programme=${encodeURIComponent(i.programme)}`, 'data-record': i.record_id },
+    h('a', { href: dueHref(i), 'data-record': i.record_id, 'data-service': i.service },
       h('div', { class: 'name' }, i.name, ' ', h('span', { class: 'tag ' + (i.overdue ? 'bad' : 'warn') },
         i.overdue ? `逾期 ${i.days_overdue} 天` : (i.days_until_due ? `${i.days_until_due} 天后` : '今日'))),
-      h('div', { class: 'meta' }, `${label(PROGRAMME, i.programme)} · 应随访 ${i.due_date} · 上次 ${i.last_followup_date || '无'}`),
+      h('div', { class: 'meta' }, dueText(i)),
       h('div', { class: 'meta' }, `${label(SEX, i.sex)} · ${i.birth_date || ''} · ${i.phone || '无电话'}`)));
 }
 
@@ -398,7 +399,8 @@ async function residentPage(id) {
   const due = worklistItems(wl, id);
   const b = (data && data.rec && data.rec.basic) || due[0] || {};
   const waiting = (await outbox.items()).filter((i) => i.record_id === id);
-  const progs = due.length ? due.map((d) => d.programme) : ['hypertension', 'type2_diabetes'];
+  const fu = due.filter((d) => !isKeypop(d.kind));
+  const progs = fu.length ? fu.map((d) => d.programme) : (due.length ? [] : ['hypertension', 'type2_diabetes']);
   const timeline = h('div', {});
   if (!current()) return;
   mount(
@@ -407,8 +409,9 @@ async function residentPage(id) {
     h('p', { class: 'muted' }, [label(SEX, b.sex), b.birth_date, b.phone || '', h('span', { class: 'rid' }, id)].filter(Boolean).map((x, i) => [i ? ' · ' : '', x])),
     !data ? h('p', { class: 'notice' }, '离线：这位居民的档案未下载，只能按随访清单信息记录。') : null,
     data && !navigator.onLine ? h('p', { class: 'notice' }, `离线：显示 ${fmtTime(data.fetched_at)} 下载的档案。`) : null,
-    due.length ? h('ul', {}, due.map((d) => h('li', {}, `${label(PROGRAMME, d.programme)}：应随访 ${d.due_date}${d.overdue ? `（逾期 ${d.days_overdue} 天）` : ''}`))) : null,
+    due.length ? h('ul', {}, due.map((d) => h('li', {}, `${dueText(d)}${d.overdue ? `（逾期 ${d.days_overdue} 天）` : ''}`))) : null,
     h('div', { class: 'actions' },
+      due.filter((d) => isKeypop(d.kind)).map((d) => h('a', { class: 'button', href: dueHref(d) }, `记录${d.service_name || ''}`)),
       progs.map((p) => h('a', { class: 'button', href: `#/resident/${id}/followup?programme=${encodeURIComponent(p)}` }, `记录${label(PROGRAMME, p)}随访`)),
       h('a', { class: 'button secondary', href: `#/resident/${id}/visit` }, '记录接诊')),
     waiting.length ? h('section', {}, h('h2', {}, '本机待同步'), waiting.map(outboxCard)) : null,
@@ -425,8 +428,8 @@ async function residentPage(id) {
 
 // ---------- entry forms ----------
 
-async function entryPage(id, kind, programme, editKey) {
-  if (kind !== 'followup' && kind !== 'visit') { location.hash = '#/resident/' + id; return; }
+async function entryPage(id, kind, programme, editKey, service) {
+  if (kind !== 'followup' && kind !== 'visit' && !isKeypop(kind)) { location.hash = '#/resident/' + id; return; }
   const current = begin();
   const data = await store.get('records', id);
   const wl = await store.kvGet('worklist');
@@ -436,25 +439,26 @@ async function entryPage(id, kind, programme, editKey) {
   // An entry being fixed keeps its own programme, whatever the list says now.
   if (editing && editing.body && editing.body.programme) programme = editing.body.programme;
   const progs = programme ? [programme] : (due.length ? due.map((d) => d.programme) : null);
-  const specs = kind === 'followup' ? followupSpecs(today(), progs, true) : visitSpecs(today());
+  const keypop = isKeypop(kind) ? keypopForm(kind, service || (editing && editing.body.service) || '', today()) : null;
+  const specs = keypop ? keypop.specs : kind === 'followup' ? followupSpecs(today(), progs, true) : visitSpecs(today());
   if (kind === 'followup' && programme === 'type2_diabetes') {
     // Diabetes follow-ups lead with glucose; blood pressure is optional.
     const i = specs.findIndex((s) => s.name === 'fasting_glucose');
     specs.splice(3, 0, specs.splice(i, 1)[0]);
   }
-  const title = kind === 'followup' ? `${progs && progs.length === 1 ? label(PROGRAMME, progs[0]) : ''}随访` : '接诊记录';
+  const title = keypop ? keypop.title : kind === 'followup' ? `${progs && progs.length === 1 ? label(PROGRAMME, progs[0]) : ''}随访` : '接诊记录';
   const form = h('form', { novalidate: true, id: 'entry-form' },
     h('div', { class: 'grid' }, specs.map(field)),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, editing ? '保存修改并重新同步' : '保存'),
       h('a', { class: 'button secondary', href: '#/resident/' + id }, '取消')));
   if (editing) {
-    fill(form, editing.body);
+    fill(form, keypop ? flat(editing.body) : editing.body);
     if (editing.error) showErrors(form, Object.assign(new ApiError(editing.error.status, { error: editing.error })), FIELD);
   }
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const body = readForm(form, specs);
+    const body = keypop ? keypop.read(readForm(form, specs)) : readForm(form, specs);
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     const here = location.hash;
@@ -504,7 +508,7 @@ function fill(form, body) {
 
 function outboxCard(i) {
   const rejected = i.state === 'rejected';
-  const kind = i.kind === 'followups' ? 'followup' : 'visit';
+  const kind = entryKind(i.kind);
   return h('div', { class: 'outbox-item' + (rejected ? ' rejected' : ''), 'data-key': i.key, 'data-state': i.state },
     h('strong', {}, `${i.name || i.record_id} · ${label(KIND, kind)}${i.body.programme ? '（' + label(PROGRAMME, i.body.programme) + '）' : ''}`),
     h('div', { class: 'meta' }, `服务日期 ${i.body.service_date || ''} · 录入于 ${fmtTime(i.created_at)}${i.staff_code !== staff.staff_code ? ` · 由 ${i.staff_code} 录入，需其登录后同步` : ''}`),
@@ -512,7 +516,7 @@ function outboxCard(i) {
       ? h('div', { class: 'reject-reason' }, h('p', {}, h('strong', {}, `被退回（${i.error.status}）：`), i.error.message),
         i.error.fields && i.error.fields.length ? h('ul', {}, i.error.fields.map((f) => h('li', {}, `${FIELD[f.field] || f.field}：${f.reason}`))) : null,
         h('div', { class: 'actions' },
-          h('a', { class: 'button', href: `#/resident/${i.record_id}/${kind}?edit=${encodeURIComponent(i.key)}&programme=${encodeURIComponent(i.body.programme || '')}` }, '修改'),
+          h('a', { class: 'button', href: `#/resident/${i.record_id}/${kind}?edit=${encodeURIComponent(i.key)}&programme=${encodeURIComponent(i.body.programme || '')}&service=${encodeURIComponent(i.body.service || '')}` }, '修改'),
           h('button', { type: 'button', class: 'danger', onclick: async () => {
             if (window.confirm('放弃这条记录？放弃后不会再同步。')) { await outbox.discard(i.key); outboxPage(); }
           } }, '放弃')))
@@ -533,7 +537,7 @@ async function outboxPage() {
     } }, '立即同步')),
     list.length ? h('div', { id: 'outbox' }, list.map(outboxCard)) : h('p', { class: 'empty' }, '没有待同步的记录。'),
     sent.length ? [h('h2', {}, '最近已同步'), h('ul', {}, sent.slice(0, 10).map((s) =>
-      h('li', {}, `${s.name || s.record_id} · ${label(KIND, s.kind === 'followups' ? 'followup' : 'visit')} · ${s.service_date || ''} · 同步于 ${fmtTime(s.at)}`)))] : null,
+      h('li', {}, `${s.name || s.record_id} · ${label(KIND, entryKind(s.kind))} · ${s.service_date || ''} · 同步于 ${fmtTime(s.at)}`)))] : null,
   );
 }
 
