@@ -91,7 +91,7 @@ func (s *Server) getProvinceReport(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	r, feeds, err := s.db.ProvinceReport(c.Request.Context(), province, p)
+	r, feeds, err := s.db.ProvinceReport(c.Request.Context(), province, p, s.cfg.ProvinceStaleAfter)
 	if err != nil {
 		c.Error(err)
 		return
@@ -113,7 +113,7 @@ func (s *Server) getProvinceCounties(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	feeds, err := s.db.CountyFeeds(c.Request.Context(), province)
+	feeds, err := s.db.CountyFeeds(c.Request.Context(), province, s.cfg.ProvinceStaleAfter)
 	if err != nil {
 		c.Error(err)
 		return

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,9 @@ type Config struct {
 	// Collectors are more /metrics, registered as they are: the backup age
 	// and the replication state (internal/app/metrics.go).
 	Collectors []prometheus.Collector
+	// ProvinceStaleAfter is how old a county's heartbeat may be before the
+	// province's answers mark its figures stale (postgres.StaleAfter when 0).
+	ProvinceStaleAfter time.Duration
 }
 
 // Validate checks the trusted proxies parse.

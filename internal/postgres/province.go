@@ -154,9 +154,9 @@ func (db *DB) BeatCounters(ctx context.Context) error {
 	return translate(err)
 }
 
-// StaleAfter is how old a county's last heartbeat may be before the
-// province report marks its figures stale: a county beats every few
-// seconds while its server runs.
+// StaleAfter is how old a county's last heartbeat may be, by default,
+// before the province report marks its figures stale: a county beats every
+// few seconds while its server runs.
 const StaleAfter = time.Minute
 
 // CountyFeed is how current one county's figures are in the province's
@@ -179,8 +179,12 @@ type CountyFeed struct {
 	Message string `json:"message" db:"-"`
 }
 
-// countyFeeds lists the province's counties with their data's age.
-func countyFeeds(ctx context.Context, tx *Tx, province string) ([]CountyFeed, error) {
+// countyFeeds lists the province's counties with their data's age, stale
+// past staleAfter (StaleAfter when 0).
+func countyFeeds(ctx context.Context, tx *Tx, province string, staleAfter time.Duration) ([]CountyFeed, error) {
+	if staleAfter <= 0 {
+		staleAfter = StaleAfter
+	}
 	out := []CountyFeed{}
 	err := tx.SelectContext(ctx, &out, `SELECT c.code AS county, c.name, h.beat_at,
 			floor(extract(epoch FROM clock_timestamp() - h.beat_at))::bigint AS age,
@@ -197,7 +201,7 @@ func countyFeeds(ctx context.Context, tx *Tx, province string) ([]CountyFeed, er
 		switch {
 		case f.DataAsOf == nil:
 			f.Stale, f.Message = true, "尚未收到该县的心跳，数据时间未知"
-		case time.Duration(*f.AgeSeconds)*time.Second > StaleAfter:
+		case time.Duration(*f.AgeSeconds)*time.Second > staleAfter:
 			f.Stale = true
 			f.Message = fmt.Sprintf("数据截至 %s，已 %s 未更新", f.DataAsOf.Local().Format("2006-01-02 15:04:05"), ageText(*f.AgeSeconds))
 		default:
@@ -224,15 +228,15 @@ func ageText(sec int64) string {
 }
 
 // CountyFeeds lists a province's counties (province: two digits) with how
-// current each one's figures are.
-func (db *DB) CountyFeeds(ctx context.Context, province string) ([]CountyFeed, error) {
+// current each one's figures are, stale past staleAfter (StaleAfter when 0).
+func (db *DB) CountyFeeds(ctx context.Context, province string, staleAfter time.Duration) ([]CountyFeed, error) {
 	if !provinceCode.MatchString(province) {
 		return nil, apperr.InvalidField("province_code", "省代码应为 2 位数字")
 	}
 	var out []CountyFeed
 	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		var err error
-		out, err = countyFeeds(ctx, tx, province)
+		out, err = countyFeeds(ctx, tx, province, staleAfter)
 		return err
 	})
 	return out, err
@@ -241,9 +245,9 @@ func (db *DB) CountyFeeds(ctx context.Context, province string) ([]CountyFeed, e
 // ProvinceReport computes the report of a province (two digits) as of
 // p.AsOf over every county its database holds, from the counters alone
 // (the whole population as the sample: p.Sample must be All), in one
-// consistent view, with each county's data age. NotFound when it holds no
+// consistent view, with each county's data age (stale past staleAfter). NotFound when it holds no
 // county of the province.
-func (db *DB) ProvinceReport(ctx context.Context, province string, p rates.Params) (*rates.Report, []CountyFeed, error) {
+func (db *DB) ProvinceReport(ctx context.Context, province string, p rates.Params, staleAfter time.Duration) (*rates.Report, []CountyFeed, error) {
 	if !provinceCode.MatchString(province) {
 		return nil, nil, apperr.InvalidField("province_code", "省代码应为 2 位数字")
 	}
@@ -254,7 +258,7 @@ func (db *DB) ProvinceReport(ctx context.Context, province string, p rates.Param
 	var feeds []CountyFeed
 	err := db.inSnapshot(ctx, func(tx *Tx) error {
 		var err error
-		if feeds, err = countyFeeds(ctx, tx, province); err != nil {
+		if feeds, err = countyFeeds(ctx, tx, province, staleAfter); err != nil {
 			return err
 		}
 		if len(feeds) == 0 {
