@@ -284,6 +284,23 @@ func TestProvinceOverCounties(t *testing.T) {
 	if err != nil || !asOf.Equal(*feeds.Items[2].DataAsOf) {
 		t.Errorf("X-Data-As-Of %q: the oldest county's heartbeat is %v", r.Header.Get(httpapi.HeaderDataAsOf), feeds.Items[2].DataAsOf)
 	}
+
+	// Back online: the subscription reconnects by itself and streams what
+	// was written meanwhile.
+	if err := off.cluster.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fileIn(ctx, t, off.db, off.code, 100)
+	off.beat(t)
+	took = waitFor("the county back online", func(b provinceReportBody) bool {
+		for _, c := range b.Counties {
+			if c.County == off.code && c.Stale {
+				return false
+			}
+		}
+		return filed(b)[off.code] == 4
+	})
+	t.Logf("a county back online was current in the province report after %s", took)
 }
 
 // beat runs what the county's server does every few seconds (here every
