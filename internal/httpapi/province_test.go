@@ -169,6 +169,32 @@ func TestProvinceReport(t *testing.T) {
 		}
 	})
 
+	t.Run("AdminMakesAProvinceAccount", func(t *testing.T) {
+		admin := e.login(f.Admin)
+		body := func(code, domain string) map[string]any {
+			return map[string]any{"staff_code": code, "name": "省级用户", "password": "Province-pass-2026",
+				"roles": []map[string]string{{"role": "province", "domain": domain}}}
+		}
+		for _, bad := range []string{"province:3", "province:abc", "county:330127", "province:330"} {
+			if r := admin.req("POST", "/api/v1/staff", body("prov-bad", bad)); r.Status != 400 || r.errField() != "roles" {
+				t.Errorf("province role in %q: %d %s", bad, r.Status, r.Raw)
+			}
+		}
+		if r := admin.req("POST", "/api/v1/staff", body("prov2", "province:33")); r.Status != 201 {
+			t.Fatalf("province account: %d %s", r.Status, r.Raw)
+		}
+		var tok struct {
+			Token string `json:"token"`
+		}
+		if st := e.anon().do("POST", "/api/v1/login", map[string]string{"staff_code": "prov2", "password": "Province-pass-2026"}, &tok); st != 200 {
+			t.Fatalf("province login: %d", st)
+		}
+		c := &client{e: e, token: tok.Token}
+		if r := c.req("GET", "/api/v1/province/report?as_of=2024-06-30", nil); r.Status != 200 {
+			t.Errorf("the new account's report: %d", r.Status)
+		}
+	})
+
 	t.Run("Denials", func(t *testing.T) {
 		// No record, no person, no county report; each refusal audited.
 		for _, path := range []string{"/api/v1/records/" + rid, "/api/v1/records/" + rid + "/timeline", "/api/v1/records?q=省甲",

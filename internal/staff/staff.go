@@ -81,6 +81,11 @@ func CountyDomain(code string) string { return "county:" + code }
 // two-digit code, the first two digits of its counties' codes.
 func ProvinceDomain(code string) string { return "province:" + code }
 
+func validProvinceDomain(d string) bool {
+	code, ok := strings.CutPrefix(d, "province:")
+	return ok && len(code) == 2 && code[0] >= '0' && code[0] <= '9' && code[1] >= '0' && code[1] <= '9'
+}
+
 // DomainCode returns the institution or county code of a domain.
 func DomainCode(domain string) string {
 	if i := strings.IndexByte(domain, ':'); i >= 0 {
@@ -152,6 +157,9 @@ func (s *Staff) Validate() error {
 	for _, g := range s.Grants {
 		if !g.Role.Valid() {
 			fe.Add("roles", "未知角色: "+string(g.Role))
+		}
+		if g.Role == Province && !validProvinceDomain(g.Domain) {
+			fe.Add("roles", "province 角色的范围应为 province:<2 位省代码>，如 province:33")
 		}
 	}
 	return fe.Err()
