@@ -9,8 +9,9 @@
 //	go run ./cmd/provincebench                        # 100 counties × 300 villages
 //	go run ./cmd/provincebench -counties 10 -days 200 # quicker
 //
-// It runs in a throwaway cluster (or PROVINCEBENCH_DATABASE_URL, a superuser
-// of an empty database). It is not a test: `make test` never runs it.
+// It runs in a throwaway cluster (-keep leaves it running), or in
+// PROVINCEBENCH_DATABASE_URL (a superuser; a province loaded before is
+// measured again). It is not a test: `make test` never runs it.
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 type options struct {
 	counties, villages, days, runs int
 	asOf                           string
+	keep                           bool
 }
 
 func main() {
@@ -43,6 +45,7 @@ func main() {
 	flag.IntVar(&o.days, "days", 1000, "days with a change per village, spread over the three years to the as-of date")
 	flag.IntVar(&o.runs, "runs", 7, "timed runs of each query (after one warm-up)")
 	flag.StringVar(&o.asOf, "as-of", "2026-06-30", "the report's as-of date, the last day of the generated changes")
+	flag.BoolVar(&o.keep, "keep", false, "keep the throwaway cluster running and its directory (printed), to measure again with PROVINCEBENCH_DATABASE_URL")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "provincebench:", err)
@@ -65,16 +68,20 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		_ = os.Chmod(dir, 0o755) // the cluster runs as postgres when we are root
-		defer os.RemoveAll(dir)
 		c, err := pgcluster.Start(ctx, dir+"/pg", slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			return err
 		}
-		defer c.Stop()
 		if err := c.EnsureDatabase(ctx, "province"); err != nil {
 			return err
 		}
 		url = c.URL("province")
+		if o.keep {
+			defer fmt.Printf("\ncluster kept running in %s:\nPROVINCEBENCH_DATABASE_URL='%s'\n", dir, url)
+		} else {
+			defer os.RemoveAll(dir)
+			defer c.Stop()
+		}
 	}
 	db, err := postgres.Open(ctx, url)
 	if err != nil {
@@ -94,7 +101,13 @@ func run(ctx context.Context, o options) error {
 		o.counties, o.villages, o.days, asOf)
 
 	start := time.Now()
-	if err := load(ctx, db, o, asOf); err != nil {
+	var loaded bool
+	if err := db.GetContext(ctx, &loaded, `SELECT EXISTS (SELECT 1 FROM regions WHERE level = 'county' AND code LIKE '33%')`); err != nil {
+		return err
+	}
+	if loaded {
+		fmt.Println("reusing the province already loaded")
+	} else if err := load(ctx, db, o, asOf); err != nil {
 		return err
 	}
 	var rows int64
