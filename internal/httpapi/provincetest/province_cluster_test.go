@@ -1,12 +1,14 @@
-package httpapi_test
+package provincetest_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -186,22 +188,21 @@ func TestProvinceOverCounties(t *testing.T) {
 	}
 	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(provDB, gate, log, httpapi.Config{ProvinceStaleAfter: 3 * time.Second}).Handler()))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, db: provDB, srv: srv, now: time.Now()}
-	province := e.login("prov1")
+	province := login(t, srv.URL, "prov1")
 
 	// report is the province report; before the first copy has brought
 	// any county it is 404, which is "nothing yet" (an empty body).
 	report := func() provinceReportBody {
 		t.Helper()
-		r := province.req("GET", "/api/v1/province/report", nil)
-		if r.Status == 404 {
+		st, _, raw := province.get(t, "/api/v1/province/report")
+		if st == 404 {
 			return provinceReportBody{}
 		}
-		if r.Status != 200 {
-			t.Fatalf("province report: %d %s", r.Status, r.Raw)
+		if st != 200 {
+			t.Fatalf("province report: %d %s", st, raw)
 		}
 		var b provinceReportBody
-		if err := json.Unmarshal(r.Raw, &b); err != nil {
+		if err := json.Unmarshal(raw, &b); err != nil {
 			t.Fatal(err)
 		}
 		return b
@@ -277,17 +278,17 @@ func TestProvinceOverCounties(t *testing.T) {
 		}
 	}
 	t.Logf("offline county: %+v", b.Counties[2])
-	r := province.req("GET", "/api/v1/province/counties", nil)
+	st, hdr, raw := province.get(t, "/api/v1/province/counties")
 	var feeds struct {
 		Items []postgres.CountyFeed `json:"items"`
 	}
-	_ = json.Unmarshal(r.Raw, &feeds)
-	if r.Status != 200 || len(feeds.Items) != 3 || !feeds.Items[2].Stale || feeds.Items[2].AgeSeconds == nil || *feeds.Items[2].AgeSeconds < 3 {
-		t.Errorf("counties with one offline: %d %s", r.Status, r.Raw)
+	_ = json.Unmarshal(raw, &feeds)
+	if st != 200 || len(feeds.Items) != 3 || !feeds.Items[2].Stale || feeds.Items[2].AgeSeconds == nil || *feeds.Items[2].AgeSeconds < 3 {
+		t.Errorf("counties with one offline: %d %s", st, raw)
 	}
-	asOf, err := time.Parse(time.RFC3339Nano, r.Header.Get(httpapi.HeaderDataAsOf))
+	asOf, err := time.Parse(time.RFC3339Nano, hdr.Get(httpapi.HeaderDataAsOf))
 	if err != nil || !asOf.Equal(*feeds.Items[2].DataAsOf) {
-		t.Errorf("X-Data-As-Of %q: the oldest county's heartbeat is %v", r.Header.Get(httpapi.HeaderDataAsOf), feeds.Items[2].DataAsOf)
+		t.Errorf("X-Data-As-Of %q: the oldest county's heartbeat is %v", hdr.Get(httpapi.HeaderDataAsOf), feeds.Items[2].DataAsOf)
 	}
 
 	// Back online: the subscription reconnects by itself and streams what
@@ -329,4 +330,53 @@ func (c *county) beat(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-c.done })
+}
+
+// provinceReportBody is what the test reads of GET /province/report.
+type provinceReportBody struct {
+	Rows []struct {
+		Level     string `json:"level"`
+		ScopeCode string `json:"scope_code"`
+		Indicator string `json:"indicator"`
+		Numerator int    `json:"numerator"`
+	} `json:"rows"`
+	Counties []struct {
+		County   string  `json:"county_code"`
+		DataAsOf *string `json:"data_as_of"`
+		Stale    bool    `json:"stale"`
+		Message  string  `json:"message"`
+	} `json:"counties"`
+}
+
+// client is a signed-in API client with a bearer token.
+type client struct{ base, token string }
+
+func login(t *testing.T, base, code string) *client {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"staff_code": code, "password": pgtest.Password})
+	resp, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login %s: %d %v", code, resp.StatusCode, err)
+	}
+	return &client{base: base, token: out.Token}
+}
+
+func (c *client) get(t *testing.T, path string) (int, http.Header, []byte) {
+	t.Helper()
+	r, _ := http.NewRequest("GET", c.base+path, nil)
+	r.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, raw
 }
