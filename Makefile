@@ -16,7 +16,7 @@ run: deps build
 build:
 	$(GO) build -o $(BIN) ./cmd/healthrec
 
-# -timeout 30m: the API package alone came near go test's default 10 minutes
+# -timeout 30m: the API package alone ran past go test's default 10 minutes
 # under -race on this shared 2-core machine at a load average of 20.
 test: deps
 	$(GO) vet ./...
