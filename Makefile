@@ -16,6 +16,8 @@ run: deps build
 build:
 	$(GO) build -o $(BIN) ./cmd/healthrec
 
+# -timeout 30m: the API package alone ran past go test's default 10 minutes
+# under -race on this shared 2-core machine at a load average of 20.
 test: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd internal sql policies web)" || { echo "gofmt needed:"; gofmt -l cmd internal sql policies web; exit 1; }

@@ -37,13 +37,19 @@ commands:
   probe [--url URL]               exit 0 when the server answers /readyz (container health checks)
   backup [--type full|diff]       take a backup of the embedded cluster now (pgBackRest, into HEALTHREC_BACKUP_DIR)
   backup --info [--json]          list the backups; exit 1 when the last good one is older than 2 × HEALTHREC_BACKUP_EVERY
+  province publish --county C [--reader NAME] < password
+                                  publish a county's counters to its province (a superuser: DATABASE_SUPERUSER_URL or the embedded cluster's)
+  province subscribe --county C --conninfo '…'
+                                  subscribe a province database to a county's counters
+  province status --province PP   each county's data age in a province database (JSON)
   restore --to TIME               restore the embedded cluster to TIME (RFC 3339, or "YYYY-MM-DD HH:MM:SS" local); stop the service first
 
 environment: DATABASE_URL (the app role), DATABASE_OWNER_URL (the owner role, for migrate),
   HEALTHREC_APP_ROLE, HEALTHREC_ALLOW_SUPERUSER=1, HEALTHREC_DATA (default ./data), HEALTHREC_ADMIN_PASSWORD,
   HEALTHREC_TRUSTED_PROXIES (CIDRs of reverse proxies whose X-Forwarded-For is believed; default none),
   HEALTHREC_BACKUP=off, HEALTHREC_BACKUP_DIR (default $HEALTHREC_DATA/backups), HEALTHREC_BACKUP_EVERY (default 24h),
-  HEALTHREC_BACKUP_RETAIN (full backups kept, default 2)
+  HEALTHREC_BACKUP_RETAIN (full backups kept, default 2),
+  HEALTHREC_PUBLISH_COUNTERS=1 (embedded: wal_level = logical), HEALTHREC_PROVINCE_COUNTIES=N (embedded province: workers), DATABASE_SUPERUSER_URL
 `
 
 func main() {
@@ -157,6 +163,8 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		return app.Restore(ctx, cfg, target, log)
+	case "province":
+		return app.RunProvince(ctx, cfg, args, os.Stdin, os.Stdout, log)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -56,6 +56,9 @@ type Config struct {
 	// ReplicaURL is DATABASE_REPLICA_URL: a streaming replica (the app
 	// role) for the reads that tolerate lag (docs/operations.md).
 	ReplicaURL string
+	// Province: HEALTHREC_PUBLISH_COUNTERS, HEALTHREC_PROVINCE_COUNTIES,
+	// DATABASE_SUPERUSER_URL (province.go).
+	Province ProvinceConfig
 }
 
 // ConfigFromEnv reads the configuration. Secrets may come from a file named
@@ -82,6 +85,7 @@ func ConfigFromEnv() Config {
 		c.DataDir = "./data"
 	}
 	c.Backup, c.BackupErr = backupConfigFromEnv(c.DataDir)
+	c.Province = provinceConfigFromEnv()
 	return c
 }
 
@@ -189,7 +193,7 @@ func openEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 	if cfg.BackupErr != nil {
 		return nil, cfg.BackupErr
 	}
-	cluster, err := pgcluster.StartWith(ctx, cfg.DataDir+"/postgres", log, cfg.Backup.options())
+	cluster, err := pgcluster.StartWith(ctx, cfg.DataDir+"/postgres", log, cfg.clusterOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,12 @@ func RunRateFolds(ctx context.Context, db *postgres.DB, log *slog.Logger, every 
 	repeat(ctx, every, func() {
 		if _, err := db.FoldRateChanges(ctx); err != nil && ctx.Err() == nil {
 			log.Error("fold rate changes", "err", err)
+			return
+		}
+		// The counters just folded are current: tell the province
+		// (postgres.BeatCounters; nothing when the county publishes none).
+		if err := db.BeatCounters(ctx); err != nil && ctx.Err() == nil {
+			log.Error("counter heartbeat", "err", err)
 		}
 	})
 }

@@ -176,6 +176,8 @@ func TestReportsReadTheReplica(t *testing.T) {
 		}
 	}
 
+	checkTrendsAndExportsReadTheReplica(t, bureau, standbySU, f.County)
+
 	// The replica gone: the report reads the primary and says so.
 	if err := standby.Kill(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,9 @@ type Config struct {
 	// Collectors are more /metrics, registered as they are: the backup age
 	// and the replication state (internal/app/metrics.go).
 	Collectors []prometheus.Collector
+	// ProvinceStaleAfter is how old a county's heartbeat may be before the
+	// province's answers mark its figures stale (postgres.StaleAfter when 0).
+	ProvinceStaleAfter time.Duration
 }
 
 // gin starts in debug mode and says so on stderr whenever an engine is made
@@ -143,4 +147,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.inboxRoutes(api)
 	s.importRoutes(api)
 	s.reportRoutes(api)
+	s.provinceRoutes(api)
 }

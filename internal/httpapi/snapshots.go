@@ -112,8 +112,11 @@ func (s *Server) getSnapshot(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	snap, err := s.db.Snapshot(c.Request.Context(), id)
-	if err != nil {
+	var snap *postgres.Snapshot
+	if err := s.laggedRead(c, func(db *postgres.DB) (err error) {
+		snap, err = db.Snapshot(c.Request.Context(), id)
+		return err
+	}); err != nil {
 		c.Error(err)
 		return
 	}
@@ -158,18 +161,20 @@ func (s *Server) getTrends(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	scope, err := s.db.RateScope(c.Request.Context(), level, code)
-	if err != nil {
+	var scope *postgres.ScopeInfo
+	var t *postgres.Trend
+	if err := s.laggedRead(c, func(db *postgres.DB) (err error) {
+		if scope, err = db.RateScope(c.Request.Context(), level, code); err != nil || scope.County != county {
+			return err
+		}
+		t, err = db.Trends(c.Request.Context(), county, level, code)
+		return err
+	}); err != nil {
 		c.Error(err)
 		return
 	}
 	if scope.County != county {
 		c.Error(apperr.Forbiddenf("%s %s 不在县 %s 内", level.Chinese(), code, county))
-		return
-	}
-	t, err := s.db.Trends(c.Request.Context(), county, level, code)
-	if err != nil {
-		c.Error(err)
 		return
 	}
 	if t.ScopeName == "" {

@@ -34,6 +34,13 @@ type Options struct {
 	// RetainFull is how many full backups the repository keeps (default 2);
 	// older ones and the WAL only they need are expired after each backup.
 	RetainFull int
+	// Logical sets wal_level = logical: a county that publishes its
+	// counters to a province (postgres.PublishCounters).
+	Logical bool
+	// Settings are more postgresql.conf lines ("name = value"), written
+	// with the archiving settings at every start: a province's replication
+	// workers, say.
+	Settings []string
 }
 
 // archiveConf is the file postgresql.conf includes, rewritten at every start,
@@ -109,6 +116,12 @@ func (c *Cluster) configureArchiving() error {
 			"archive_mode = on\n" +
 			"archive_command = 'pgbackrest --config=" + c.confPath() + " --stanza=" + Stanza + " archive-push %p'\n" +
 			"archive_timeout = 60\n"
+	}
+	if c.opts.Logical {
+		body += "wal_level = logical\n" // after the archiving's "replica": the last one counts
+	}
+	for _, l := range c.opts.Settings {
+		body += l + "\n"
 	}
 	if err := c.writeOwned(archiveConf, []byte(body)); err != nil {
 		return err

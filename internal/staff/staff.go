@@ -21,10 +21,13 @@ const (
 	ReviewLead   Role = "review_lead"
 	Admin        Role = "admin"
 	Requester    Role = "requester"
+	// Province reads the counties' rates in a province database
+	// (docs/operations.md); never a record.
+	Province Role = "province"
 )
 
 // Roles lists every role, in the order the UI shows them.
-var Roles = []Role{Doctor, HomeVisit, RecordsAdmin, Bureau, Reviewer, ReviewLead, Admin, Requester}
+var Roles = []Role{Doctor, HomeVisit, RecordsAdmin, Bureau, Reviewer, ReviewLead, Admin, Requester, Province}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -55,6 +58,8 @@ func (r Role) Chinese() string {
 		return "系统管理员"
 	case Requester:
 		return "外部申请人"
+	case Province:
+		return "省卫生健康委"
 	}
 	return string(r)
 }
@@ -71,6 +76,15 @@ func InstitutionDomain(code string) string { return "inst:" + code }
 
 // CountyDomain is the domain of bureau and reviewer roles.
 func CountyDomain(code string) string { return "county:" + code }
+
+// ProvinceDomain is the domain of the province role: the province's
+// two-digit code, the first two digits of its counties' codes.
+func ProvinceDomain(code string) string { return "province:" + code }
+
+func validProvinceDomain(d string) bool {
+	code, ok := strings.CutPrefix(d, "province:")
+	return ok && len(code) == 2 && code[0] >= '0' && code[0] <= '9' && code[1] >= '0' && code[1] <= '9'
+}
 
 // DomainCode returns the institution or county code of a domain.
 func DomainCode(domain string) string {
@@ -143,6 +157,9 @@ func (s *Staff) Validate() error {
 	for _, g := range s.Grants {
 		if !g.Role.Valid() {
 			fe.Add("roles", "未知角色: "+string(g.Role))
+		}
+		if g.Role == Province && !validProvinceDomain(g.Domain) {
+			fe.Add("roles", "province 角色的范围应为 province:<2 位省代码>，如 province:33")
 		}
 	}
 	return fe.Err()

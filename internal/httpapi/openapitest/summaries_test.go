@@ -76,6 +76,8 @@ var summaries = map[string]string{
 	"GET /calendar/:year":                   "Holidays and make-up working days of a year",
 	"PUT /calendar/:year":                   "Set a year's holidays and make-up working days",
 	"GET /assessment":                       "My assessment: live figures, rank, trend, records to fix",
+	"GET /province/report":                  "The province's report: every county's three rates, down to townships and institutions, ranked across the province; ?format=json|csv|pdf",
+	"GET /province/counties":                "The province's counties and how current each one's figures are",
 	"GET /inbox":                            "The caller's inbox",
 	"GET /inbox/unread":                     "The number of unread messages",
 	"POST /inbox/:id/read":                  "Mark a message read",

@@ -2,7 +2,7 @@
 // institution and doctor with drill-down, charts against the targets, the
 // trend over published snapshots, CSV/PDF downloads, publishing, and the
 // review cases.
-import { get, post, qs, me, hasRole, domainsOf } from './api.js';
+import { api, get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
 import { INDICATOR, LEVEL, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
@@ -178,11 +178,12 @@ async function reportPage(q) {
   const key = JSON.stringify(p);
   try {
     if (!cached || cached.key !== key) {
-      const raw = await get('/reports/rates' + qs({ ...p, format: 'json' }));
-      const report = normalize(raw);
+      // Raw, for X-Data-As-Of: the report may come from a replica.
+      const res = await api('GET', '/reports/rates' + qs({ ...p, format: 'json' }), undefined, { raw: true });
+      const report = normalize(await res.json());
       const counties = report.scopes.filter((s) => s.level === 'county').map((s) => s.code);
       const links = await regionLinks(counties.length ? counties : domainsOf(staff, 'bureau'));
-      cached = { key, report, links };
+      cached = { key, report, links, dataAsOf: res.headers.get('X-Data-As-Of') };
     }
   } catch (e) {
     mount(h('h1', {}, '建档率 · 合格率 · 使用率'), toolbar,
@@ -263,6 +264,7 @@ function renderReport(p, path, toolbar) {
   mount(
     h('h1', {}, '建档率 · 合格率 · 使用率'), toolbar,
     h('p', { class: 'muted' }, `截至 ${report.as_of || p.as_of} · 抽样 ${report.sample ?? p.sample} · 种子 ${report.seed ?? p.seed} · 目标：建档率 ${report.targets.coverage}%，合格率 ${report.targets.quality}%，使用率 ${report.targets.usage}%`),
+    staleNotice(cached.dataAsOf),
     h('div', { class: 'actions' },
       h('a', { class: 'button secondary', href: csv, download: `rates-${p.as_of}.csv`, id: 'download-csv' }, '下载 CSV'),
       h('a', { class: 'button secondary', href: pdf, target: '_blank', rel: 'noopener', id: 'download-pdf' }, '下载 PDF'),
@@ -277,6 +279,20 @@ function renderReport(p, path, toolbar) {
     table(cols, scopes, { rowClass: (s) => (INDICATORS.some((k) => s.ind[k] && s.ind[k].warning) ? 'warn' : null) }),
     report.stats ? statsBlock(report.stats, level) : null,
   );
+}
+
+/**
+ * staleNotice says how current the figures are when they are more than a
+ * minute old: a report read from a replica that lags (X-Data-As-Of, the
+ * replica's last replay). Fresh figures need no notice.
+ */
+function staleNotice(asOf) {
+  const t = asOf ? Date.parse(asOf) : NaN;
+  if (Number.isNaN(t) || Date.now() - t <= 60000) return null;
+  const min = Math.floor((Date.now() - t) / 60000);
+  const at = new Date(t).toLocaleString('zh-CN', { hour12: false });
+  return h('p', { class: 'notice', id: 'data-as-of', role: 'status' },
+    `数据截至 ${at}（约 ${min} 分钟前）：报表读自只读副本，此后的录入尚未计入。`);
 }
 
 function statsBlock(stats, level) {
