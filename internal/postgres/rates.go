@@ -464,6 +464,19 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 		pre += " AND (r.responsible_doctor = $10 OR r.record_id = ANY(" + handedAfter + "))"
 	}
 	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE " + pre + ") r"
+	if f.Level == rates.Doctor {
+		// A doctor's records whose doctor then is their doctor now are an
+		// index-only range of records_draw (its stratum is the doctor, and
+		// it carries every column read here), not a heap fetch per record
+		// scattered over the table; those handed over after the date are
+		// few and fetched apart.
+		from = `((SELECT ` + drawnColumns + ` FROM records r
+				WHERE ` + stratum + ` = $10 AND r.responsible_doctor = $10 AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `
+					AND NOT (r.record_id = ANY(` + handedAfter + `)))
+			UNION ALL
+			(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+				AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
+	}
 	var plan drawPlan
 	if p.Sample != rates.All {
 		groups, err := activeCounts(ctx, tx, county, p.AsOf)
