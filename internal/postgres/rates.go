@@ -457,26 +457,20 @@ func scopeCondition(l rates.Level, n int) string {
 func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
 	lo, hi := countyRange(county)
 	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
-	// Every record active at the date, with its doctor then; a doctor's are
-	// found through their records now and those handed over after the date.
-	pre := "r.village_code BETWEEN $8 AND $9 AND " + activeAt
+	// Every record active at the date, with its doctor then. The records
+	// whose doctor then is their doctor now read their doctor as it is: for a doctor, an index-only range of records_draw (its
+	// stratum is the doctor, and it carries every column read here) instead
+	// of a heap fetch per record scattered over the table; for the county,
+	// a scan of that index instead of the table. Those handed over after the
+	// date are few and fetched apart.
+	now := "r.village_code BETWEEN $8 AND $9 AND " + activeAt + " AND NOT (r.record_id = ANY(" + handedAfter + "))"
 	if f.Level == rates.Doctor {
-		pre += " AND (r.responsible_doctor = $10 OR r.record_id = ANY(" + handedAfter + "))"
+		now = stratum + " = $10 AND r.responsible_doctor = $10 AND " + now
 	}
-	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE " + pre + ") r"
-	if f.Level == rates.Doctor {
-		// A doctor's records whose doctor then is their doctor now are an
-		// index-only range of records_draw (its stratum is the doctor, and
-		// it carries every column read here), not a heap fetch per record
-		// scattered over the table; those handed over after the date are
-		// few and fetched apart.
-		from = `((SELECT ` + drawnColumns + ` FROM records r
-				WHERE ` + stratum + ` = $10 AND r.responsible_doctor = $10 AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `
-					AND NOT (r.record_id = ANY(` + handedAfter + `)))
-			UNION ALL
-			(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
-				AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
-	}
+	from := `((SELECT ` + drawnColumns + ` FROM records r WHERE ` + now + `)
+		UNION ALL
+		(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+			AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
 	var plan drawPlan
 	if p.Sample != rates.All {
 		groups, err := activeCounts(ctx, tx, county, p.AsOf)

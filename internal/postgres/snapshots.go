@@ -192,15 +192,21 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `WITH `+drillArgs+`
-			INSERT INTO rate_snapshot_records (snapshot_id, record_id, village_code, stratum, failures, has_dynamic)
-			SELECT $11, r.record_id, r.village_code, r.stratum, r.failures, r.has_dynamic FROM (`+results+`) r`,
-			append(args, info.ID)...)
-		if err != nil {
+		// One row per draw group and village (migration 00023): the
+		// aggregates of one pass see the rows in the same order, so the
+		// arrays stay aligned. The county's 7,800 groups of a sample=all hold
+		// its 970,000 records in memory at once; with the report's 64 MB
+		// the grouping spilled to disk.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		info.Sampled = int(n)
+		if err := tx.GetContext(ctx, &info.Sampled, `WITH `+drillArgs+`, frozen AS (
+			INSERT INTO rate_snapshot_samples (snapshot_id, stratum, village_code, records, record_ids, failures, has_dynamic)
+			SELECT $11, r.stratum, r.village_code, count(*), array_agg(r.record_id), array_agg(r.failures::smallint), array_agg(r.has_dynamic)
+			FROM (`+results+`) r GROUP BY r.stratum, r.village_code RETURNING records)
+			SELECT COALESCE(sum(records), 0) FROM frozen`, append(args, info.ID)...); err != nil {
+			return err
+		}
 		out = &Snapshot{SnapshotInfo: info, Report: r}
 		out.Proposed, err = registerSnapshot(ctx, tx, db.SMS, db.Now(), &info, r)
 		return err
@@ -257,7 +263,7 @@ func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row)
 
 const snapshotInfoColumns = `s.id, s.county_code, s.kind, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
 	jsonb_array_length(s.report -> 'warnings') AS warnings,
-	(SELECT count(*) FROM rate_snapshot_records x WHERE x.snapshot_id = s.id) AS sampled,
+	(SELECT COALESCE(sum(x.records), 0) FROM rate_snapshot_samples x WHERE x.snapshot_id = s.id) AS sampled,
 	s.supersedes, s.supersede_reason, (SELECT n.id FROM rate_snapshots n WHERE n.supersedes = s.id) AS superseded_by`
 
 // Snapshots lists the published reports of counties, newest as-of date first.
