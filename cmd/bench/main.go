@@ -89,7 +89,11 @@ func (o options) part(name string) bool {
 }
 
 func run(ctx context.Context, o options, keep bool) error {
-	url := os.Getenv("BENCH_DATABASE_URL")
+	// The load and the maintenance after it run as the owner; the
+	// measurements as the app role, as the service serves (DML only). With
+	// BENCH_DATABASE_URL both use it, unless BENCH_APP_DATABASE_URL names
+	// the app role.
+	url, appURL := os.Getenv("BENCH_DATABASE_URL"), os.Getenv("BENCH_APP_DATABASE_URL")
 	if url == "" {
 		dir, err := os.MkdirTemp("", "healthrec-bench-")
 		if err != nil {
@@ -110,18 +114,37 @@ func run(ctx context.Context, o options, keep bool) error {
 		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
 			return err
 		}
-		url = c.URL("bench")
+		if err := postgres.Provision(ctx, c.OwnerURL("bench"), c.URL("bench"), pgcluster.App); err != nil {
+			return err
+		}
+		url, appURL = c.OwnerURL("bench"), c.AppURL("bench")
+	} else {
+		owner, err := postgres.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		err = owner.Migrate(ctx)
+		owner.Close()
+		if err != nil {
+			return err
+		}
 	}
-	db, err := postgres.Open(ctx, url)
+	if appURL == "" {
+		appURL = url
+	}
+	owner, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	db, err := postgres.Open(ctx, appURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	today := civil.MustParse(o.today)
 	db.Now = func() time.Time { return today.Time().Add(12 * time.Hour) }
+	owner.Now = db.Now
 
 	var version string
 	_ = db.GetContext(ctx, &version, `SHOW server_version`)
@@ -133,7 +156,7 @@ func run(ctx context.Context, o options, keep bool) error {
 	sum := &summary{}
 	g := newGenerator(o, today)
 	if !o.reuse {
-		load, err := g.load(ctx, db)
+		load, err := g.load(ctx, owner)
 		if err != nil {
 			return err
 		}
