@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/jmoiron/sqlx"
@@ -340,6 +341,13 @@ func (db *DB) RateData(ctx context.Context, county string, p rates.Params) (*rat
 }
 
 func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rates.Data, error) {
+	return rateDataWith(ctx, tx, county, p, rateGroups)
+}
+
+// rateDataWith is rateData with the counts per village and doctor from
+// groupsOf.
+func rateDataWith(ctx context.Context, tx *Tx, county string, p rates.Params,
+	groupsOf func(context.Context, *Tx, string, rates.Params) ([]rates.Group, error)) (*rates.Data, error) {
 	d := &rates.Data{}
 	if err := tx.GetContext(ctx, &d.County, `SELECT code, name FROM regions WHERE code = $1 AND level = 'county'`, county); err != nil {
 		return nil, notFound(err, "县 %s 未登记", county)
@@ -362,7 +370,7 @@ func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rate
 		WHERE v.level = 'village' AND v.code BETWEEN $3 AND $4 ORDER BY v.code`, p.AsOf, p.AsOf.Year(), lo, hi); err != nil {
 		return nil, err
 	}
-	groups, err := rateGroups(ctx, tx, county, p)
+	groups, err := groupsOf(ctx, tx, county, p)
 	if err != nil {
 		return nil, err
 	}
@@ -408,11 +416,6 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ village, doctor string }
-	idx := make(map[key]int, len(out))
-	for i, g := range out {
-		idx[key{g.Village, g.Doctor}] = i
-	}
 	handed, err := handedOver(ctx, tx, p.AsOf)
 	if err != nil {
 		return nil, err
@@ -425,14 +428,25 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 			count(*) FILTER (WHERE `+usedAsOf+`) AS used`), append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
 		return nil, err
 	}
-	for _, d := range drawnGroups {
+	return out, withDrawn(out, drawnGroups)
+}
+
+// withDrawn sets the sample's counts of drawn on the active counts of
+// groups, village and doctor by village and doctor.
+func withDrawn(groups, drawn []rates.Group) error {
+	type key struct{ village, doctor string }
+	idx := make(map[key]int, len(groups))
+	for i, g := range groups {
+		idx[key{g.Village, g.Doctor}] = i
+	}
+	for _, d := range drawn {
 		i, ok := idx[key{d.Village, d.Doctor}]
 		if !ok {
-			return nil, fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
+			return fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
 		}
-		out[i].Sampled, out[i].Qualified, out[i].Used = d.Sampled, d.Qualified, d.Used
+		groups[i].Sampled, groups[i].Qualified, groups[i].Used = d.Sampled, d.Qualified, d.Used
 	}
-	return out, nil
+	return nil
 }
 
 // RecordResult is one sampled record in a drill-down: the rules it breaks and
@@ -491,6 +505,12 @@ func scopeCondition(l rates.Level, n int) string {
 // scope, to plan their draw; the groups are drawn whole (as in the report),
 // then cut to the scope.
 func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
+	return drillCounted(ctx, tx, county, p, f, nil)
+}
+
+// drillCounted is drill with the county's active counts as of p.AsOf
+// (activeCounts) when the caller has them already.
+func drillCounted(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter, active []rates.Group) (string, []any, error) {
 	lo, hi := countyRange(county)
 	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
 	// Every record active at the date, with its doctor then. The records
@@ -509,9 +529,12 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 			AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
 	var plan drawPlan
 	if p.Sample != rates.All {
-		groups, err := activeCounts(ctx, tx, county, p.AsOf)
-		if err != nil {
-			return "", nil, err
+		groups := slices.Clone(active)
+		if groups == nil {
+			var err error
+			if groups, err = activeCounts(ctx, tx, county, p.AsOf); err != nil {
+				return "", nil, err
+			}
 		}
 		if f.Level != rates.County {
 			// Only the draw groups with records in the scope.

@@ -158,7 +158,24 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		if err := tuneReport(ctx, tx); err != nil {
 			return err
 		}
-		d, err := rateData(ctx, tx, county, p)
+		// A sampled snapshot freezes its draw while it counts it: the
+		// records are drawn once, not once for the figures and again for
+		// the records (the foreign key to the snapshot, not inserted yet,
+		// is checked at commit).
+		var id sql.NullInt64
+		var frozen int
+		groupsOf := rateGroups
+		if p.Sample != rates.All {
+			if err := tx.GetContext(ctx, &id, `SELECT nextval('rate_snapshots_id_seq')`); err != nil {
+				return err
+			}
+			groupsOf = func(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
+				groups, n, err := freezeSample(ctx, tx, id.Int64, county, p)
+				frozen = n
+				return groups, err
+			}
+		}
+		d, err := rateDataWith(ctx, tx, county, p, groupsOf)
 		if err != nil {
 			return err
 		}
@@ -179,33 +196,31 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		}
 		info := SnapshotInfo{CountyCode: county, Kind: pub.Kind, Title: pub.Title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed,
 			PublishedBy: actor, Warnings: len(r.Warnings), Supersedes: pub.Supersedes, SupersedeReason: pub.Reason}
-		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, kind, title, as_of, sample, seed, report,
+		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (id, county_code, kind, title, as_of, sample, seed, report,
 				published_at, published_by, supersedes, supersede_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
-			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason); err != nil {
+			VALUES (COALESCE($12, nextval('rate_snapshots_id_seq')), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
+			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason, id); err != nil {
 			return err
 		}
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
 			return err
 		}
-		results, args, err := drill(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county})
-		if err != nil {
-			return err
-		}
-		// One row per draw group and village (migration 00023): the
-		// aggregates of one pass see the rows in the same order, so the
-		// arrays stay aligned. The county's 7,800 groups of a sample=all hold
-		// its 970,000 records in memory at once; with the report's 64 MB
-		// the grouping spilled to disk.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &info.Sampled, `WITH `+drillArgs+`, frozen AS (
-			INSERT INTO rate_snapshot_samples (snapshot_id, stratum, village_code, records, record_ids, failures, has_dynamic)
-			SELECT $11, r.stratum, r.village_code, count(*), array_agg(r.record_id), array_agg(r.failures::smallint), array_agg(r.has_dynamic)
-			FROM (`+results+`) r GROUP BY r.stratum, r.village_code RETURNING records)
-			SELECT COALESCE(sum(records), 0) FROM frozen`, append(args, info.ID)...); err != nil {
-			return err
+		info.Sampled = frozen
+		if p.Sample == rates.All {
+			// The whole population: the figures came from the counters,
+			// the records are read here.
+			results, args, err := drill(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county})
+			if err != nil {
+				return err
+			}
+			if err := setFreezeMemory(ctx, tx); err != nil {
+				return err
+			}
+			if err := tx.GetContext(ctx, &info.Sampled, `WITH `+drillArgs+`, frozen AS (`+freezeSQL+`
+				FROM (`+results+`) r GROUP BY r.stratum, r.village_code RETURNING records)
+				SELECT COALESCE(sum(records), 0) FROM frozen`, append(args, info.ID)...); err != nil {
+				return err
+			}
 		}
 		out = &Snapshot{SnapshotInfo: info, Report: r}
 		out.Proposed, err = registerSnapshot(ctx, tx, db.SMS, db.Now(), &info, r)
@@ -225,6 +240,56 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		return nil, translate(err)
 	}
 	return out, nil
+}
+
+// freezeSample draws a county's sample as of p.AsOf, freezes it as the
+// records of snapshot id and returns the counts per village and doctor that
+// the report is computed from, with the number of records frozen. The
+// counts are those of rateGroups: a drawn record is qualified when it
+// breaks no rule (drill's failures, Q3's birth date and Q10–Q11's exam
+// included), used when it has a dynamic record.
+func freezeSample(ctx context.Context, tx *Tx, id int64, county string, p rates.Params) ([]rates.Group, int, error) {
+	active, err := activeCounts(ctx, tx, county, p.AsOf)
+	if err != nil {
+		return nil, 0, err
+	}
+	results, args, err := drillCounted(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county}, active)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := setFreezeMemory(ctx, tx); err != nil {
+		return nil, 0, err
+	}
+	var drawn []struct {
+		rates.Group
+		Frozen int `db:"frozen"`
+	}
+	if err := tx.SelectContext(ctx, &drawn, `WITH `+drillArgs+`, results AS MATERIALIZED (`+results+`),
+		frozen AS (`+freezeSQL+` FROM results r GROUP BY r.stratum, r.village_code RETURNING records)
+		SELECT r.village_code AS village, r.doctor, count(*) AS sampled, count(*) FILTER (WHERE r.failures = 0) AS qualified,
+			count(*) FILTER (WHERE r.has_dynamic) AS used, (SELECT COALESCE(sum(records), 0) FROM frozen) AS frozen
+		FROM results r GROUP BY r.village_code, r.doctor`, append(args, id)...); err != nil {
+		return nil, 0, err
+	}
+	groups, frozen := make([]rates.Group, len(drawn)), 0
+	for i, d := range drawn {
+		groups[i], frozen = d.Group, d.Frozen
+	}
+	return active, frozen, withDrawn(active, groups)
+}
+
+// freezeSQL inserts a snapshot's ($11) records from the drill-down rows r,
+// one row per draw group and village (migration 00023): the aggregates of
+// one pass see the rows in the same order, so the arrays stay aligned.
+const freezeSQL = `INSERT INTO rate_snapshot_samples (snapshot_id, stratum, village_code, records, record_ids, failures, has_dynamic)
+	SELECT $11, r.stratum, r.village_code, count(*), array_agg(r.record_id), array_agg(r.failures::smallint), array_agg(r.has_dynamic)`
+
+// setFreezeMemory lets a freeze group a county in memory: a sample=all
+// holds its 970,000 records at once, and with the report's 64 MB the
+// grouping spilled to disk.
+func setFreezeMemory(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`)
+	return err
 }
 
 // isUniqueViolation reports whether err is a unique violation of one of the

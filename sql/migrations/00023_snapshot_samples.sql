@@ -8,7 +8,9 @@
 -- in one pass. Nothing reads a single record of a snapshot by key; the view
 -- rate_snapshot_records gives the old rows to whoever reads them as rows.
 CREATE TABLE rate_snapshot_samples (
-    snapshot_id  bigint NOT NULL REFERENCES rate_snapshots (id),
+    -- Deferred: a sampled snapshot freezes its records while it draws
+    -- them, before its own row (with the figures from that draw) exists.
+    snapshot_id  bigint NOT NULL REFERENCES rate_snapshots (id) DEFERRABLE INITIALLY DEFERRED,
     -- The draw's group: the responsible doctor, or '#' and the village for
     -- records without one.
     stratum      text NOT NULL,
