@@ -513,20 +513,26 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 func drillCounted(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter, active []rates.Group) (string, []any, error) {
 	lo, hi := countyRange(county)
 	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
-	// Every record active at the date, with its doctor then. The records
-	// whose doctor then is their doctor now read their doctor as it is: for a doctor, an index-only range of records_draw (its
-	// stratum is the doctor, and it carries every column read here) instead
-	// of a heap fetch per record scattered over the table; for the county,
-	// a scan of that index instead of the table. Those handed over after the
-	// date are few and fetched apart.
-	now := "r.village_code BETWEEN $8 AND $9 AND " + activeAt + " AND NOT (r.record_id = ANY(" + handedAfter + "))"
-	if f.Level == rates.Doctor {
-		now = stratum + " = $10 AND r.responsible_doctor = $10 AND " + now
+	// Every record active at the date, with its doctor then.
+	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE r.village_code BETWEEN $8 AND $9 AND " + activeAt + ") r"
+	if f.Level == rates.Doctor || f.Level == rates.County {
+		// The records whose doctor then is their doctor now read their
+		// doctor as it is: for a doctor, an index-only range of
+		// records_draw (its stratum is the doctor, and it carries every
+		// column read here) instead of a heap fetch per record scattered
+		// over the table; for the county, a scan of that index instead of
+		// the table. Those handed over after the date are few and fetched
+		// apart. (An institution's or township's villages are a join the
+		// planner keeps index-led only on the single scan above.)
+		now := "r.village_code BETWEEN $8 AND $9 AND " + activeAt + " AND NOT (r.record_id = ANY(" + handedAfter + "))"
+		if f.Level == rates.Doctor {
+			now = stratum + " = $10 AND r.responsible_doctor = $10 AND " + now
+		}
+		from = `((SELECT ` + drawnColumns + ` FROM records r WHERE ` + now + `)
+			UNION ALL
+			(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+				AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
 	}
-	from := `((SELECT ` + drawnColumns + ` FROM records r WHERE ` + now + `)
-		UNION ALL
-		(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
-			AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
 	var plan drawPlan
 	if p.Sample != rates.All {
 		groups := slices.Clone(active)
