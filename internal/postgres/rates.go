@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -74,24 +75,52 @@ const (
 )
 
 // countsAsOf are a county ($1) as of a date ($2; $3 and $4 the first days of
-// its year and month) per village and per responsible doctor apart, as
-// Groups of one or the other: each scope's changes of records active,
-// qualified and used (migration 00013) summed over the years before the
-// date's year, the months of that year before its month and the days of that
-// month up to the date — a few dozen counters per scope, whatever the number
-// of records and entries — plus the changes not folded yet.
-const countsAsOf = `SELECT CASE x.kind WHEN 'v' THEN x.code ELSE '' END AS village,
+// its year and month, $5 and $6 those of the next month and year) per
+// village and per responsible doctor apart, as Groups of one or the other:
+// each scope's changes of records active, qualified and used (migration
+// 00013) summed over the years before the date's year, the months of that
+// year before its month and the days of that month up to the date — a few
+// dozen counters per scope, whatever the number of records and entries —
+// plus the changes not folded yet.
+//
+// A period's counter is the sum of its parts' (rate_fold writes each change
+// to its day, month and year), so the months before the date's month are
+// also the year less the months from that month on, and the days up to the
+// date the month less the days after it: whichever reads fewer rows. On the
+// last day of a month that is one month row per scope instead of thirty
+// day rows (the day rows of the current month were two thirds of the rows a
+// report summed, and My assessment sums them on every request).
+func countsAsOf(asOf civil.Date) string {
+	part := func(sign, cond string) string {
+		return `SELECT kind, code, ` + sign + `active, ` + sign + `qualified, ` + sign + `used FROM rate_counts WHERE county = $1 AND ` + cond
+	}
+	parts := []string{part("", `grain = 'y' AND starts < $3`)}
+	if month := int(asOf.Time().Month()); month-1 <= 13-month+1 {
+		parts = append(parts, part("", `grain = 'm' AND starts >= $3 AND starts < $4`))
+	} else {
+		parts = append(parts, part("", `grain = 'y' AND starts = $3`), part("-", `grain = 'm' AND starts >= $4 AND starts < $6`))
+	}
+	day, days := asOf.Time().Day(), asOf.MonthStart().DaysUntil(asOf.MonthStart().AddMonths(1))
+	if day <= days-day+1 {
+		parts = append(parts, part("", `grain = 'd' AND starts >= $4 AND starts <= $2`))
+	} else {
+		parts = append(parts, part("", `grain = 'm' AND starts = $4`), part("-", `grain = 'd' AND starts > $2 AND starts < $5`))
+	}
+	parts = append(parts, `SELECT kind, code, active, qualified, used FROM rate_changes WHERE county = $1 AND on_date <= $2`)
+	// args types the arguments, which not every way of summing uses.
+	return `WITH args AS (SELECT $1::text, $2::date, $3::date, $4::date, $5::date, $6::date)
+	SELECT CASE x.kind WHEN 'v' THEN x.code ELSE '' END AS village,
 		CASE x.kind WHEN 'd' THEN x.code ELSE '' END AS doctor,
 		sum(x.active) AS active, sum(x.active) AS sampled, sum(x.qualified) AS qualified, sum(x.used) AS used
-	FROM (
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'y' AND starts < $3
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'm' AND starts >= $3 AND starts < $4
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'd' AND starts >= $4 AND starts <= $2
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_changes WHERE county = $1 AND on_date <= $2
-	) x GROUP BY x.kind, x.code HAVING sum(x.active) > 0`
+	FROM (` + strings.Join(parts, "\n\t\tUNION ALL\n\t\t") + `) x (kind, code, active, qualified, used)
+	GROUP BY x.kind, x.code HAVING sum(x.active) > 0`
+}
+
+// countsArgs are countsAsOf's arguments.
+func countsArgs(county string, asOf civil.Date) []any {
+	month, year := asOf.MonthStart(), asOf.YearStart()
+	return []any{county, asOf, year, month, month.AddMonths(1), year.AddMonths(12)}
+}
 
 // FoldRateChanges moves the rate changes noted since the last fold into the
 // counters (rate_fold, migration 00013) and returns how many it moved. A
@@ -408,8 +437,7 @@ func rateDataWith(ctx context.Context, tx *Tx, county string, p rates.Params,
 func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
 	out := []rates.Group{}
 	if p.Sample == rates.All {
-		year, month := p.AsOf.YearStart(), p.AsOf.MonthStart()
-		err := tx.SelectContext(ctx, &out, countsAsOf, county, p.AsOf, year, month)
+		err := tx.SelectContext(ctx, &out, countsAsOf(p.AsOf), countsArgs(county, p.AsOf)...)
 		return out, err
 	}
 	out, err := activeCounts(ctx, tx, county, p.AsOf)
