@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -44,10 +45,24 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
 	flag.BoolVar(&o.reuse, "reuse", false, "with BENCH_DATABASE_URL: measure the county already loaded there")
 	flag.BoolVar(&o.reindex, "reindex", true, "rebuild the report's indexes after the bulk load (as after an import)")
+	flag.StringVar(&o.only, "only", "", "measure only these parts, comma-separated: report, sampled, drill, assessment, publish (default all)")
 	flag.StringVar(&o.summary, "summary", "", "also start this file as the one summary table of make bench (cmd/loadtest adds its rows)")
+	cpuProfile := flag.String("cpuprofile", "", "write the bench's own Go CPU profile here (the client side of each query)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(context.Background(), o, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -57,11 +72,28 @@ type options struct {
 	seed                                        int64
 	today                                       string
 	reuse, reindex                              bool
-	summary                                     string
+	summary, only                               string
+}
+
+// part is whether -only asks for a part of the measurements.
+func (o options) part(name string) bool {
+	if o.only == "" {
+		return true
+	}
+	for _, p := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(p) == name {
+			return true
+		}
+	}
+	return false
 }
 
 func run(ctx context.Context, o options, keep bool) error {
-	url := os.Getenv("BENCH_DATABASE_URL")
+	// The load and the maintenance after it run as the owner; the
+	// measurements as the app role, as the service serves (DML only). With
+	// BENCH_DATABASE_URL both use it, unless BENCH_APP_DATABASE_URL names
+	// the app role.
+	url, appURL := os.Getenv("BENCH_DATABASE_URL"), os.Getenv("BENCH_APP_DATABASE_URL")
 	if url == "" {
 		dir, err := os.MkdirTemp("", "healthrec-bench-")
 		if err != nil {
@@ -82,18 +114,37 @@ func run(ctx context.Context, o options, keep bool) error {
 		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
 			return err
 		}
-		url = c.URL("bench")
+		if err := postgres.Provision(ctx, c.OwnerURL("bench"), c.URL("bench"), pgcluster.App); err != nil {
+			return err
+		}
+		url, appURL = c.OwnerURL("bench"), c.AppURL("bench")
+	} else {
+		owner, err := postgres.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		err = owner.Migrate(ctx)
+		owner.Close()
+		if err != nil {
+			return err
+		}
 	}
-	db, err := postgres.Open(ctx, url)
+	if appURL == "" {
+		appURL = url
+	}
+	owner, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	db, err := postgres.Open(ctx, appURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	today := civil.MustParse(o.today)
 	db.Now = func() time.Time { return today.Time().Add(12 * time.Hour) }
+	owner.Now = db.Now
 
 	var version string
 	_ = db.GetContext(ctx, &version, `SHOW server_version`)
@@ -105,7 +156,7 @@ func run(ctx context.Context, o options, keep bool) error {
 	sum := &summary{}
 	g := newGenerator(o, today)
 	if !o.reuse {
-		load, err := g.load(ctx, db)
+		load, err := g.load(ctx, owner)
 		if err != nil {
 			return err
 		}
@@ -173,38 +224,55 @@ func run(ctx context.Context, o options, keep bool) error {
 		{"report, 4 levels, sample=all, as of " + past.String(), rates.Params{AsOf: past, Sample: rates.All, Seed: 1}},
 		{"report, 4 levels, sample=300, as of " + past.String(), rates.Params{AsOf: past, Sample: 300, Seed: 1}},
 	} {
+		if !o.part(map[bool]string{true: "report", false: "sampled"}[c.p.Sample == rates.All]) {
+			continue
+		}
 		if err := report(c.name, c.p); err != nil {
 			return err
 		}
 	}
 	doc := g.doctorCodes[0]
-	d, dMin := measure(o.runs, func() error {
-		_, _, err := db.RateRecords(ctx, county, rates.Params{AsOf: asOf, Sample: 300, Seed: 1},
-			postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
-		return err
-	})
-	fmt.Printf("%-52s %9s %9s\n", "drill-down (records only), one doctor, sample=300", d, dMin)
-	// My assessment (GET /assessment) of one doctor: the store's part of the
-	// answer, in the handler's order — the scope, the whole-population
-	// report it ranks in, the trend, the first page of records to fix.
+	if o.part("drill") {
+		d, dMin := measure(o.runs, func() error {
+			_, _, err := db.RateRecords(ctx, county, rates.Params{AsOf: asOf, Sample: 300, Seed: 1},
+				postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
+			return err
+		})
+		fmt.Printf("%-52s %9s %9s\n", "drill-down (records only), one doctor, sample=300", d, dMin)
+	}
+	// My assessment (GET /assessment) of one doctor and of one institution:
+	// the store's part of the answer, in the handler's order — the scope,
+	// the whole-population report it ranks in, the trend, the first page of
+	// records to fix.
 	all := rates.Params{AsOf: asOf, Sample: rates.All, Seed: 1}
-	d, dMin = measure(o.runs, func() error {
-		if _, err := db.RateScope(ctx, rates.Doctor, doc); err != nil {
+	assessment := func(l rates.Level, code string) (time.Duration, time.Duration) {
+		return measure(o.runs, func() error {
+			if _, err := db.RateScope(ctx, l, code); err != nil {
+				return err
+			}
+			if _, err := db.Report(ctx, county, all); err != nil {
+				return err
+			}
+			if _, err := db.Trends(ctx, county, l, code); err != nil {
+				return err
+			}
+			_, _, err := db.RateRecords(ctx, county, all, postgres.DrillFilter{Level: l, ScopeCode: code, Page: postgres.Page{PerPage: 50}})
 			return err
-		}
-		if _, err := db.Report(ctx, county, all); err != nil {
-			return err
-		}
-		if _, err := db.Trends(ctx, county, rates.Doctor, doc); err != nil {
-			return err
-		}
-		_, _, err := db.RateRecords(ctx, county, all, postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
-		return err
-	})
-	fmt.Printf("%-52s %9s %9s\n", "my assessment (GET /assessment), one doctor", d, dMin)
-	sum.row("my assessment of one doctor (median; target ≤ 50 ms)", d.String(), fmt.Sprintf("%.1f", float64(d)/float64(bare)), "", "", "")
+		})
+	}
+	if o.part("assessment") {
+		// A records administrator's: the institution's ~50,000 records.
+		d, dMin := assessment(rates.Institution, g.institutions[0])
+		fmt.Printf("%-52s %9s %9s\n", "my assessment, one institution (records admin)", d, dMin)
+		d, dMin = assessment(rates.Doctor, doc)
+		fmt.Printf("%-52s %9s %9s\n", "my assessment (GET /assessment), one doctor", d, dMin)
+		sum.row("my assessment of one doctor (median; target ≤ 50 ms)", d.String(), fmt.Sprintf("%.1f", float64(d)/float64(bare)), "", "", "")
+	}
 	// Publishing writes a snapshot each time: timed once each.
 	for _, n := range []rates.Sample{300, rates.All} {
+		if !o.part("publish") {
+			break
+		}
 		start := time.Now()
 		// One pre-assessment per county and date: each run corrects the last.
 		pub := postgres.Publication{Kind: review.KindPreAssessment, Title: "bench"}

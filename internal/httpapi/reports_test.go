@@ -364,7 +364,7 @@ func TestSnapshotsAPI(t *testing.T) {
 	if _, err := e.db.Exec(`UPDATE rate_snapshot_rows SET numerator = 0`); err == nil {
 		t.Error("the database let a snapshot row change")
 	}
-	if _, err := e.db.Exec(`DELETE FROM rate_snapshot_records`); err == nil {
+	if _, err := e.db.Exec(`DELETE FROM rate_snapshot_samples`); err == nil {
 		t.Error("the database let a snapshot's records go")
 	}
 	if r := e.bureau.req("GET", loc+"?format=pdf", nil); r.Status != 200 || !strings.Contains(pdftest.Text(t, r.Raw), "2026-06-30") {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -73,24 +75,52 @@ const (
 )
 
 // countsAsOf are a county ($1) as of a date ($2; $3 and $4 the first days of
-// its year and month) per village and per responsible doctor apart, as
-// Groups of one or the other: each scope's changes of records active,
-// qualified and used (migration 00013) summed over the years before the
-// date's year, the months of that year before its month and the days of that
-// month up to the date — a few dozen counters per scope, whatever the number
-// of records and entries — plus the changes not folded yet.
-const countsAsOf = `SELECT CASE x.kind WHEN 'v' THEN x.code ELSE '' END AS village,
+// its year and month, $5 and $6 those of the next month and year) per
+// village and per responsible doctor apart, as Groups of one or the other:
+// each scope's changes of records active, qualified and used (migration
+// 00013) summed over the years before the date's year, the months of that
+// year before its month and the days of that month up to the date — a few
+// dozen counters per scope, whatever the number of records and entries —
+// plus the changes not folded yet.
+//
+// A period's counter is the sum of its parts' (rate_fold writes each change
+// to its day, month and year), so the months before the date's month are
+// also the year less the months from that month on, and the days up to the
+// date the month less the days after it: whichever reads fewer rows. On the
+// last day of a month that is one month row per scope instead of thirty
+// day rows (the day rows of the current month were two thirds of the rows a
+// report summed, and My assessment sums them on every request).
+func countsAsOf(asOf civil.Date) string {
+	part := func(sign, cond string) string {
+		return `SELECT kind, code, ` + sign + `active, ` + sign + `qualified, ` + sign + `used FROM rate_counts WHERE county = $1 AND ` + cond
+	}
+	parts := []string{part("", `grain = 'y' AND starts < $3`)}
+	if month := int(asOf.Time().Month()); month-1 <= 13-month+1 {
+		parts = append(parts, part("", `grain = 'm' AND starts >= $3 AND starts < $4`))
+	} else {
+		parts = append(parts, part("", `grain = 'y' AND starts = $3`), part("-", `grain = 'm' AND starts >= $4 AND starts < $6`))
+	}
+	day, days := asOf.Time().Day(), asOf.MonthStart().DaysUntil(asOf.MonthStart().AddMonths(1))
+	if day <= days-day+1 {
+		parts = append(parts, part("", `grain = 'd' AND starts >= $4 AND starts <= $2`))
+	} else {
+		parts = append(parts, part("", `grain = 'm' AND starts = $4`), part("-", `grain = 'd' AND starts > $2 AND starts < $5`))
+	}
+	parts = append(parts, `SELECT kind, code, active, qualified, used FROM rate_changes WHERE county = $1 AND on_date <= $2`)
+	// args types the arguments, which not every way of summing uses.
+	return `WITH args AS (SELECT $1::text, $2::date, $3::date, $4::date, $5::date, $6::date)
+	SELECT CASE x.kind WHEN 'v' THEN x.code ELSE '' END AS village,
 		CASE x.kind WHEN 'd' THEN x.code ELSE '' END AS doctor,
 		sum(x.active) AS active, sum(x.active) AS sampled, sum(x.qualified) AS qualified, sum(x.used) AS used
-	FROM (
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'y' AND starts < $3
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'm' AND starts >= $3 AND starts < $4
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_counts WHERE county = $1 AND grain = 'd' AND starts >= $4 AND starts <= $2
-		UNION ALL
-		SELECT kind, code, active, qualified, used FROM rate_changes WHERE county = $1 AND on_date <= $2
-	) x GROUP BY x.kind, x.code HAVING sum(x.active) > 0`
+	FROM (` + strings.Join(parts, "\n\t\tUNION ALL\n\t\t") + `) x (kind, code, active, qualified, used)
+	GROUP BY x.kind, x.code HAVING sum(x.active) > 0`
+}
+
+// countsArgs are countsAsOf's arguments.
+func countsArgs(county string, asOf civil.Date) []any {
+	month, year := asOf.MonthStart(), asOf.YearStart()
+	return []any{county, asOf, year, month, month.AddMonths(1), year.AddMonths(12)}
+}
 
 // FoldRateChanges moves the rate changes noted since the last fold into the
 // counters (rate_fold, migration 00013) and returns how many it moved. A
@@ -199,8 +229,8 @@ func stratumOf(village, doctor string) string {
 // place in records_active, one index-only range scan of records_draw from
 // the anchor and, when the group's end comes first, one from its beginning
 // for the rest.
-func drawn() string {
-	return `(SELECT b.stratum, d.* FROM ` + drawAnchors() + ` CROSS JOIN LATERAL (` + drawWindow() + `) d) r`
+func drawn(handed bool) string {
+	return `(SELECT b.stratum, d.* FROM ` + drawAnchors(handed) + ` CROSS JOIN LATERAL (` + drawWindow(handed) + `) d) r`
 }
 
 // drawnCounts is a FROM item (named r) of the drawn records counted per
@@ -208,16 +238,37 @@ func drawn() string {
 // columns, as r). Each group is counted inside its own draw, where its rows
 // already are: grouping the 160,000 drawn records of a county afterwards
 // cost a tenth of the report.
-func drawnCounts(aggs string) string {
-	return `(SELECT d.* FROM ` + drawAnchors() + ` CROSS JOIN LATERAL (SELECT r.village_code, r.responsible_doctor, ` + aggs + `
-		FROM (` + drawWindow() + `) r GROUP BY r.village_code, r.responsible_doctor) d) r`
+func drawnCounts(handed bool, aggs string) string {
+	return `(SELECT d.* FROM ` + drawAnchors(handed) + ` CROSS JOIN LATERAL (SELECT r.village_code, r.responsible_doctor, ` + aggs + `
+		FROM (` + drawWindow(handed) + `) r GROUP BY r.village_code, r.responsible_doctor) d) r`
+}
+
+// handedOver is whether any record was handed over to another responsible
+// doctor after the as-of date. Mostly none are (a handover is dated the
+// day it is made): the draw then reads each group's records as they are,
+// without the merges that put the others under their doctor then — about a
+// third of a sampled report's time on the 1M county.
+func handedOver(ctx context.Context, tx *Tx, asOf civil.Date) (bool, error) {
+	var yes bool
+	err := tx.GetContext(ctx, &yes, `SELECT EXISTS (SELECT 1 FROM records h
+		WHERE h.doctor_until IS NOT NULL AND record_doctor_since(h.doctor_until) > $1::date)`, asOf)
+	return yes, err
 }
 
 // drawAnchors are the draw groups of the plan $4–$7 (b) with their anchors
 // (a): the records of the village and doctor at the date in record ID order
 // are those with that doctor now, less those handed over after the date,
 // merged with those of the latter whose doctor then it was.
-func drawAnchors() string {
+func drawAnchors(handed bool) string {
+	if !handed {
+		// Every group's records at the date are its records now.
+		anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
+			WHERE r.village_code = b.village AND %s AND ` + activeAt + `
+			ORDER BY r.record_id OFFSET b.skip LIMIT 1`
+		return `unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+			CROSS JOIN LATERAL (SELECT u.id, u.key FROM ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
+				UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) u LIMIT 1) a`
+	}
 	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
 		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` AND NOT (r.record_id = ANY(` + handedAfter + `))
 		ORDER BY r.record_id LIMIT b.skip + 1`
@@ -234,7 +285,18 @@ func drawAnchors() string {
 // those of its stratum now (records_draw, in draw order) less those handed
 // over after the date, merged with those of the latter whose stratum then
 // it was.
-func drawWindow() string {
+func drawWindow(handed bool) string {
+	if !handed {
+		// From the anchor to the group's end, then from its beginning: the
+		// Append runs its parts in order (no parallel plans, tuneReport),
+		// so the first $3 rows are the window.
+		part := func(cond string) string {
+			return `(SELECT ` + drawnColumns + `, ` + drawKey + ` AS draw_key FROM records r
+				WHERE ` + stratum + ` = b.stratum AND ` + activeAt + ` AND (` + drawKey + `, r.record_id) ` + cond + ` (a.key, a.id)
+				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)`
+		}
+		return `SELECT * FROM (` + part(">=") + ` UNION ALL ` + part("<") + `) w LIMIT $3`
+	}
 	part := func(cond string) string {
 		return `SELECT u.* FROM ((SELECT ` + drawnColumns + `, ` + drawKey + ` AS draw_key FROM records r
 				WHERE ` + stratum + ` = b.stratum AND ` + activeAt + ` AND NOT (r.record_id = ANY(` + handedAfter + `))
@@ -308,6 +370,13 @@ func (db *DB) RateData(ctx context.Context, county string, p rates.Params) (*rat
 }
 
 func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rates.Data, error) {
+	return rateDataWith(ctx, tx, county, p, rateGroups)
+}
+
+// rateDataWith is rateData with the counts per village and doctor from
+// groupsOf.
+func rateDataWith(ctx context.Context, tx *Tx, county string, p rates.Params,
+	groupsOf func(context.Context, *Tx, string, rates.Params) ([]rates.Group, error)) (*rates.Data, error) {
 	d := &rates.Data{}
 	if err := tx.GetContext(ctx, &d.County, `SELECT code, name FROM regions WHERE code = $1 AND level = 'county'`, county); err != nil {
 		return nil, notFound(err, "县 %s 未登记", county)
@@ -330,7 +399,7 @@ func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rate
 		WHERE v.level = 'village' AND v.code BETWEEN $3 AND $4 ORDER BY v.code`, p.AsOf, p.AsOf.Year(), lo, hi); err != nil {
 		return nil, err
 	}
-	groups, err := rateGroups(ctx, tx, county, p)
+	groups, err := groupsOf(ctx, tx, county, p)
 	if err != nil {
 		return nil, err
 	}
@@ -368,35 +437,44 @@ func rateData(ctx context.Context, tx *Tx, county string, p rates.Params) (*rate
 func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
 	out := []rates.Group{}
 	if p.Sample == rates.All {
-		year, month := p.AsOf.YearStart(), p.AsOf.MonthStart()
-		err := tx.SelectContext(ctx, &out, countsAsOf, county, p.AsOf, year, month)
+		err := tx.SelectContext(ctx, &out, countsAsOf(p.AsOf), countsArgs(county, p.AsOf)...)
 		return out, err
 	}
 	out, err := activeCounts(ctx, tx, county, p.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ village, doctor string }
-	idx := make(map[key]int, len(out))
-	for i, g := range out {
-		idx[key{g.Village, g.Doctor}] = i
+	handed, err := handedOver(ctx, tx, p.AsOf)
+	if err != nil {
+		return nil, err
 	}
 	var drawnGroups []rates.Group
 	if err := tx.SelectContext(ctx, &drawnGroups, `WITH `+drawArgs+`
 		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.sampled, r.qualified, r.used
-		FROM `+drawnCounts(`count(*) AS sampled,
+		FROM `+drawnCounts(handed, `count(*) AS sampled,
 			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
 			count(*) FILTER (WHERE `+usedAsOf+`) AS used`), append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
 		return nil, err
 	}
-	for _, d := range drawnGroups {
+	return out, withDrawn(out, drawnGroups)
+}
+
+// withDrawn sets the sample's counts of drawn on the active counts of
+// groups, village and doctor by village and doctor.
+func withDrawn(groups, drawn []rates.Group) error {
+	type key struct{ village, doctor string }
+	idx := make(map[key]int, len(groups))
+	for i, g := range groups {
+		idx[key{g.Village, g.Doctor}] = i
+	}
+	for _, d := range drawn {
 		i, ok := idx[key{d.Village, d.Doctor}]
 		if !ok {
-			return nil, fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
+			return fmt.Errorf("rates: drawn group %s/%s has no count", d.Village, d.Doctor)
 		}
-		out[i].Sampled, out[i].Qualified, out[i].Used = d.Sampled, d.Qualified, d.Used
+		groups[i].Sampled, groups[i].Qualified, groups[i].Used = d.Sampled, d.Qualified, d.Used
 	}
-	return out, nil
+	return nil
 }
 
 // RecordResult is one sampled record in a drill-down: the rules it breaks and
@@ -455,20 +533,42 @@ func scopeCondition(l rates.Level, n int) string {
 // scope, to plan their draw; the groups are drawn whole (as in the report),
 // then cut to the scope.
 func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter) (string, []any, error) {
+	return drillCounted(ctx, tx, county, p, f, nil)
+}
+
+// drillCounted is drill with the county's active counts as of p.AsOf
+// (activeCounts) when the caller has them already.
+func drillCounted(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFilter, active []rates.Group) (string, []any, error) {
 	lo, hi := countyRange(county)
 	where := "r.village_code BETWEEN $8 AND $9 AND " + scopeCondition(f.Level, 10)
-	// Every record active at the date, with its doctor then; a doctor's are
-	// found through their records now and those handed over after the date.
-	pre := "r.village_code BETWEEN $8 AND $9 AND " + activeAt
-	if f.Level == rates.Doctor {
-		pre += " AND (r.responsible_doctor = $10 OR r.record_id = ANY(" + handedAfter + "))"
+	// Every record active at the date, with its doctor then.
+	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE r.village_code BETWEEN $8 AND $9 AND " + activeAt + ") r"
+	if f.Level == rates.Doctor || f.Level == rates.County {
+		// The records whose doctor then is their doctor now read their
+		// doctor as it is: for a doctor, an index-only range of
+		// records_draw (its stratum is the doctor, and it carries every
+		// column read here) instead of a heap fetch per record scattered
+		// over the table; for the county, a scan of that index instead of
+		// the table. Those handed over after the date are few and fetched
+		// apart. (An institution's or township's villages are a join the
+		// planner keeps index-led only on the single scan above.)
+		now := "r.village_code BETWEEN $8 AND $9 AND " + activeAt + " AND NOT (r.record_id = ANY(" + handedAfter + "))"
+		if f.Level == rates.Doctor {
+			now = stratum + " = $10 AND r.responsible_doctor = $10 AND " + now
+		}
+		from = `((SELECT ` + drawnColumns + ` FROM records r WHERE ` + now + `)
+			UNION ALL
+			(SELECT ` + drawnColumnsAt + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
+				AND r.village_code BETWEEN $8 AND $9 AND ` + activeAt + `)) r`
 	}
-	from := "(SELECT " + drawnColumnsAt + " FROM records r WHERE " + pre + ") r"
 	var plan drawPlan
 	if p.Sample != rates.All {
-		groups, err := activeCounts(ctx, tx, county, p.AsOf)
-		if err != nil {
-			return "", nil, err
+		groups := slices.Clone(active)
+		if groups == nil {
+			var err error
+			if groups, err = activeCounts(ctx, tx, county, p.AsOf); err != nil {
+				return "", nil, err
+			}
 		}
 		if f.Level != rates.County {
 			// Only the draw groups with records in the scope.
@@ -494,7 +594,11 @@ func drill(ctx context.Context, tx *Tx, county string, p rates.Params, f DrillFi
 			groups = kept
 		}
 		plan = planDraw(groups, p.Seed)
-		from = drawn()
+		handed, err := handedOver(ctx, tx, p.AsOf)
+		if err != nil {
+			return "", nil, err
+		}
+		from = drawn(handed)
 	}
 	body := `SELECT r.record_id, r.village_code, COALESCE(r.responsible_doctor, '') AS doctor, ` + stratum + ` AS stratum,
 			(r.quality_failures

@@ -158,7 +158,24 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		if err := tuneReport(ctx, tx); err != nil {
 			return err
 		}
-		d, err := rateData(ctx, tx, county, p)
+		// A sampled snapshot freezes its draw while it counts it: the
+		// records are drawn once, not once for the figures and again for
+		// the records (the foreign key to the snapshot, not inserted yet,
+		// is checked at commit).
+		var id sql.NullInt64
+		var frozen int
+		groupsOf := rateGroups
+		if p.Sample != rates.All {
+			if err := tx.GetContext(ctx, &id, `SELECT nextval('rate_snapshots_id_seq')`); err != nil {
+				return err
+			}
+			groupsOf = func(ctx context.Context, tx *Tx, county string, p rates.Params) ([]rates.Group, error) {
+				groups, n, err := freezeSample(ctx, tx, id.Int64, county, p)
+				frozen = n
+				return groups, err
+			}
+		}
+		d, err := rateDataWith(ctx, tx, county, p, groupsOf)
 		if err != nil {
 			return err
 		}
@@ -179,28 +196,32 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		}
 		info := SnapshotInfo{CountyCode: county, Kind: pub.Kind, Title: pub.Title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed,
 			PublishedBy: actor, Warnings: len(r.Warnings), Supersedes: pub.Supersedes, SupersedeReason: pub.Reason}
-		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (county_code, kind, title, as_of, sample, seed, report,
+		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (id, county_code, kind, title, as_of, sample, seed, report,
 				published_at, published_by, supersedes, supersede_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
-			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason); err != nil {
+			VALUES (COALESCE($12, nextval('rate_snapshots_id_seq')), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
+			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason, id); err != nil {
 			return err
 		}
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
 			return err
 		}
-		results, args, err := drill(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county})
-		if err != nil {
-			return err
+		info.Sampled = frozen
+		if p.Sample == rates.All {
+			// The whole population: the figures came from the counters,
+			// the records are read here.
+			results, args, err := drill(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county})
+			if err != nil {
+				return err
+			}
+			if err := setFreezeMemory(ctx, tx); err != nil {
+				return err
+			}
+			if err := tx.GetContext(ctx, &info.Sampled, `WITH `+drillArgs+`, frozen AS (`+freezeSQL+`
+				FROM (`+results+`) r GROUP BY r.stratum, r.village_code RETURNING records)
+				SELECT COALESCE(sum(records), 0) FROM frozen`, append(args, info.ID)...); err != nil {
+				return err
+			}
 		}
-		res, err := tx.ExecContext(ctx, `WITH `+drillArgs+`
-			INSERT INTO rate_snapshot_records (snapshot_id, record_id, village_code, stratum, failures, has_dynamic)
-			SELECT $11, r.record_id, r.village_code, r.stratum, r.failures, r.has_dynamic FROM (`+results+`) r`,
-			append(args, info.ID)...)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		info.Sampled = int(n)
 		out = &Snapshot{SnapshotInfo: info, Report: r}
 		out.Proposed, err = registerSnapshot(ctx, tx, db.SMS, db.Now(), &info, r)
 		return err
@@ -219,6 +240,56 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		return nil, translate(err)
 	}
 	return out, nil
+}
+
+// freezeSample draws a county's sample as of p.AsOf, freezes it as the
+// records of snapshot id and returns the counts per village and doctor that
+// the report is computed from, with the number of records frozen. The
+// counts are those of rateGroups: a drawn record is qualified when it
+// breaks no rule (drill's failures, Q3's birth date and Q10–Q11's exam
+// included), used when it has a dynamic record.
+func freezeSample(ctx context.Context, tx *Tx, id int64, county string, p rates.Params) ([]rates.Group, int, error) {
+	active, err := activeCounts(ctx, tx, county, p.AsOf)
+	if err != nil {
+		return nil, 0, err
+	}
+	results, args, err := drillCounted(ctx, tx, county, p, DrillFilter{Level: rates.County, ScopeCode: county}, active)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := setFreezeMemory(ctx, tx); err != nil {
+		return nil, 0, err
+	}
+	var drawn []struct {
+		rates.Group
+		Frozen int `db:"frozen"`
+	}
+	if err := tx.SelectContext(ctx, &drawn, `WITH `+drillArgs+`, results AS MATERIALIZED (`+results+`),
+		frozen AS (`+freezeSQL+` FROM results r GROUP BY r.stratum, r.village_code RETURNING records)
+		SELECT r.village_code AS village, r.doctor, count(*) AS sampled, count(*) FILTER (WHERE r.failures = 0) AS qualified,
+			count(*) FILTER (WHERE r.has_dynamic) AS used, (SELECT COALESCE(sum(records), 0) FROM frozen) AS frozen
+		FROM results r GROUP BY r.village_code, r.doctor`, append(args, id)...); err != nil {
+		return nil, 0, err
+	}
+	groups, frozen := make([]rates.Group, len(drawn)), 0
+	for i, d := range drawn {
+		groups[i], frozen = d.Group, d.Frozen
+	}
+	return active, frozen, withDrawn(active, groups)
+}
+
+// freezeSQL inserts a snapshot's ($11) records from the drill-down rows r,
+// one row per draw group and village (migration 00023): the aggregates of
+// one pass see the rows in the same order, so the arrays stay aligned.
+const freezeSQL = `INSERT INTO rate_snapshot_samples (snapshot_id, stratum, village_code, records, record_ids, failures, has_dynamic)
+	SELECT $11, r.stratum, r.village_code, count(*), array_agg(r.record_id), array_agg(r.failures::smallint), array_agg(r.has_dynamic)`
+
+// setFreezeMemory lets a freeze group a county in memory: a sample=all
+// holds its 970,000 records at once, and with the report's 64 MB the
+// grouping spilled to disk.
+func setFreezeMemory(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`)
+	return err
 }
 
 // isUniqueViolation reports whether err is a unique violation of one of the
@@ -257,7 +328,7 @@ func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row)
 
 const snapshotInfoColumns = `s.id, s.county_code, s.kind, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
 	jsonb_array_length(s.report -> 'warnings') AS warnings,
-	(SELECT count(*) FROM rate_snapshot_records x WHERE x.snapshot_id = s.id) AS sampled,
+	(SELECT COALESCE(sum(x.records), 0) FROM rate_snapshot_samples x WHERE x.snapshot_id = s.id) AS sampled,
 	s.supersedes, s.supersede_reason, (SELECT n.id FROM rate_snapshots n WHERE n.supersedes = s.id) AS superseded_by`
 
 // Snapshots lists the published reports of counties, newest as-of date first.
