@@ -198,11 +198,11 @@ func demoTable(r *rand.Rand, age int, filed civil.Date) string {
 		b.DrugAllergies = [][]string{{"2"}, {"3"}, {"4"}}[r.IntN(3)]
 	}
 	if age >= 45 && r.IntN(4) == 0 {
-		y := max(filed.Year()-r.IntN(10), 1950)
+		y := max(filed.Year()-1-r.IntN(10), 1950)
 		b.PastDiseases = []record.PastDisease{{Code: []string{"2", "2", "3", "4", "5"}[r.IntN(5)], DiagnosedOn: fmt.Sprintf("%d-%02d", y, 1+r.IntN(12))}}
 	}
 	if r.IntN(15) == 0 {
-		b.Operations = []record.Event{{Name: "阑尾切除术", Date: fmt.Sprintf("%d-%02d", max(filed.Year()-r.IntN(20), 1960), 1+r.IntN(12))}}
+		b.Operations = []record.Event{{Name: "阑尾切除术", Date: fmt.Sprintf("%d-%02d", max(filed.Year()-1-r.IntN(20), 1960), 1+r.IntN(12))}}
 	}
 	if r.IntN(3) == 0 {
 		b.FamilyFather = []string{"2"}

@@ -14,8 +14,10 @@ func TestBasicInfoAPI(t *testing.T) {
 	e := newEnv(t)
 	e.at("2024-06-30")
 	doc := e.login(e.f.DoctorA)
-	id := doc.fileRecord(e.f.VillageA1, "周八", map[string]any{"blood_abo": "2", "drug_allergies": []string{"1"},
-		"operations": []any{}, "past_diseases": []map[string]any{{"code": "2", "diagnosed_on": "2018-03"}}})
+	body := bareTable()
+	body["blood_abo"], body["drug_allergies"], body["operations"] = "2", []string{"1"}, []any{}
+	body["past_diseases"] = []map[string]any{{"code": "2", "diagnosed_on": "2018-03"}}
+	id := doc.fileRecord(e.f.VillageA1, "周八", body)
 	got := doc.mustReq("GET", "/api/v1/records/"+id, nil, 200).Body["basic"].(map[string]any)
 	if got["blood_abo"] != "2" || fmt.Sprint(got["drug_allergies"]) != "[1]" || fmt.Sprint(got["operations"]) != "[]" ||
 		got["traumas"] != nil || got["blood_rh"] != "" || fmt.Sprint(got["details_unmapped"]) != "map[]" {

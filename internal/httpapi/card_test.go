@@ -51,7 +51,7 @@ func TestRecordCard(t *testing.T) {
 		}
 	})
 	t.Run("Sparse", func(t *testing.T) {
-		bare := doc.fileRecord(f.VillageA2, "李四", nil)
+		bare := doc.fileRecord(f.VillageA2, "李四", bareTable())
 		text := pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
 		for _, want := range []string{"李四", bare, "身份证号：未填写", "血型：未填写", "过敏史：未填写", "慢性病患病情况：未填写", "责任医生：未指定"} {
 			if !strings.Contains(text, want) {
@@ -61,7 +61,9 @@ func TestRecordCard(t *testing.T) {
 	})
 	t.Run("RecordedNone", func(t *testing.T) {
 		// Recorded as none is "无"; the card is card-sized, A4 on request.
-		none := doc.fileRecord(f.VillageA2, "王五", map[string]any{"drug_allergies": []string{"1"}, "past_diseases": []any{}})
+		body := bareTable()
+		body["drug_allergies"], body["past_diseases"] = []string{"1"}, []any{}
+		none := doc.fileRecord(f.VillageA2, "王五", body)
 		card := doc.mustReq("GET", "/api/v1/records/"+none+"/card.pdf", nil, 200).Raw
 		text := pdftest.Compact(t, card)
 		for _, want := range []string{"过敏史：无", "慢性病患病情况：无", "血型：未填写"} {
@@ -100,7 +102,7 @@ func TestRecordCard(t *testing.T) {
 				t.Errorf("sheet lacks %q:\n%s", want, text)
 			}
 		}
-		bare := doc.fileRecord(f.VillageA2, "孙七", nil)
+		bare := doc.fileRecord(f.VillageA2, "孙七", bareTable())
 		text = pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf?size=a4", nil, 200).Raw)
 		for _, want := range []string{"既往史：手术：未填写", "厕所：未填写", "遗传病史：未填写"} {
 			if !strings.Contains(text, want) {

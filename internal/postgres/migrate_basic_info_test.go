@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"healthrec/internal/postgres"
@@ -59,7 +60,12 @@ func TestMigrateBasicInfo(t *testing.T) {
 			VALUES ($1, '330127100101', '王芳', 'F', '1955-03-08', '户籍', '汉族', '13912345678', 'docA', '2024-01-01', $2)`,
 			"33012710010100"+string(rune('1'+i))+"0", c.details)
 	}
+	must(`INSERT INTO rate_snapshots (county_code, as_of, seed, report, published_by) VALUES ('330127', '2024-06-30', 1, '{"warnings":[]}', 'docA')`)
 	old.up()
+	var ruleSet string
+	if err := db.Get(&ruleSet, `SELECT rule_set FROM rate_snapshots`); err != nil || ruleSet != quality.RuleSetV1 {
+		t.Fatalf("an earlier snapshot's rule set: %q %v", ruleSet, err)
+	}
 
 	var rows []struct {
 		ID       string                 `db:"record_id"`
@@ -116,6 +122,14 @@ func TestMigrateBasicInfo(t *testing.T) {
 	}
 	defer store.Close()
 	checkRates(t, store)
+	// What was kept is reported (healthrec migrate logs it).
+	n, members, err := store.UnmappedDetails(context.Background())
+	if err != nil || n != 2 || len(members) != 6 || members["chronic_conditions"] != 1 || members["blood_type"] != 1 {
+		t.Fatalf("unmapped: %d %v %v", n, members, err)
+	}
+	if s, err := store.UnmappedSummary(context.Background()); err != nil || !strings.HasPrefix(s, "2 records keep details") {
+		t.Fatalf("summary %q %v", s, err)
+	}
 }
 
 func sameJSON(t *testing.T, a, b string) bool {

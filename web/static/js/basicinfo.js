@@ -96,8 +96,12 @@ export function basicInfoFields(b = {}) {
 
 const parts = (v) => String(v || '').split(/[、，,;；\n]+/).map((x) => x.trim()).filter(Boolean);
 
-/** readBasicInfo reads the table's controls into the API's fields. */
-export function readBasicInfo(form) {
+/**
+ * readBasicInfo reads the table's controls into the API's fields; b is the
+ * record's table, whose full diagnosis dates a month control keeps.
+ */
+export function readBasicInfo(form, b = {}) {
+  const was = new Map((b.past_diseases || []).map((p) => [p.code, p.diagnosed_on || '']));
   const fd = new FormData(form);
   const out = {};
   for (const [n] of [...SINGLE, ...LIVING]) out[n] = String(fd.get(n) || '');
@@ -122,7 +126,9 @@ export function readBasicInfo(form) {
     return st === 'some' || v.length ? v : null;
   };
   out.past_diseases = listOf('past_diseases', () => fd.getAll('past_diseases').map((c) => {
-    const p = { code: String(c), diagnosed_on: String(fd.get('past_diseases.' + c) || '') };
+    let on = String(fd.get('past_diseases.' + c) || '');
+    if (on && (was.get(String(c)) || '').startsWith(on)) on = was.get(String(c));
+    const p = { code: String(c), diagnosed_on: on };
     const note = String(fd.get('past_diseases.' + c + '.note') || '').trim();
     if (note) p.note = note;
     return p;

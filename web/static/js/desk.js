@@ -307,7 +307,7 @@ function editForm(id, b, focusField, onDone, onCancel) {
     const v = readForm(form, specs);
     const body = {};
     for (const sp of specs) if (v[sp.name] !== undefined && String(v[sp.name]) !== String(sp.value ?? '')) body[sp.name] = v[sp.name];
-    Object.assign(body, changedBasicInfo(readBasicInfo(form), b));
+    Object.assign(body, changedBasicInfo(readBasicInfo(form, b), b));
     try {
       await api('PATCH', `/records/${id}`, body);
       toast('已保存基本信息');
