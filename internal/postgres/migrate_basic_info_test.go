@@ -60,7 +60,7 @@ func TestMigrateBasicInfo(t *testing.T) {
 			VALUES ($1, '330127100101', '王芳', 'F', '1955-03-08', '户籍', '汉族', '13912345678', 'docA', '2024-01-01', $2)`,
 			"33012710010100"+string(rune('1'+i))+"0", c.details)
 	}
-	must(`INSERT INTO rate_snapshots (county_code, as_of, seed, report, published_by) VALUES ('330127', '2024-06-30', 1, '{"warnings":[]}', 'docA')`)
+	must(`INSERT INTO rate_snapshots (county_code, kind, as_of, seed, report, published_by) VALUES ('330127', 'assessment', '2024-06-30', 1, '{"warnings":[]}', 'docA')`)
 	old.up()
 	var ruleSet string
 	if err := db.Get(&ruleSet, `SELECT rule_set FROM rate_snapshots`); err != nil || ruleSet != quality.RuleSetV1 {
