@@ -4,9 +4,10 @@
 //
 // The rules split in two. Most depend only on the record's basic information
 // (Q1, Q2, the missing/too-early part of Q3, Q4–Q9, Q12–Q15): they are computed once,
-// at write time, into records.quality_failures (see the migration
-// 00005_quality_facts.sql, whose PL/pgSQL mirrors Static, and the conformance
-// test in internal/postgres). The rest depend on the report's as-of date (a
+// at write time, into records.quality_failures (see the migrations
+// 00008_quality_facts.sql and 00024_basic_info.sql, whose SQL mirrors Static
+// and Table, and the conformance tests in internal/postgres and
+// internal/demo). The rest depend on the report's as-of date (a
 // birth date after it, Q10, Q11) and are evaluated per report by Dynamic.
 package quality
 

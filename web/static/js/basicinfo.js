@@ -56,7 +56,7 @@ function pastDiseases(items) {
   const by = new Map((items || []).map((p) => [p.code, p]));
   return h('fieldset', { class: 'field wide', 'data-field': 'past_diseases' },
     h('legend', {}, '既往史：疾病（确诊时间）'), state('past_diseases', items),
-    h('div', { class: 'choice' }, BASIC_CODES.past_diseases.map(([c, l]) => h('span', {},
+    h('div', { class: 'choice diseases' }, BASIC_CODES.past_diseases.map(([c, l]) => h('span', { class: 'disease' },
       h('label', {}, h('input', { type: 'checkbox', name: 'past_diseases', value: c, checked: by.has(c) }), l),
       h('input', { type: 'month', name: 'past_diseases.' + c, 'aria-label': l + ' 确诊时间', value: by.get(c)?.diagnosed_on?.slice(0, 7) || '' }),
       ['6', '11', '12', '13'].includes(c) ? h('input', { name: 'past_diseases.' + c + '.note', 'aria-label': l + ' 名称',
