@@ -108,6 +108,16 @@ func TestMigrateBasicInfo(t *testing.T) {
 			t.Errorf("case %d: a table without its histories passes Q14", i)
 		}
 	}
+	// The history keeps the old details whole, and each carried item.
+	var hist []string
+	if err := db.Select(&hist, `SELECT action || ' ' || (changes -> 'details' -> 'before')::text || ' ' || COALESCE(changes -> 'blood_abo' ->> 'after', '-')
+		FROM record_history ORDER BY record_id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 || !strings.HasPrefix(hist[0], `migrate {"blood_rh": "阳性"`) || !strings.HasSuffix(hist[0], " 4") ||
+		!strings.HasSuffix(hist[2], " -") {
+		t.Fatalf("history: %q", hist)
+	}
 	var columns []string
 	if err := db.Select(&columns, `SELECT column_name FROM information_schema.columns WHERE table_name = 'records' AND column_name = 'details'`); err != nil || len(columns) != 0 {
 		t.Fatalf("details column still there: %v %v", columns, err)

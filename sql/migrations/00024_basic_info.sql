@@ -307,6 +307,18 @@ UPDATE records r SET basic_info = jsonb_build_object('blood_abo', '', 'blood_rh'
     details_unmapped = m.rest
 FROM (SELECT record_id, (basic_migrate_details(details)).* FROM records) m
 WHERE m.record_id = r.record_id;
+-- Each record whose details held anything keeps the carrying-over in its
+-- history (action 'migrate'): the old details whole, and each item and
+-- what was left before → after.
+INSERT INTO record_history (record_id, changed_by, action, changes)
+SELECT r.record_id, 'migration 00024', 'migrate',
+    jsonb_build_object('details', jsonb_build_object('before', r.details, 'after', NULL))
+    || COALESCE((SELECT jsonb_object_agg(k, jsonb_build_object('before', NULL, 'after', v))
+        FROM jsonb_each(r.basic_info) x (k, v) WHERE v NOT IN ('null', '""')), '{}')
+    || CASE WHEN r.details_unmapped <> '{}'
+        THEN jsonb_build_object('details_unmapped', jsonb_build_object('before', '{}'::jsonb, 'after', r.details_unmapped))
+        ELSE '{}' END
+FROM records r WHERE r.details <> '{}';
 ALTER TABLE records DROP COLUMN details;
 DROP FUNCTION basic_migrate_details(jsonb), basic_migrate_list(text, jsonb, text, text), basic_migrate_code(text, jsonb);
 DROP TABLE basic_words;

@@ -539,7 +539,7 @@ async function historyPage(id) {
       out.items.length ? table([
         { label: '时间', value: (r) => fmtTime(r.changed_at) },
         { label: '操作人', value: (r) => r.changed_by },
-        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更' }[r.action] || r.action) },
+        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更', import: '导入', migrate: '迁移：个人基本信息表结构化' }[r.action] || r.action) },
         { label: '变更（修改前 → 修改后）', value: (r) => h('ul', {}, Object.entries(r.changes || {}).map(([k, c]) =>
           h('li', {}, `${FIELD[k] || k}：${show(c.before)} → ${show(c.after)}`))) },
       ], out.items) : h('p', { class: 'empty' }, '没有修改记录。'));

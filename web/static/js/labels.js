@@ -91,7 +91,7 @@ export const FIELD = {
   family_father: '家族史：父亲', family_mother: '家族史：母亲', family_siblings: '家族史：兄弟姐妹', family_children: '家族史：子女',
   family_history_other: '家族史：其他疾病', hereditary_diseases: '遗传病史', disabilities: '残疾情况', disability_other: '其他残疾',
   kitchen_exhaust: '厨房排风设施', fuel: '燃料类型', water: '饮水', toilet: '厕所', livestock_pen: '禽畜栏',
-  details: '原有补充信息',
+  details: '原有补充信息', details_unmapped: '未能对应的原有内容',
 };
 
 /** label looks a code up in a table, falling back to the code. */
