@@ -224,9 +224,22 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 		log.Info("migrations applied", "app_role", pgcluster.App)
+		reportUnmapped(ctx, db.DB, log)
 		return db.Close()
 	}
 	return migrateExternal(ctx, cfg, log)
+}
+
+// reportUnmapped logs what migration 00024 could not carry from the old
+// free-form details into the basic information table (kept, never dropped).
+func reportUnmapped(ctx context.Context, db *postgres.DB, log *slog.Logger) {
+	s, err := db.UnmappedSummary(ctx)
+	switch {
+	case err != nil:
+		log.Warn("count the unmapped details", "err", err)
+	case s != "":
+		log.Warn(s)
+	}
 }
 
 func migrateExternal(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -247,6 +260,10 @@ func migrateExternal(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("migrations applied", "app_role", appRole)
+	if db, err := postgres.Open(ctx, ownerURL); err == nil {
+		reportUnmapped(ctx, db, log)
+		db.Close()
+	}
 	return nil
 }
 

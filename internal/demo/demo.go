@@ -18,6 +18,7 @@ import (
 	"healthrec/internal/demo/data"
 	"healthrec/internal/ident"
 	"healthrec/internal/postgres"
+	"healthrec/internal/record"
 	"healthrec/internal/staff"
 )
 
@@ -173,4 +174,59 @@ func today(o Options) civil.Date {
 // staffRoles is what demo staff hold in their institution.
 func staffGrant(role staff.Role, inst string) []staff.Grant {
 	return []staff.Grant{{Role: role, Domain: staff.InstitutionDomain(inst)}}
+}
+
+// demoTable is a resident's personal basic information table: most answer
+// every item (most of them "none"), with the conditions of their age; about
+// one in twelve has an item never recorded, as real records do.
+func demoTable(r *rand.Rand, age int, filed civil.Date) string {
+	b := record.AnsweredBasicInfo()
+	b.BloodABO = []string{"1", "2", "3", "4", "5", "5"}[r.IntN(6)]
+	b.BloodRh = []string{"2", "2", "2", "3"}[r.IntN(4)]
+	switch {
+	case age < 7:
+		b.Education, b.Occupation, b.MaritalStatus = "10", "8", "1"
+	case age < 18:
+		b.Education, b.Occupation, b.MaritalStatus = []string{"7", "8"}[r.IntN(2)], "8", "1"
+	default:
+		b.Education = []string{"2", "3", "6", "7", "7", "8", "8", "9"}[r.IntN(8)]
+		b.Occupation = []string{"1", "3", "4", "4", "4", "5", "8"}[r.IntN(7)]
+		b.MaritalStatus = []string{"2", "2", "2", "2", "1", "3", "4"}[r.IntN(7)]
+	}
+	b.PaymentTypes = [][]string{{"3"}, {"3"}, {"2"}, {"1"}, {"2", "5"}}[r.IntN(5)]
+	if r.IntN(10) == 0 {
+		b.DrugAllergies = [][]string{{"2"}, {"3"}, {"4"}}[r.IntN(3)]
+	}
+	if age >= 45 && r.IntN(4) == 0 {
+		y := max(filed.Year()-1-r.IntN(10), 1950)
+		b.PastDiseases = []record.PastDisease{{Code: []string{"2", "2", "3", "4", "5"}[r.IntN(5)], DiagnosedOn: fmt.Sprintf("%d-%02d", y, 1+r.IntN(12))}}
+	}
+	if r.IntN(15) == 0 {
+		b.Operations = []record.Event{{Name: "阑尾切除术", Date: fmt.Sprintf("%d-%02d", max(filed.Year()-1-r.IntN(20), 1960), 1+r.IntN(12))}}
+	}
+	if r.IntN(3) == 0 {
+		b.FamilyFather = []string{"2"}
+	}
+	if r.IntN(5) == 0 {
+		b.FamilyMother = []string{"3"}
+	}
+	b.KitchenExhaust = []string{"1", "2", "2", "3", "4"}[r.IntN(5)]
+	b.Fuel = []string{"1", "1", "3", "5"}[r.IntN(4)]
+	b.Water = []string{"1", "1", "1", "3"}[r.IntN(4)]
+	b.Toilet = []string{"1", "1", "2", "3", "5"}[r.IntN(5)]
+	b.LivestockPen = []string{"1", "1", "2", "4"}[r.IntN(4)]
+	if r.IntN(12) == 0 {
+		switch r.IntN(4) {
+		case 0:
+			b.BloodRh = ""
+		case 1:
+			b.FamilySiblings = nil
+		case 2:
+			b.Transfusions = nil
+		default:
+			b.Toilet = ""
+		}
+	}
+	v, _ := record.StoredBasicInfo(b).Value()
+	return v.(string)
 }

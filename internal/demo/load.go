@@ -117,7 +117,10 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 	used := map[string]bool{}
 	recordCols := []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type", "ethnicity",
 		"phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by", "filing_institution",
-		"status", "status_date", "destination"}
+		"status", "status_date", "destination", "basic_info"}
+	// The personal basic information tables from a source of their own, so
+	// that the rest of the demo stays as it was for a seed.
+	tr := rand.New(rand.NewPCG(uint64(o.Seed), 24))
 	var records [][]any
 	var exams [][]any
 	var enrolments [][]any
@@ -152,7 +155,7 @@ func Load(ctx context.Context, db *postgres.DB, o Options) (*Result, error) {
 				birth = filed[k].AddDays(-r.IntN(30))
 			}
 			rec := []any{id.String(), v.Code, nm.name(r, sex), sex, birth.Time(), nil, "户籍", ethnicities[r.IntN(len(ethnicities))],
-				mobile(r), "", "", doctor, filed[k].Time(), doctor, inst, "active", nil, ""}
+				mobile(r), "", "", doctor, filed[k].Time(), doctor, inst, "active", nil, "", demoTable(tr, age, filed[k])}
 			// Real data has gaps: some without an identity number or a phone.
 			if r.IntN(100) >= 2 {
 				rec[5] = idNumber(r, county.Code, birth, sex, used)

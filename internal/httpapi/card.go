@@ -165,9 +165,9 @@ func (cd cardData) pdf() ([]byte, error) {
 		{"出生日期", orNone(dateText(r.BirthDate), notRecorded)},
 		{"健康档案编号", r.RecordID},
 		{"身份证号", orNone(idNumber, notRecorded)},
-		{"血型", recorded(r.Details, "blood_type", bloodType(r.Details), "不详")},
+		{"血型", bloodType(&r.BasicInfo)},
 		{"慢性病患病情况", cd.chronicText()},
-		{"过敏史", recorded(r.Details, "drug_allergies", detailText(r.Details["drug_allergies"]), "无")},
+		{"过敏史", allergyText(&r.BasicInfo)},
 		{"本人电话", orNone(r.Phone, notRecorded)},
 		{"紧急情况联系人", orNone(strings.TrimSpace(r.ContactName+" "+r.ContactPhone), notRecorded)},
 		{"村（居）", orNone(cd.Village, r.VillageCode)},
@@ -179,32 +179,32 @@ func (cd cardData) pdf() ([]byte, error) {
 		d.Note(fmt.Sprintf("档案状态：%s（%s）", statusName(r.Status), r.StatusDate))
 	}
 	d.Note("请妥善保管本卡，就诊时出示。")
+	if cd.A4 {
+		// The sheet carries the whole personal basic information table:
+		// every item's answer, "无" and "未填写" told apart.
+		d.Heading("个人基本信息表")
+		d.KeyValues(r.BasicInfo.Answers())
+		if len(r.DetailsUnmapped) > 0 {
+			d.Note("迁移时未能对应到表中项目的原有内容（请医生核对后转录）：" + detailText(map[string]any(r.DetailsUnmapped)))
+		}
+	}
 	return d.Bytes()
 }
 
 // notRecorded is what the card prints for an item never recorded.
 const notRecorded = "未填写"
 
-// recorded prints a details item: text when it has any; none when the item
-// was recorded empty (the resident has none); "未填写" when it was never
-// recorded at all.
-func recorded(d record.Details, key, text, none string) string {
-	if strings.TrimSpace(text) != "" {
-		return text
-	}
-	if _, ok := d[key]; ok {
-		return none
-	}
-	return notRecorded
-}
-
 // chronicText is the chronic conditions line: the conditions, "无" when the
-// record says none, "未填写" when nothing says either way.
+// record says none (no programme, past history of diseases answered none),
+// "未填写" when nothing says either way.
 func (cd cardData) chronicText() string {
 	if c := cd.chronic(); len(c) > 0 {
 		return strings.Join(c, "、")
 	}
-	return recorded(cd.Record.Details, "chronic_conditions", "", "无")
+	if cd.Record.PastDiseases != nil {
+		return "无"
+	}
+	return notRecorded
 }
 
 func dateText(d civil.Date) string {
@@ -215,7 +215,7 @@ func dateText(d civil.Date) string {
 }
 
 // chronic lists the resident's chronic conditions: those of active
-// programmes, then any recorded in details.chronic_conditions.
+// programmes, then the diseases of the past history.
 func (cd cardData) chronic() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -230,37 +230,47 @@ func (cd cardData) chronic() []string {
 			add(e.Programme.Chinese())
 		}
 	}
-	switch v := cd.Record.Details["chronic_conditions"].(type) {
-	case []any:
-		for _, x := range v {
-			add(detailText(x))
+	for _, p := range cd.Record.PastDiseases {
+		name := record.DiseaseCodes.Label(p.Code)
+		if p.Note != "" {
+			name += "（" + p.Note + "）"
 		}
-	default:
-		add(detailText(v))
+		add(name)
 	}
 	return out
 }
 
-// bloodType prints details.blood_type: "A" (ABO only), or an object with
-// abo and rh members.
-func bloodType(d record.Details) string {
-	switch v := d["blood_type"].(type) {
-	case string:
-		if v = strings.TrimSpace(v); v != "" && !strings.HasSuffix(v, "型") && len(v) <= 2 {
-			v += "型"
-		}
-		return v
-	case map[string]any:
-		abo, rh := detailText(v["abo"]), detailText(v["rh"])
-		if abo != "" && !strings.HasSuffix(abo, "型") && len(abo) <= 2 {
-			abo += "型"
-		}
-		if rh != "" {
-			rh = "Rh " + rh
-		}
-		return strings.TrimSpace(abo + " " + rh)
+// bloodType prints the blood type: ABO and Rh, "未填写" when neither was
+// recorded.
+func bloodType(b *record.BasicInfo) string {
+	if b.BloodABO == "" && b.BloodRh == "" {
+		return notRecorded
 	}
-	return detailText(d["blood_type"])
+	abo, rh := record.BloodABOCodes.Label(b.BloodABO), record.BloodRhCodes.Label(b.BloodRh)
+	if abo == "" {
+		abo = "ABO 未填写"
+	}
+	if rh == "不详" {
+		rh = "Rh 不详"
+	}
+	return strings.TrimSpace(abo + " " + rh)
+}
+
+// allergyText prints the drug allergies: their names, "无" when recorded
+// as none, "未填写" when never recorded.
+func allergyText(b *record.BasicInfo) string {
+	if b.DrugAllergies == nil {
+		return notRecorded
+	}
+	parts := make([]string, 0, len(b.DrugAllergies))
+	for _, c := range b.DrugAllergies {
+		l := record.AllergyCodes.Label(c)
+		if c == record.AllergyCodes.Other && b.AllergyOther != "" {
+			l = b.AllergyOther
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, "、")
 }
 
 // detailText prints a free-form details value: strings as they are, lists

@@ -10,18 +10,17 @@ import (
 
 func TestBloodType(t *testing.T) {
 	for _, tc := range []struct {
-		in   any
-		want string
+		abo, rh string
+		want    string
 	}{
-		{"A", "A型"},
-		{"AB", "AB型"},
-		{"O型", "O型"},
-		{"不详", "不详"},
-		{map[string]any{"abo": "B", "rh": "阴性"}, "B型 Rh 阴性"},
-		{nil, ""},
+		{"1", "", "A型"},
+		{"4", "2", "AB型 Rh阳性"},
+		{"5", "3", "不详 Rh 不详"},
+		{"", "1", "ABO 未填写 Rh阴性"},
+		{"", "", "未填写"},
 	} {
-		if got := bloodType(record.Details{"blood_type": tc.in}); got != tc.want {
-			t.Errorf("bloodType(%v) = %q, want %q", tc.in, got, tc.want)
+		if got := bloodType(&record.BasicInfo{BloodABO: tc.abo, BloodRh: tc.rh}); got != tc.want {
+			t.Errorf("bloodType(%q, %q) = %q, want %q", tc.abo, tc.rh, got, tc.want)
 		}
 	}
 }
@@ -29,7 +28,7 @@ func TestBloodType(t *testing.T) {
 // TestCardMasksForGrantees checks a reader without a role over the record (a
 // consent grant) gets the identity number masked.
 func TestCardMasksForGrantees(t *testing.T) {
-	r := &record.Record{RecordID: "3301271001010001", Name: "张三", IDNumber: "330127195503080021", Details: record.Details{}}
+	r := &record.Record{RecordID: "3301271001010001", Name: "张三", IDNumber: "330127195503080021"}
 	for _, tc := range []struct {
 		full bool
 		want string

@@ -16,7 +16,7 @@ func TestRecordCard(t *testing.T) {
 	id := validID("1955-03-08", 2)
 	rid := doc.fileRecord(f.VillageA1, "欧阳秀英", map[string]any{"id_number": id, "responsible_doctor": f.DoctorA,
 		"contact_name": "欧阳明", "contact_phone": "13700001111",
-		"details": map[string]any{"blood_type": "AB", "drug_allergies": []string{"青霉素", "磺胺"}, "chronic_conditions": []string{"冠心病"}}})
+		"blood_abo": "4", "drug_allergies": []string{"2", "3"}, "past_diseases": []map[string]any{{"code": "4", "diagnosed_on": "2019-05"}}})
 	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "hypertension", "enrolled_on": "2024-01-10"}, 201)
 	doc.mustReq("POST", "/api/v1/records/"+rid+"/programmes", map[string]any{"programme": "elderly", "enrolled_on": "2024-01-10"}, 201)
 
@@ -51,7 +51,7 @@ func TestRecordCard(t *testing.T) {
 		}
 	})
 	t.Run("Sparse", func(t *testing.T) {
-		bare := doc.fileRecord(f.VillageA2, "李四", nil)
+		bare := doc.fileRecord(f.VillageA2, "李四", bareTable())
 		text := pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf", nil, 200).Raw)
 		for _, want := range []string{"李四", bare, "身份证号：未填写", "血型：未填写", "过敏史：未填写", "慢性病患病情况：未填写", "责任医生：未指定"} {
 			if !strings.Contains(text, want) {
@@ -61,7 +61,9 @@ func TestRecordCard(t *testing.T) {
 	})
 	t.Run("RecordedNone", func(t *testing.T) {
 		// Recorded as none is "无"; the card is card-sized, A4 on request.
-		none := doc.fileRecord(f.VillageA2, "王五", map[string]any{"details": map[string]any{"drug_allergies": []string{}, "chronic_conditions": []string{}}})
+		body := bareTable()
+		body["drug_allergies"], body["past_diseases"] = []string{"1"}, []any{}
+		none := doc.fileRecord(f.VillageA2, "王五", body)
 		card := doc.mustReq("GET", "/api/v1/records/"+none+"/card.pdf", nil, 200).Raw
 		text := pdftest.Compact(t, card)
 		for _, want := range []string{"过敏史：无", "慢性病患病情况：无", "血型：未填写"} {
@@ -77,6 +79,36 @@ func TestRecordCard(t *testing.T) {
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		doc.mustReq("GET", "/api/v1/records/"+f.VillageA1+"9999/card.pdf", nil, 404)
+	})
+	t.Run("WholeTable", func(t *testing.T) {
+		// The A4 sheet of a filled record prints every item's answer.
+		full := doc.fileRecord(f.VillageA2, "钱六", map[string]any{"blood_abo": "1", "blood_rh": "2", "education": "7",
+			"occupation": "4", "marital_status": "3", "payment_types": []string{"3", "8"}, "payment_other": "大病保险",
+			"drug_allergies": []string{"5"}, "drug_allergy_other": "头孢", "exposures": []string{"4"},
+			"past_diseases": []map[string]any{{"code": "3", "diagnosed_on": "2016-04"}, {"code": "6", "note": "胃癌", "diagnosed_on": "2020-01"}},
+			"operations":    []map[string]any{{"name": "胃大部切除术", "date": "2020-02-11"}}, "traumas": []any{},
+			"transfusions":  []map[string]any{{"name": "术中出血", "date": "2020-02"}},
+			"family_father": []string{"2", "7"}, "family_mother": []string{"3"}, "family_siblings": []string{"1"},
+			"family_children": []string{"12"}, "family_history_other": "痛风", "hereditary_diseases": []string{"色盲"},
+			"disabilities": []string{"3"}, "kitchen_exhaust": "4", "fuel": "5", "water": "3", "toilet": "2", "livestock_pen": "3"})
+		text := pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+full+"/card.pdf?size=a4", nil, 200).Raw)
+		for _, want := range []string{"个人基本信息表", "血型：A型/Rh阳性", "文化程度：初中", "职业：农、林、牧、渔、水利业生产人员",
+			"婚姻状况：丧偶", "新型农村合作医疗、其他：大病保险", "药物过敏史：其他：头孢", "暴露史：射线",
+			"糖尿病（确诊2016-04）", "恶性肿瘤：胃癌（确诊2020-01）", "胃大部切除术（2020-02-11）", "既往史：外伤：无",
+			"术中出血（2020-02）", "家族史：父亲：高血压、脑卒中", "家族史：母亲：糖尿病", "家族史：兄弟姐妹：无",
+			"其他（其他：痛风）", "遗传病史：色盲", "残疾情况：听力残疾", "厨房排风设施：烟囱", "燃料类型：柴火", "饮水：井水",
+			"厕所：一格或二格粪池式", "禽畜栏：室内", "过敏史：头孢", "慢性病患病情况：糖尿病、恶性肿瘤（胃癌）"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("sheet lacks %q:\n%s", want, text)
+			}
+		}
+		bare := doc.fileRecord(f.VillageA2, "孙七", bareTable())
+		text = pdftest.Compact(t, doc.mustReq("GET", "/api/v1/records/"+bare+"/card.pdf?size=a4", nil, 200).Raw)
+		for _, want := range []string{"既往史：手术：未填写", "厕所：未填写", "遗传病史：未填写"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("bare sheet lacks %q:\n%s", want, text)
+			}
+		}
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
+	"healthrec/internal/record"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -147,6 +148,10 @@ func (c *client) fileRecord(village, name string, extra map[string]any) string {
 	c.e.t.Helper()
 	body := map[string]any{"village_code": village, "name": name, "sex": "F", "birth_date": "1955-03-08",
 		"residence_type": "户籍", "ethnicity": "汉族", "phone": "13912345678"}
+	// The personal basic information table answered, as a doctor files it
+	// (quality rules Q12–Q15); extra may leave items unrecorded (bareTable).
+	table, _ := json.Marshal(record.AnsweredBasicInfo())
+	_ = json.Unmarshal(table, &body)
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -155,4 +160,13 @@ func (c *client) fileRecord(village, name string, extra map[string]any) string {
 		c.e.t.Fatalf("file record: %d %s", r.Status, r.Raw)
 	}
 	return r.Body["record_id"].(string)
+}
+
+// bareTable leaves every item of the personal basic information table
+// unrecorded, for fileRecord's extra.
+func bareTable() map[string]any {
+	out := map[string]any{}
+	table, _ := json.Marshal(record.BasicInfo{})
+	_ = json.Unmarshal(table, &out)
+	return out
 }

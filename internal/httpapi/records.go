@@ -47,7 +47,22 @@ func (s *Server) searchRecords(c *gin.Context) {
 
 func (s *Server) fileRecord(c *gin.Context) {
 	var r record.Record
-	if err := decode(c, &r); err != nil {
+	raw, err := decodeObject(c)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	// The free-form details of earlier versions became the table's own
+	// fields (migration 00024): refused, never silently dropped.
+	if _, ok := raw["details"]; ok {
+		c.Error(apperr.InvalidField("details", "details 已拆分为个人基本信息表的各项字段（blood_abo、education…），请按字段填写"))
+		return
+	}
+	if _, ok := raw["details_unmapped"]; ok {
+		c.Error(apperr.InvalidField("details_unmapped", "只保存迁移时未能对应的原有内容，建档时不能填写"))
+		return
+	}
+	if err := decodeInto(raw, &r); err != nil {
 		c.Error(err)
 		return
 	}

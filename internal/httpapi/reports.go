@@ -134,6 +134,9 @@ func (s *Server) getRatesReport(c *gin.Context) {
 
 // writeReport answers with a report in a format.
 func (s *Server) writeReport(c *gin.Context, r *rates.Report, format, name string) {
+	// The CSV's columns are fixed by the contract: the rule set the quality
+	// rate was computed with rides in a header, in every format alike.
+	c.Header("X-Rule-Set", r.RuleSet)
 	switch format {
 	case "csv":
 		var b bytes.Buffer

@@ -332,6 +332,14 @@ func TestSnapshotsAPI(t *testing.T) {
 	if before.Status != 200 || beforeCSV.Status != 200 {
 		t.Fatalf("%d %d", before.Status, beforeCSV.Status)
 	}
+	// The snapshot states the rule set it was computed with, in every format.
+	if before.Body["rule_set"] != "Q1-Q15" || before.Body["report"].(map[string]any)["rule_set"] != "Q1-Q15" ||
+		beforeCSV.Header.Get("X-Rule-Set") != "Q1-Q15" {
+		t.Errorf("rule set: %v %v %q", before.Body["rule_set"], before.Body["report"].(map[string]any)["rule_set"], beforeCSV.Header.Get("X-Rule-Set"))
+	}
+	if pdf := e.bureau.req("GET", loc+"?format=pdf", nil); !strings.Contains(pdftest.Compact(t, pdf.Raw), "合格率规则：Q1–Q15") {
+		t.Errorf("the PDF does not state the rule set:\n%s", pdftest.Compact(t, pdf.Raw))
+	}
 
 	// Fix the failing record, add an exam, move a record out: the live
 	// figures move, the snapshot does not.

@@ -12,8 +12,8 @@ import (
 	"healthrec/internal/region"
 )
 
-var residentColumns = []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type", "ethnicity",
-	"phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "status", "status_date"}
+var residentColumns = append([]string{"record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type", "ethnicity",
+	"phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "status", "status_date"}, basicColumns...)
 
 // Column positions in residentColumns.
 const (
@@ -32,6 +32,7 @@ const (
 	rcFiledOn
 	rcStatus
 	rcStatusDate
+	rcBasic // the first of basicColumns, all optional
 )
 
 // serials is what the import knows of one village's record IDs: which
@@ -147,7 +148,7 @@ func (im *importer) readResidents() error {
 		return err
 	}
 
-	t, err := im.open(ResidentsFile, residentColumns, true)
+	t, err := im.open(ResidentsFile, residentColumns, true, basicColumns...)
 	if t == nil || err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (im *importer) readResidents() error {
 // collectResidents is the first pass: it notes the given record IDs per
 // village and the first line of each active identity number.
 func (im *importer) collectResidents() (map[string]int32, error) {
-	t, err := im.open(ResidentsFile, residentColumns, false)
+	t, err := im.open(ResidentsFile, residentColumns, false, basicColumns...)
 	if t == nil || err != nil {
 		return nil, err
 	}
@@ -243,6 +244,8 @@ func (im *importer) resident(t *table, r *record.Record, firstActive map[string]
 	r.BirthDate = t.date(rcBirthDate)
 	r.FiledOn = t.requiredDate(rcFiledOn)
 	im.notFuture(t, rcFiledOn, r.FiledOn)
+	// Unlike the gaps above, an unknown code of the table cannot be stored.
+	basicRow(t, rcBasic, &r.BasicInfo, im.opt.Today)
 
 	switch st := record.Status(t.get(rcStatus)); st {
 	case "", record.Active:

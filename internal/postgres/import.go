@@ -356,7 +356,7 @@ type RecordCopy struct{ c *copier }
 func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
 	c, err := t.copyInto(ctx, "records", "record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type",
 		"ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by", "filing_institution",
-		"status", "status_date")
+		"status", "status_date", "basic_info")
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
 func (rc *RecordCopy) Write(r *record.Record) error {
 	return rc.c.row(r.RecordID, r.VillageCode, r.Name, nullable(r.Sex), date(r.BirthDate), nullable(r.IDNumber), r.ResidenceType,
 		r.Ethnicity, r.Phone, r.ContactName, r.ContactPhone, nullable(r.ResponsibleDoctor), date(r.FiledOn), nullable(r.FiledBy),
-		nullable(r.FilingInstitution), string(r.Status), date(r.StatusDate))
+		nullable(r.FilingInstitution), string(r.Status), date(r.StatusDate), record.StoredBasicInfo(r.BasicInfo))
 }
 
 // Close ends the COPY and returns the number of records written.

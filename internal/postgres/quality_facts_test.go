@@ -33,6 +33,7 @@ func TestQualityFailuresMatchGo(t *testing.T) {
 		}
 	}
 	badDate := "33012719550230002" + string(ident.CheckChar("33012719550230002"))
+	r := rand.New(rand.NewPCG(5, 2))
 	names := []string{"", " ", "\u3000", "\t王\u3000", "王芳"}
 	sexes := []string{"", "M", "F"}
 	births := []civil.Date{{}, civil.MustParse("1899-12-31"), civil.MustParse("1900-01-01"), civil.MustParse("1955-03-08"), civil.MustParse("1955-03-09")}
@@ -42,8 +43,50 @@ func TestQualityFailuresMatchGo(t *testing.T) {
 	phones := []string{"", "13912345678", "12912345678", "1391234567", "139123456789", "0571-87654321", "057187654321",
 		"87654321", " 13912345678", "0571-876543", "13012345678", "19912345678"}
 	doctors := []string{"", f.DoctorA}
+	// The table: each item answered, answered none, blank or not recorded.
+	table := func() record.BasicInfo {
+		b := record.AnsweredBasicInfo()
+		texts := []*string{&b.BloodABO, &b.BloodRh, &b.Education, &b.Occupation, &b.MaritalStatus, &b.KitchenExhaust,
+			&b.Fuel, &b.Water, &b.Toilet, &b.LivestockPen}
+		codes := []*[]string{&b.PaymentTypes, &b.DrugAllergies, &b.Exposures, &b.FamilyFather, &b.FamilyMother,
+			&b.FamilySiblings, &b.FamilyChildren, &b.Disabilities}
+		for _, p := range texts {
+			switch r.IntN(12) {
+			case 0:
+				*p = ""
+			case 1:
+				*p = "\u3000"
+			}
+		}
+		for _, p := range codes {
+			switch r.IntN(12) {
+			case 0:
+				*p = nil
+			case 1:
+				*p = []string{}
+			case 2:
+				*p = []string{"2", "3"}
+			}
+		}
+		if r.IntN(10) == 0 {
+			b.PastDiseases = nil
+		} else if r.IntN(3) == 0 {
+			b.PastDiseases = []record.PastDisease{{Code: "2", DiagnosedOn: "2010-01"}}
+		}
+		for _, p := range []*[]record.Event{&b.Operations, &b.Traumas, &b.Transfusions} {
+			if r.IntN(10) == 0 {
+				*p = nil
+			}
+		}
+		if r.IntN(10) == 0 {
+			b.HereditaryDiseases = nil
+		}
+		if r.IntN(20) == 0 {
+			b = record.BasicInfo{}
+		}
+		return b
+	}
 
-	r := rand.New(rand.NewPCG(5, 2))
 	pick := func(n int) int { return r.IntN(n) }
 	type row struct {
 		id string
@@ -55,6 +98,7 @@ func TestQualityFailuresMatchGo(t *testing.T) {
 			Name: names[pick(len(names))], Sex: sexes[pick(len(sexes))], BirthDate: births[pick(len(births))],
 			IDNumber: ids[pick(len(ids))], ResidenceType: texts[pick(len(texts))], Ethnicity: texts[pick(len(texts))],
 			Phone: phones[pick(len(phones))], ContactPhone: phones[pick(len(phones))], ResponsibleDoctor: doctors[pick(len(doctors))],
+			Info: table(),
 		}
 		rows = append(rows, row{id: fmt.Sprintf("%s%04d", f.VillageA1, i), b: b})
 	}
@@ -65,7 +109,7 @@ func TestQualityFailuresMatchGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	stmt, err := tx.Prepare(pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "id_number",
-		"residence_type", "ethnicity", "phone", "contact_phone", "responsible_doctor", "filed_on", "status", "status_date"))
+		"residence_type", "ethnicity", "phone", "contact_phone", "responsible_doctor", "filed_on", "status", "status_date", "basic_info"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +122,7 @@ func TestQualityFailuresMatchGo(t *testing.T) {
 	for _, x := range rows {
 		b := x.b
 		if _, err := stmt.Exec(x.id, f.VillageA1, b.Name, null(b.Sex), b.BirthDate, null(b.IDNumber), b.ResidenceType,
-			b.Ethnicity, b.Phone, b.ContactPhone, null(b.ResponsibleDoctor), "2024-01-01", "moved_out", "2024-06-01"); err != nil {
+			b.Ethnicity, b.Phone, b.ContactPhone, null(b.ResponsibleDoctor), "2024-01-01", "moved_out", "2024-06-01", tableJSON(b.Info)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,7 +173,7 @@ func TestQualityFailuresOnWrites(t *testing.T) {
 		return quality.Set(n)
 	}
 	r := &record.Record{VillageCode: f.VillageA1, Name: "王芳", Sex: "F", BirthDate: civil.MustParse("1955-03-08"),
-		ResidenceType: "户籍", Ethnicity: "汉族", Phone: "13912345678"}
+		ResidenceType: "户籍", Ethnicity: "汉族", Phone: "13912345678", BasicInfo: record.AnsweredBasicInfo()}
 	if err := db.FileRecord(ctx, f.DoctorA, r); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +187,23 @@ func TestQualityFailuresOnWrites(t *testing.T) {
 	if got, want := flags(r.RecordID), quality.Of(quality.Q8); got != want {
 		t.Fatalf("after editing: %v, want %v", got.IDs(), want.IDs())
 	}
+	// An item of the table unanswered again fails its rule; "none" passes.
+	patch = map[string]json.RawMessage{"operations": json.RawMessage(`null`), "toilet": json.RawMessage(`""`),
+		"drug_allergies": json.RawMessage(`["1"]`)}
+	if _, err := db.UpdateRecord(ctx, f.DoctorA, r.RecordID, patch); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := flags(r.RecordID), quality.Of(quality.Q8, quality.Q14, quality.Q15); got != want {
+		t.Fatalf("after unanswering: %v, want %v", got.IDs(), want.IDs())
+	}
 	if _, err := db.Exec(`UPDATE records SET quality_failures = 0 WHERE record_id = $1`, r.RecordID); err == nil {
 		t.Fatal("the bitmask was set by hand")
 	}
+}
+
+// tableJSON is the table as the store writes it ({} when nothing is
+// recorded: members absent, not empty).
+func tableJSON(b record.BasicInfo) string {
+	v, _ := record.StoredBasicInfo(b).Value()
+	return v.(string)
 }

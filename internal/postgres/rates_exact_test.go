@@ -22,6 +22,7 @@ import (
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/quality"
 	"healthrec/internal/rates"
+	"healthrec/internal/record"
 	"healthrec/internal/staff"
 	sqlfiles "healthrec/sql"
 )
@@ -41,7 +42,7 @@ func (k figureKey) String() string { return fmt.Sprintf("%s %s %s", k.level, k.s
 // recompute computes a county's figures with the whole population as the
 // sample, as of a date, straight from the tables and from the definitions
 // of docs/rates.md alone: the records active at the date; quality by the
-// rules (Q1–Q9 in Go, Q3's date, Q10 and Q11 from the exams themselves);
+// rules (Q1–Q9 and Q12–Q15 in Go, Q3's date, Q10 and Q11 from the exams themselves);
 // usage from every exam and entry in the 365-day window; a doctor's records
 // those whose responsible doctor at the date they are, a doctor's villages
 // those they are responsible for at the date. Nothing of the write-time
@@ -67,22 +68,23 @@ func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) ma
 				ORDER BY x.from_date DESC LIMIT 1) AS doctor
 		FROM regions v WHERE v.level = 'village' AND v.code LIKE $3 || '%'`, asOf, asOf.Year(), county))
 	var recs []struct {
-		ID           string     `db:"record_id"`
-		Village      string     `db:"village_code"`
-		Name         string     `db:"name"`
-		Sex          string     `db:"sex"`
-		Birth        civil.Date `db:"birth_date"`
-		IDNumber     string     `db:"id_number"`
-		Residence    string     `db:"residence_type"`
-		Ethnicity    string     `db:"ethnicity"`
-		Phone        string     `db:"phone"`
-		ContactPhone string     `db:"contact_phone"`
-		Doctor       string     `db:"doctor"`
-		Filed        civil.Date `db:"filed_on"`
-		Closed       civil.Date `db:"status_date"`
+		ID           string                 `db:"record_id"`
+		Village      string                 `db:"village_code"`
+		Name         string                 `db:"name"`
+		Sex          string                 `db:"sex"`
+		Birth        civil.Date             `db:"birth_date"`
+		IDNumber     string                 `db:"id_number"`
+		Residence    string                 `db:"residence_type"`
+		Ethnicity    string                 `db:"ethnicity"`
+		Phone        string                 `db:"phone"`
+		ContactPhone string                 `db:"contact_phone"`
+		Doctor       string                 `db:"doctor"`
+		Filed        civil.Date             `db:"filed_on"`
+		Closed       civil.Date             `db:"status_date"`
+		Info         record.StoredBasicInfo `db:"basic_info"`
 	}
 	must(db.Select(&recs, `SELECT record_id, village_code, name, COALESCE(sex, '') AS sex, birth_date, COALESCE(id_number, '') AS id_number,
-			residence_type, ethnicity, phone, contact_phone, COALESCE(responsible_doctor, '') AS doctor, filed_on, status_date
+			residence_type, ethnicity, phone, contact_phone, COALESCE(responsible_doctor, '') AS doctor, filed_on, status_date, basic_info
 		FROM records WHERE village_code LIKE $1 || '%'`, county))
 	atDate := doctorsAt(t, db, county, asOf)
 	type exam struct {
@@ -134,7 +136,7 @@ func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) ma
 		}
 		filed[r.Village]++
 		b := quality.Basic{Name: r.Name, Sex: r.Sex, BirthDate: r.Birth, IDNumber: r.IDNumber, ResidenceType: r.Residence,
-			Ethnicity: r.Ethnicity, Phone: r.Phone, ContactPhone: r.ContactPhone, ResponsibleDoctor: r.Doctor}
+			Ethnicity: r.Ethnicity, Phone: r.Phone, ContactPhone: r.ContactPhone, ResponsibleDoctor: r.Doctor, Info: record.BasicInfo(r.Info)}
 		l := latest[r.ID]
 		ok := quality.Check(b, quality.LatestExam{Date: l.Date, Complete: l.Complete}, asOf) == 0
 		q, u := 0, 0

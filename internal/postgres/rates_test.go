@@ -52,7 +52,7 @@ func (e *rateEnv) file(village, filedOn string, edit func(r *record.Record)) str
 	e.order += 2
 	r := &record.Record{VillageCode: village, Name: "居民", Sex: "F", BirthDate: civil.MustParse("1955-03-08"),
 		IDNumber: validID("1955-03-08", e.order), ResidenceType: "户籍", Ethnicity: "汉族", Phone: "13912345678",
-		FiledOn: civil.MustParse(filedOn)}
+		FiledOn: civil.MustParse(filedOn), BasicInfo: record.AnsweredBasicInfo()}
 	if edit != nil {
 		edit(r)
 	}

@@ -19,7 +19,25 @@ import (
 const recordColumns = `record_id, village_code, name, COALESCE(sex, '') AS sex, birth_date, COALESCE(id_number, '') AS id_number,
 	residence_type, ethnicity, phone, contact_name, contact_phone, COALESCE(responsible_doctor, '') AS responsible_doctor,
 	filed_on, COALESCE(filed_by, '') AS filed_by, COALESCE(filing_institution, '') AS filing_institution,
-	status, status_date, destination, details, version, created_at, updated_at`
+	status, status_date, destination, basic_info, details_unmapped, version, created_at, updated_at`
+
+// recordRow is a records row read with recordColumns: the table's jsonb
+// into the record's embedded BasicInfo (record.StoredBasicInfo).
+type recordRow struct {
+	record.Record
+	Basic record.StoredBasicInfo `db:"basic_info"`
+}
+
+// getRecord reads one row into r.
+func getRecord(ctx context.Context, q sqlx.QueryerContext, r *record.Record, query string, args ...any) error {
+	var row recordRow
+	if err := sqlx.GetContext(ctx, q, &row, query, args...); err != nil {
+		return err
+	}
+	row.Record.BasicInfo = record.BasicInfo(row.Basic)
+	*r = row.Record
+	return nil
+}
 
 // FileRecord files a new record: it validates the basic information, allocates
 // the next serial of the village, and keeps the filing in the history.
@@ -66,12 +84,12 @@ func (db *DB) FileRecord(ctx context.Context, actor string, r *record.Record) er
 		if db.pending != nil {
 			db.pending.Entry.RecordID = r.RecordID // the filing's audit row (Audited)
 		}
-		err = tx.GetContext(ctx, r, `INSERT INTO records (record_id, village_code, name, sex, birth_date, id_number, residence_type,
-			ethnicity, phone, contact_name, contact_phone, responsible_doctor, filed_on, filed_by, filing_institution, details)
+		err = getRecord(ctx, tx, r, `INSERT INTO records (record_id, village_code, name, sex, birth_date, id_number, residence_type,
+			ethnicity, phone, contact_name, contact_phone, responsible_doctor, filed_on, filed_by, filing_institution, basic_info)
 			VALUES ($1, $2, $3, NULLIF($4, ''), $5, NULLIF($6, ''), $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $16)
 			RETURNING `+recordColumns,
 			r.RecordID, r.VillageCode, r.Name, r.Sex, r.BirthDate, r.IDNumber, r.ResidenceType, r.Ethnicity, r.Phone,
-			r.ContactName, r.ContactPhone, r.ResponsibleDoctor, r.FiledOn, r.FiledBy, r.FilingInstitution, r.Details)
+			r.ContactName, r.ContactPhone, r.ResponsibleDoctor, r.FiledOn, r.FiledBy, r.FilingInstitution, record.StoredBasicInfo(r.BasicInfo))
 		if err != nil {
 			return err
 		}
@@ -153,7 +171,7 @@ func checkResponsibleDoctor(ctx context.Context, tx *Tx, r *record.Record, inst 
 // Record returns a record. Returns NotFound.
 func (db *DB) Record(ctx context.Context, id string) (*record.Record, error) {
 	var r record.Record
-	if err := db.GetContext(ctx, &r, `SELECT `+recordColumns+` FROM records WHERE record_id = $1`, id); err != nil {
+	if err := getRecord(ctx, db, &r, `SELECT `+recordColumns+` FROM records WHERE record_id = $1`, id); err != nil {
 		return nil, notFound(err, "档案 %s 不存在", id)
 	}
 	return &r, nil
@@ -259,11 +277,12 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 	var idNumber string
 	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
+		if err := getRecord(ctx, tx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		next := cur
-		next.Details = cloneDetails(cur.Details)
+		next.DetailsUnmapped = cloneDetails(cur.DetailsUnmapped)
+		next.BasicInfo = cloneBasic(cur.BasicInfo)
 		if err := record.ApplyPatch(&next, patch); err != nil {
 			return err
 		}
@@ -294,12 +313,12 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 		// A handover (a new responsible doctor) takes effect today: the
 		// outgoing doctor stays the record's for every date before it
 		// (handover, migration 00015).
-		err := tx.GetContext(ctx, out, `UPDATE records SET name = $2, sex = NULLIF($3, ''), birth_date = $4, id_number = NULLIF($5, ''),
+		err := getRecord(ctx, tx, out, `UPDATE records SET name = $2, sex = NULLIF($3, ''), birth_date = $4, id_number = NULLIF($5, ''),
 			residence_type = $6, ethnicity = $7, phone = $8, contact_name = $9, contact_phone = $10,
-			responsible_doctor = NULLIF($11, ''), details = $12, version = version + 1, updated_at = now(), `+handover+`
+			responsible_doctor = NULLIF($11, ''), basic_info = $12, details_unmapped = $14, version = version + 1, updated_at = now(), `+handover+`
 			WHERE record_id = $1 RETURNING `+recordColumns,
 			id, next.Name, next.Sex, next.BirthDate, next.IDNumber, next.ResidenceType, next.Ethnicity, next.Phone,
-			next.ContactName, next.ContactPhone, next.ResponsibleDoctor, next.Details, civil.Of(db.Today()))
+			next.ContactName, next.ContactPhone, next.ResponsibleDoctor, record.StoredBasicInfo(next.BasicInfo), civil.Of(db.Today()), next.DetailsUnmapped)
 		if err != nil {
 			return err
 		}
@@ -342,6 +361,15 @@ func onlyPatchedFields(err error, patch map[string]json.RawMessage) error {
 	return keep.Err()
 }
 
+// cloneBasic copies a table deeply: a patch replaces its lists, and the
+// current record's must stay as they were for the diff.
+func cloneBasic(b record.BasicInfo) record.BasicInfo {
+	j, _ := json.Marshal(b)
+	var out record.BasicInfo
+	_ = json.Unmarshal(j, &out)
+	return out
+}
+
 func cloneDetails(d record.Details) record.Details {
 	b, _ := json.Marshal(d)
 	out := record.Details{}
@@ -378,7 +406,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 	var out record.Record
 	err := db.inWriteTx(ctx, func(tx *Tx) error {
 		var cur record.Record
-		if err := tx.GetContext(ctx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
+		if err := getRecord(ctx, tx, &cur, `SELECT `+recordColumns+` FROM records WHERE record_id = $1 FOR NO KEY UPDATE`, id); err != nil {
 			return notFound(err, "档案 %s 不存在", id)
 		}
 		if cur.Status != record.Active {
@@ -387,7 +415,7 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		if c.StatusDate.Before(cur.FiledOn) {
 			return apperr.InvalidField("status_date", "日期不能早于建档日期 "+cur.FiledOn.String())
 		}
-		err := tx.GetContext(ctx, &out, `UPDATE records SET status = $2, status_date = $3, destination = $4, version = version + 1, updated_at = now()
+		err := getRecord(ctx, tx, &out, `UPDATE records SET status = $2, status_date = $3, destination = $4, version = version + 1, updated_at = now()
 			WHERE record_id = $1 RETURNING `+recordColumns, id, c.Status, c.StatusDate, c.Destination)
 		if err != nil {
 			return err

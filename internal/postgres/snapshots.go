@@ -39,6 +39,8 @@ type SnapshotInfo struct {
 	Supersedes      *int64 `json:"supersedes" db:"supersedes"`
 	SupersedeReason string `json:"supersede_reason,omitempty" db:"supersede_reason"`
 	SupersededBy    *int64 `json:"superseded_by" db:"superseded_by"`
+	// RuleSet names the quality rules the snapshot was computed with.
+	RuleSet string `json:"rule_set" db:"rule_set"`
 }
 
 // Publication is what a publisher says about a snapshot besides the report's
@@ -197,9 +199,9 @@ func (db *DB) PublishSnapshot(ctx context.Context, actor, county string, pub Pub
 		info := SnapshotInfo{CountyCode: county, Kind: pub.Kind, Title: pub.Title, AsOf: p.AsOf, Sample: p.Sample, Seed: p.Seed,
 			PublishedBy: actor, Warnings: len(r.Warnings), Supersedes: pub.Supersedes, SupersedeReason: pub.Reason}
 		if err := tx.GetContext(ctx, &info, `INSERT INTO rate_snapshots (id, county_code, kind, title, as_of, sample, seed, report,
-				published_at, published_by, supersedes, supersede_reason)
-			VALUES (COALESCE($12, nextval('rate_snapshots_id_seq')), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, published_at`,
-			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason, id); err != nil {
+				published_at, published_by, supersedes, supersede_reason, rule_set)
+			VALUES (COALESCE($12, nextval('rate_snapshots_id_seq')), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13) RETURNING id, published_at, rule_set`,
+			county, pub.Kind, pub.Title, p.AsOf, sample, p.Seed, string(body), r.ComputedAt, actor, pub.Supersedes, pub.Reason, id, r.RuleSet); err != nil {
 			return err
 		}
 		if err := insertSnapshotRows(ctx, tx, info.ID, r.Rows); err != nil {
@@ -329,7 +331,7 @@ func insertSnapshotRows(ctx context.Context, tx *Tx, id int64, rows []rates.Row)
 const snapshotInfoColumns = `s.id, s.county_code, s.kind, s.title, s.as_of, COALESCE(s.sample, 0) AS sample, s.seed, s.published_at, s.published_by,
 	jsonb_array_length(s.report -> 'warnings') AS warnings,
 	(SELECT COALESCE(sum(x.records), 0) FROM rate_snapshot_samples x WHERE x.snapshot_id = s.id) AS sampled,
-	s.supersedes, s.supersede_reason, (SELECT n.id FROM rate_snapshots n WHERE n.supersedes = s.id) AS superseded_by`
+	s.supersedes, s.supersede_reason, (SELECT n.id FROM rate_snapshots n WHERE n.supersedes = s.id) AS superseded_by, s.rule_set`
 
 // Snapshots lists the published reports of counties, newest as-of date first.
 func (db *DB) Snapshots(ctx context.Context, counties []string, page Page) ([]SnapshotInfo, int, error) {
@@ -359,6 +361,9 @@ func (db *DB) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 	if err := json.Unmarshal(row.Report, out.Report); err != nil {
 		return nil, err
 	}
+	// Snapshots published before the rule set was recorded have it only
+	// in their row.
+	out.Report.RuleSet = row.RuleSet
 	return out, nil
 }
 

@@ -1,12 +1,13 @@
-// Package quality holds the record quality rules Q1–Q11 of DESIGN §5.2: a
+// Package quality holds the record quality rules Q1–Q15 of DESIGN §5.2: a
 // record is qualified (合格) when every rule holds, and a failing record lists
 // the rules it breaks so that a doctor can fix it.
 //
 // The rules split in two. Most depend only on the record's basic information
-// (Q1, Q2, the missing/too-early part of Q3, Q4–Q9): they are computed once,
-// at write time, into records.quality_failures (see the migration
-// 00005_quality_facts.sql, whose PL/pgSQL mirrors Static, and the conformance
-// test in internal/postgres). The rest depend on the report's as-of date (a
+// (Q1, Q2, the missing/too-early part of Q3, Q4–Q9, Q12–Q15): they are computed once,
+// at write time, into records.quality_failures (see the migrations
+// 00008_quality_facts.sql and 00024_basic_info.sql, whose SQL mirrors Static
+// and Table, and the conformance tests in internal/postgres and
+// internal/demo). The rest depend on the report's as-of date (a
 // birth date after it, Q10, Q11) and are evaluated per report by Dynamic.
 package quality
 
@@ -36,14 +37,39 @@ const (
 	Q9                  // responsible doctor present
 	Q10                 // a health examination on or before the as-of date
 	Q11                 // the latest such examination has blood pressure, height and weight
+	// The personal basic information table's items answered ("基础内容无
+	// 缺失", DESIGN §5.2), "none" and "unknown" being answers:
+	Q12 // blood type, ABO and Rh
+	Q13 // education, occupation, marital status, payment types
+	Q14 // drug allergies, exposures, past history, family history, hereditary disease
+	Q15 // disabilities and living conditions
 )
 
 // Rules lists every rule in order.
-var Rules = []Rule{Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9, Q10, Q11}
+var Rules = []Rule{Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9, Q10, Q11, Q12, Q13, Q14, Q15}
 
-// String returns the rule's ID, "Q1"…"Q11".
+// RuleSet names the rules a report is computed with. A published snapshot
+// keeps the one it was computed with (rate_snapshots.rule_set): those
+// published before Q12–Q15 existed say RuleSetV1.
+const (
+	RuleSetV1 = "Q1-Q11"
+	RuleSet   = "Q1-Q15"
+)
+
+// RuleSetChinese describes a rule set for the report's readers.
+func RuleSetChinese(set string) string {
+	switch set {
+	case RuleSetV1:
+		return "Q1–Q11（个人基本信息表结构化之前的规则）"
+	case RuleSet:
+		return "Q1–Q15（含个人基本信息表各项已填写 Q12–Q15）"
+	}
+	return set
+}
+
+// String returns the rule's ID, "Q1"…"Q15".
 func (r Rule) String() string {
-	if r < Q1 || r > Q11 {
+	if r < Q1 || r > Q15 {
 		return "Q?"
 	}
 	return "Q" + strconv.Itoa(int(r))
@@ -74,6 +100,14 @@ func (r Rule) Chinese() string {
 		return "统计截止日及以前至少有一次健康体检"
 	case Q11:
 		return "最近一次体检记录了血压、身高和体重"
+	case Q12:
+		return "血型（ABO 和 Rh）已填写（“不详”也是回答）"
+	case Q13:
+		return "文化程度、职业、婚姻状况、医疗费用支付方式已填写"
+	case Q14:
+		return "药物过敏史、暴露史、既往史（疾病、手术、外伤、输血）、家族史（父亲、母亲、兄弟姐妹、子女）、遗传病史已填写（“无”也是回答）"
+	case Q15:
+		return "残疾情况和生活环境（厨房排风设施、燃料类型、饮水、厕所、禽畜栏）已填写"
 	}
 	return ""
 }
@@ -83,7 +117,8 @@ type Set uint16
 
 // StaticRules are the rules Static evaluates: those that do not depend on the
 // as-of date (Q3 only in part: missing or before 1900).
-const StaticRules Set = 1<<(Q1-1) | 1<<(Q2-1) | 1<<(Q3-1) | 1<<(Q4-1) | 1<<(Q5-1) | 1<<(Q6-1) | 1<<(Q7-1) | 1<<(Q8-1) | 1<<(Q9-1)
+const StaticRules Set = 1<<(Q1-1) | 1<<(Q2-1) | 1<<(Q3-1) | 1<<(Q4-1) | 1<<(Q5-1) | 1<<(Q6-1) | 1<<(Q7-1) | 1<<(Q8-1) | 1<<(Q9-1) |
+	1<<(Q12-1) | 1<<(Q13-1) | 1<<(Q14-1) | 1<<(Q15-1)
 
 // Of returns the set holding rules.
 func Of(rules ...Rule) Set {
@@ -137,6 +172,8 @@ type Basic struct {
 	Phone             string
 	ContactPhone      string
 	ResponsibleDoctor string
+	// Info is the rest of the table, for Q12–Q15.
+	Info record.BasicInfo
 }
 
 // MinBirthDate is the earliest birth date Q3 accepts.
@@ -180,6 +217,30 @@ func Static(b Basic) Set {
 	}
 	if !present(b.ResponsibleDoctor) {
 		s = s.With(Q9)
+	}
+	return s | Table(&b.Info)
+}
+
+// Table evaluates Q12–Q15 over the personal basic information table: each
+// item answered. An answer is a code ("" is none given), a non-empty list
+// of codes, or a list of items, empty for "none" (record.BasicInfo). The
+// "other" texts are not items of their own.
+func Table(i *record.BasicInfo) Set {
+	var s Set
+	if !present(i.BloodABO) || !present(i.BloodRh) {
+		s = s.With(Q12)
+	}
+	if !present(i.Education) || !present(i.Occupation) || !present(i.MaritalStatus) || len(i.PaymentTypes) == 0 {
+		s = s.With(Q13)
+	}
+	if len(i.DrugAllergies) == 0 || len(i.Exposures) == 0 || i.PastDiseases == nil || i.Operations == nil || i.Traumas == nil ||
+		i.Transfusions == nil || len(i.FamilyFather) == 0 || len(i.FamilyMother) == 0 || len(i.FamilySiblings) == 0 ||
+		len(i.FamilyChildren) == 0 || i.HereditaryDiseases == nil {
+		s = s.With(Q14)
+	}
+	if len(i.Disabilities) == 0 || !present(i.KitchenExhaust) || !present(i.Fuel) || !present(i.Water) || !present(i.Toilet) ||
+		!present(i.LivestockPen) {
+		s = s.With(Q15)
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"healthrec/internal/civil"
 	"healthrec/internal/ident"
 	"healthrec/internal/quality"
+	"healthrec/internal/record"
 )
 
 // idFor returns a valid identity number for a birth date and order code.
@@ -20,6 +21,7 @@ func good() quality.Basic {
 	return quality.Basic{
 		Name: "王芳", Sex: "F", BirthDate: civil.MustParse("1955-03-08"), IDNumber: idFor("1955-03-08", "002"),
 		ResidenceType: "户籍", Ethnicity: "汉族", Phone: "13912345678", ResponsibleDoctor: "docA",
+		Info: record.AnsweredBasicInfo(),
 	}
 }
 
@@ -89,6 +91,37 @@ func TestStatic(t *testing.T) {
 		{"Q8 invalid own, invalid contact", func(b *quality.Basic) { b.Phone = "110"; b.ContactPhone = "12345" }, quality.Of(quality.Q8)},
 		{"Q9 responsible doctor missing", func(b *quality.Basic) { b.ResponsibleDoctor = "" }, quality.Of(quality.Q9)},
 		{"everything missing", func(b *quality.Basic) { *b = quality.Basic{} }, quality.StaticRules &^ quality.Of(quality.Q5)},
+		{"Q12 unknown blood type is an answer", func(b *quality.Basic) { b.Info.BloodABO, b.Info.BloodRh = "5", "3" }, 0},
+		{"Q12 ABO missing", func(b *quality.Basic) { b.Info.BloodABO = "" }, quality.Of(quality.Q12)},
+		{"Q12 Rh missing", func(b *quality.Basic) { b.Info.BloodRh = " " }, quality.Of(quality.Q12)},
+		{"Q13 education missing", func(b *quality.Basic) { b.Info.Education = "" }, quality.Of(quality.Q13)},
+		{"Q13 occupation missing", func(b *quality.Basic) { b.Info.Occupation = "" }, quality.Of(quality.Q13)},
+		{"Q13 marital status missing", func(b *quality.Basic) { b.Info.MaritalStatus = "" }, quality.Of(quality.Q13)},
+		{"Q13 payment types missing", func(b *quality.Basic) { b.Info.PaymentTypes = nil }, quality.Of(quality.Q13)},
+		{"Q13 payment types empty", func(b *quality.Basic) { b.Info.PaymentTypes = []string{} }, quality.Of(quality.Q13)},
+		{"Q14 allergies missing", func(b *quality.Basic) { b.Info.DrugAllergies = nil }, quality.Of(quality.Q14)},
+		{"Q14 exposures missing", func(b *quality.Basic) { b.Info.Exposures = nil }, quality.Of(quality.Q14)},
+		{"Q14 past diseases missing", func(b *quality.Basic) { b.Info.PastDiseases = nil }, quality.Of(quality.Q14)},
+		{"Q14 operations missing", func(b *quality.Basic) { b.Info.Operations = nil }, quality.Of(quality.Q14)},
+		{"Q14 trauma missing", func(b *quality.Basic) { b.Info.Traumas = nil }, quality.Of(quality.Q14)},
+		{"Q14 transfusions missing", func(b *quality.Basic) { b.Info.Transfusions = nil }, quality.Of(quality.Q14)},
+		{"Q14 father missing", func(b *quality.Basic) { b.Info.FamilyFather = nil }, quality.Of(quality.Q14)},
+		{"Q14 mother missing", func(b *quality.Basic) { b.Info.FamilyMother = nil }, quality.Of(quality.Q14)},
+		{"Q14 siblings missing", func(b *quality.Basic) { b.Info.FamilySiblings = nil }, quality.Of(quality.Q14)},
+		{"Q14 children missing", func(b *quality.Basic) { b.Info.FamilyChildren = nil }, quality.Of(quality.Q14)},
+		{"Q14 hereditary missing", func(b *quality.Basic) { b.Info.HereditaryDiseases = nil }, quality.Of(quality.Q14)},
+		{"Q14 answers other than none", func(b *quality.Basic) {
+			b.Info.PastDiseases = []record.PastDisease{{Code: "2", DiagnosedOn: "2015-06"}}
+			b.Info.FamilyFather = []string{"2", "7"}
+		}, 0},
+		{"Q15 disabilities missing", func(b *quality.Basic) { b.Info.Disabilities = nil }, quality.Of(quality.Q15)},
+		{"Q15 kitchen missing", func(b *quality.Basic) { b.Info.KitchenExhaust = "" }, quality.Of(quality.Q15)},
+		{"Q15 fuel missing", func(b *quality.Basic) { b.Info.Fuel = "" }, quality.Of(quality.Q15)},
+		{"Q15 water missing", func(b *quality.Basic) { b.Info.Water = "" }, quality.Of(quality.Q15)},
+		{"Q15 toilet missing", func(b *quality.Basic) { b.Info.Toilet = "" }, quality.Of(quality.Q15)},
+		{"Q15 livestock pen missing", func(b *quality.Basic) { b.Info.LivestockPen = "" }, quality.Of(quality.Q15)},
+		{"table not recorded at all", func(b *quality.Basic) { b.Info = record.BasicInfo{} },
+			quality.Of(quality.Q12, quality.Q13, quality.Q14, quality.Q15)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,8 +186,8 @@ func TestRuleNames(t *testing.T) {
 			t.Errorf("ParseRule(%q) = %v, %v", r.String(), p, ok)
 		}
 	}
-	if _, ok := quality.ParseRule("Q12"); ok {
-		t.Error("ParseRule accepted Q12")
+	if _, ok := quality.ParseRule("Q16"); ok {
+		t.Error("ParseRule accepted Q16")
 	}
 }
 

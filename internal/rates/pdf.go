@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"healthrec/internal/pdfdoc"
+	"healthrec/internal/quality"
 )
 
 // levelHeadings number the report's sections per level.
@@ -37,6 +38,7 @@ func PDF(r *Report) ([]byte, error) {
 		{"使用率统计窗口", r.WindowFrom.String() + " 至 " + r.WindowTo.String() + "（365 天）"},
 		{"抽样", sample},
 		{"随机种子", strconv.FormatInt(r.Seed, 10)},
+		{"合格率规则", quality.RuleSetChinese(r.RuleSet)},
 		{"目标", fmt.Sprintf("建档率 %s%%，合格率 %s%%，使用率 %s%%", r.Targets.Coverage, r.Targets.Quality, r.Targets.Usage)},
 		{"预警", fmt.Sprintf("%d 项（末三位，或低于目标 10 个百分点及以上）", len(r.Warnings))},
 	}...))

@@ -2,6 +2,7 @@ package rates
 
 import (
 	"fmt"
+	"healthrec/internal/quality"
 	"sort"
 	"time"
 
@@ -137,6 +138,9 @@ type Report struct {
 	// are empty for a live report.
 	Kind   string `json:"kind,omitempty"`
 	Status string `json:"-"`
+	// RuleSet names the quality rules the report was computed with
+	// (quality.RuleSet): a published snapshot keeps its own.
+	RuleSet string `json:"rule_set"`
 }
 
 // WarnBelow is how far below target a rate draws a warning: 10 points.
@@ -156,7 +160,7 @@ const WarnBelow Percent = -100
 func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 	from, to := p.Window()
 	r := &Report{CountyCode: d.County.Code, CountyName: d.County.Name, Params: p, WindowFrom: from, WindowTo: to,
-		Targets: targets, ComputedAt: now, Rows: []Row{}, Summaries: []Summary{}, Warnings: []Warning{}}
+		Targets: targets, ComputedAt: now, Rows: []Row{}, Summaries: []Summary{}, Warnings: []Warning{}, RuleSet: quality.RuleSet}
 
 	// One pass over the villages and one over the groups, adding each into
 	// the tallies of the scopes it belongs to.

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"sort"
 
 	"healthrec/internal/apperr"
@@ -21,7 +22,16 @@ var patchable = map[string]func(r *Record) any{
 	"contact_name":       func(r *Record) any { return &r.ContactName },
 	"contact_phone":      func(r *Record) any { return &r.ContactPhone },
 	"responsible_doctor": func(r *Record) any { return &r.ResponsibleDoctor },
-	"details":            func(r *Record) any { return &r.Details },
+	"details_unmapped":   func(r *Record) any { return &r.DetailsUnmapped },
+}
+
+// Each item of the personal basic information table is patchable on its
+// own, so that its history shows before → after item by item.
+func init() {
+	for _, it := range basicItems {
+		get := it.get
+		patchable[it.Name] = func(r *Record) any { return get(&r.BasicInfo) }
+	}
 }
 
 // ApplyPatch sets the fields named in patch on r. Unknown or read-only fields
@@ -35,25 +45,46 @@ func ApplyPatch(r *Record, patch map[string]json.RawMessage) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		target, ok := patchable[k]
+		if k == "details" {
+			fe.Add(k, "details 已拆分为个人基本信息表的各项字段（blood_abo、education…），请按字段修改")
+			continue
+		}
 		if !ok {
 			fe.Add(k, "此字段不能修改")
 			continue
 		}
 		v := patch[k]
+		dst := target(r)
 		if bytes.Equal(v, []byte("null")) {
-			v = []byte(`""`)
-			if k == "details" {
+			switch dst.(type) {
+			case *string:
+				v = []byte(`""`)
+			case *Details:
 				v = []byte(`{}`)
+			default:
+				// a list: null is "not recorded"; Unmarshal leaves the old
+				// value on null, so clear it first
+				reflectZero(dst)
+				continue
 			}
 		}
-		if k == "details" {
-			r.Details = Details{} // details is replaced whole, not merged
+		if k == "details_unmapped" {
+			r.DetailsUnmapped = Details{} // replaced whole, not merged
 		}
-		if err := json.Unmarshal(v, target(r)); err != nil {
+		if _, isText := dst.(*string); !isText {
+			reflectZero(dst) // a list is replaced whole, not appended to
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
 			fe.Add(k, "类型不正确")
 		}
 	}
 	return fe.Err()
+}
+
+// reflectZero sets what p points to to its zero value.
+func reflectZero(p any) {
+	v := reflect.ValueOf(p).Elem()
+	v.Set(reflect.Zero(v.Type()))
 }
 
 // Change is one field's value before and after an edit.

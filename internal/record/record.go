@@ -51,13 +51,17 @@ type Record struct {
 	Status            Status     `json:"status" db:"status"`
 	StatusDate        civil.Date `json:"status_date" db:"status_date"`
 	Destination       string     `json:"destination,omitempty" db:"destination"`
-	// Details holds the rest of the basic information form: blood type,
-	// education, occupation, marital status, payment type, allergies,
-	// exposures, past and family history, disabilities, living conditions.
-	Details Details   `json:"details" db:"details"`
-	Version int       `json:"version" db:"version"`
-	Created time.Time `json:"created_at" db:"created_at"`
-	Updated time.Time `json:"updated_at" db:"updated_at"`
+	// BasicInfo is the rest of the personal basic information table, coded
+	// (basicinfo.go); its items are the record's own JSON fields. The store
+	// reads and writes it as StoredBasicInfo.
+	BasicInfo `db:"-"`
+	// DetailsUnmapped keeps what the free-form details of earlier versions
+	// held that migration 00024 could not carry into BasicInfo: nothing is
+	// dropped, and a doctor transcribes it by hand (then clears it).
+	DetailsUnmapped Details   `json:"details_unmapped" db:"details_unmapped"`
+	Version         int       `json:"version" db:"version"`
+	Created         time.Time `json:"created_at" db:"created_at"`
+	Updated         time.Time `json:"updated_at" db:"updated_at"`
 }
 
 // Summary is a record as lists show it: identity number masked unless the
@@ -90,9 +94,10 @@ func (r *Record) Normalize() {
 		*f = strings.TrimSpace(*f)
 	}
 	r.IDNumber = strings.ToUpper(r.IDNumber)
-	if r.Details == nil {
-		r.Details = Details{}
+	if r.DetailsUnmapped == nil {
+		r.DetailsUnmapped = Details{}
 	}
+	r.BasicInfo.Normalize()
 }
 
 // Validate checks the basic information a doctor enters. today bounds birth
@@ -140,6 +145,7 @@ func (r *Record) Validate(today civil.Date) error {
 	if r.ContactPhone != "" && !ValidPhone(r.ContactPhone) {
 		fe.Add("contact_phone", "应为 11 位手机号或带区号的固定电话")
 	}
+	fe = append(fe, r.BasicInfo.Validate(today)...)
 	if r.Status == "" {
 		r.Status = Active
 	}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"healthrec/internal/apperr"
@@ -77,15 +78,28 @@ func TestValidate(t *testing.T) {
 }
 
 func TestApplyPatchAndDiff(t *testing.T) {
-	r := Record{Name: "张三", Phone: "13800000000", Details: Details{"blood_type": "A"}}
+	r := Record{Name: "张三", Phone: "13800000000", DetailsUnmapped: Details{"x": "A"}, BasicInfo: BasicInfo{BloodABO: "1", DrugAllergies: []string{"2"}}}
 	next := r
-	err := ApplyPatch(&next, map[string]json.RawMessage{"name": []byte(`"张叁"`), "details": []byte(`{"blood_type":"B"}`), "phone": []byte(`null`)})
+	err := ApplyPatch(&next, map[string]json.RawMessage{"name": []byte(`"张叁"`), "details_unmapped": []byte(`{"y":"B"}`),
+		"phone": []byte(`null`), "blood_abo": []byte(`"2"`), "drug_allergies": []byte(`["1"]`), "operations": []byte(`[]`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := Diff(&r, &next)
-	if len(d) != 3 || d["name"].After != "张叁" || d["phone"].After != "" {
+	if len(d) != 6 || d["name"].After != "张叁" || d["phone"].After != "" || d["blood_abo"].Before != "1" || d["blood_abo"].After != "2" ||
+		fmt.Sprint(d["drug_allergies"].After) != "[1]" || d["operations"].Before != nil || fmt.Sprint(d["operations"].After) != "[]" ||
+		len(next.DetailsUnmapped) != 1 {
 		t.Fatalf("diff = %+v", d)
+	}
+	// null is "not recorded" again: the none answer is gone, not kept.
+	if err := ApplyPatch(&next, map[string]json.RawMessage{"operations": []byte(`null`), "drug_allergies": []byte(`null`)}); err != nil {
+		t.Fatal(err)
+	}
+	if next.Operations != nil || next.DrugAllergies != nil {
+		t.Fatalf("after null: %+v %+v", next.Operations, next.DrugAllergies)
+	}
+	if err := ApplyPatch(&next, map[string]json.RawMessage{"details": []byte(`{"blood_type":"A"}`)}); err == nil {
+		t.Fatal("the retired details field was patched")
 	}
 	if err := ApplyPatch(&next, map[string]json.RawMessage{"status": []byte(`"deceased"`), "sex": []byte(`5`)}); err == nil {
 		t.Fatal("read-only and mistyped fields accepted")

@@ -28,7 +28,7 @@ func (s *site) seed() seeded {
 	doc := s.login(s.f.DoctorA)
 	out := seeded{
 		Wang: doc.fileRecord(s.f.VillageA1, "王秀英", "1955-03-08", "F", map[string]any{"id_number": "330127195503080028",
-			"details": map[string]any{"blood_type": "A", "drug_allergies": []string{"青霉素"}}}),
+			"blood_abo": "1", "drug_allergies": []string{"2"}}),
 		Li:   doc.fileRecord(s.f.VillageA1, "李建国", "1948-11-20", "M", nil),
 		Zhao: doc.fileRecord(s.f.VillageA2, "赵美兰", "1962-07-15", "F", nil),
 	}

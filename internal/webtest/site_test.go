@@ -32,6 +32,7 @@ import (
 	"healthrec/internal/httpapi/openapitest"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
+	"healthrec/internal/record"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -160,6 +161,9 @@ func (c *apiClient) fileRecord(village, name, birth, sex string, extra map[strin
 	c.s.t.Helper()
 	body := map[string]any{"village_code": village, "name": name, "sex": sex, "birth_date": birth,
 		"residence_type": "户籍", "ethnicity": "汉族", "phone": "13912345678"}
+	// The personal basic information table answered (quality rules Q12–Q15).
+	table, _ := json.Marshal(record.AnsweredBasicInfo())
+	_ = json.Unmarshal(table, &body)
 	for k, v := range extra {
 		body[k] = v
 	}

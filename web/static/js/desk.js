@@ -16,6 +16,7 @@ import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback
 import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
 import { myRequestsPage, myRequestPage, GRANT_SECTIONS } from './requester.js';
 import { examPage, examHistory } from './exam.js';
+import { basicInfoFields, readBasicInfo, changedBasicInfo, basicInfoFacts } from './basicinfo.js';
 
 let staff = null;
 
@@ -196,7 +197,6 @@ async function recordPage(id, add, focusField) {
     h('h2', { id: headingId }, title),
     h('p', { class: 'notice' }, viaGrant ? `您的授权不包含「${label(SECTION, section)}」，不能查阅这一部分。` : `您无权查看「${label(SECTION, section)}」。`));
   const b = rec.basic || {};
-  const d = b.details || {};
   const programmes = (progs && progs.items) || [];
   const isAdmin = hasRole(staff, 'records_admin');
   const canWrite = !viaGrant && (hasRole(staff, 'doctor') || isAdmin);
@@ -254,7 +254,6 @@ async function recordPage(id, add, focusField) {
     ['档案编号', h('span', { class: 'rid' }, b.record_id || id)], ['姓名', b.name], ['性别', label(SEX, b.sex)],
     ['出生日期', b.birth_date], ['身份证号', b.id_number || '—'], ['户籍类型', b.residence_type],
     ['民族', b.ethnicity], ['本人电话', b.phone], ['联系人', [b.contact_name, b.contact_phone].filter(Boolean).join(' ')],
-    ['血型', [d.blood_type, d.blood_rh].filter(Boolean).join(' ')], ['药物过敏史', list(d.drug_allergies)],
     ['村居', named('village_code', b.village_code)], ['责任医生', named('responsible_doctor', b.responsible_doctor)],
     ['建档日期', b.filed_on], ['建档人', named('filed_by', b.filed_by)],
     ['建档机构', named('filing_institution', b.filing_institution)], ['状态', b.status ? statusTag(b.status) : ''],
@@ -272,7 +271,12 @@ async function recordPage(id, add, focusField) {
     viaGrant ? h('p', { class: 'notice', id: 'grant-note' }, '您通过授权查阅此档案，授权包含：',
       [...shown].map((x) => label(SECTION, x)).join('、') || '无', '。') : null,
     shown.has('basic') ? h('section', { class: 'panel', 'aria-labelledby': 'h-basic' }, h('h2', { id: 'h-basic' }, '个人基本信息'),
-      h('dl', { class: 'facts' }, basicFacts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—'))))) : withheld('basic', 'h-basic', '个人基本信息'),
+      h('dl', { class: 'facts' }, basicFacts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))),
+      h('h3', { id: 'h-basic-table' }, '个人基本信息表'),
+      h('dl', { class: 'facts', id: 'basic-table' }, basicInfoFacts(b).map(([k, v]) => h('div', {}, h('dt', {}, k),
+        h('dd', { class: v === '未填写' ? 'muted' : '' }, v)))),
+      b.details_unmapped && Object.keys(b.details_unmapped).length ? h('p', { class: 'notice', id: 'details-unmapped' },
+        '迁移时未能对应到表中项目的原有内容（请核对后在“修改基本信息”中转录）：', JSON.stringify(b.details_unmapped)) : null) : withheld('basic', 'h-basic', '个人基本信息'),
     h('div', { class: 'cols' },
       !shown.has('programmes') ? withheld('programmes', 'h-prog', '重点人群管理') : h('section', { class: 'panel', 'aria-labelledby': 'h-prog' }, h('h2', { id: 'h-prog' }, '重点人群管理'),
         programmes.length ? table([
@@ -318,6 +322,7 @@ function editForm(id, b, focusField, onDone, onCancel) {
   const form = h('form', { class: 'panel', novalidate: true, id: 'edit-form' },
     h('h2', { tabindex: '-1' }, '修改基本信息'),
     h('div', { class: 'grid' }, specs.map((sp) => field({ ...sp, hint: sp.name === focusField ? '需修正此项' : sp.hint }))),
+    basicInfoFields(b),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '保存'),
       h('button', { type: 'button', class: 'secondary', onclick: onCancel }, '取消')));
   form.addEventListener('submit', async (ev) => {
@@ -326,6 +331,7 @@ function editForm(id, b, focusField, onDone, onCancel) {
     const v = readForm(form, specs);
     const body = {};
     for (const sp of specs) if (v[sp.name] !== undefined && String(v[sp.name]) !== String(sp.value ?? '')) body[sp.name] = v[sp.name];
+    Object.assign(body, changedBasicInfo(readBasicInfo(form, b), b));
     try {
       await api('PATCH', `/records/${id}`, body);
       toast('已保存基本信息');
@@ -335,11 +341,6 @@ function editForm(id, b, focusField, onDone, onCancel) {
     }
   });
   return form;
-}
-
-function list(v) {
-  if (Array.isArray(v)) return v.join('、');
-  return v || '';
 }
 
 /**
@@ -401,15 +402,6 @@ async function newRecordPage() {
     { name: 'contact_name', label: '联系人姓名' },
     { name: 'contact_phone', label: '联系人电话', inputmode: 'tel' },
     { name: 'responsible_doctor', label: '责任医生工号', hint: '不填则按村居的责任医生' },
-    { name: 'details.blood_type', label: '血型（ABO）', type: 'select', options: [['A', 'A'], ['B', 'B'], ['O', 'O'], ['AB', 'AB'], ['不详', '不详']] },
-    { name: 'details.blood_rh', label: 'Rh', type: 'select', options: [['阴性', 'Rh 阴性'], ['阳性', 'Rh 阳性'], ['不详', '不详']] },
-    { name: 'details.education', label: '文化程度' },
-    { name: 'details.occupation', label: '职业' },
-    { name: 'details.marital_status', label: '婚姻状况', type: 'select', options: [['未婚', '未婚'], ['已婚', '已婚'], ['丧偶', '丧偶'], ['离婚', '离婚'], ['未说明', '未说明']] },
-    { name: 'details.payment_types', label: '医疗费用支付方式', list: true, hint: '如：城乡居民基本医疗保险' },
-    { name: 'details.drug_allergies', label: '药物过敏史', list: true, hint: '多个用顿号分开；无则不填' },
-    { name: 'details.hereditary_disease', label: '遗传病史' },
-    { name: 'details.disabilities', label: '残疾情况', list: true },
   ];
   const villageId = 'f-village';
   const village = h('div', { class: 'field', 'data-field': 'village_code' },
@@ -422,12 +414,12 @@ async function newRecordPage() {
   const all = [{ name: 'village_code' }, ...specs];
   const form = h('form', { novalidate: true, id: 'new-record' },
     h('fieldset', {}, h('legend', {}, '基本信息'), h('div', { class: 'grid' }, village, specs.slice(0, 10).map(field))),
-    h('fieldset', {}, h('legend', {}, '其他信息'), h('div', { class: 'grid' }, specs.slice(10).map(field))),
+    basicInfoFields(),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '建档'), h('a', { href: '#/', class: 'button secondary' }, '取消')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const body = readForm(form, all);
+    const body = { ...readForm(form, all), ...readBasicInfo(form) };
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
@@ -572,7 +564,7 @@ async function historyPage(id) {
       out.items.length ? table([
         { label: '时间', value: (r) => fmtTime(r.changed_at) },
         { label: '操作人', value: (r) => r.changed_by },
-        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更', exam: '体检表' }[r.action] || r.action) },
+        { label: '操作', value: (r) => ({ file: '建档', update: '修改', status: '状态变更', exam: '体检表', import: '导入', migrate: '迁移：个人基本信息表结构化' }[r.action] || r.action) },
         { label: '变更（修改前 → 修改后）', value: (r) => h('ul', {}, Object.entries(r.changes || {}).map(([k, c]) =>
           h('li', {}, r.action === 'exam' && exam ? exam(k, c) : `${FIELD[k] || k}：${show(c.before)} → ${show(c.after)}`))) },
       ], out.items) : h('p', { class: 'empty' }, '没有修改记录。'));

@@ -50,7 +50,8 @@ export async function inboxPage(q) {
 const FIX = {
   Q1: 'edit:name', Q2: 'edit:sex', Q3: 'edit:birth_date', Q4: 'edit:id_number', Q5: 'edit:id_number',
   Q6: 'edit:residence_type', Q7: 'edit:ethnicity', Q8: 'edit:phone', Q9: 'edit:responsible_doctor',
-  Q10: 'add:exam', Q11: 'add:exam', usage: 'add:visit',
+  Q10: 'add:exam', Q11: 'add:exam', Q12: 'edit:blood_abo', Q13: 'edit:education', Q14: 'edit:drug_allergies',
+  Q15: 'edit:disabilities', usage: 'add:visit',
 };
 
 /** fixLink is the one click from a broken rule to what fixes it. */

@@ -43,7 +43,40 @@ export const CASE_STATE = {
 export const SNAPSHOT_KIND = { pre_assessment: '预考核', assessment: '考核' };
 export const RULE = {
   Q1: '姓名', Q2: '性别', Q3: '出生日期', Q4: '身份证号有效', Q5: '身份证号与出生日期、性别一致', Q6: '户籍类型',
-  Q7: '民族', Q8: '联系电话', Q9: '责任医生', Q10: '有健康体检', Q11: '最近体检有血压、身高、体重', usage: '一年内无服务记录',
+  Q7: '民族', Q8: '联系电话', Q9: '责任医生', Q10: '有健康体检', Q11: '最近体检有血压、身高、体重',
+  Q12: '血型（ABO、Rh）', Q13: '文化程度、职业、婚姻状况、医疗费用支付方式',
+  Q14: '过敏史、暴露史、既往史、家族史、遗传病史', Q15: '残疾情况、生活环境', usage: '一年内无服务记录',
+};
+
+/**
+ * BASIC_CODES are the code lists of the personal basic information table
+ * (个人基本信息表), as internal/record/codes.go holds them: [code, label].
+ */
+const FAMILY = [['1', '无'], ['2', '高血压'], ['3', '糖尿病'], ['4', '冠心病'], ['5', '慢性阻塞性肺疾病'], ['6', '恶性肿瘤'],
+  ['7', '脑卒中'], ['8', '严重精神障碍'], ['9', '结核病'], ['10', '肝炎'], ['11', '先天畸形'], ['12', '其他']];
+export const BASIC_CODES = {
+  blood_abo: [['1', 'A型'], ['2', 'B型'], ['3', 'O型'], ['4', 'AB型'], ['5', '不详']],
+  blood_rh: [['1', 'Rh阴性'], ['2', 'Rh阳性'], ['3', '不详']],
+  education: [['1', '研究生'], ['2', '大学本科'], ['3', '大学专科和专科学校'], ['4', '中等专业学校'], ['5', '技工学校'],
+    ['6', '高中'], ['7', '初中'], ['8', '小学'], ['9', '文盲或半文盲'], ['10', '不详']],
+  occupation: [['0', '国家机关、党群组织、企业、事业单位负责人'], ['1', '专业技术人员'], ['2', '办事人员和有关人员'],
+    ['3', '商业、服务业人员'], ['4', '农、林、牧、渔、水利业生产人员'], ['5', '生产、运输设备操作人员及有关人员'], ['6', '军人'],
+    ['7', '不便分类的其他从业人员'], ['8', '无职业']],
+  marital_status: [['1', '未婚'], ['2', '已婚'], ['3', '丧偶'], ['4', '离婚'], ['5', '未说明的婚姻状况']],
+  payment_types: [['1', '城镇职工基本医疗保险'], ['2', '城镇居民基本医疗保险'], ['3', '新型农村合作医疗'], ['4', '贫困救助'],
+    ['5', '商业医疗保险'], ['6', '全公费'], ['7', '全自费'], ['8', '其他']],
+  drug_allergies: [['1', '无'], ['2', '青霉素'], ['3', '磺胺'], ['4', '链霉素'], ['5', '其他']],
+  exposures: [['1', '无'], ['2', '化学品'], ['3', '毒物'], ['4', '射线']],
+  past_diseases: [['2', '高血压'], ['3', '糖尿病'], ['4', '冠心病'], ['5', '慢性阻塞性肺疾病'], ['6', '恶性肿瘤'], ['7', '脑卒中'],
+    ['8', '严重精神障碍'], ['9', '结核病'], ['10', '肝炎'], ['11', '其他法定传染病'], ['12', '职业病'], ['13', '其他']],
+  family_father: FAMILY, family_mother: FAMILY, family_siblings: FAMILY, family_children: FAMILY,
+  disabilities: [['1', '无残疾'], ['2', '视力残疾'], ['3', '听力残疾'], ['4', '言语残疾'], ['5', '肢体残疾'], ['6', '智力残疾'],
+    ['7', '精神残疾'], ['8', '其他残疾']],
+  kitchen_exhaust: [['1', '无'], ['2', '油烟机'], ['3', '换气扇'], ['4', '烟囱']],
+  fuel: [['1', '液化气'], ['2', '煤'], ['3', '天然气'], ['4', '沼气'], ['5', '柴火'], ['6', '其他']],
+  water: [['1', '自来水'], ['2', '经净化过滤的水'], ['3', '井水'], ['4', '河湖水'], ['5', '塘水'], ['6', '其他']],
+  toilet: [['1', '卫生厕所'], ['2', '一格或二格粪池式'], ['3', '马桶'], ['4', '露天粪坑'], ['5', '简易棚厕']],
+  livestock_pen: [['1', '无'], ['2', '单设'], ['3', '室内'], ['4', '室外']],
 };
 
 /** Field names as the forms label them, for errors that have no control on the page. */
@@ -60,6 +93,13 @@ export const FIELD = {
   fundal_height_cm: '宫底高度', fetal_heart_rate: '胎心率', breasts: '乳房', lochia: '恶露', uterus: '子宫', wound: '伤口',
   abnormality: '异常情况', health_self_assessment: '健康状态自我评估', 'self_care.eating': '进餐', 'self_care.grooming': '梳洗',
   'self_care.dressing': '穿衣', 'self_care.toileting': '如厕', 'self_care.activity': '活动',
+  blood_abo: '血型', blood_rh: 'Rh 血型', education: '文化程度', occupation: '职业', marital_status: '婚姻状况',
+  payment_types: '医疗费用支付方式', payment_other: '其他支付方式', drug_allergies: '药物过敏史', drug_allergy_other: '其他过敏药物',
+  exposures: '暴露史', past_diseases: '既往史：疾病', operations: '既往史：手术', traumas: '既往史：外伤', transfusions: '既往史：输血',
+  family_father: '家族史：父亲', family_mother: '家族史：母亲', family_siblings: '家族史：兄弟姐妹', family_children: '家族史：子女',
+  family_history_other: '家族史：其他疾病', hereditary_diseases: '遗传病史', disabilities: '残疾情况', disability_other: '其他残疾',
+  kitchen_exhaust: '厨房排风设施', fuel: '燃料类型', water: '饮水', toilet: '厕所', livestock_pen: '禽畜栏',
+  details: '原有补充信息', details_unmapped: '未能对应的原有内容',
 };
 
 /** label looks a code up in a table, falling back to the code. */
