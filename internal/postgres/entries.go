@@ -31,10 +31,13 @@ type entryRow struct {
 	Data              []byte         `db:"data"`
 	CreatedAt         time.Time      `db:"created_at"`
 	CreatedBy         string         `db:"created_by"`
+	// Conforming is the stored column entry_conforms computed at write
+	// (migration 00027); never written by the service.
+	Conforming bool `db:"conforming"`
 }
 
 const entryColumns = `id, record_id, kind, service_date, doctor, COALESCE(institution_code, '') AS institution_code,
-	referral_status, to_institution_code, programme, next_date, data, created_at, created_by`
+	referral_status, to_institution_code, programme, next_date, data, created_at, created_by, conforming`
 
 // toRow flattens an entry into its row.
 func toRow(e entry.Entry) (entryRow, error) {
@@ -67,6 +70,7 @@ func (r entryRow) toEntry() (entry.Entry, error) {
 	}
 	m, b := e.Head(), e.Basics()
 	m.ID, m.RecordID, m.InstitutionCode, m.CreatedAt, m.CreatedBy = r.ID, r.RecordID, r.InstitutionCode, r.CreatedAt, r.CreatedBy
+	m.Conforming = r.Conforming
 	b.ServiceDate, b.StaffCode = r.ServiceDate, r.Doctor
 	switch v := e.(type) {
 	case *entry.Referral:
@@ -204,7 +208,7 @@ SELECT prev.request_hash AS prev_hash, prev.kind AS prev_kind, prev.resource_id 
 	COALESCE(s.id, 0) AS id, COALESCE(s.record_id, '') AS record_id, COALESCE(s.kind, '') AS kind, s.service_date,
 	COALESCE(s.doctor, '') AS doctor, COALESCE(s.institution_code, '') AS institution_code, s.referral_status,
 	s.to_institution_code, s.programme, s.next_date, s.data, COALESCE(s.created_at, 'epoch') AS created_at,
-	COALESCE(s.created_by, '') AS created_by
+	COALESCE(s.created_by, '') AS created_by, COALESCE(s.conforming, false) AS conforming
 FROM doctor LEFT JOIN prev ON true LEFT JOIN rec ON true LEFT JOIN enrolment ON true LEFT JOIN stored s ON true`
 
 // addedEntry is what addEntrySQL returns: an earlier create under the key,

@@ -20,6 +20,8 @@ type oldSchema struct {
 	t  *testing.T
 	DB *sqlx.DB
 	p  *goose.Provider
+	// URL is the database's, as the superuser.
+	URL string
 }
 
 // migratedTo makes the database, named after prefix, and migrates it to
@@ -54,7 +56,7 @@ func migratedTo(t *testing.T, prefix string, version int64) *oldSchema {
 	if _, err := p.UpTo(context.Background(), version); err != nil {
 		t.Fatal(err)
 	}
-	return &oldSchema{t: t, DB: db, p: p}
+	return &oldSchema{t: t, DB: db, p: p, URL: u.String()}
 }
 
 // must runs a statement or fails the test.
