@@ -137,4 +137,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.inboxRoutes(api)
 	s.importRoutes(api)
 	s.reportRoutes(api)
+	s.filingRoutes(api)
 }
