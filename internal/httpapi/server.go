@@ -138,4 +138,5 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.importRoutes(api)
 	s.reportRoutes(api)
 	s.filingRoutes(api)
+	s.correctionRoutes(api)
 }

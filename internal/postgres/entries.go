@@ -291,15 +291,16 @@ func (db *DB) Entry(ctx context.Context, id string) (entry.Entry, error) {
 	return r.toEntry()
 }
 
-// Entries lists a record's entries of one kind, newest first.
+// Entries lists a record's entries of one kind, newest first: their current
+// versions (a corrected version is in its entry's history, EntryHistory).
 func (db *DB) Entries(ctx context.Context, recordID string, kind entry.Kind, page Page) ([]entry.Entry, int, error) {
 	var rows []entryRow
 	var total int
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries WHERE record_id = $1 AND kind = $2`, recordID, kind); err != nil {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries WHERE record_id = $1 AND kind = $2 AND `+currentVersion, recordID, kind); err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM entries WHERE record_id = $1 AND kind = $2
+		return tx.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM entries WHERE record_id = $1 AND kind = $2 AND `+currentVersion+`
 			ORDER BY service_date DESC, id DESC LIMIT $3 OFFSET $4`, recordID, kind, page.Limit(), page.Offset())
 	})
 	if err != nil {
