@@ -17,9 +17,13 @@ CREATE FUNCTION entry_filled(t text) RETURNS boolean LANGUAGE sql IMMUTABLE PARA
 $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
+-- PL/pgSQL rather than SQL: a generated column calls it once per row, and a
+-- SQL function that is not inlined pays its set-up on every call, while
+-- PL/pgSQL evaluates its cached expression.
 CREATE FUNCTION entry_conforms(kind text, programme text, next_date date, data jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT COALESCE(CASE kind
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN COALESCE(CASE kind
         -- 接诊: the complaint and the assessment
         WHEN 'visit' THEN entry_filled(data ->> 'subjective') AND entry_filled(data ->> 'assessment')
         -- 转出: to where, why, the preliminary impression
@@ -36,7 +40,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         -- 住院: the admission date, the hospital, the diagnosis
         WHEN 'hospitalisation' THEN entry_filled(data ->> 'admitted_on') AND entry_filled(data ->> 'hospital')
             AND entry_filled(data ->> 'diagnosis')
-        ELSE false END, false)
+        ELSE false END, false);
+END;
 $$;
 -- +goose StatementEnd
 
