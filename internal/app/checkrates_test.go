@@ -3,12 +3,14 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"healthrec/internal/app"
 	"healthrec/internal/civil"
+	"healthrec/internal/entry"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 	"healthrec/internal/record"
@@ -31,6 +33,23 @@ func TestRunCheckRates(t *testing.T) {
 	if _, err := db.AddExam(ctx, f.DoctorA, f.InstA, &record.Exam{RecordID: r.RecordID, ExamDate: civil.MustParse("2026-01-05"),
 		Doctor: f.DoctorA, Systolic: &s, Diastolic: &d, HeightCM: &h, WeightKG: &w}, postgres.Idempotency{}); err != nil {
 		t.Fatal(err)
+	}
+	// A follow-up by phone that measured nothing: a dynamic record that
+	// does not conform, so it never makes the record used.
+	if _, _, err := db.AddEnrolment(ctx, f.DoctorA, r.RecordID, entry.EnrolmentForm{Programme: entry.Hypertension,
+		EnrolledOn: civil.MustParse("2025-01-01")}, postgres.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	fu := entry.New(entry.KindFollowup).(*entry.Followup)
+	fu.RecordID, fu.ServiceDate, fu.Programme, fu.Method, fu.Classification = r.RecordID, civil.MustParse("2025-03-01"),
+		entry.Hypertension, entry.MethodPhone, entry.ClassSatisfactory
+	stored, _, err := db.AddEntry(ctx, f.DoctorA, f.InstA, fu, postgres.Idempotency{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var usedOn string
+	if err := db.Get(&usedOn, `SELECT used_on::text FROM records WHERE record_id = $1`, r.RecordID); err != nil || usedOn != "{[2026-01-05,2027-01-05)}" {
+		t.Fatalf("used_on %s (%v): only the exam conforms", usedOn, err)
 	}
 	run := func(args ...string) (string, error) {
 		var out bytes.Buffer
@@ -74,6 +93,36 @@ func TestRunCheckRates(t *testing.T) {
 	}
 	if out, err := run(); err != nil {
 		t.Fatalf("after the repair: %v\n%s", err, out)
+	}
+
+	// A rule changed without marking the entries again (here: a follow-up
+	// needs no measurement): check-rates names the entry, the repair marks
+	// it and moves the record's facts and counters; and back.
+	var rule string
+	if err := su.Get(&rule, `SELECT pg_get_functiondef('entry_conforms'::regproc)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := su.Exec(strings.Replace(rule, "WHEN 'followup' THEN CASE programme", "WHEN 'followup' THEN true OR CASE programme", 1)); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run()
+	if want := fmt.Sprintf("conformance %d: stored false, by definition true", stored.Head().ID); err == nil || !strings.Contains(out, want) {
+		t.Fatalf("check-rates after a rule change: %v, want %q in\n%s", err, want, out)
+	}
+	if out, err := run("--repair"); err != nil {
+		t.Fatalf("repair: %v\n%s", err, out)
+	}
+	if err := db.Get(&usedOn, `SELECT used_on::text FROM records WHERE record_id = $1`, r.RecordID); err != nil || usedOn != "{[2025-03-01,2027-01-05)}" {
+		t.Fatalf("used_on %s (%v) after the rule change: the follow-up counts", usedOn, err)
+	}
+	if _, err := su.Exec(rule); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("--repair"); err != nil {
+		t.Fatalf("repair: %v\n%s", err, out)
+	}
+	if out, err := run(); err != nil {
+		t.Fatalf("after the rule's return: %v\n%s", err, out)
 	}
 	if _, err := run("--fix"); err == nil {
 		t.Error("an unknown flag was accepted")

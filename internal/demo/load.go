@@ -297,7 +297,13 @@ func programmesFor(r *rand.Rand, recordID, doctor, inst string, filed, now civil
 				continue
 			}
 			next := d.AddMonths(3)
-			data := `{"method":"home","adherence":"regular","classification":"satisfactory"}`
+			// With the programme's vital sign: a follow-up without it does
+			// not meet the specification and would not count for usage.
+			data := fmt.Sprintf(`{"method":"home","adherence":"regular","classification":"satisfactory","systolic":%d,"diastolic":%d}`,
+				120+r.IntN(40), 70+r.IntN(25))
+			if prog == "type2_diabetes" {
+				data = fmt.Sprintf(`{"method":"home","adherence":"regular","classification":"satisfactory","fasting_glucose":%.1f}`, 5+r.Float64()*4)
+			}
 			followups = append(followups, []any{recordID, "followup", d.Time(), doctor, inst, prog, next.Time(), data, doctor})
 		}
 	}

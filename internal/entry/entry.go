@@ -96,6 +96,9 @@ type Meta struct {
 	InstitutionCode string    `json:"institution_code"`
 	CreatedAt       time.Time `json:"created_at"`
 	CreatedBy       string    `json:"created_by"`
+	// Conforming is whether the entry met its kind's service specification
+	// when it was written (Conforms, as the store computed it).
+	Conforming bool `json:"-"`
 }
 
 // Head returns the entry's service-set fields.

@@ -99,7 +99,7 @@ func (s *Server) getAssessment(c *gin.Context) {
 		c.Error(err)
 		return
 	}
-	if err := s.attachDetails(c, out.Records); err != nil {
+	if err := s.attachDetails(c, out.Records, p.AsOf); err != nil {
 		c.Error(err)
 		return
 	}

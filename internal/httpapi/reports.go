@@ -240,7 +240,7 @@ func (s *Server) getRateRecords(c *gin.Context) {
 			c.Error(err)
 			return
 		}
-		if err := s.attachDetails(c, out.Items); err != nil {
+		if err := s.attachDetails(c, out.Items, p.AsOf); err != nil {
 			c.Error(err)
 			return
 		}
@@ -249,9 +249,10 @@ func (s *Server) getRateRecords(c *gin.Context) {
 }
 
 // attachDetails adds personal details to the records the caller may read
-// (a role over the record's institution: never the bureau), masks identity
-// numbers as lists do, and audits the reads.
-func (s *Server) attachDetails(c *gin.Context, items []postgres.RecordResult) error {
+// (a role over the record's institution: never the bureau), and why the
+// unused ones among them are not used as of asOf; masks identity numbers as
+// lists do, and audits the reads.
+func (s *Server) attachDetails(c *gin.Context, items []postgres.RecordResult, asOf civil.Date) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -274,7 +275,29 @@ func (s *Server) attachDetails(c *gin.Context, items []postgres.RecordResult) er
 		items[i].Details = d
 		shown = append(shown, items[i].RecordID)
 	}
+	if err := s.explainUnused(c, items, asOf); err != nil {
+		return err
+	}
 	return s.gate.LogReads(c.Request.Context(), p, shown, c.Request.Method, c.Request.URL.Path)
+}
+
+// explainUnused adds the usage reason to the unused records whose details
+// the caller may read.
+func (s *Server) explainUnused(c *gin.Context, items []postgres.RecordResult, asOf civil.Date) error {
+	var ids []string
+	for _, it := range items {
+		if it.Details != nil && !it.HasDynamic {
+			ids = append(ids, it.RecordID)
+		}
+	}
+	why, err := s.db.UsageReasons(c.Request.Context(), asOf, ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].UsageReason = why[items[i].RecordID]
+	}
+	return nil
 }
 
 // getTargets is GET /targets: the caller's county's targets.

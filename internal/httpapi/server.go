@@ -148,4 +148,6 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	s.importRoutes(api)
 	s.reportRoutes(api)
 	s.provinceRoutes(api)
+	s.filingRoutes(api)
+	s.correctionRoutes(api)
 }

@@ -16,14 +16,19 @@ import (
 )
 
 // entryColumns are entries.csv's columns; programme and the follow-up
-// columns of DESIGN §4.3 after it, and the health examination table's
-// (examItemColumns, last), are optional (entryOptional).
+// columns of DESIGN §4.3 after it, the other kinds' required items, and
+// the health examination table's (examItemColumns, last), are optional
+// (entryOptional).
 var entryColumns = append([]string{"record_id", "kind", "service_date", "staff_code", "systolic", "diastolic", "height_cm", "weight_kg", "programme",
-	"method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions", "classification", "next_date"}, examItemColumns...)
+	"method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions", "classification", "next_date",
+	// The required items of the other kinds (entry.Missing): without them a
+	// legacy entry is kept but does not conform, so never counts for usage.
+	"subjective", "assessment", "to_institution", "reason", "impression", "opinion", "hospital", "admitted_on", "diagnosis"}, examItemColumns...)
 
 // entryOptional are the columns entries.csv may leave out.
 var entryOptional = append([]string{"programme", "method", "symptoms", "fasting_glucose", "lifestyle_advice", "adherence", "adverse_reactions",
-	"classification", "next_date"}, examItemColumns...)
+	"classification", "next_date", "subjective", "assessment", "to_institution", "reason", "impression", "opinion", "hospital", "admitted_on",
+	"diagnosis"}, examItemColumns...)
 
 // Column positions in entryColumns.
 const (
@@ -44,7 +49,24 @@ const (
 	ecAdverse
 	ecClassification
 	ecNextDate
+	ecSubjective
+	ecAssessment
+	ecToInstitution
+	ecReason
+	ecImpression
+	ecOpinion
+	ecHospital
+	ecAdmittedOn
+	ecDiagnosis
 )
+
+// kindItems are the columns of each kind's required items (entry.Missing).
+var kindItems = map[entry.Kind][]int{
+	entry.KindVisit:           {ecSubjective, ecAssessment},
+	entry.KindReferral:        {ecToInstitution, ecReason, ecImpression},
+	entry.KindConsultation:    {ecReason, ecOpinion},
+	entry.KindHospitalisation: {ecHospital, ecAdmittedOn, ecDiagnosis},
+}
 
 // followupOnly are the columns only a follow-up fills.
 var followupOnly = []int{ecProgramme, ecMethod, ecSymptoms, ecGlucose, ecLifestyle, ecAdherence, ecAdverse, ecClassification, ecNextDate}
@@ -260,6 +282,7 @@ func (im *importer) entry(t *table, e *entryRow) {
 		return
 	}
 	im.notFollowup(t, ecGlucose)
+	im.itemsOfOtherKinds(t, KindExam)
 	e.entry.Kind = KindExam
 	e.exam = record.Exam{RecordID: given, ExamDate: date, Doctor: code, InstitutionCode: inst,
 		Systolic: t.integer(ecSystolic), Diastolic: t.integer(ecDiastolic), HeightCM: t.decimal(ecHeight), WeightKG: t.decimal(ecWeight)}
@@ -289,9 +312,17 @@ func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
 	if e.Kind != string(entry.KindFollowup) {
 		im.notFollowup(t)
 	}
+	im.itemsOfOtherKinds(t, entry.Kind(e.Kind))
 	x := entry.New(entry.Kind(e.Kind))
 	if x == nil {
 		return
+	}
+	text := func(i int) string {
+		v := strings.TrimSpace(t.get(i))
+		if len([]rune(v)) > entry.MaxText {
+			t.fail(t.columns[i], "最多 4000 个字")
+		}
+		return v
 	}
 	switch v := x.(type) {
 	case *entry.Followup:
@@ -299,7 +330,17 @@ func (im *importer) serviceEntry(t *table, e *postgres.ImportEntry) {
 		im.followupNote(t, v, e)
 	case *entry.Referral:
 		e.ReferralStatus = string(entry.Closed)
+		v.ToInstitution, v.Reason, v.Impression = text(ecToInstitution), text(ecReason), text(ecImpression)
 		v.ClosedOn, v.ClosedBy, v.CloseReason = e.ServiceDate, im.opt.Actor, legacyReferralReason
+	case *entry.Visit:
+		v.Subjective, v.Assessment = text(ecSubjective), text(ecAssessment)
+	case *entry.Consultation:
+		v.Reason, v.Opinion, v.Consultants = text(ecReason), text(ecOpinion), []entry.Consultant{}
+	case *entry.Hospitalisation:
+		v.Hospital, v.Diagnosis, v.AdmittedOn = text(ecHospital), text(ecDiagnosis), t.date(ecAdmittedOn)
+		if !v.AdmittedOn.IsZero() && v.AdmittedOn.After(im.opt.Today) {
+			t.fail("admitted_on", "日期不能晚于今天")
+		}
 	}
 	data, err := json.Marshal(x.Own())
 	if err != nil {
@@ -365,6 +406,20 @@ func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) 
 		im.authors[key] = why
 	}
 	return why
+}
+
+// itemsOfOtherKinds reports the required-item columns of other kinds
+// filled on a row of kind k (exams included: they have none).
+func (im *importer) itemsOfOtherKinds(t *table, k entry.Kind) {
+	mine := map[int]bool{}
+	for _, i := range kindItems[k] {
+		mine[i] = true
+	}
+	for _, i := range []int{ecSubjective, ecAssessment, ecToInstitution, ecReason, ecImpression, ecOpinion, ecHospital, ecAdmittedOn, ecDiagnosis} {
+		if !mine[i] && t.get(i) != "" {
+			t.fail(t.columns[i], "该列不属于 "+string(k)+" 类服务记录")
+		}
+	}
 }
 
 // notFollowup reports the follow-up columns filled on another kind's row.

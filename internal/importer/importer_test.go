@@ -635,8 +635,7 @@ func TestImportServiceEntries(t *testing.T) {
 		if facts.Service != "2024-03-04" || facts.Exam != "2023-12-01" {
 			t.Errorf("facts = %+v", facts)
 		}
-		// The rates' date sets too: used from the exam (2023-12-01) through a
-		// year after the last entry, the complete exam deciding Q11 from its date.
+		// The rates' date sets too, the complete exam deciding Q11 from its date.
 		var sets struct {
 			Used string `db:"used_on"`
 			OK   string `db:"exam_ok_on"`
@@ -644,13 +643,81 @@ func TestImportServiceEntries(t *testing.T) {
 		if err := db.Get(&sets, `SELECT used_on::text, exam_ok_on::text FROM records WHERE record_id = $1`, hyp); err != nil {
 			t.Fatal(err)
 		}
-		if sets.Used != "{[2023-12-01,2025-03-04)}" || sets.OK != "{[2023-12-01,)}" {
+		// Used from the exam only: the entries carry none of their kinds'
+		// required items, so none conforms (DESIGN §5.3).
+		if sets.Used != "{[2023-12-01,2024-11-30)}" || sets.OK != "{[2023-12-01,)}" {
 			t.Errorf("date sets = %+v", sets)
 		}
 		pgtest.CheckRateFacts(t, db)
 		if got := count(t, db, `SELECT count(*) FROM enrolments WHERE record_id = $1 AND last_followup_date = '2024-03-01'`, hyp); got != 1 {
 			t.Errorf("schedule not moved by the imported follow-up")
 		}
+	})
+
+	// A legacy entry conforms only when the file carries its kind's
+	// required items (entry.Missing), in the optional columns.
+	t.Run("Conforming", func(t *testing.T) {
+		rec := file("规范", entry.Hypertension)
+		header := "record_id,kind,service_date,staff_code,systolic,diastolic,height_cm,weight_kg,programme,classification,next_date," +
+			"subjective,assessment,to_institution,reason,impression,opinion,hospital,admitted_on,diagnosis\n"
+		rows := []struct {
+			row        string
+			conforming bool
+		}{
+			{"visit,2024-04-01,docA,,,,,,,,头晕,高血压,,,,,,,", true},
+			{"visit,2024-04-02,docA,,,,,,,,头晕,,,,,,,,", false},
+			{"followup,2024-04-03,docA,140,90,,,,satisfactory,2024-07-03,,,,,,,,,", true},
+			{"followup,2024-04-04,docA,140,90,,,,satisfactory,,,,,,,,,,", false},
+			{"referral,2024-04-05,docA,,,,,,,,,,县人民医院,需进一步检查,胸痛待查,,,,", true},
+			{"consultation,2024-04-06,docA,,,,,,,,,,,诊断不明,,建议住院,,,", true},
+			{"hospitalisation,2024-04-07,docA,,,,,,,,,,,,,,县人民医院,2024-04-07,肺炎", true},
+			{"hospitalisation,2024-04-08,docA,,,,,,,,,,,,,,县人民医院,2024-04-08,", false},
+		}
+		var csv strings.Builder
+		csv.WriteString(header)
+		for _, r := range rows {
+			csv.WriteString(rec + "," + r.row + "\n")
+		}
+		bad := header + rec + ",visit,2024-04-01,docA,,,,,,,,头晕,高血压,,,,建议住院,,,\n" + // 2: a consultation's opinion on a visit
+			rec + ",exam,2024-04-01,docA,130,80,160,60,,,,头晕,,,,,,,,\n" // 3: a visit's complaint on an exam
+		rep := run(t, db, files(t, map[string]string{"entries.csv": bad}), admin(true))
+		got := map[string]bool{}
+		for _, p := range rep.Errors {
+			got[itoa(p.Line)+":"+p.Field] = true
+		}
+		if len(got) != 2 || !got["2:opinion"] || !got["3:subjective"] {
+			t.Errorf("problems %v, want 2:opinion 3:subjective", rep.Errors)
+		}
+		if rep := run(t, db, files(t, map[string]string{"entries.csv": csv.String()}), admin(false)); !rep.OK {
+			t.Fatalf("%+v", rep.Errors)
+		}
+		var stored []bool
+		if err := db.Select(&stored, `SELECT conforming FROM entries WHERE record_id = $1 ORDER BY service_date`, rec); err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != len(rows) {
+			t.Fatalf("%d entries imported, want %d", len(stored), len(rows))
+		}
+		for i, r := range rows {
+			if stored[i] != r.conforming {
+				t.Errorf("row %q: conforming %v, want %v", r.row, stored[i], r.conforming)
+			}
+		}
+		for _, k := range entry.Kinds {
+			of, _, err := db.Entries(ctx, rec, k, postgres.Page{Page: 1, PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range of {
+				if entry.Conforms(e) != e.Head().Conforming {
+					t.Errorf("%s %d: Go says %v, stored %v", k, e.Head().ID, entry.Conforms(e), e.Head().Conforming)
+				}
+			}
+		}
+		if got := count(t, db, `SELECT count(*) FROM entry_filings WHERE record_id = $1`, rec); got != 0 {
+			t.Errorf("%d legacy entries queued for filing", got)
+		}
+		pgtest.CheckRateFacts(t, db)
 	})
 
 	t.Run("NoEntriesTable", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 // record's write-time facts, a village and doctor's count of active records,
 // or a rate counter (docs/rates.md, "The consistency check").
 type RateDrift struct {
-	// Kind is "facts", "active" or "counter".
+	// Kind is "conformance" (an entry), "facts", "active" or "counter".
 	Kind string `db:"kind"`
 	// Subject names it: a record ID; a village and doctor; a counter's
 	// county, kind, code and date (and grain, for a month or year).
@@ -30,6 +30,13 @@ const driftFacts = `SELECT 'facts' AS kind, r.record_id AS subject,
 		ROW(f.last_exam_date, COALESCE(f.last_exam_complete, false), f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on)::text AS want
 	FROM records r LEFT JOIN record_rate_facts f ON f.record_id = r.record_id
 	WHERE ` + factsDiffer
+
+// driftConformance are the entries whose stored conformance (the column
+// computed when they were written) is not what entry_conforms says now: a
+// rule changed by CREATE OR REPLACE without marking the entries again.
+const driftConformance = `SELECT 'conformance' AS kind, id::text AS subject, conforming::text AS stored,
+		entry_conforms(kind, programme, next_date, data)::text AS want
+	FROM entries WHERE conforming IS DISTINCT FROM entry_conforms(kind, programme, next_date, data)`
 
 // driftActive are the villages and doctors whose count of active records
 // (rate_active_counts, summed) is not the records'.
@@ -82,7 +89,7 @@ const driftCounters = `SELECT 'counter' AS kind, concat_ws(' ', county, kind, co
 func (db *DB) CheckRates(ctx context.Context) ([]RateDrift, error) {
 	out := []RateDrift{}
 	err := db.inSnapshot(ctx, func(tx *Tx) error {
-		return tx.SelectContext(ctx, &out, `SELECT * FROM (`+driftFacts+` UNION ALL `+driftActive+` UNION ALL `+driftCounters+`) x
+		return tx.SelectContext(ctx, &out, `SELECT * FROM (`+driftConformance+` UNION ALL `+driftFacts+` UNION ALL `+driftActive+` UNION ALL `+driftCounters+`) x
 			ORDER BY kind, subject`)
 	})
 	return out, err
@@ -90,6 +97,7 @@ func (db *DB) CheckRates(ctx context.Context) ([]RateDrift, error) {
 
 // RepairRates makes every stored figure CheckRates finds different equal to
 // its definition, in one transaction, beside the writers:
+//   - entries marked against a rule since changed are marked again;
 //   - the records' facts are settled as an import settles them (settleFacts:
 //     locked in record ID order, then computed from what is committed);
 //   - the active counts and the daily counters get, in one statement each,
@@ -106,6 +114,12 @@ func (db *DB) RepairRates(ctx context.Context) ([]RateDrift, error) {
 		return found, err
 	}
 	err = db.inTx(ctx, func(tx *Tx) error {
+		// An entry's conformance first (an update computes the generated
+		// column again), then the facts of its record with the rest.
+		if _, err := tx.ExecContext(ctx, `UPDATE entries SET kind = kind
+			WHERE conforming IS DISTINCT FROM entry_conforms(kind, programme, next_date, data)`); err != nil {
+			return err
+		}
 		var ids []string
 		if err := tx.SelectContext(ctx, &ids, `SELECT r.record_id FROM records r LEFT JOIN record_rate_facts f ON f.record_id = r.record_id
 			WHERE `+factsDiffer); err != nil {

@@ -31,10 +31,13 @@ type entryRow struct {
 	Data              []byte         `db:"data"`
 	CreatedAt         time.Time      `db:"created_at"`
 	CreatedBy         string         `db:"created_by"`
+	// Conforming is the stored column entry_conforms computed at write
+	// (migration 00027); never written by the service.
+	Conforming bool `db:"conforming"`
 }
 
 const entryColumns = `id, record_id, kind, service_date, doctor, COALESCE(institution_code, '') AS institution_code,
-	referral_status, to_institution_code, programme, next_date, data, created_at, created_by`
+	referral_status, to_institution_code, programme, next_date, data, created_at, created_by, conforming`
 
 // toRow flattens an entry into its row.
 func toRow(e entry.Entry) (entryRow, error) {
@@ -70,6 +73,7 @@ func (r entryRow) toEntry() (entry.Entry, error) {
 	}
 	m, b := e.Head(), e.Basics()
 	m.ID, m.RecordID, m.InstitutionCode, m.CreatedAt, m.CreatedBy = r.ID, r.RecordID, r.InstitutionCode, r.CreatedAt, r.CreatedBy
+	m.Conforming = r.Conforming
 	b.ServiceDate, b.StaffCode = r.ServiceDate, r.Doctor
 	switch v := e.(type) {
 	case *entry.Referral:
@@ -212,7 +216,7 @@ SELECT prev.request_hash AS prev_hash, prev.kind AS prev_kind, prev.resource_id 
 	COALESCE(s.id, 0) AS id, COALESCE(s.record_id, '') AS record_id, COALESCE(s.kind, '') AS kind, s.service_date,
 	COALESCE(s.doctor, '') AS doctor, COALESCE(s.institution_code, '') AS institution_code, s.referral_status,
 	s.to_institution_code, s.programme, s.next_date, s.data, COALESCE(s.created_at, 'epoch') AS created_at,
-	COALESCE(s.created_by, '') AS created_by
+	COALESCE(s.created_by, '') AS created_by, COALESCE(s.conforming, false) AS conforming
 FROM doctor LEFT JOIN prev ON true LEFT JOIN rec ON true LEFT JOIN enrolment ON true LEFT JOIN stored s ON true`
 
 // addedEntry is what addEntrySQL returns: an earlier create under the key,
@@ -298,15 +302,16 @@ func (db *DB) Entry(ctx context.Context, id string) (entry.Entry, error) {
 	return r.toEntry()
 }
 
-// Entries lists a record's entries of one kind, newest first.
+// Entries lists a record's entries of one kind, newest first: their current
+// versions (a corrected version is in its entry's history, EntryHistory).
 func (db *DB) Entries(ctx context.Context, recordID string, kind entry.Kind, page Page) ([]entry.Entry, int, error) {
 	var rows []entryRow
 	var total int
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries WHERE record_id = $1 AND kind = $2`, recordID, kind); err != nil {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM entries WHERE record_id = $1 AND kind = $2 AND `+currentVersion, recordID, kind); err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM entries WHERE record_id = $1 AND kind = $2
+		return tx.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM entries WHERE record_id = $1 AND kind = $2 AND `+currentVersion+`
 			ORDER BY service_date DESC, id DESC LIMIT $3 OFFSET $4`, recordID, kind, page.Limit(), page.Offset())
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/entry"
 	"healthrec/internal/rates"
 )
 
@@ -42,4 +43,18 @@ func NoteExam(ctx context.Context, tx *sqlx.Tx, recordID string, id int64, on ci
 // InTx exposes inTx, with its retries, to the tests.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return db.inTx(ctx, func(tx *Tx) error { return fn(tx.Tx) })
+}
+
+// InsertEntryRaw writes an entry as an import would, unchecked (no
+// Validate), and returns the conforming column the database computed.
+func (db *DB) InsertEntryRaw(ctx context.Context, e entry.Entry) (bool, error) {
+	r, err := toRow(e)
+	if err != nil {
+		return false, err
+	}
+	var conforming bool
+	err = db.GetContext(ctx, &conforming, `INSERT INTO entries (record_id, kind, service_date, doctor, referral_status, programme, next_date, data, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4) RETURNING conforming`,
+		r.RecordID, r.Kind, r.ServiceDate, r.Doctor, r.ReferralStatus, r.Programme, r.NextDate, string(r.Data))
+	return conforming, err
 }

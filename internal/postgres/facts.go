@@ -19,14 +19,18 @@ import (
 
 // noteServiceSQL records that a record had a dynamic record (a service
 // entry) on a date: the UPDATE of addEntrySQL, from the entry it stores (the
-// CTE stored). A union of ranges is the same in any order, so concurrent
-// notes need no lock beyond the update's own.
+// CTE stored). Only an entry that conforms to its kind's specification (the
+// stored column conforming, migration 00027) makes the record used. A union
+// of ranges is the same in any order, so concurrent notes need no lock
+// beyond the update's own.
 const noteServiceSQL = `UPDATE records r SET last_service_date = GREATEST(r.last_service_date, s.service_date),
-		used_on = COALESCE(r.used_on, '{}') + datemultirange(daterange(s.service_date, s.service_date + 365))
+		used_on = CASE WHEN s.conforming THEN COALESCE(r.used_on, '{}') + datemultirange(daterange(s.service_date, s.service_date + 365))
+			ELSE r.used_on END
 	FROM stored s WHERE r.record_id = s.record_id`
 
 // noteExam records a health examination (id, on a date, complete or not),
-// inserted by the transaction: it is a dynamic record, and whether the
+// inserted by the transaction: it is a dynamic record (which counts for
+// usage only when complete: an exam's specification is Q11's), and whether the
 // latest exam on or before an as-of date is complete feeds quality rule Q11.
 // The new exam decides that question for the as-of dates from its date up to
 // the next exam's date — unless an exam of the same date with a larger id
@@ -42,7 +46,7 @@ func noteExam(ctx context.Context, tx *Tx, recordID string, id int64, on civil.D
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE records r SET
 		last_service_date = GREATEST(r.last_service_date, $2),
-		used_on = COALESCE(r.used_on, '{}') + datemultirange(daterange($2::date, $2::date + 365)),
+		used_on = CASE WHEN $4 THEN COALESCE(r.used_on, '{}') + datemultirange(daterange($2::date, $2::date + 365)) ELSE r.used_on END,
 		last_exam_complete = CASE WHEN x.next_date IS NULL AND NOT x.superseded THEN $4 ELSE r.last_exam_complete END,
 		last_exam_date = GREATEST(r.last_exam_date, $2),
 		exam_from = LEAST(r.exam_from, $2),

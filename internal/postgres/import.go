@@ -456,7 +456,12 @@ type EntryCopy struct {
 }
 
 // CopyEntries starts the entries COPY; actor is recorded as their creator.
+// Legacy entries were filed on paper long ago: they wait in no doctor's
+// filing queue (migration 00027's trigger skips them).
 func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, error) {
+	if _, err := t.tx.ExecContext(ctx, `SET LOCAL healthrec.legacy_import = 'on'`); err != nil {
+		return nil, translate(err)
+	}
 	c, err := t.copyInto(ctx, "entries", "record_id", "kind", "service_date", "doctor", "institution_code", "referral_status",
 		"programme", "next_date", "data", "created_by")
 	if err != nil {

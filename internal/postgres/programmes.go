@@ -207,6 +207,7 @@ func refreshSchedules(ctx context.Context, tx *Tx, cond string, args ...any) err
 			SELECT f.service_date, f.next_date FROM entries f
 			WHERE f.kind = 'followup' AND f.record_id = e.record_id AND f.programme = e.programme
 				AND f.service_date >= e.enrolled_on AND (e.ended_on IS NULL OR f.service_date <= e.ended_on)
+				AND NOT EXISTS (SELECT 1 FROM entries c WHERE c.corrects = f.id)
 			ORDER BY f.service_date DESC, f.id DESC LIMIT 1
 		) l ON true
 		WHERE t.id = e.id AND e.programme IN ('hypertension', 'type2_diabetes') AND `+cond+`

@@ -25,11 +25,31 @@ import (
 )
 
 // service is one exam or entry as the test filed it, in filing order.
+// complete is an exam's Q11; conforming whether it meets its kind's
+// specification (for an exam, the same).
 type service struct {
-	record   string
-	exam     bool
-	date     civil.Date
-	complete bool
+	record     string
+	exam       bool
+	date       civil.Date
+	complete   bool
+	conforming bool
+}
+
+// followup records a hypertension follow-up by phone, which conforms only
+// with a blood pressure and a next date (entry.Missing).
+func (e *rateEnv) followup(id string, on civil.Date, conforming bool) {
+	e.t.Helper()
+	f := entry.New(entry.KindFollowup).(*entry.Followup)
+	f.RecordID, f.ServiceDate, f.Programme, f.Method, f.Classification = id, on, entry.Hypertension, entry.MethodPhone, entry.ClassSatisfactory
+	if conforming {
+		s, d := 135, 85
+		f.Systolic, f.Diastolic, f.NextDate = &s, &d, on.AddMonths(3)
+	}
+	got, _, err := e.db.AddEntry(e.ctx, e.f.DoctorA, e.f.InstA, f, postgres.Idempotency{}, nil)
+	e.must(err)
+	if got.Head().Conforming != conforming || entry.Conforms(got) != conforming {
+		e.t.Fatalf("follow-up %v: stored conforming %v, Go definition %v", f.FollowupNote, got.Head().Conforming, entry.Conforms(got))
+	}
 }
 
 func (e *rateEnv) visit(id string, on civil.Date) {
@@ -50,7 +70,7 @@ func expectAsOf(services []service, asOf civil.Date) (rules map[string]quality.S
 		if s.date.After(asOf) {
 			continue
 		}
-		if !s.date.Before(asOf.AddDays(-364)) {
+		if !s.date.Before(asOf.AddDays(-364)) && s.conforming {
 			used[s.record] = true
 		}
 		if s.exam {
@@ -86,6 +106,9 @@ func TestRateFactsOnWrites(t *testing.T) {
 	var ids []string
 	for i := 0; i < 8; i++ {
 		ids = append(ids, e.file(e.f.VillageA1, "2021-01-01", nil))
+		_, _, err := e.db.AddEnrolment(e.ctx, e.f.DoctorA, ids[i], entry.EnrolmentForm{Programme: entry.Hypertension,
+			EnrolledOn: civil.MustParse("2021-06-01")}, postgres.Idempotency{})
+		e.must(err)
 	}
 	first := civil.MustParse("2022-01-01")
 	span := first.DaysUntil(civil.MustParse("2026-06-30"))
@@ -102,10 +125,18 @@ func TestRateFactsOnWrites(t *testing.T) {
 			}
 		}
 		s := service{record: id, exam: r.IntN(3) > 0, date: on, complete: r.IntN(3) > 0}
-		if s.exam {
+		switch {
+		case s.exam:
+			s.conforming = s.complete
 			e.exam(id, on.String(), s.complete)
-		} else {
+		case r.IntN(2) == 0:
+			s.conforming = true
 			e.visit(id, on)
+		default:
+			// Half the follow-ups leave out what their specification needs:
+			// they are dynamic records that never make the record used.
+			s.conforming = r.IntN(2) == 0
+			e.followup(id, on, s.conforming)
 		}
 		services = append(services, s)
 	}

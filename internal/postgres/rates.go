@@ -481,12 +481,15 @@ func withDrawn(groups, drawn []rates.Group) error {
 // whether it has a dynamic record in the usage window, and — for callers who
 // may read the record — who it is.
 type RecordResult struct {
-	RecordID    string         `json:"record_id" db:"record_id"`
-	Stratum     string         `json:"-" db:"stratum"`
-	VillageCode string         `json:"village_code" db:"village_code"`
-	Doctor      string         `json:"responsible_doctor" db:"doctor"`
-	Failures    quality.Set    `json:"rules" db:"failures"`
-	HasDynamic  bool           `json:"has_dynamic_record" db:"has_dynamic"`
+	RecordID    string      `json:"record_id" db:"record_id"`
+	Stratum     string      `json:"-" db:"stratum"`
+	VillageCode string      `json:"village_code" db:"village_code"`
+	Doctor      string      `json:"responsible_doctor" db:"doctor"`
+	Failures    quality.Set `json:"rules" db:"failures"`
+	HasDynamic  bool        `json:"has_dynamic_record" db:"has_dynamic"`
+	// UsageReason says why a record with dynamic records in the window is
+	// not used: none conforms (UsageReasons); for callers who may read it.
+	UsageReason string         `json:"usage_reason,omitempty" db:"-"`
 	Details     *RecordDetails `json:"details,omitempty" db:"-"`
 }
 

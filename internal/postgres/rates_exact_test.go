@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/entry"
 	"healthrec/internal/importer"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
@@ -104,13 +105,23 @@ func recompute(t testing.TB, db *postgres.DB, county string, asOf civil.Date) ma
 			latest[x.Record] = x
 		}
 	}
-	var used []string
-	must(db.Select(&used, `SELECT DISTINCT record_id FROM (SELECT record_id, service_date FROM entries
-			UNION ALL SELECT record_id, exam_date FROM exams) s
-		WHERE record_id LIKE $1 || '%' AND service_date BETWEEN $2::date - 364 AND $2::date`, county, asOf))
+	// Usage: a complete exam, or an entry that meets its kind's
+	// specification by the Go definition (entry.Conforms), in the window.
+	var entryIDs []string
+	must(db.Select(&entryIDs, `SELECT id::text FROM entries e WHERE record_id LIKE $1 || '%'
+		AND service_date BETWEEN $2::date - 364 AND $2::date AND NOT EXISTS (SELECT 1 FROM entries c WHERE c.corrects = e.id)`, county, asOf))
 	isUsed := map[string]bool{}
-	for _, id := range used {
-		isUsed[id] = true
+	for _, id := range entryIDs {
+		e, err := db.Entry(context.Background(), id)
+		must(err)
+		if entry.Conforms(e) {
+			isUsed[e.Head().RecordID] = true
+		}
+	}
+	for _, x := range exams {
+		if x.Complete && !x.Date.Before(asOf.AddDays(-364)) {
+			isUsed[x.Record] = true
+		}
 	}
 
 	out := map[figureKey]fraction{}

@@ -31,12 +31,12 @@ func (db *DB) Timeline(ctx context.Context, recordID string, exams bool, page Pa
 	var entryRows []entryRow
 	var examRows []record.Exam
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT (SELECT count(*) FROM entries WHERE record_id = $1)
+		if err := tx.GetContext(ctx, &total, `SELECT (SELECT count(*) FROM entries WHERE record_id = $1 AND `+currentVersion+`)
 			+ CASE WHEN $2 THEN (SELECT count(*) FROM exams WHERE record_id = $1) ELSE 0 END`, recordID, exams); err != nil {
 			return err
 		}
 		if err := tx.SelectContext(ctx, &refs, `SELECT kind, id FROM (
-				SELECT kind, id, service_date, created_at FROM entries WHERE record_id = $1 `+examPart+`
+				SELECT kind, id, service_date, created_at FROM entries WHERE record_id = $1 AND `+currentVersion+` `+examPart+`
 			) t ORDER BY service_date DESC, created_at DESC, kind, id DESC LIMIT $2 OFFSET $3`,
 			recordID, page.Limit(), page.Offset()); err != nil {
 			return err

@@ -29,6 +29,7 @@ func TestPDF(t *testing.T) {
 		"一、县（区）", "二、乡镇（街道）", "三、机构", "四、责任医生", "建档率", "合格率", "使用率",
 		"千岛湖镇", "医生d4", "目标 90%", "目标 60%", "合格率（责任医生）",
 		"五、各层级指标分布", "六、预警名单", "末三位", "低于目标 10 个百分点及以上", "30.0%", "-60.0",
+		"符合服务规范的动态记录", // usage counts conforming entries only (DESIGN §5.3)
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF lacks %q", want)

@@ -17,8 +17,10 @@ import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
 import { myRequestsPage, myRequestPage, GRANT_SECTIONS } from './requester.js';
 import { examPage, examHistory } from './exam.js';
 import { basicInfoFields, readBasicInfo, changedBasicInfo, basicInfoFacts } from './basicinfo.js';
+import { filingPage, filingBadge } from './filing.js';
 
 let staff = null;
+let refreshFiling = null; // the filing badge's refresh, for a doctor
 
 async function start() {
   try {
@@ -52,12 +54,14 @@ async function enter() {
   }
   const nav = [['#/', '档案查询'], ['#/new', '新建档案'], ['#/due', '随访提醒']];
   if (hasRole(staff, 'doctor') || hasRole(staff, 'records_admin')) nav.push(['#/referrals', '双向转诊'], ['#/my', '我的考核'], ['#/my-cases', '我的问责']);
+  if (hasRole(staff, 'doctor')) nav.push(['#/filing', '待归档']);
   if (hasRole(staff, 'records_admin')) nav.push(['#/requests', '授权申请']);
   if (isRecordsAdmin()) nav.push(['#/staff', '人员管理'], ['#/villages', '村居管理'], ['#/import', '批量导入']);
   if (hasRole(staff, 'home_visit')) nav.push(['/tablet/', '平板随访']);
   if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) nav.push(['/bureau', '考核看板']);
   renderNav(nav);
   inboxBadge('#/inbox');
+  if (hasRole(staff, 'doctor')) refreshFiling = filingBadge('#/filing');
   if (!hasRole(staff, 'doctor') && !hasRole(staff, 'records_admin') && !hasRole(staff, 'home_visit')) {
     if (hasRole(staff, 'bureau') || hasRole(staff, 'reviewer')) { location.href = '/bureau'; return; }
   }
@@ -94,6 +98,7 @@ const route = router([
   ['#/import', adminOnly(() => importPage())],
   ['#/record/:id', ({ id }, q) => recordPage(id, q.get('add') || '', q.get('field') || '')],
   ['#/inbox', (_, q) => inboxPage(q)],
+  ['#/filing', notForRequester((_, q) => filingPage(q, () => refreshFiling && refreshFiling()))],
   ['#/my', notForRequester((_, q) => myPage(q))],
   ['#/my-cases', notForRequester(() => myCasesPage(staff))],
   ['#/my-cases/:id', notForRequester(({ id }) => myCasePage(id, staff))],

@@ -123,7 +123,8 @@ export async function myAssessmentPage(q, base = '#/my') {
         h('span', { class: 'rid' }, r.record_id), ' ', r.details ? r.details.name : '',
         h('ul', {}, [...(r.rules || []), ...(r.has_dynamic_record ? [] : ['usage'])].map((rule) => h('li', {},
           h('span', { class: 'muted' }, rule === 'usage' ? '' : `${rule} `), ruleText(rule), ' ',
-          h('a', { class: 'fix', href: fixLink(r.record_id, rule), 'data-rule': rule }, rule === 'usage' ? '补录服务记录' : '去修正'))))))) :
+          h('a', { class: 'fix', href: fixLink(r.record_id, rule), 'data-rule': rule }, rule === 'usage' ? '补录服务记录' : '去修正'),
+          rule === 'usage' && r.usage_reason ? h('p', { class: 'muted usage-reason' }, r.usage_reason) : null)))))) :
         h('p', { class: 'empty' }, '没有需修正的档案。')),
   );
 }
