@@ -14,10 +14,12 @@ import (
 
 // correctionRoutes are the corrections of entries (new versions, the old
 // kept) and their history. A referral is corrected through its own
-// transitions (closed with a reason, issued anew), so it has none here.
+// transitions (closed with a reason, issued anew), so it has none here. A
+// key population's service marks its place in the schedule when written;
+// until a correction moves that mark too, those kinds have none either.
 func (s *Server) correctionRoutes(api *gin.RouterGroup) {
 	for _, k := range entry.Kinds {
-		if k == entry.KindReferral {
+		if k == entry.KindReferral || k.Programme() != "" {
 			continue
 		}
 		api.POST("/records/:id/"+k.Plural()+"/:eid/corrections", s.correctEntry(k))
