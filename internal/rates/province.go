@@ -24,6 +24,12 @@ func Province(code, name string, p Params, counties []*Report, now time.Time) *R
 				continue
 			}
 			row.Rank, row.BottomThree, row.Warning = nil, false, false
+			// Across counties a township's or an institution's county is
+			// not in its code (institutions have codes of their own): the
+			// row names it, so that a page can open a county's own units.
+			if row.Level != County && row.Parent == "" {
+				row.Parent = c.CountyCode
+			}
 			r.Rows = append(r.Rows, row)
 		}
 	}

@@ -43,6 +43,11 @@ func TestProvince(t *testing.T) {
 				t.Errorf("%s: rank %v, bottom three %v, target %s", row.ScopeCode, row.Rank, row.BottomThree, row.Target)
 			}
 		}
+		// A township's or an institution's county is named: the
+		// institution's code does not say it.
+		if row.Level != rates.County && row.Parent != row.ScopeCode[len(row.ScopeCode)-6:] && row.Parent != row.ScopeCode[:6] {
+			t.Errorf("%s %s: parent %q, want its county", row.Level, row.ScopeCode, row.Parent)
+		}
 	}
 	if seen[rates.Doctor] != 0 || seen[rates.County] != 15 || seen[rates.Township] != 15 || seen[rates.Institution] != 15 {
 		t.Errorf("rows per level: %v", seen)
