@@ -12,13 +12,15 @@ import (
 	"healthrec/web"
 )
 
-// pageRoutes serves the three browser apps: the desk (/), the tablet app
-// (/tablet/, with its service worker) and the bureau dashboard (/bureau).
+// pageRoutes serves the browser apps: the desk (/), the tablet app
+// (/tablet/, with its service worker), the bureau dashboard (/bureau) and
+// the province's view over its counties (/province).
 // They are static shells; every datum comes from the JSON API.
 func (s *Server) pageRoutes(r *gin.Engine) {
 	build := assetsVersion()
 	r.GET("/", servePage("desk.html", build))
 	r.GET("/bureau", servePage("bureau.html", build))
+	r.GET("/province", servePage("province.html", build))
 	// The tablet app lives under /tablet/ so that the service worker at
 	// /tablet/sw.js controls it with its default scope.
 	r.GET("/tablet", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/tablet/") })

@@ -6,7 +6,7 @@ import { api, get, post, qs, me, hasRole, domainsOf } from './api.js';
 import { h, mount, field, readForm, toast, table, errorBox, fmtTime, today } from './dom.js';
 import { INDICATOR, LEVEL, RULE, SNAPSHOT_KIND, label } from './labels.js';
 import { bars, trend, pct } from './chart.js';
-import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
+import { loginView, renderWho, renderNav, router, inboxBadge, provinceOnly } from './shell.js';
 import { inboxPage, myAssessmentPage } from './feedback.js';
 import { caseListPage, casePage, supervisionPage } from './review.js';
 
@@ -24,6 +24,7 @@ async function start() {
 
 async function enter() {
   staff = (await me()) || staff;
+  if (provinceOnly(staff)) { location.href = '/province'; return; }
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
   const nav = [];
   if (hasRole(staff, 'bureau') || hasRole(staff, 'records_admin')) nav.push(['#/', '三率报表']);

@@ -11,7 +11,7 @@ import {
   visitSpecs, followupSpecs, referralSpecs, examSpecs, enrolSpecs, timelineItem,
 } from './forms.js';
 import { KEYPOP_KINDS, keypopSpecs, numbered, scheduleList } from './keypop.js';
-import { loginView, renderWho, renderNav, router, inboxBadge } from './shell.js';
+import { loginView, renderWho, renderNav, router, inboxBadge, provinceOnly } from './shell.js';
 import { inboxPage, myAssessmentPage, myCasesPage, myCasePage } from './feedback.js';
 import { staffPage, villagesPage, villagePage, importPage } from './admin.js';
 import { myRequestsPage, myRequestPage, GRANT_SECTIONS } from './requester.js';
@@ -44,6 +44,7 @@ const isRecordsAdmin = () => hasRole(staff, 'records_admin') || hasRole(staff, '
 
 async function enter() {
   staff = (await me()) || staff;
+  if (provinceOnly(staff)) { location.href = '/province'; return; }
   renderWho(staff, () => { staff = null; location.hash = '#/'; start(); });
   if (isRequester()) {
     renderNav([['#/my-requests', '调阅申请']]);

@@ -4,7 +4,7 @@ export const SEX = { M: '男', F: '女' };
 export const STATUS = { active: '在册', moved_out: '已迁出', deceased: '已死亡' };
 export const ROLE = {
   doctor: '责任医生', home_visit: '入户随访人员', records_admin: '档案管理员', bureau: '卫健局',
-  reviewer: '问责办公室', admin: '系统管理员', requester: '外部申请人',
+  reviewer: '问责办公室', admin: '系统管理员', requester: '外部申请人', province: '省级卫健部门',
 };
 export const PROGRAMME = {
   hypertension: '高血压', type2_diabetes: '2型糖尿病', elderly: '老年人（≥65岁）', children_0_6: '0–6岁儿童',

@@ -42,6 +42,18 @@ export function loginView(title, onDone, note) {
   form.querySelector('input').focus();
 }
 
+// The roles of a county's own apps (desk, tablet, bureau).
+const COUNTY_ROLES = ['doctor', 'home_visit', 'records_admin', 'bureau', 'reviewer', 'review_lead', 'admin', 'requester'];
+
+/**
+ * provinceOnly: the account holds the province role and none of a county's:
+ * it lands on the province's page (/province), the only one it may read.
+ */
+export function provinceOnly(staff) {
+  const roles = (staff && staff.roles) || [];
+  return roles.some((g) => g.role === 'province') && !roles.some((g) => COUNTY_ROLES.includes(g.role));
+}
+
 /** renderWho shows who is signed in, with a sign-out button. */
 export function renderWho(staff, onLogout) {
   const who = document.getElementById('who');
