@@ -156,3 +156,29 @@ func TestProvincePage(t *testing.T) {
 		waitText(`#province-table`, "建德市"),
 	)
 }
+
+// TestProvincePageTwoProvinces: an account of two provinces (the API then
+// wants province_code) reads the first one's counties and picks the other,
+// which has no county yet and says so.
+func TestProvincePageTwoProvinces(t *testing.T) {
+	s := newSite(t)
+	s.seedProvince()
+	if err := s.db.CreateStaff(context.Background(), &staff.Staff{Code: "prov2", Name: "两省审阅人",
+		Grants: []staff.Grant{{Role: staff.Province, Domain: staff.ProvinceDomain("34")}, {Role: staff.Province, Domain: staff.ProvinceDomain("33")}}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.ResetPassword(t, s.db, "prov2")
+	ctx := browser(t, 1366, 900)
+	run(t, ctx, "the first province's counties",
+		chromedp.Navigate(s.url+"/province"),
+		signIn("prov2"),
+		waitText(`#province-table`, "建德市"),
+		waitText(`main p.muted`, "省级代码 33"),
+	)
+	run(t, ctx, "the other province: no county yet",
+		chromedp.SetValue(`#params select[name=province]`, "34"),
+		chromedp.Click(`#params button[type=submit]`),
+		waitText(`main [role=alert]`, "省 34 尚无任何县的数据"),
+		chromedp.Poll(`location.hash.includes('province=34')`, nil),
+	)
+}

@@ -4,7 +4,7 @@
 // county's figures are (a county offline stays listed, marked with its
 // data's age); CSV/PDF downloads; an as-of date. Everything comes from
 // GET /province/report, which never carries a record or a person.
-import { api, qs, me } from './api.js';
+import { api, qs, me, domainsOf } from './api.js';
 import { h, mount, field, readForm, table, errorBox, today } from './dom.js';
 import { INDICATOR, LEVEL, label } from './labels.js';
 import { bars, pct } from './chart.js';
@@ -59,15 +59,20 @@ function shape(r) {
   return { asOf: r.as_of, scopes: [...byKey.values()], summaries, warnings: r.warnings || [], feeds, counties: r.counties || [] };
 }
 
+// provinces are the codes of the account's province grants: an account of
+// more than one province picks one (the API asks for province_code then).
+const provinces = () => domainsOf(staff, 'province').sort();
+
 async function reportPage(q) {
   const asOf = q.get('as_of') || today();
   const county = q.get('county') || '';
-  const toolbar = dateForm(asOf);
+  const province = provinces().includes(q.get('province')) ? q.get('province') : provinces()[0] || '';
+  const toolbar = dateForm(asOf, province);
   mount(h('h1', {}, '全省 · 建档率 · 合格率 · 使用率'), toolbar, h('p', { class: 'loading' }, '正在计算…'));
   try {
-    if (!cached || cached.asOf !== asOf) {
-      const r = await api('GET', '/province/report' + qs({ as_of: asOf, sample: 'all', format: 'json' }));
-      cached = { ...shape(r), asOf };
+    if (!cached || cached.asOf !== asOf || cached.province !== province) {
+      const r = await api('GET', '/province/report' + qs({ as_of: asOf, sample: 'all', format: 'json', province_code: province }));
+      cached = { ...shape(r), asOf, province };
     }
   } catch (e) {
     mount(h('h1', {}, '全省 · 建档率 · 合格率 · 使用率'), toolbar, errorBox(e));
@@ -76,14 +81,20 @@ async function reportPage(q) {
   if (county) renderCounty(asOf, county, toolbar); else renderProvince(asOf, toolbar);
 }
 
-function dateForm(asOf) {
+function dateForm(asOf, province) {
   const specs = [{ name: 'as_of', label: '截至日期', type: 'date', value: asOf, required: true }];
+  if (provinces().length > 1) {
+    specs.unshift({ name: 'province', label: '省', type: 'select', required: true, value: province,
+      options: provinces().map((c) => [c, `省级代码 ${c}`]) });
+  }
   const f = h('form', { class: 'toolbar', id: 'params' }, specs.map(field), h('button', { type: 'submit' }, '计算'));
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const v = readForm(f, specs);
     cached = null;
-    const next = '#/' + qs({ as_of: v.as_of || today(), county: new URLSearchParams(location.hash.split('?')[1] || '').get('county') });
+    // Another province has other counties: its page starts at the top.
+    const county = v.province && v.province !== province ? '' : new URLSearchParams(location.hash.split('?')[1] || '').get('county');
+    const next = '#/' + qs({ as_of: v.as_of || today(), province: v.province, county });
     if (location.hash === next) route(); else location.hash = next;
   });
   return f;
@@ -91,9 +102,10 @@ function dateForm(asOf) {
 
 function downloads(asOf) {
   const base = '/api/v1/province/report';
+  const p = { as_of: asOf, sample: 'all', province_code: cached.province };
   return h('div', { class: 'actions' },
-    h('a', { class: 'button secondary', href: base + qs({ as_of: asOf, sample: 'all', format: 'csv' }), download: `rates-province-${asOf}.csv`, id: 'download-csv' }, '下载 CSV'),
-    h('a', { class: 'button secondary', href: base + qs({ as_of: asOf, sample: 'all', format: 'pdf' }), target: '_blank', rel: 'noopener', id: 'download-pdf' }, '下载 PDF'));
+    h('a', { class: 'button secondary', href: base + qs({ ...p, format: 'csv' }), download: `rates-province-${asOf}.csv`, id: 'download-csv' }, '下载 CSV'),
+    h('a', { class: 'button secondary', href: base + qs({ ...p, format: 'pdf' }), target: '_blank', rel: 'noopener', id: 'download-pdf' }, '下载 PDF'));
 }
 
 // ---------- data age ----------
@@ -161,7 +173,8 @@ function statsBlock(level, id) {
 }
 
 function meta(asOf) {
-  return h('p', { class: 'muted' }, `截至 ${asOf} · 按各县全部在档记录计算 · 排名为全省排名 · 各县按本县目标考核`);
+  const which = provinces().length > 1 ? `省级代码 ${cached.province} · ` : '';
+  return h('p', { class: 'muted' }, `${which}截至 ${asOf} · 按各县全部在档记录计算 · 排名为全省排名 · 各县按本县目标考核`);
 }
 
 // ---------- pages ----------
@@ -172,9 +185,9 @@ function renderProvince(asOf, toolbar) {
   const rows = cached.counties.map((f) => counties.find((s) => s.code === f.county_code) ||
     { level: 'county', code: f.county_code, name: f.county_name || f.county_code, ind: {} });
   for (const s of counties) if (!rows.includes(s)) rows.push(s);
-  const open = (s) => { location.hash = '#/' + qs({ as_of: asOf, county: s.code }); };
+  const open = (s) => { location.hash = '#/' + qs({ as_of: asOf, province: cached.province, county: s.code }); };
   const cols = [
-    { label: '县', value: (s) => h('a', { href: '#/' + qs({ as_of: asOf, county: s.code }), 'data-county': s.code }, s.name) },
+    { label: '县', value: (s) => h('a', { href: '#/' + qs({ as_of: asOf, province: cached.province, county: s.code }), 'data-county': s.code }, s.name) },
     ...INDICATORS.map((k) => ({ label: `${label(INDICATOR, k)}（分子/分母）`, num: true, value: (s) => rateCell(s.ind[k]) })),
     { label: '数据时间', value: (s) => ageCell(cached.feeds[s.code]) },
   ];
@@ -199,7 +212,7 @@ function renderCounty(asOf, code, toolbar) {
   const county = cached.scopes.find((s) => s.level === 'county' && s.code === code);
   const feed = cached.feeds[code];
   const name = (county && county.name) || (feed && feed.county_name) || code;
-  const back = '#/' + qs({ as_of: asOf });
+  const back = '#/' + qs({ as_of: asOf, province: cached.province });
   const of = (level) => cached.scopes.filter((s) => s.level === level && (s.parent === code || (!s.parent && level === 'township' && s.code.slice(0, 6) === code)));
   const towns = of('township');
   const insts = of('institution');
