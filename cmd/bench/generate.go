@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
@@ -98,20 +99,43 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	if err := timed("regions, staff, populations, responsibilities", func() error { return g.loadRegistry(ctx, db) }); err != nil {
 		return nil, err
 	}
-	if err := timed(fmt.Sprintf("COPY %d records (quality_failures generated)", g.o.residents), func() error { return g.loadRecords(ctx, db) }); err != nil {
-		return nil, err
-	}
 	var hasEntries bool
 	if err := db.GetContext(ctx, &hasEntries, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
 		return nil, err
 	}
-	var exams, entries int
+	// One transaction, as an import's: the records, their services and
+	// their facts are visible together at the commit, and the tables' own
+	// indexes and foreign keys are built and checked once, after the COPY,
+	// rather than row by row (postgres.DeferChecks: the tables are empty,
+	// and the loader runs as the owner).
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	tables := []string{"records", "exams"}
+	if hasEntries {
+		tables = append(tables, "entries")
+	}
+	var restore func() error
+	if err := timed("drop the empty tables' indexes and foreign keys", func() error {
+		restore, err = postgres.DeferChecks(ctx, tx, tables...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := timed(fmt.Sprintf("COPY %d records (quality_failures generated)", g.o.residents), func() error { return g.loadRecords(ctx, tx) }); err != nil {
+		return nil, err
+	}
+	var exams, entries int
 	start := time.Now()
+	// As `healthrec import` does (ImportTx.CopyEntries): the county's
+	// services are a legacy load, queued for nobody's filing.
+	if hasEntries {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL healthrec.legacy_import = 'on'`); err != nil {
+			return nil, err
+		}
+	}
 	if exams, entries, err = g.loadServices(ctx, tx, hasEntries); err != nil {
 		return nil, err
 	}
@@ -125,7 +149,10 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	if err := timed("RefreshFacts (set-based write-time facts)", func() error { return postgres.RefreshFacts(ctx, tx) }); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := timed("indexes and foreign keys, built and checked once", restore); err != nil {
+		return nil, err
+	}
+	if err := timed("commit", func() error { return tx.Commit() }); err != nil {
 		return nil, err
 	}
 	// As the import does after its commit (and a server every few seconds).
@@ -256,12 +283,7 @@ func (g *generator) age() int {
 	}
 }
 
-func (g *generator) loadRecords(ctx context.Context, db *postgres.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "id_number",
 		"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
 		"filing_institution", "status", "status_date", "destination"))
@@ -338,7 +360,7 @@ func (g *generator) loadRecords(ctx context.Context, db *postgres.DB) error {
 	if err := stmt.Close(); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return nil
 }
 
 // loadServices spreads the dynamic records over the residents: three in ten
