@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -124,7 +125,16 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := timed(fmt.Sprintf("COPY %d records (quality_failures generated)", g.o.residents), func() error { return g.loadRecords(ctx, tx) }); err != nil {
+	// The records wait in a temporary table while their exams and entries
+	// load (their foreign keys are checked at the end), and are then filed
+	// with their facts in one statement (postgres.InsertStagedRecords).
+	if err := timed(fmt.Sprintf("COPY %d records into a temporary table", g.o.residents), func() error {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE staged_records ON COMMIT DROP AS SELECT `+
+			strings.Join(recordColumns, ", ")+` FROM records WITH NO DATA`); err != nil {
+			return err
+		}
+		return g.loadRecords(ctx, tx)
+	}); err != nil {
 		return nil, err
 	}
 	var exams, entries int
@@ -146,7 +156,10 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 		what += " (no entries table in this tree: all are exams)"
 	}
 	steps = append(steps, step{what, time.Since(start)})
-	if err := timed("RefreshFacts (set-based write-time facts)", func() error { return postgres.RefreshFacts(ctx, tx) }); err != nil {
+	if err := timed("file the records with their facts (INSERT … SELECT)", func() error {
+		_, err := postgres.InsertStagedRecords(ctx, tx, "staged_records", recordColumns)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	if err := timed("indexes and foreign keys, built and checked once", restore); err != nil {
@@ -283,10 +296,13 @@ func (g *generator) age() int {
 	}
 }
 
+// recordColumns are the columns of records the generator writes.
+var recordColumns = []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number",
+	"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
+	"filing_institution", "status", "status_date", "destination"}
+
 func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "id_number",
-		"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
-		"filing_institution", "status", "status_date", "destination"))
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("staged_records", recordColumns...))
 	if err != nil {
 		return err
 	}

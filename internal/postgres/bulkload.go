@@ -73,3 +73,34 @@ func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore fu
 		return nil
 	}, nil
 }
+
+// InsertStagedRecords files the records of staged, a temporary table with
+// the given columns of records loaded by COPY, with their write-time facts
+// computed at once from the exams and entries loaded before them (the view
+// record_rate_facts, which reads only those): one INSERT … SELECT, so that
+// the insert trigger notes each record's rate changes from its final row,
+// rather than a filing without facts followed by an update of every record
+// (whose statement trigger computes a million old and new rows' changes,
+// all to be folded). For a load whose exams and entries precede their
+// records, which needs their foreign keys deferred (DeferChecks). It
+// returns the number of records filed.
+func InsertStagedRecords(ctx context.Context, tx *sqlx.Tx, staged string, columns []string) (int64, error) {
+	cols, from := "", ""
+	for i, c := range columns {
+		if i > 0 {
+			cols += ", "
+			from += ", "
+		}
+		cols += c
+		from += "s." + c
+	}
+	// Identifiers are the caller's constants, never input.
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO records (%s,
+			last_exam_date, last_exam_complete, last_service_date, used_on, exam_from, exam_ok_on)
+		SELECT %s, f.last_exam_date, COALESCE(f.last_exam_complete, false), f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on
+		FROM %s s LEFT JOIN record_rate_facts f ON f.record_id = s.record_id`, cols, from, staged))
+	if err != nil {
+		return 0, translate(err)
+	}
+	return res.RowsAffected()
+}
