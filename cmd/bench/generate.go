@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
@@ -98,20 +100,52 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 	if err := timed("regions, staff, populations, responsibilities", func() error { return g.loadRegistry(ctx, db) }); err != nil {
 		return nil, err
 	}
-	if err := timed(fmt.Sprintf("COPY %d records (quality_failures generated)", g.o.residents), func() error { return g.loadRecords(ctx, db) }); err != nil {
-		return nil, err
-	}
 	var hasEntries bool
 	if err := db.GetContext(ctx, &hasEntries, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
 		return nil, err
 	}
-	var exams, entries int
+	// One transaction, as an import's: the records, their services and
+	// their facts are visible together at the commit, and the tables' own
+	// indexes and foreign keys are built and checked once, after the COPY,
+	// rather than row by row (postgres.DeferChecks: the tables are empty,
+	// and the loader runs as the owner).
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	tables := []string{"records", "exams"}
+	if hasEntries {
+		tables = append(tables, "entries")
+	}
+	var restore func() error
+	if err := timed("drop the empty tables' indexes and foreign keys", func() error {
+		restore, err = postgres.DeferChecks(ctx, tx, tables...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	// The records wait in a temporary table while their exams and entries
+	// load (their foreign keys are checked at the end), and are then filed
+	// with their facts in one statement (postgres.InsertStagedRecords).
+	if err := timed(fmt.Sprintf("COPY %d records into a temporary table", g.o.residents), func() error {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE staged_records ON COMMIT DROP AS SELECT `+
+			strings.Join(recordColumns, ", ")+` FROM records WITH NO DATA`); err != nil {
+			return err
+		}
+		return g.loadRecords(ctx, tx)
+	}); err != nil {
+		return nil, err
+	}
+	var exams, entries int
 	start := time.Now()
+	// As `healthrec import` does (ImportTx.CopyEntries): the county's
+	// services are a legacy load, queued for nobody's filing.
+	if hasEntries {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL healthrec.legacy_import = 'on'`); err != nil {
+			return nil, err
+		}
+	}
 	if exams, entries, err = g.loadServices(ctx, tx, hasEntries); err != nil {
 		return nil, err
 	}
@@ -122,10 +156,16 @@ func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
 		what += " (no entries table in this tree: all are exams)"
 	}
 	steps = append(steps, step{what, time.Since(start)})
-	if err := timed("RefreshFacts (set-based write-time facts)", func() error { return postgres.RefreshFacts(ctx, tx) }); err != nil {
+	if err := timed("file the records with their facts (INSERT … SELECT)", func() error {
+		_, err := postgres.InsertStagedRecords(ctx, tx, "staged_records", recordColumns)
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := timed("indexes and foreign keys, built and checked once", restore); err != nil {
+		return nil, err
+	}
+	if err := timed("commit", func() error { return tx.Commit() }); err != nil {
 		return nil, err
 	}
 	// As the import does after its commit (and a server every few seconds).
@@ -256,15 +296,13 @@ func (g *generator) age() int {
 	}
 }
 
-func (g *generator) loadRecords(ctx context.Context, db *postgres.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("records", "record_id", "village_code", "name", "sex", "birth_date", "id_number",
-		"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
-		"filing_institution", "status", "status_date", "destination"))
+// recordColumns are the columns of records the generator writes.
+var recordColumns = []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number",
+	"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
+	"filing_institution", "status", "status_date", "destination"}
+
+func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("staged_records", recordColumns...))
 	if err != nil {
 		return err
 	}
@@ -338,7 +376,7 @@ func (g *generator) loadRecords(ctx context.Context, db *postgres.DB) error {
 	if err := stmt.Close(); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return nil
 }
 
 // loadServices spreads the dynamic records over the residents: three in ten

@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&o.today, "today", "2026-06-30", "the generated data's last day and the report's as-of date")
 	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
 	flag.BoolVar(&o.reuse, "reuse", false, "with BENCH_DATABASE_URL: measure the county already loaded there")
+	flag.BoolVar(&o.check, "check", false, "after the load, compare every record's facts and every counter with their definition (healthrec check-rates)")
 	flag.BoolVar(&o.reindex, "reindex", true, "rebuild the report's indexes after the bulk load (as after an import)")
 	flag.StringVar(&o.only, "only", "", "measure only these parts, comma-separated: report, sampled, drill, assessment, publish (default all)")
 	flag.StringVar(&o.summary, "summary", "", "also start this file as the one summary table of make bench (cmd/loadtest adds its rows)")
@@ -71,7 +72,7 @@ type options struct {
 	residents, villages, doctors, entries, runs int
 	seed                                        int64
 	today                                       string
-	reuse, reindex                              bool
+	reuse, reindex, check                       bool
 	summary, only                               string
 }
 
@@ -166,6 +167,20 @@ func run(ctx context.Context, o options, keep bool) error {
 			total += s.d
 		}
 		fmt.Println()
+		if o.check {
+			start := time.Now()
+			drift, err := owner.CheckRates(ctx)
+			if err != nil {
+				return err
+			}
+			for _, d := range drift {
+				fmt.Println("drift:", d)
+			}
+			fmt.Printf("check-rates after the load: %d differences (%s)\n\n", len(drift), time.Since(start).Round(time.Millisecond))
+			if len(drift) > 0 {
+				return fmt.Errorf("the load's facts or counters differ from their definition")
+			}
+		}
 		sum.row(fmt.Sprintf("load of the county (%d residents, %d dynamic records; COPY, facts, indexes)", o.residents, o.entries),
 			fmt.Sprintf("%s (%.0f residents/s)", total.Round(time.Second), float64(o.residents)/total.Seconds()), "", "", "", "")
 	}

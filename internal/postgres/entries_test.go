@@ -135,6 +135,27 @@ func TestRefreshFacts(t *testing.T) {
 	if got := read(); got != written {
 		t.Fatalf("after RefreshFacts\n got %+v\nwant %+v", got, written)
 	}
+	// The same when the transaction wrote every record itself, as a fresh
+	// load does (it then locks nothing).
+	tx, err = db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE enrolments SET last_followup_date = NULL, next_due_date = NULL;
+		UPDATE records SET last_service_date = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.RefreshFacts(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != written {
+		t.Fatalf("after RefreshFacts of its own records\n got %+v\nwant %+v", got, written)
+	}
+	pgtest.CheckRateFacts(t, db)
 }
 
 // BenchmarkDueList measures the follow-up due list of one village with 3,000

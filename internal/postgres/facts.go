@@ -69,10 +69,17 @@ func noteExam(ctx context.Context, tx *Tx, recordID string, id int64, on civil.D
 // for a whole county would be a million IDs.
 func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
 	tx := &Tx{Tx: sqltx}
-	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records r
-		LEFT JOIN record_rate_facts f ON f.record_id = r.record_id WHERE `+factsDiffer+`
-		ORDER BY r.record_id FOR NO KEY UPDATE OF r) x`); err != nil {
+	// When the transaction filed every record itself (a fresh load), nobody
+	// else can see them, so nothing needs locking; that saves computing
+	// the facts of the whole county twice.
+	var others bool
+	if err := tx.GetContext(ctx, &others, `SELECT EXISTS (SELECT 1 FROM records WHERE xmin <> pg_current_xact_id()::xid)`); err != nil {
 		return err
+	}
+	if others {
+		if err := lockDifferingFacts(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE records r SET last_exam_date = f.last_exam_date, last_exam_complete = COALESCE(f.last_exam_complete, false),
@@ -82,6 +89,17 @@ func RefreshFacts(ctx context.Context, sqltx *sqlx.Tx) error {
 		return err
 	}
 	return settleFacts(ctx, tx, nil, true)
+}
+
+// lockDifferingFacts locks the records whose facts differ from their
+// definition, in record ID order.
+func lockDifferingFacts(ctx context.Context, tx *Tx) error {
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records r
+		LEFT JOIN record_rate_facts f ON f.record_id = r.record_id WHERE `+factsDiffer+`
+		ORDER BY r.record_id FOR NO KEY UPDATE OF r) x`); err != nil {
+		return err
+	}
+	return nil
 }
 
 // factsDiffer is the condition that a record r's stored facts differ from
