@@ -285,3 +285,26 @@ func TestDueListMixed(t *testing.T) {
 		t.Fatalf("page 2: %+v %v", items, err)
 	}
 }
+
+// A delivery recorded at the desk changes what the record page shows of
+// the enrolment, so the tablets' delta sync must see the enrolment changed.
+func TestDeliveryMarksTheEnrolmentChanged(t *testing.T) {
+	s := newScheduleEnv(t, "2024-12-31")
+	mum := s.file("孕妇", "F", "1995-05-05")
+	s.enrol(mum, entry.EnrolmentForm{Programme: entry.Maternal, EnrolledOn: civil.MustParse("2024-02-10"),
+		LMPDate: civil.MustParse("2024-01-01")})
+	marker := func() string {
+		var x string
+		if err := s.db.GetContext(s.ctx, &x, `SELECT changed_xid::text FROM enrolments WHERE record_id = $1`, mum); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	before := marker()
+	if _, err := s.db.RecordDelivery(s.ctx, mum, "1", postgres.DeliveryForm{DeliveredOn: civil.MustParse("2024-09-10")}); err != nil {
+		t.Fatal(err)
+	}
+	if after := marker(); after == before {
+		t.Fatalf("a delivery left the enrolment's change marker at %s", before)
+	}
+}
