@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -32,51 +33,19 @@ func (s *Server) correctionRoutes(api *gin.RouterGroup) {
 // gate as a create of the kind does, and answers 201 with the new version
 // (200 with the first on an Idempotency-Key replay).
 func (s *Server) correctEntry(k entry.Kind) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		d, audit, ok := s.recordWrite(c, k.Section())
-		if !ok {
-			return
-		}
-		defer s.settle(c, audit)
-		raw, err := decodeObject(c)
-		if err != nil {
-			c.Error(err)
-			return
-		}
+	return s.writeEntry(k, func(c *gin.Context, raw map[string]json.RawMessage) (string, entryStore, error) {
 		var reason string
 		if r, ok := raw["correction_reason"]; ok {
 			if err := json.Unmarshal(r, &reason); err != nil {
-				c.Error(apperr.InvalidField("correction_reason", "应为字符串"))
-				return
+				return "", nil, apperr.InvalidField("correction_reason", "应为字符串")
 			}
 			delete(raw, "correction_reason")
 		}
-		e := entry.New(k)
-		if err := decodeInto(raw, e.Form()); err != nil {
-			c.Error(err)
-			return
-		}
-		id := c.Param("id")
-		e.Head().RecordID = id
-		if err := s.attribute(c, d.Scope, k.Section(), &e.Basics().StaffCode); err != nil {
-			c.Error(err)
-			return
-		}
-		p := principal(c)
-		path := id + "/" + k.Plural() + "/" + c.Param("eid") + "/corrections"
-		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, path+"\x00"+reason))
-		out, isNew, err := s.db.Audited(audit).CorrectEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, c.Param("eid"), e, reason, key)
-		if err = s.written(c, audit, err); err != nil {
-			c.Error(err)
-			return
-		}
-		c.Header("Location", "/api/v1/records/"+id+"/"+k.Plural()+"/"+itoa64(out.Head().ID))
-		if !isNew {
-			c.JSON(http.StatusOK, out)
-			return
-		}
-		c.JSON(http.StatusCreated, out)
-	}
+		target := c.Param("id") + "/" + k.Plural() + "/" + c.Param("eid") + "/corrections\x00" + reason
+		return target, func(ctx context.Context, actor, inst string, e entry.Entry, key postgres.Idempotency, audit *access.PendingAudit) (entry.Entry, bool, error) {
+			return s.db.Audited(audit).CorrectEntry(ctx, actor, inst, c.Param("eid"), e, reason, key)
+		}, nil
+	})
 }
 
 // entryHistory is GET /records/{id}/{kind}/{eid}/history: every version of

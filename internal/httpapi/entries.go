@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -79,6 +81,22 @@ func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
 // attempt's audit row commits with the entry, or on its own when the entry
 // never reaches its statement (a malformed body).
 func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
+	return s.writeEntry(k, func(c *gin.Context, _ map[string]json.RawMessage) (string, entryStore, error) {
+		return c.Param("id") + "/" + k.Plural(), s.db.AddEntry, nil
+	})
+}
+
+// entryStore writes an entry an entry request decoded: a create
+// (postgres.DB.AddEntry) or a correction.
+type entryStore func(ctx context.Context, actor, institution string, e entry.Entry, key postgres.Idempotency,
+	audit *access.PendingAudit) (entry.Entry, bool, error)
+
+// writeEntry serves a request that writes an entry of kind k: the gate for
+// the kind's section, the form decoded and its author attributed, the
+// Idempotency-Key over the request's target and body, and the answer (201
+// with the entry, 200 with the first on a replay). prepare takes what is the
+// request's own out of the body, and says its target and how it is stored.
+func (s *Server) writeEntry(k entry.Kind, prepare func(c *gin.Context, raw map[string]json.RawMessage) (string, entryStore, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		d, audit, ok := s.recordWrite(c, k.Section())
 		if !ok {
@@ -86,6 +104,11 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 		}
 		defer s.settle(c, audit) // for the answers before the store's
 		raw, err := decodeObject(c)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		target, store, err := prepare(c, raw)
 		if err != nil {
 			c.Error(err)
 			return
@@ -102,8 +125,8 @@ func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
 			return
 		}
 		p := principal(c)
-		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, id+"/"+k.Plural()))
-		out, isNew, err := s.db.AddEntry(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
+		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, target))
+		out, isNew, err := store(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
 		if err = s.written(c, audit, err); err != nil {
 			c.Error(err)
 			return
