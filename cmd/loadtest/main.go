@@ -31,6 +31,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,6 @@ import (
 	"healthrec/internal/civil"
 	"healthrec/internal/demo"
 	"healthrec/internal/httpapi"
-	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
 )
 
@@ -52,6 +52,11 @@ func main() {
 	connections := flag.Int("connections", 5, "concurrent connections (wrk, on the same cores as the server)")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
 	summary := flag.String("summary", "", "append the HTTP rows to this summary table (started by cmd/bench; make bench prints it)")
+	reuse := flag.String("reuse", "", "measure the county already loaded at this superuser URL (e.g. one cmd/bench -keep left) instead of loading the demo county; the server serves as $BENCH_APP_DATABASE_URL (the app role) when set")
+	var o options
+	only := flag.String("only", "", "measure only these, comma-separated: page, search, followup, due, sync (default all)")
+	flag.IntVar(&o.runs, "runs", 1, "measured runs of each endpoint, one after the other")
+	reuseDoctors := flag.Int("doctors", 10, "with -reuse: how many institutions' doctors read and write, each their own institution's records")
 	hold := flag.Bool("hold", false, "serve the loaded county until interrupted instead of driving it, printing the URLs and tokens (for EXPLAIN and profiling by hand)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -61,62 +66,59 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*residents, *duration, *connections, *hold, *summary, os.Stdout); err != nil {
+	o.reuse, o.doctors = *reuse, *reuseDoctors
+	if *only != "" {
+		o.only = strings.Split(*only, ",")
+	}
+	if err := run(*residents, *duration, *connections, *hold, *summary, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(residents int, duration time.Duration, connections int, hold bool, summary string, out io.Writer) error {
+// options are the flags run takes beyond the common ones.
+type options struct {
+	reuse   string
+	doctors int
+	only    []string
+	runs    int
+}
+
+// selected reports whether the endpoint (page, search, followup, due,
+// sync) is measured.
+func (o options) selected(key string) bool {
+	return len(o.only) == 0 || slices.Contains(o.only, key)
+}
+
+func run(residents int, duration time.Duration, connections int, hold bool, summary string, o options, out io.Writer) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found: apt-get install -y wrk")
 	}
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := os.MkdirTemp("", "healthrec-loadtest-")
+	dir, err := os.MkdirTemp("", "healthrec-loadtest-wrk-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o755)
-	cluster, err := pgcluster.Start(ctx, filepath.Join(dir, "pg"), quiet)
+	var cty *county
+	if o.reuse != "" {
+		cty, err = reuseCounty(ctx, o.reuse, os.Getenv("BENCH_APP_DATABASE_URL"), o.doctors)
+	} else {
+		cty, err = freshCounty(ctx, residents)
+	}
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
-	if err := cluster.EnsureDatabase(ctx, "load"); err != nil {
-		return err
-	}
-	// As healthrec serve runs: the owner migrates, the app role (DML only,
-	// the audit tables append-only) serves.
-	if err := postgres.Provision(ctx, cluster.OwnerURL("load"), cluster.URL("load"), pgcluster.App); err != nil {
-		return err
-	}
-	owner, err := postgres.Open(ctx, cluster.OwnerURL("load"))
-	if err != nil {
-		return err
-	}
-	defer owner.Close()
-	db, err := postgres.Open(ctx, cluster.AppURL("load"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	start := time.Now()
-	if _, err := demo.Load(ctx, db, demo.Options{Seed: 1, Residents: residents}); err != nil {
-		return err
-	}
-	loadTime := time.Since(start)
-	if _, err := owner.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
-		return err
-	}
-	// The load leaves the county in dirty buffers and WAL: a checkpoint
+	defer cty.close()
+	db := cty.db
+	// A load leaves the county in dirty buffers and WAL: a checkpoint
 	// that it (or the 5-minute timer) starts inside the measured runs
 	// writes and fsyncs them while every record page waits for its access
 	// log's commit — a suspected cause of the p99 of 46 ms in issue #20's
 	// run, and a cost of the load, not of the page.
-	if err := checkpoint(ctx, cluster.URL("load")); err != nil {
+	if _, err := cty.super.ExecContext(ctx, `CHECKPOINT`); err != nil {
 		return err
 	}
 
@@ -134,63 +136,76 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	doctor, err := login(base, "d011")
+	// Each doctor reads records of their own institution and follows up
+	// its residents in the hypertension programme, as in a county's day:
+	// a single resident's writes would queue on that record's row locks.
+	var pages, followups []request
+	perDoctor := (500 + len(cty.doctors) - 1) / len(cty.doctors)
+	for _, code := range cty.doctors {
+		token, err := login(base, code)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		if err := db.SelectContext(ctx, &ids, `SELECT r.record_id FROM records r JOIN regions v ON v.code = r.village_code
+			WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = $1) AND r.status = 'active'
+			ORDER BY md5(r.record_id) LIMIT $2`, code, perDoctor); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			pages = append(pages, request{"/api/v1/records/" + id, token})
+		}
+		var enrolled []string
+		if err := db.SelectContext(ctx, &enrolled, `SELECT e.record_id FROM enrolments e JOIN regions v ON v.code = e.village_code
+			WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = $1)
+			AND e.programme = 'hypertension' AND e.status = 'active' ORDER BY md5(e.record_id)`, code); err != nil {
+			return err
+		}
+		if len(enrolled) == 0 {
+			return fmt.Errorf("no hypertension enrolment in %s's institution", code)
+		}
+		for _, id := range enrolled {
+			followups = append(followups, request{"/api/v1/records/" + id + "/followups", token})
+		}
+	}
+	homeVisit, err := login(base, cty.homeVisit)
 	if err != nil {
 		return err
-	}
-	homeVisit, err := login(base, "hv01")
-	if err != nil {
-		return err
-	}
-	var ids []string
-	if err := db.SelectContext(ctx, &ids, `SELECT r.record_id FROM records r JOIN regions v ON v.code = r.village_code
-		WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = 'd011') AND r.status = 'active'
-		ORDER BY md5(r.record_id) LIMIT 500`); err != nil {
-		return err
-	}
-	// Follow-ups go to every resident of the institution in the programme,
-	// as in a county's day: a single resident's writes would queue on that
-	// record's row locks.
-	var enrolled []string
-	if err := db.SelectContext(ctx, &enrolled, `SELECT e.record_id FROM enrolments e JOIN regions v ON v.code = e.village_code
-		WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = 'd011')
-		AND e.programme = 'hypertension' AND e.status = 'active' ORDER BY md5(e.record_id)`); err != nil {
-		return err
-	}
-	if len(enrolled) == 0 {
-		return fmt.Errorf("no hypertension enrolment in the demo county")
 	}
 	followup := fmt.Sprintf(`{"service_date":%q,"programme":"hypertension","method":"phone","adherence":"regular","classification":"satisfactory"}`,
 		civil.Of(time.Now()).String())
-	if status, body := send(base, "POST", "/api/v1/records/"+enrolled[0]+"/followups", doctor, followup); status != 201 {
+	if status, body := send(base, "POST", followups[0].path, followups[0].token, followup); status != 201 {
 		return fmt.Errorf("follow-up create answers %d: %s", status, body)
 	}
 
 	if hold {
-		fmt.Fprintf(out, "server %s\ndatabase %s\ndoctor token %s\nhome-visit token %s\nrecord %s\nenrolled record %s\n",
-			base, cluster.URL("load"), doctor, homeVisit, ids[0], enrolled[0])
+		fmt.Fprintf(out, "server %s\ndoctor token %s\nhome-visit token %s\nrecord page %s\nenrolled record %s\n",
+			base, pages[0].token, homeVisit, pages[0].path, followups[0].path)
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		<-sig
 		return nil
 	}
 	type target struct {
-		name, script string
+		key, name, script string
 	}
 	targets := []target{
-		{"record page `GET /records/{id}`", requestScript("GET", "", doctor, recordPaths(ids))},
-		{"search `GET /records?q=王`", requestScript("GET", "", doctor, []string{"/api/v1/records?q=%E7%8E%8B"})},
-		{"follow-up create `POST /records/{id}/followups`", requestScript("POST", followup, doctor, followupPaths(enrolled)) + uniqueKeys},
-		{"due list `GET /followups/due`", requestScript("GET", "", homeVisit, []string{"/api/v1/followups/due"})},
+		{"page", "record page `GET /records/{id}`", requestScript("GET", "", pages)},
+		{"search", "search `GET /records?q=王`", requestScript("GET", "", []request{{"/api/v1/records?q=%E7%8E%8B", pages[0].token}})},
+		{"followup", "follow-up create `POST /records/{id}/followups`", requestScript("POST", followup, followups) + uniqueKeys},
+		{"due", "due list `GET /followups/due`", requestScript("GET", "", []request{{"/api/v1/followups/due", homeVisit}})},
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(out, "HTTP on loopback, %s, %d CPU, %s, demo county of %d residents (loaded in %s), wrk %d connections × %s per endpoint after a 2 s warm-up\n\n",
-		time.Now().Format("2006-01-02"), runtime.NumCPU(), host, residents, loadTime.Round(time.Millisecond), connections, duration)
-	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p95 | p99 | non-2xx |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(out, "HTTP on loopback, %s, %d CPU, %s, %s, wrk %d connections × %s per endpoint after a 2 s warm-up\n\n",
+		time.Now().Format("2006-01-02 15:04"), runtime.NumCPU(), host, cty.label, connections, duration)
+	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p95 | p99 | non-2xx | CPU ms/request: server, PostgreSQL, wrk | load average |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---|---:|")
 	script := filepath.Join(dir, "script.lua")
 	var rows []string
 	for _, t := range targets {
+		if !o.selected(t.key) {
+			continue
+		}
 		// A warm-up first, not counted: the first requests on each pooled
 		// connection prepare its statements and fill the caches.
 		if err := writeScript(script, t.script); err != nil {
@@ -202,28 +217,44 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 		// The statistics of a running county: the warm-up's writes went to
 		// tables the load left empty (idempotency keys), whose plans stay
 		// sequential scans until autovacuum analyses them, about a minute on.
-		if _, err := owner.ExecContext(ctx, `ANALYZE`); err != nil {
+		if _, err := cty.super.ExecContext(ctx, `ANALYZE`); err != nil {
 			return err
 		}
-		if err := writeScript(script, t.script); err != nil {
-			return err
+		for run := 0; run < o.runs; run++ {
+			if err := writeScript(script, t.script); err != nil {
+				return err
+			}
+			before, err := cpuNow(ctx, cty.super)
+			if err != nil {
+				return err
+			}
+			res, err := wrk(base, script, duration, connections)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			after, err := cpuNow(ctx, cty.super)
+			if err != nil {
+				return err
+			}
+			n := res.rps * duration.Seconds()
+			server, pg := after.since(before)
+			fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d | %.2f, %.2f, %.2f | %s |\n", t.name, res.rps, res.p50, res.p95, res.p99, res.non2xx,
+				msPer(server, n), msPer(pg, n), msPer(res.cpu, n), loadAverage())
+			failed := ""
+			if res.non2xx > 0 {
+				failed = fmt.Sprintf(", %d non-2xx", res.non2xx)
+			}
+			rows = append(rows, fmt.Sprintf("| HTTP %s, %d connections (%s%s) | %.0f req/s | | %s | %s | %s |",
+				t.name, connections, cty.label, failed, res.rps, res.p50, res.p95, res.p99))
 		}
-		res, err := wrk(base, script, duration, connections)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
-		fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d |\n", t.name, res.rps, res.p50, res.p95, res.p99, res.non2xx)
-		failed := ""
-		if res.non2xx > 0 {
-			failed = fmt.Sprintf(", %d non-2xx", res.non2xx)
-		}
-		rows = append(rows, fmt.Sprintf("| HTTP %s, %d connections (%d residents%s) | %.0f req/s | | %s | %s | %s |",
-			t.name, connections, residents, failed, res.rps, res.p50, res.p95, res.p99))
+	}
+	if !o.selected("sync") {
+		return appendSummary(summary, rows)
 	}
 	// The sync of a tablet's offline round: 200 follow-ups in one POST
 	// /batch, as outbox.js sends them, each with its own key, from a new
 	// connection (the tablet comes back online), end to end.
-	round, err := syncRound(ctx, db, "hv01")
+	round, err := syncRound(ctx, db, cty.homeVisit)
 	if err != nil {
 		return err
 	}
@@ -311,18 +342,6 @@ func syncBatch(base, token string, round []string, keys string) (time.Duration, 
 	return d, nil
 }
 
-// checkpoint runs CHECKPOINT as the superuser (the app and owner roles may
-// not).
-func checkpoint(ctx context.Context, superURL string) error {
-	su, err := postgres.Open(ctx, superURL)
-	if err != nil {
-		return err
-	}
-	defer su.Close()
-	_, err = su.ExecContext(ctx, `CHECKPOINT`)
-	return err
-}
-
 // appendSummary adds rows to make bench's summary table, when there is one.
 func appendSummary(path string, rows []string) error {
 	if path == "" {
@@ -346,38 +365,23 @@ func writeScript(path, script string) error {
 	return os.WriteFile(path, []byte(script), 0o644)
 }
 
-func followupPaths(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = "/api/v1/records/" + id + "/followups"
-	}
-	return out
-}
+// request is one path and the bearer token it is sent with.
+type request struct{ path, token string }
 
-func recordPaths(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = "/api/v1/records/" + id
-	}
-	return out
-}
-
-// requestScript is a wrk Lua script that sends method to one of paths at
-// random, with the bearer token and body.
-func requestScript(method, body, token string, paths []string) string {
+// requestScript is a wrk Lua script that sends method to one of the
+// requests at random, with its bearer token, and body.
+func requestScript(method, body string, reqs []request) string {
 	var b strings.Builder
-	b.WriteString("local paths = {")
-	for _, p := range paths {
-		fmt.Fprintf(&b, "%q,", p)
+	b.WriteString("local paths, tokens = {}, {}\n")
+	for _, r := range reqs {
+		fmt.Fprintf(&b, "paths[#paths+1] = %q; tokens[#tokens+1] = %q\n", r.path, "Bearer "+r.token)
 	}
-	b.WriteString("}\n")
 	fmt.Fprintf(&b, "wrk.method = %q\n", method)
 	if body != "" {
 		fmt.Fprintf(&b, "wrk.body = %q\n", body)
 	}
-	fmt.Fprintf(&b, "wrk.headers[\"Authorization\"] = \"Bearer %s\"\n", token)
 	b.WriteString("wrk.headers[\"Content-Type\"] = \"application/json\"\n")
-	b.WriteString("request = function() return wrk.format(nil, paths[math.random(#paths)]) end\n")
+	b.WriteString("request = function() local i = math.random(#paths); wrk.headers[\"Authorization\"] = tokens[i]; return wrk.format(nil, paths[i]) end\n")
 	return b.String()
 }
 
@@ -405,6 +409,7 @@ type wrkResult struct {
 	rps           float64
 	p50, p95, p99 string
 	non2xx        int
+	cpu           time.Duration // wrk's own
 }
 
 // percentiles makes wrk print the latency percentiles it does not print on
@@ -427,7 +432,7 @@ func wrk(base, script string, d time.Duration, conns int) (*wrkResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, outb)
 	}
-	res := &wrkResult{}
+	res := &wrkResult{cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	if m := rpsRe.FindSubmatch(outb); m != nil {
 		fmt.Sscan(string(m[1]), &res.rps)
 	}

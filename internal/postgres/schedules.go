@@ -122,27 +122,42 @@ func (db *DB) withSchedules(ctx context.Context, es []entry.Enrolment) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var rows []struct {
-		EnrolmentID int64      `db:"enrolment_id"`
-		Service     string     `db:"service"`
-		WindowStart civil.Date `db:"window_start"`
-		WindowEnd   civil.Date `db:"window_end"`
-		ListedUntil civil.Date `db:"listed_until"`
-		DoneOn      civil.Date `db:"done_on"`
-		EntryID     *int64     `db:"entry_id"`
-	}
-	err := db.SelectContext(ctx, &rows, `SELECT enrolment_id, service, window_start, window_end, listed_until, done_on, entry_id
+	var rows []scheduleRow
+	err := db.SelectContext(ctx, &rows, `SELECT `+scheduleColumns+`
 		FROM schedule_items WHERE enrolment_id = ANY($1) ORDER BY enrolment_id, window_start, id`, pq.Array(ids))
 	if err != nil {
 		return translate(err)
 	}
+	attachSchedules(es, at, rows)
+	return nil
+}
+
+// scheduleColumns are a schedule item's, read into scheduleRow.
+const scheduleColumns = `enrolment_id, service, window_start, window_end, listed_until, done_on, entry_id`
+
+type scheduleRow struct {
+	EnrolmentID int64      `db:"enrolment_id"`
+	Service     string     `db:"service"`
+	WindowStart civil.Date `db:"window_start"`
+	WindowEnd   civil.Date `db:"window_end"`
+	ListedUntil civil.Date `db:"listed_until"`
+	DoneOn      civil.Date `db:"done_on"`
+	EntryID     *int64     `db:"entry_id"`
+}
+
+// attachSchedules appends each item to its enrolment (es[at[id]]), in
+// the rows' order; items of enrolments not in at are not the caller's.
+func attachSchedules(es []entry.Enrolment, at map[int64]int, rows []scheduleRow) {
 	for _, r := range rows {
-		e := &es[at[r.EnrolmentID]]
+		i, ok := at[r.EnrolmentID]
+		if !ok {
+			continue
+		}
+		e := &es[i]
 		s := entry.Service(r.Service)
 		e.Schedule = append(e.Schedule, entry.ScheduleItem{Service: s, Name: s.Chinese(), WindowStart: r.WindowStart,
 			WindowEnd: r.WindowEnd, ListedUntil: r.ListedUntil, DoneOn: r.DoneOn, EntryID: r.EntryID})
 	}
-	return nil
 }
 
 // DeliveryForm records a delivery (分娩) on an active maternal enrolment.

@@ -1,0 +1,169 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"healthrec/internal/entry"
+	"healthrec/internal/record"
+)
+
+// RecordPage is what GET /records/{id} shows of a record, read at once.
+type RecordPage struct {
+	Record *record.Record
+	// Names name the basic section's codes: village_code,
+	// filing_institution, responsible_doctor and filed_by, where they name
+	// something.
+	Names map[string]string
+	// Exams are the latest examinations (ExamsPerPage of them), newest first.
+	Exams []record.Exam
+	// Enrolments are the resident's programmes, active first, each with
+	// its schedule when the programme has one.
+	Enrolments []entry.Enrolment
+	// StaffNames name the staff of the record's exams and entries.
+	StaffNames map[string]string
+}
+
+// RecordPageExams is how many examinations the record page shows.
+const RecordPageExams = 20
+
+// recordPageSQL reads the record, the names of its codes, its latest exams,
+// its enrolments with their schedules and the names of its exams' and
+// entries' staff in one statement: each was a round trip of its own (eight
+// with the names, two of them transactions), and on this kind of machine a
+// round trip costs more CPU than the index probe it carries. The lists
+// come as JSON arrays of rows whose keys are the columns the lists' own
+// queries read (Exams, Enrolments, withSchedules), decoded by jsonRows.
+const recordPageSQL = `SELECT r.*,
+	COALESCE((SELECT v.name FROM regions v WHERE v.code = r.village_code AND v.level = 'village'), '') AS page_village_name,
+	COALESCE((SELECT i.name FROM institutions i WHERE i.code = r.filing_institution), '') AS page_institution_name,
+	COALESCE((SELECT s.name FROM staff s WHERE s.code = r.responsible_doctor), '') AS page_doctor_name,
+	COALESCE((SELECT s.name FROM staff s WHERE s.code = r.filed_by), '') AS page_filed_by_name,
+	COALESCE((SELECT json_agg(x ORDER BY x.exam_date DESC, x.id DESC) FROM (SELECT ` + examColumns + ` FROM exams WHERE record_id = $1
+		ORDER BY exam_date DESC, id DESC LIMIT $2) x), '[]') AS page_exams,
+	COALESCE((SELECT json_agg(x ORDER BY x.status = 'active' DESC, x.enrolled_on DESC, x.id DESC) FROM (SELECT ` + enrolmentColumns + ` FROM enrolments WHERE record_id = $1
+		ORDER BY status = 'active' DESC, enrolled_on DESC, id DESC LIMIT $3) x), '[]') AS page_enrolments,
+	COALESCE((SELECT json_agg(x) FROM (SELECT ` + scheduleColumns + ` FROM schedule_items
+		WHERE enrolment_id IN (SELECT id FROM enrolments WHERE record_id = $1) ORDER BY enrolment_id, window_start, id) x), '[]') AS page_schedules,
+	COALESCE((SELECT json_object_agg(s.code, s.name) FROM staff s WHERE s.code IN (
+		SELECT doctor FROM exams WHERE record_id = $1 UNION SELECT doctor FROM entries WHERE record_id = $1)), '{}') AS page_staff_names
+	FROM (SELECT ` + recordColumns + ` FROM records WHERE record_id = $1) r`
+
+// RecordPage reads a record's page in one statement. Returns NotFound for a
+// missing record.
+func (db *DB) RecordPage(ctx context.Context, id string) (*RecordPage, error) {
+	var row struct {
+		recordRow
+		Village     string `db:"page_village_name"`
+		Institution string `db:"page_institution_name"`
+		Doctor      string `db:"page_doctor_name"`
+		FiledBy     string `db:"page_filed_by_name"`
+		Exams       []byte `db:"page_exams"`
+		Enrolments  []byte `db:"page_enrolments"`
+		Schedules   []byte `db:"page_schedules"`
+		StaffNames  []byte `db:"page_staff_names"`
+	}
+	if err := db.GetContext(ctx, &row, recordPageSQL, id, RecordPageExams, MaxPerPage); err != nil {
+		return nil, notFound(err, "档案 %s 不存在", id)
+	}
+	row.recordRow.Record.BasicInfo = record.BasicInfo(row.Basic)
+	p := &RecordPage{Record: &row.recordRow.Record, Names: map[string]string{}}
+	for key, name := range map[string]string{"village_code": row.Village, "filing_institution": row.Institution,
+		"responsible_doctor": row.Doctor, "filed_by": row.FiledBy} {
+		if name != "" {
+			p.Names[key] = name
+		}
+	}
+	exams, err := jsonRows[record.Exam](row.Exams)
+	if err != nil {
+		return nil, fmt.Errorf("record page exams: %w", err)
+	}
+	for i := range exams {
+		exams[i].DeriveBMI()
+	}
+	p.Exams = exams
+	enrolments, err := jsonRows[enrolmentRow](row.Enrolments)
+	if err != nil {
+		return nil, fmt.Errorf("record page enrolments: %w", err)
+	}
+	p.Enrolments = make([]entry.Enrolment, len(enrolments))
+	at := map[int64]int{}
+	for i, e := range enrolments {
+		p.Enrolments[i] = *e.toEnrolment()
+		if p.Enrolments[i].Programme.Scheduled() {
+			at[e.ID] = i
+			p.Enrolments[i].Schedule = []entry.ScheduleItem{}
+		}
+	}
+	schedules, err := jsonRows[scheduleRow](row.Schedules)
+	if err != nil {
+		return nil, fmt.Errorf("record page schedules: %w", err)
+	}
+	attachSchedules(p.Enrolments, at, schedules)
+	if err := json.Unmarshal(row.StaffNames, &p.StaffNames); err != nil {
+		return nil, fmt.Errorf("record page staff names: %w", err)
+	}
+	return p, nil
+}
+
+// jsonRows decodes a JSON array of rows (json_agg of a query's rows) into
+// T by T's db tags, as sqlx scans the same query's rows: a field whose
+// type scans itself (sql.Scanner) is given the value as the driver would —
+// nil for null, the text of an object or array, else the JSON decodes
+// into the field.
+func jsonRows[T any](b []byte) ([]T, error) {
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, err
+	}
+	fields := dbFields(reflect.TypeFor[T]())
+	out := make([]T, len(raw))
+	for i, m := range raw {
+		v := reflect.ValueOf(&out[i]).Elem()
+		for name, val := range m {
+			f, ok := fields[name]
+			if !ok {
+				return nil, fmt.Errorf("column %s has no field", name)
+			}
+			if err := setJSON(v.FieldByIndex(f).Addr().Interface(), val); err != nil {
+				return nil, fmt.Errorf("column %s: %w", name, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+func setJSON(dst any, val json.RawMessage) error {
+	sc, scanner := dst.(sql.Scanner)
+	_, unmarshaler := dst.(json.Unmarshaler)
+	switch {
+	case scanner && !unmarshaler && string(val) == "null":
+		return sc.Scan(nil)
+	case scanner && !unmarshaler && (val[0] == '{' || val[0] == '['):
+		return sc.Scan([]byte(val))
+	}
+	return json.Unmarshal(val, dst)
+}
+
+var dbFieldsOf sync.Map // reflect.Type → map[string][]int
+
+// dbFields maps a struct's db tags to field indexes.
+func dbFields(t reflect.Type) map[string][]int {
+	if m, ok := dbFieldsOf.Load(t); ok {
+		return m.(map[string][]int)
+	}
+	m := map[string][]int{}
+	for _, f := range reflect.VisibleFields(t) {
+		tag, _, _ := strings.Cut(f.Tag.Get("db"), ",")
+		if tag != "" && tag != "-" && f.IsExported() {
+			m[tag] = f.Index
+		}
+	}
+	dbFieldsOf.Store(t, m)
+	return m
+}
