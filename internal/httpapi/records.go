@@ -112,21 +112,27 @@ var recordSections = []string{"basic", "exams", "programmes"}
 
 func (s *Server) getRecord(c *gin.Context) {
 	id := c.Param("id")
-	decide, path := s.gate.Sections, c.Request.URL.Path
-	if outer, ok := syncPath(c.Request.Context()); ok {
-		// Sent to a device by the worklist: one sync row (worklist.go).
-		decide, path = s.gate.SyncSections, outer
-	}
-	_, allowed, err := decide(c.Request.Context(), principal(c), id, recordSections, c.Request.Method, path)
+	// The page and its scope are one statement, read before the gate
+	// decides on the scope: nothing of it is answered unless the gate
+	// allows it and the access log has committed its rows.
+	page, err := s.db.RecordPage(c.Request.Context(), id)
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	// The page's reads are one statement, after the gate has decided and
-	// the access log has committed its rows.
-	page, err := s.db.RecordPage(c.Request.Context(), id)
+	decide, path := s.gate.SectionsIn, c.Request.URL.Path
+	if outer, ok := syncPath(c.Request.Context()); ok {
+		// Sent to a device by the worklist: one sync row (worklist.go).
+		decide, path = s.gate.SyncSectionsIn, outer
+	}
+	_, allowed, err := decide(c.Request.Context(), principal(c), page.Scope, recordSections, c.Request.Method, path)
 	if err != nil {
 		c.Error(err)
+		return
+	}
+	if page.Record == nil {
+		// Filed between the statement and the decision.
+		c.Error(apperr.NotFoundf("档案 %s 不存在", id))
 		return
 	}
 	out := recordPage{RecordID: id, Sections: []string{}}

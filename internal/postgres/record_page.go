@@ -3,18 +3,23 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
 
+	"healthrec/internal/access"
 	"healthrec/internal/entry"
 	"healthrec/internal/record"
 )
 
 // RecordPage is what GET /records/{id} shows of a record, read at once.
 type RecordPage struct {
+	// Scope is where the record belongs, for the gate; a missing record's
+	// (Missing set) is all there is of its page.
+	Scope  *access.RecordScope
 	Record *record.Record
 	// Names name the basic section's codes: village_code,
 	// filing_institution, responsible_doctor and filed_by, where they name
@@ -39,8 +44,7 @@ const RecordPageExams = 20
 // round trip costs more CPU than the index probe it carries. The lists
 // come as JSON arrays of rows whose keys are the columns the lists' own
 // queries read (Exams, Enrolments, withSchedules), decoded by jsonRows.
-const recordPageSQL = `SELECT r.*,
-	COALESCE((SELECT v.name FROM regions v WHERE v.code = r.village_code AND v.level = 'village'), '') AS page_village_name,
+const recordPageSQL = `SELECT r.*, COALESCE(v.institution_code, '') AS page_institution_code, v.name AS page_village_name,
 	COALESCE((SELECT i.name FROM institutions i WHERE i.code = r.filing_institution), '') AS page_institution_name,
 	COALESCE((SELECT s.name FROM staff s WHERE s.code = r.responsible_doctor), '') AS page_doctor_name,
 	COALESCE((SELECT s.name FROM staff s WHERE s.code = r.filed_by), '') AS page_filed_by_name,
@@ -52,14 +56,17 @@ const recordPageSQL = `SELECT r.*,
 		WHERE enrolment_id IN (SELECT id FROM enrolments WHERE record_id = $1) ORDER BY enrolment_id, window_start, id) x), '[]') AS page_schedules,
 	COALESCE((SELECT json_object_agg(s.code, s.name) FROM staff s WHERE s.code IN (
 		SELECT doctor FROM exams WHERE record_id = $1 UNION SELECT doctor FROM entries WHERE record_id = $1)), '{}') AS page_staff_names
-	FROM (SELECT ` + recordColumns + ` FROM records WHERE record_id = $1) r`
+	FROM (SELECT ` + recordColumns + ` FROM records WHERE record_id = $1) r
+	JOIN regions v ON v.code = r.village_code AND v.level = 'village'`
 
-// RecordPage reads a record's page in one statement. Returns NotFound for a
-// missing record.
+// RecordPage reads a record's page and its scope (RecordScope) in one
+// statement. For a missing record it returns only the scope, Missing set;
+// NotFound when the ID names no village.
 func (db *DB) RecordPage(ctx context.Context, id string) (*RecordPage, error) {
 	var row struct {
 		recordRow
-		Village     string `db:"page_village_name"`
+		InstitutionCode string `db:"page_institution_code"`
+		Village         string `db:"page_village_name"`
 		Institution string `db:"page_institution_name"`
 		Doctor      string `db:"page_doctor_name"`
 		FiledBy     string `db:"page_filed_by_name"`
@@ -68,11 +75,21 @@ func (db *DB) RecordPage(ctx context.Context, id string) (*RecordPage, error) {
 		Schedules   []byte `db:"page_schedules"`
 		StaffNames  []byte `db:"page_staff_names"`
 	}
-	if err := db.GetContext(ctx, &row, recordPageSQL, id, RecordPageExams, MaxPerPage); err != nil {
-		return nil, notFound(err, "档案 %s 不存在", id)
+	err := db.GetContext(ctx, &row, recordPageSQL, id, RecordPageExams, MaxPerPage)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Rare: who may see where the record would be learns it is missing.
+		scope, err := db.RecordScope(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &RecordPage{Scope: scope}, nil
+	}
+	if err != nil {
+		return nil, translate(err)
 	}
 	row.recordRow.Record.BasicInfo = record.BasicInfo(row.Basic)
-	p := &RecordPage{Record: &row.recordRow.Record, Names: map[string]string{}}
+	p := &RecordPage{Record: &row.recordRow.Record, Names: map[string]string{},
+		Scope: &access.RecordScope{RecordID: id, VillageCode: row.VillageCode, InstitutionCode: row.InstitutionCode, CountyCode: row.VillageCode[:6]}}
 	for key, name := range map[string]string{"village_code": row.Village, "filing_institution": row.Institution,
 		"responsible_doctor": row.Doctor, "filed_by": row.FiledBy} {
 		if name != "" {
@@ -112,58 +129,44 @@ func (db *DB) RecordPage(ctx context.Context, id string) (*RecordPage, error) {
 }
 
 // jsonRows decodes a JSON array of rows (json_agg of a query's rows) into
-// T by T's db tags, as sqlx scans the same query's rows: a field whose
-// type scans itself (sql.Scanner) is given the value as the driver would —
-// nil for null, the text of an object or array, else the JSON decodes
-// into the field.
+// T by T's db tags, as sqlx scans the same query's rows. It decodes into a
+// twin of T whose json tags are T's db tags, in one pass, and converts each
+// element (a conversion ignores tags). For the rows read here this is what
+// scanning gives: their jsonb columns are NOT NULL, so a type that scans
+// itself from JSON (record.Details, examform.Sections) decodes from the
+// same text.
 func jsonRows[T any](b []byte) ([]T, error) {
-	var raw []map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+	t := reflect.TypeFor[T]()
+	twin := reflect.New(reflect.SliceOf(jsonTwin(t)))
+	if err := json.Unmarshal(b, twin.Interface()); err != nil {
 		return nil, err
 	}
-	fields := dbFields(reflect.TypeFor[T]())
-	out := make([]T, len(raw))
-	for i, m := range raw {
-		v := reflect.ValueOf(&out[i]).Elem()
-		for name, val := range m {
-			f, ok := fields[name]
-			if !ok {
-				return nil, fmt.Errorf("column %s has no field", name)
-			}
-			if err := setJSON(v.FieldByIndex(f).Addr().Interface(), val); err != nil {
-				return nil, fmt.Errorf("column %s: %w", name, err)
-			}
-		}
+	rows := twin.Elem()
+	out := make([]T, rows.Len())
+	for i := range out {
+		out[i] = rows.Index(i).Convert(t).Interface().(T)
 	}
 	return out, nil
 }
 
-func setJSON(dst any, val json.RawMessage) error {
-	sc, scanner := dst.(sql.Scanner)
-	_, unmarshaler := dst.(json.Unmarshaler)
-	switch {
-	case scanner && !unmarshaler && string(val) == "null":
-		return sc.Scan(nil)
-	case scanner && !unmarshaler && (val[0] == '{' || val[0] == '['):
-		return sc.Scan([]byte(val))
-	}
-	return json.Unmarshal(val, dst)
-}
+var jsonTwins sync.Map // reflect.Type → reflect.Type
 
-var dbFieldsOf sync.Map // reflect.Type → map[string][]int
-
-// dbFields maps a struct's db tags to field indexes.
-func dbFields(t reflect.Type) map[string][]int {
-	if m, ok := dbFieldsOf.Load(t); ok {
-		return m.(map[string][]int)
+// jsonTwin is t with each field's json tag set to its db tag (or "-").
+func jsonTwin(t reflect.Type) reflect.Type {
+	if tw, ok := jsonTwins.Load(t); ok {
+		return tw.(reflect.Type)
 	}
-	m := map[string][]int{}
-	for _, f := range reflect.VisibleFields(t) {
-		tag, _, _ := strings.Cut(f.Tag.Get("db"), ",")
-		if tag != "" && tag != "-" && f.IsExported() {
-			m[tag] = f.Index
+	fields := make([]reflect.StructField, t.NumField())
+	for i := range fields {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("db"), ",")
+		if name == "" {
+			name = "-"
 		}
+		f.Tag = reflect.StructTag(`json:"` + name + `"`)
+		fields[i] = f
 	}
-	dbFieldsOf.Store(t, m)
-	return m
+	tw := reflect.StructOf(fields)
+	jsonTwins.Store(t, tw)
+	return tw
 }

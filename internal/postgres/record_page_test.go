@@ -18,7 +18,8 @@ import (
 // gives, as the API shows it (JSON), what the record's own reads give — the
 // record, the names of its codes, the latest 20 of 23 exams (details,
 // missing vital signs and all), the enrolments with a maternal schedule, an
-// ended one and one without a schedule, and the names of the exams' staff.
+// ended one and one without a schedule, and the names of the exams' staff;
+// and the record's scope, which the gate decides on.
 func TestRecordPageReadsWhatTheListsRead(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
@@ -74,6 +75,10 @@ func TestRecordPageReadsWhatTheListsRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	scope, err := db.RecordScope(ctx, r.RecordID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, _ := db.Village(ctx, f.VillageA1)
 	in, _ := db.Institution(ctx, rec.FilingInstitution)
 	doc, _ := db.Staff(ctx, f.DoctorA)
@@ -85,7 +90,7 @@ func TestRecordPageReadsWhatTheListsRead(t *testing.T) {
 		what      string
 		got, want any
 	}{
-		{"record", page.Record, rec}, {"names", page.Names, names}, {"exams", page.Exams, exams},
+		{"scope", page.Scope, scope}, {"record", page.Record, rec}, {"names", page.Names, names}, {"exams", page.Exams, exams},
 		{"enrolments", page.Enrolments, enrolments}, {"staff names", page.StaffNames, staffNames},
 	} {
 		got, _ := json.Marshal(c.got)
@@ -95,7 +100,15 @@ func TestRecordPageReadsWhatTheListsRead(t *testing.T) {
 		}
 	}
 
-	if _, err := db.RecordPage(ctx, f.VillageA1+"0999"); apperr.CodeOf(err) != apperr.NotFound {
-		t.Errorf("missing record: %v, want NotFound", err)
+	// A missing record's page is its scope, for the gate to decide who
+	// learns it is missing; an ID of no village is not found.
+	missing := f.VillageA1 + "0999"
+	page, err = db.RecordPage(ctx, missing)
+	want, _ := db.RecordScope(ctx, missing)
+	if err != nil || page.Record != nil || !page.Scope.Missing || *page.Scope != *want {
+		t.Errorf("missing record: %+v, %v; want scope %+v", page, err, want)
+	}
+	if _, err := db.RecordPage(ctx, "9999999999990001"); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("record of no village: %v, want NotFound", err)
 	}
 }
