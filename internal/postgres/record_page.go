@@ -3,8 +3,8 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -67,13 +67,13 @@ func (db *DB) RecordPage(ctx context.Context, id string) (*RecordPage, error) {
 		recordRow
 		InstitutionCode string `db:"page_institution_code"`
 		Village         string `db:"page_village_name"`
-		Institution string `db:"page_institution_name"`
-		Doctor      string `db:"page_doctor_name"`
-		FiledBy     string `db:"page_filed_by_name"`
-		Exams       []byte `db:"page_exams"`
-		Enrolments  []byte `db:"page_enrolments"`
-		Schedules   []byte `db:"page_schedules"`
-		StaffNames  []byte `db:"page_staff_names"`
+		Institution     string `db:"page_institution_name"`
+		Doctor          string `db:"page_doctor_name"`
+		FiledBy         string `db:"page_filed_by_name"`
+		Exams           []byte `db:"page_exams"`
+		Enrolments      []byte `db:"page_enrolments"`
+		Schedules       []byte `db:"page_schedules"`
+		StaffNames      []byte `db:"page_staff_names"`
 	}
 	err := db.GetContext(ctx, &row, recordPageSQL, id, RecordPageExams, MaxPerPage)
 	if errors.Is(err, sql.ErrNoRows) {
