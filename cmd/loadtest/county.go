@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -208,10 +209,17 @@ func ensureEnrolled(ctx context.Context, db *postgres.DB, doctor, inst string) e
 type cpuTimes struct {
 	server   time.Duration
 	postgres map[int]time.Duration
+	// Events that may hold requests up: checkpoints started, autovacuum
+	// and autoanalyze runs, and the server's garbage collections.
+	checkpoints, autovacuums int64
+	gcs                      uint32
+	// The access log's group commits and the appends they carried.
+	commits, appends int64
 }
 
-func cpuNow(ctx context.Context, super *postgres.DB) (cpuTimes, error) {
+func cpuNow(ctx context.Context, super, db *postgres.DB) (cpuTimes, error) {
 	t := cpuTimes{postgres: map[int]time.Duration{}}
+	t.commits, t.appends = db.AuditBatching()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return t, err
@@ -224,7 +232,27 @@ func cpuNow(ctx context.Context, super *postgres.DB) (cpuTimes, error) {
 	for _, pid := range pids {
 		t.postgres[pid] = procCPU(pid)
 	}
+	if err := super.QueryRowContext(ctx, `SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
+		(SELECT COALESCE(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables)`).Scan(&t.checkpoints, &t.autovacuums); err != nil {
+		return t, err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.gcs = ms.NumGC
 	return t, nil
+}
+
+// events says what happened from before to t that may hold requests up.
+func (t cpuTimes) events(before cpuTimes) string {
+	return fmt.Sprintf("%d, %d, %d", t.checkpoints-before.checkpoints, t.autovacuums-before.autovacuums, t.gcs-before.gcs)
+}
+
+// perCommit is how many appends an access-log commit carried, from before to t.
+func (t cpuTimes) perCommit(before cpuTimes) float64 {
+	if t.commits == before.commits {
+		return 0
+	}
+	return float64(t.appends-before.appends) / float64(t.commits-before.commits)
 }
 
 // since is the CPU used from before to t: the server's, and the

@@ -198,8 +198,8 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 	host, _ := os.Hostname()
 	fmt.Fprintf(out, "HTTP on loopback, %s, %d CPU, %s, %s, wrk %d connections × %s per endpoint after a 2 s warm-up\n\n",
 		time.Now().Format("2006-01-02 15:04"), runtime.NumCPU(), host, cty.label, connections, duration)
-	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p95 | p99 | non-2xx | CPU ms/request: server, PostgreSQL, wrk | load average |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---|---:|")
+	fmt.Fprintln(out, "| endpoint | requests/s | p50 | p95 | p99 | non-2xx | CPU ms/request: server, PostgreSQL, wrk | checkpoints, autovacuums, GCs | requests per audit commit | load average |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---|---|---:|---:|")
 	script := filepath.Join(dir, "script.lua")
 	var rows []string
 	for _, t := range targets {
@@ -224,7 +224,7 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 			if err := writeScript(script, t.script); err != nil {
 				return err
 			}
-			before, err := cpuNow(ctx, cty.super)
+			before, err := cpuNow(ctx, cty.super, db)
 			if err != nil {
 				return err
 			}
@@ -232,14 +232,14 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
-			after, err := cpuNow(ctx, cty.super)
+			after, err := cpuNow(ctx, cty.super, db)
 			if err != nil {
 				return err
 			}
 			n := res.rps * duration.Seconds()
 			server, pg := after.since(before)
-			fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d | %.2f, %.2f, %.2f | %s |\n", t.name, res.rps, res.p50, res.p95, res.p99, res.non2xx,
-				msPer(server, n), msPer(pg, n), msPer(res.cpu, n), loadAverage())
+			fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %d | %.2f, %.2f, %.2f | %s | %.1f | %s |\n", t.name, res.rps, res.p50, res.p95, res.p99, res.non2xx,
+				msPer(server, n), msPer(pg, n), msPer(res.cpu, n), after.events(before), after.perCommit(before), loadAverage())
 			failed := ""
 			if res.non2xx > 0 {
 				failed = fmt.Sprintf(", %d non-2xx", res.non2xx)

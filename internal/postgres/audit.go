@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"healthrec/internal/access"
@@ -25,6 +26,10 @@ type auditLog struct {
 	queue   chan *auditAppend
 	stop    chan struct{}
 	stopped chan struct{}
+
+	// commits and appends count the group commits and the appends they
+	// carried (AuditBatching).
+	commits, appends atomic.Int64
 }
 
 type auditAppend struct {
@@ -94,6 +99,8 @@ func (a *auditLog) run() {
 // own, so that one request's bad row (or a brief outage) fails that request
 // and not the others it happened to share a commit with.
 func (a *auditLog) commit(batch []*auditAppend, rows int) {
+	a.commits.Add(1)
+	a.appends.Add(int64(len(batch)))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if len(batch) > 1 {
@@ -138,3 +145,10 @@ func (a *auditLog) close() {
 }
 
 var errAuditClosed = &apperr.Error{Code: apperr.Unavailable, Message: "访问日志已关闭，请稍后重试"}
+
+// AuditBatching returns how many group commits the access log has made and
+// how many appends (a request's rows) they carried: the load test's measure
+// of how well commits are shared.
+func (db *DB) AuditBatching() (commits, appends int64) {
+	return db.audit.commits.Load(), db.audit.appends.Load()
+}

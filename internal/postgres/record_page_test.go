@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 
+	gojson "github.com/goccy/go-json"
+
 	"healthrec/internal/apperr"
 	"healthrec/internal/civil"
 	"healthrec/internal/entry"
@@ -98,6 +100,14 @@ func TestRecordPageReadsWhatTheListsRead(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.what, got, want)
 		}
+	}
+
+	// The record page is written by goccy/go-json: byte for byte what
+	// encoding/json writes.
+	std, _ := json.Marshal(page)
+	fast, err := gojson.Marshal(page)
+	if err != nil || string(fast) != string(std) {
+		t.Errorf("goccy/go-json writes\n%s (%v)\nencoding/json\n%s", fast, err, std)
 	}
 
 	// A missing record's page is its scope, for the gate to decide who
