@@ -12,6 +12,19 @@
 // of a tablet's 200 offline follow-ups in one POST /batch, timed end to end.
 // The server serves as the app role, as in production. `make bench` runs it after the county-scale
 // report benchmark.
+//
+// On a county already loaded (cmd/bench -keep, say), as its superuser, the
+// server serving as the app role:
+//
+//	BENCH_APP_DATABASE_URL=postgres://healthrec_app:…@host/bench \
+//	  go run ./cmd/loadtest -reuse postgres://healthrec:…@host/bench -only page -runs 5
+//
+// It adds its own doctors (lt-d-<institution>, one in each of -doctors
+// institutions) and home-visit worker (lt-hv) with the demo password, and
+// enrols residents in the hypertension programme where there are too few.
+// Each run prints the CPU per request of the server, the county's
+// PostgreSQL processes and wrk, the checkpoints, autovacuums and garbage
+// collections during it, and how many requests an access-log commit carried.
 package main
 
 import (
