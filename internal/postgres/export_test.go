@@ -21,6 +21,15 @@ func (db *DB) RateGroups(ctx context.Context, county string, p rates.Params) ([]
 	return out, err
 }
 
+// SplitDraw sets from how many drawn records a sampled report draws on two
+// connections (1: always; math.MaxInt: never) and a function to run between
+// the report's export of its snapshot and the second connection's import.
+func (db *DB) SplitDraw(from int, hook func()) { db.split = &drawSplit{from: from, hook: hook} }
+
+// DrawsBeside counts the sampled reports drawn on two connections since
+// SplitDraw.
+func (db *DB) DrawsBeside() int64 { return db.split.beside.Load() }
+
 // RateCountsByScan counts a county's records active, qualified and used as
 // of a date per village and doctor in one pass over the records, by the
 // conditions of a sampled report's draw: what the rate counters must sum to.
