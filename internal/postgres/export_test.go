@@ -26,9 +26,11 @@ func (db *DB) RateGroups(ctx context.Context, county string, p rates.Params) ([]
 // the report's export of its snapshot and the second connection's import.
 func (db *DB) SplitDraw(from int, hook func()) { db.split = &drawSplit{from: from, hook: hook} }
 
-// DrawsBeside counts the sampled reports drawn on two connections since
-// SplitDraw.
-func (db *DB) DrawsBeside() int64 { return db.split.beside.Load() }
+// DrawsBeside counts the sampled reports since SplitDraw whose draw, and
+// whose active counts, were split over two connections.
+func (db *DB) DrawsBeside() (draws, counts int64) {
+	return db.split.drawn.Load(), db.split.counted.Load()
+}
 
 // RateCountsByScan counts a county's records active, qualified and used as
 // of a date per village and doctor in one pass over the records, by the

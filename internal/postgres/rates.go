@@ -146,14 +146,26 @@ func (db *DB) FoldRateChanges(ctx context.Context) (int64, error) {
 // database's collation: a year back that is 84,000 records' two
 // comparisons, and sorting the 7,800 counts was a third of the query.
 func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) ([]rates.Group, error) {
+	return activeCountsBeside(ctx, tx, nil, county, asOf)
+}
+
+// activeCountsBeside is activeCounts with, for a date more than a month
+// back, the later half of the filings after it (those after the midpoint
+// between the date and today) counted on the report's second transaction
+// at the same time: a year back, grouping the year's 84,000 filings by
+// village and doctor is most of the query.
+func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county string, asOf civil.Date) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
-	out := []rates.Group{}
-	err := tx.SelectContext(ctx, &out, `SELECT village_code AS village, doctor, sum(n) AS active FROM (
+	filedAfter := func(cond string) string {
+		return `SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
+			WHERE r.status_date IS NULL AND ` + cond + ` AND r.village_code COLLATE "C" BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor`
+	}
+	query := func(filings string) string {
+		return `SELECT village_code AS village, doctor, sum(n) AS active FROM (
 			SELECT village_code, doctor, active AS n FROM rate_active_counts WHERE village_code BETWEEN $2 AND $3
 			UNION ALL
-			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
-			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code COLLATE "C" BETWEEN $2 AND $3
-			GROUP BY r.village_code, r.responsible_doctor
+			` + filings + `
 			UNION ALL
 			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), count(*) FROM records r
 			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code COLLATE "C" BETWEEN $2 AND $3
@@ -161,12 +173,64 @@ func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) (
 			UNION ALL
 			-- those handed over after the date, from their doctor now to their doctor then
 			SELECT r.village_code, d.doctor, sum(d.n) FROM records r
-			CROSS JOIN LATERAL (VALUES (COALESCE(r.responsible_doctor, ''), -1), (COALESCE(`+doctorAt+`, ''), 1)) d (doctor, n)
-			WHERE r.doctor_until IS NOT NULL AND record_doctor_since(r.doctor_until) > $1 AND `+activeAt+`
+			CROSS JOIN LATERAL (VALUES (COALESCE(r.responsible_doctor, ''), -1), (COALESCE(` + doctorAt + `, ''), 1)) d (doctor, n)
+			WHERE r.doctor_until IS NOT NULL AND record_doctor_since(r.doctor_until) > $1 AND ` + activeAt + `
 				AND r.village_code BETWEEN $2 AND $3
 			GROUP BY r.village_code, d.doctor
-		) x GROUP BY village_code, doctor HAVING sum(n) > 0`, asOf, lo, hi)
-	return out, err
+		) x GROUP BY village_code, doctor`
+	}
+	out := []rates.Group{}
+	today := civil.Of(tx.now())
+	if pair == nil || !asOf.Before(today.AddDays(-30)) {
+		err := tx.SelectContext(ctx, &out, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+		return out, err
+	}
+	side, err := pair.open(ctx)
+	if err != nil || side == nil {
+		if err == nil {
+			err = tx.SelectContext(ctx, &out, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+		}
+		return out, err
+	}
+	pair.counted++
+	mid := asOf.AddDays(asOf.DaysUntil(today) / 2)
+	var later []rates.Group
+	sideCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- side.SelectContext(sideCtx, &later, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+				-count(*) AS active FROM records r
+			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code COLLATE "C" BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor`, mid, lo, hi)
+	}()
+	var sums []rates.Group
+	err = tx.SelectContext(ctx, &sums, query(filedAfter(`r.filed_on > $1 AND r.filed_on <= $4`)), asOf, lo, hi, mid)
+	if err != nil {
+		cancel()
+	}
+	if e := <-errc; err == nil {
+		err = e
+	}
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ village, doctor string }
+	at := make(map[key]int, len(sums))
+	for i, g := range sums {
+		at[key{g.Village, g.Doctor}] = i
+	}
+	for _, g := range later {
+		if i, ok := at[key{g.Village, g.Doctor}]; ok {
+			sums[i].Active += g.Active
+		} // (each is active now, so its pair has a count now)
+	}
+	for _, g := range sums {
+		if g.Active > 0 {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // drawArgs types the arguments of a draw ($1 as-of, $2 seed, $3 sample
@@ -500,7 +564,12 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 		err := tx.SelectContext(ctx, &out, countsAsOf(p.AsOf), countsArgs(county, p.AsOf)...)
 		return out, err
 	}
-	out, err := activeCounts(ctx, tx, county, p.AsOf)
+	pair := &besides{tx: tx}
+	defer pair.close()
+	if !tx.splitting() {
+		pair = nil
+	}
+	out, err := activeCountsBeside(ctx, tx, pair, county, p.AsOf)
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +577,7 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 	if err != nil {
 		return nil, err
 	}
-	drawnGroups, err := drawCounts(ctx, tx, handed, p, planDraw(out, p.Seed))
+	drawnGroups, err := drawCounts(ctx, tx, pair, handed, p, planDraw(out, p.Seed))
 	if err != nil {
 		return nil, err
 	}
@@ -525,22 +594,19 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 // in 800 groups) is most of it. Each group is drawn whole by one of them,
 // so the figures are those of one draw; without a second connection to be
 // had at once, the report's draws both.
-func drawCounts(ctx context.Context, tx *Tx, handed bool, p rates.Params, plan drawPlan) ([]rates.Group, error) {
+func drawCounts(ctx context.Context, tx *Tx, pair *besides, handed bool, p rates.Params, plan drawPlan) ([]rates.Group, error) {
 	q := `WITH ` + drawArgs + `
 		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.sampled, r.qualified, r.used
 		FROM ` + drawnCounts(handed, 4)
 	args := []any{p.AsOf, p.Seed, int(p.Sample)}
 	out := []rates.Group{}
-	if plan.drawing(int(p.Sample)) >= tx.splitDrawFrom() && len(plan.strata) > 1 {
-		side, done, err := tx.beside(ctx)
+	if pair != nil && plan.drawing(int(p.Sample)) >= tx.db.splitDrawFrom() && len(plan.strata) > 1 {
+		side, err := pair.open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if side != nil {
-			defer done()
-			if tx.db.split != nil {
-				tx.db.split.beside.Add(1)
-			}
+			pair.drawn++
 			half := plan.split(int(p.Sample))
 			var other []rates.Group
 			sideCtx, cancel := context.WithCancel(ctx)
@@ -566,23 +632,71 @@ func drawCounts(ctx context.Context, tx *Tx, handed bool, p rates.Params, plan d
 // cost about what it saves.
 const splitDrawFrom = 4000
 
-// drawSplit is, for the tests, when a draw is split (from: records), with a
-// count of the draws split and a function run between a report's export
-// of its snapshot and its import.
+// drawSplit is, for the tests, from how many drawn records a draw is split
+// (math.MaxInt: a report never opens a second transaction), with counts of
+// the draws and of the active counts split, and a function run between a
+// report's export of its snapshot and its import.
 type drawSplit struct {
-	from   int
-	beside atomic.Int64
-	hook   func()
+	from           int
+	drawn, counted atomic.Int64
+	hook           func()
 }
 
-func (tx *Tx) splitDrawFrom() int {
-	switch {
-	case tx.db == nil:
-		return math.MaxInt
-	case tx.db.split != nil:
-		return tx.db.split.from
+func (db *DB) splitDrawFrom() int {
+	if db.split != nil {
+		return db.split.from
 	}
 	return splitDrawFrom
+}
+
+// splitting is whether tx is a report's that may open a second transaction
+// in its snapshot.
+func (tx *Tx) splitting() bool { return tx.db != nil && tx.db.splitDrawFrom() != math.MaxInt }
+
+// now is the store's clock.
+func (tx *Tx) now() time.Time {
+	if tx.db != nil {
+		return tx.db.Now()
+	}
+	return time.Now()
+}
+
+// besides is a report's second transaction in its snapshot (beside),
+// opened when first needed — by the active counts of a past date, or by a
+// large draw — and ended with the report.
+type besides struct {
+	tx             *Tx
+	side           *Tx
+	done           func()
+	tried          bool
+	drawn, counted int
+}
+
+// open returns the second transaction, nil when none is to be had.
+func (b *besides) open(ctx context.Context) (*Tx, error) {
+	if !b.tried {
+		b.tried = true
+		var err error
+		if b.side, b.done, err = b.tx.beside(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return b.side, nil
+}
+
+// close ends the second transaction, if any, and notes for the tests what
+// was split.
+func (b *besides) close() {
+	if b == nil {
+		return
+	}
+	if b.done != nil {
+		b.done()
+	}
+	if s := b.tx.db; s != nil && s.split != nil {
+		s.split.drawn.Add(int64(b.drawn))
+		s.split.counted.Add(int64(b.counted))
+	}
 }
 
 // beside opens a read-only transaction on another connection of the pool

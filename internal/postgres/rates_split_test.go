@@ -55,6 +55,8 @@ func TestDrawSplitOverTwoConnections(t *testing.T) {
 				switch i % 13 {
 				case 1:
 					on = "2026-02-01" // after the past date
+				case 4:
+					on = "2026-05-01" // in the later half of the time since
 				case 2:
 					status, statusDate = "moved_out", "2025-06-01"
 				case 3:
@@ -75,7 +77,7 @@ func TestDrawSplitOverTwoConnections(t *testing.T) {
 	}
 	ids := copyRecords(1, 150, "2024-01-01")
 	for i, id := range ids {
-		if n, _ := strconv.Atoi(id[12:]); i%4 == 0 && n%13 != 2 && n%13 != 3 { // not the records closed
+		if n, _ := strconv.Atoi(id[12:]); i%4 == 0 && n%13 != 2 && n%13 != 3 && n%13 != 4 { // not closed, nor filed after the exam
 			e.exam(id, "2025-06-01", i%8 == 0)
 		}
 	}
@@ -85,9 +87,15 @@ func TestDrawSplitOverTwoConnections(t *testing.T) {
 		e.db.SplitDraw(from, hook)
 		gs, err := e.db.RateGroups(e.ctx, f.County, rates.Params{AsOf: civil.MustParse(asOf), Sample: 40, Seed: seed})
 		e.must(err)
-		split := e.db.DrawsBeside()
-		if want := map[bool]int64{true: 1, false: 0}[from == 1]; split != want {
-			t.Fatalf("as of %s, split from %d: drawn on two connections %d times, want %d", asOf, from, split, want)
+		draws, counts := e.db.DrawsBeside()
+		wantDraws, wantCounts := int64(0), int64(0)
+		if from == 1 {
+			// The active counts are split for a date more than a month back.
+			wantDraws, wantCounts = 1, map[bool]int64{true: 1, false: 0}[asOf < "2026-05-31"]
+		}
+		if draws != wantDraws || counts != wantCounts {
+			t.Fatalf("as of %s, split from %d: draw and active counts split %d and %d times, want %d and %d",
+				asOf, from, draws, counts, wantDraws, wantCounts)
 		}
 		var parts []string
 		for _, g := range gs {
@@ -125,22 +133,26 @@ func TestDrawSplitOverTwoConnections(t *testing.T) {
 	same("after handovers")
 
 	// Another writer files a hundred records per village while the report
-	// runs, after its snapshot and before the second connection's.
-	before := figures(math.MaxInt, nil, "2026-06-30", 5)
-	filed := false
-	during := figures(1, func() {
+	// runs, after its snapshot and before the second connection's: some of
+	// them after the past date, so that they would change its active
+	// counts too.
+	for k, asOf := range []string{"2026-06-30", "2025-12-31"} {
+		before := figures(math.MaxInt, nil, asOf, 5)
+		filed := false
+		during := figures(1, func() {
+			if !filed {
+				filed = true
+				copyRecords(2000+200*k, 100, "2025-01-01")
+			}
+		}, asOf, 5)
 		if !filed {
-			filed = true
-			copyRecords(2000, 100, "2025-01-01")
+			t.Fatalf("as of %s: the hook did not run", asOf)
 		}
-	}, "2026-06-30", 5)
-	if !filed {
-		t.Fatal("the hook did not run")
-	}
-	if during != before {
-		t.Errorf("records filed after the report began changed its figures:\n%s\nnot\n%s", during, before)
-	}
-	if after := figures(math.MaxInt, nil, "2026-06-30", 5); after == before {
-		t.Errorf("the records filed do not change the figures of a report after them: the test shows nothing")
+		if during != before {
+			t.Errorf("as of %s: records filed after the report began changed its figures:\n%s\nnot\n%s", asOf, during, before)
+		}
+		if after := figures(math.MaxInt, nil, asOf, 5); after == before {
+			t.Errorf("as of %s: the records filed do not change the figures of a report after them: the test shows nothing", asOf)
+		}
 	}
 }
