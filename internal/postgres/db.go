@@ -38,6 +38,9 @@ type DB struct {
 	// pending is the audit row of the one write this copy of the store is
 	// for (Audited), or nil.
 	pending *access.PendingAudit
+	// split, when set, is when a sampled report draws on two connections
+	// (rates.go); nil for the default.
+	split *drawSplit
 }
 
 // Open connects to url and checks the connection.

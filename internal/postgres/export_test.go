@@ -21,6 +21,17 @@ func (db *DB) RateGroups(ctx context.Context, county string, p rates.Params) ([]
 	return out, err
 }
 
+// SplitDraw sets from how many drawn records a sampled report draws on two
+// connections (1: always; math.MaxInt: never) and a function to run between
+// the report's export of its snapshot and the second connection's import.
+func (db *DB) SplitDraw(from int, hook func()) { db.split = &drawSplit{from: from, hook: hook} }
+
+// DrawsBeside counts the sampled reports since SplitDraw whose draw, and
+// whose active counts, were split over two connections.
+func (db *DB) DrawsBeside() (draws, counts int64) {
+	return db.split.drawn.Load(), db.split.counted.Load()
+}
+
 // RateCountsByScan counts a county's records active, qualified and used as
 // of a date per village and doctor in one pass over the records, by the
 // conditions of a sampled report's draw: what the rate counters must sum to.

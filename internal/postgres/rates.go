@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -133,33 +136,101 @@ func (db *DB) FoldRateChanges(ctx context.Context) (int64, error) {
 }
 
 // activeCounts returns a county's records active at a date per village and
-// responsible doctor (villages and doctors with none left out): the counts of
-// records active now (rate_active_counts, kept by triggers), less those filed
-// after the date, plus those closed after it that were filed by then — the
-// two corrections read through partial indexes, so a recent date reads
-// almost nothing and a date a year back reads that year's filings.
+// responsible doctor (villages and doctors with none left out), in no
+// particular order: the counts of records active now (rate_active_counts,
+// kept by triggers), less those filed after the date, plus those closed
+// after it that were filed by then — the two corrections read through
+// partial indexes, so a recent date reads almost nothing and a date a year
+// back reads that year's filings. Their village codes are compared
+// byte by byte (COLLATE "C": digits, the same order), not through the
+// database's collation: a year back that is 84,000 records' two
+// comparisons, and sorting the 7,800 counts was a third of the query.
 func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) ([]rates.Group, error) {
+	return activeCountsBeside(ctx, tx, nil, county, asOf)
+}
+
+// activeCountsBeside is activeCounts with, for a date more than a month
+// back, the later half of the filings after it (those after the midpoint
+// between the date and today) counted on the report's second transaction
+// at the same time: a year back, grouping the year's 84,000 filings by
+// village and doctor is most of the query.
+func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county string, asOf civil.Date) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
-	out := []rates.Group{}
-	err := tx.SelectContext(ctx, &out, `SELECT village_code AS village, doctor, sum(n) AS active FROM (
+	filedAfter := func(cond string) string {
+		return `SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
+			WHERE r.status_date IS NULL AND ` + cond + ` AND r.village_code COLLATE "C" BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor`
+	}
+	query := func(filings string) string {
+		return `SELECT village_code AS village, doctor, sum(n)::bigint AS active FROM (
 			SELECT village_code, doctor, active AS n FROM rate_active_counts WHERE village_code BETWEEN $2 AND $3
 			UNION ALL
-			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), -count(*) FROM records r
-			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code BETWEEN $2 AND $3
-			GROUP BY r.village_code, r.responsible_doctor
+			` + filings + `
 			UNION ALL
 			SELECT r.village_code, COALESCE(r.responsible_doctor, ''), count(*) FROM records r
-			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code BETWEEN $2 AND $3
+			WHERE r.status_date IS NOT NULL AND r.status_date > $1 AND r.filed_on <= $1 AND r.village_code COLLATE "C" BETWEEN $2 AND $3
 			GROUP BY r.village_code, r.responsible_doctor
 			UNION ALL
 			-- those handed over after the date, from their doctor now to their doctor then
 			SELECT r.village_code, d.doctor, sum(d.n) FROM records r
-			CROSS JOIN LATERAL (VALUES (COALESCE(r.responsible_doctor, ''), -1), (COALESCE(`+doctorAt+`, ''), 1)) d (doctor, n)
-			WHERE r.doctor_until IS NOT NULL AND record_doctor_since(r.doctor_until) > $1 AND `+activeAt+`
+			CROSS JOIN LATERAL (VALUES (COALESCE(r.responsible_doctor, ''), -1), (COALESCE(` + doctorAt + `, ''), 1)) d (doctor, n)
+			WHERE r.doctor_until IS NOT NULL AND record_doctor_since(r.doctor_until) > $1 AND ` + activeAt + `
 				AND r.village_code BETWEEN $2 AND $3
 			GROUP BY r.village_code, d.doctor
-		) x GROUP BY village_code, doctor HAVING sum(n) > 0 ORDER BY village_code, doctor`, asOf, lo, hi)
-	return out, err
+		) x GROUP BY village_code, doctor`
+	}
+	out := []rates.Group{}
+	today := civil.Of(tx.now())
+	if pair == nil || !asOf.Before(today.AddDays(-30)) {
+		return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+	}
+	side, err := pair.open(ctx)
+	if err != nil || side == nil {
+		if err == nil {
+			return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+		}
+		return nil, err
+	}
+	pair.counted++
+	mid := asOf.AddDays(asOf.DaysUntil(today) / 2)
+	var later []rates.Group
+	sideCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		later, err = selectGroups(sideCtx, side, activeOf, `SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor,
+				-count(*) AS active FROM records r
+			WHERE r.status_date IS NULL AND r.filed_on > $1 AND r.village_code COLLATE "C" BETWEEN $2 AND $3
+			GROUP BY r.village_code, r.responsible_doctor`, mid, lo, hi)
+		errc <- err
+	}()
+	sums, err := selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1 AND r.filed_on <= $4`)), asOf, lo, hi, mid)
+	if err != nil {
+		cancel()
+	}
+	if e := <-errc; err == nil {
+		err = e
+	}
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ village, doctor string }
+	at := make(map[key]int, len(sums))
+	for i, g := range sums {
+		at[key{g.Village, g.Doctor}] = i
+	}
+	for _, g := range later {
+		if i, ok := at[key{g.Village, g.Doctor}]; ok {
+			sums[i].Active += g.Active
+		} // (each is active now, so its pair has a count now)
+	}
+	for _, g := range sums {
+		if g.Active > 0 {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // drawArgs types the arguments of a draw ($1 as-of, $2 seed, $3 sample
@@ -174,11 +245,47 @@ type drawPlan struct {
 	strata, villages []string
 	doctors          []sql.NullString
 	skips            []int64
+	// sizes are the groups' active records, for splitting the plan.
+	sizes []int
 }
 
 // args are the plan as arguments $4–$7.
 func (d drawPlan) args() []any {
 	return []any{pq.Array(d.strata), pq.Array(d.villages), pq.Array(d.doctors), pq.Array(d.skips)}
+}
+
+// drawing is how many records the plan draws, n per group at most.
+func (d drawPlan) drawing(n int) int {
+	total := 0
+	for _, s := range d.sizes {
+		total += min(s, n)
+	}
+	return total
+}
+
+// split deals the plan's groups into two plans that draw about as many
+// records each (a group draws min(size, n) and has its anchor to find),
+// for drawing them side by side. Largest first, each to the lighter plan.
+func (d drawPlan) split(n int) [2]drawPlan {
+	order := make([]int, len(d.strata))
+	for i := range order {
+		order[i] = i
+	}
+	cost := func(i int) int { return min(d.sizes[i], n) + 50 }
+	sort.SliceStable(order, func(a, b int) bool { return cost(order[a]) > cost(order[b]) })
+	var out [2]drawPlan
+	var load [2]int
+	for _, i := range order {
+		k := 0
+		if load[1] < load[0] {
+			k = 1
+		}
+		load[k] += cost(i)
+		o := &out[k]
+		o.strata, o.villages = append(o.strata, d.strata[i]), append(o.villages, d.villages[i])
+		o.doctors, o.skips, o.sizes = append(o.doctors, d.doctors[i]), append(o.skips, d.skips[i]), append(o.sizes, d.sizes[i])
+	}
+	return out
 }
 
 // planDraw finds each draw group's anchor from its active records per
@@ -205,7 +312,7 @@ func planDraw(groups []rates.Group, seed int64) drawPlan {
 			if at < g.Active {
 				d.strata, d.villages = append(d.strata, s), append(d.villages, g.Village)
 				d.doctors = append(d.doctors, sql.NullString{String: g.Doctor, Valid: g.Doctor != ""})
-				d.skips = append(d.skips, int64(at))
+				d.skips, d.sizes = append(d.skips, int64(at)), append(d.sizes, size)
 				break
 			}
 			at -= g.Active
@@ -230,17 +337,29 @@ func stratumOf(village, doctor string) string {
 // the anchor and, when the group's end comes first, one from its beginning
 // for the rest.
 func drawn(handed bool) string {
-	return `(SELECT b.stratum, d.* FROM ` + drawAnchors(handed) + ` CROSS JOIN LATERAL (` + drawWindow(handed) + `) d) r`
+	return `(SELECT b.stratum, d.* FROM ` + drawAnchors(handed, 4) + ` CROSS JOIN LATERAL (` + drawWindow(handed, "") + `) d) r`
 }
 
-// drawnCounts is a FROM item (named r) of the drawn records counted per
-// village and responsible doctor with the aggregates aggs (over drawn's
-// columns, as r). Each group is counted inside its own draw, where its rows
-// already are: grouping the 160,000 drawn records of a county afterwards
-// cost a tenth of the report.
-func drawnCounts(handed bool, aggs string) string {
-	return `(SELECT d.* FROM ` + drawAnchors(handed) + ` CROSS JOIN LATERAL (SELECT r.village_code, r.responsible_doctor, ` + aggs + `
-		FROM (` + drawWindow(handed) + `) r GROUP BY r.village_code, r.responsible_doctor) d) r`
+// drawnCounts is a FROM item (named r) of the drawn records of the plan
+// $plan–$plan+3 counted per village and responsible doctor: sampled,
+// qualified and used. Each group is counted inside its own draw, where its
+// rows already are: grouping the 160,000 drawn records of a county
+// afterwards cost a tenth of the report. Without handovers after the date,
+// each drawn record is read as just what is counted — its village and the
+// two conditions — rather than as drawn's columns; its doctor is the
+// group's.
+func drawnCounts(handed bool, plan int) string {
+	flags := `r.village_code, ` + qualifiedAsOf + ` AS qualified, ` + usedAsOf + ` AS used`
+	window := drawWindow(false, flags)
+	if handed {
+		window = `SELECT ` + flags + ` FROM (` + drawWindow(true, "") + `) r`
+	}
+	// A group's drawn records are all of its doctor at the date (none for
+	// a village's group): they are counted per village.
+	return `(SELECT d.village_code, b.doctor AS responsible_doctor, d.sampled, d.qualified, d.used FROM ` + drawAnchors(handed, plan) + `
+		CROSS JOIN LATERAL (SELECT r.village_code,
+			count(*) AS sampled, count(*) FILTER (WHERE r.qualified) AS qualified, count(*) FILTER (WHERE r.used) AS used
+		FROM (` + window + `) r GROUP BY r.village_code) d) r`
 }
 
 // handedOver is whether any record was handed over to another responsible
@@ -259,20 +378,21 @@ func handedOver(ctx context.Context, tx *Tx, asOf civil.Date) (bool, error) {
 // (a): the records of the village and doctor at the date in record ID order
 // are those with that doctor now, less those handed over after the date,
 // merged with those of the latter whose doctor then it was.
-func drawAnchors(handed bool) string {
+func drawAnchors(handed bool, plan int) string {
+	groups := fmt.Sprintf(`unnest($%d::text[], $%d::text[], $%d::text[], $%d::int[]) b (stratum, village, doctor, skip)`, plan, plan+1, plan+2, plan+3)
 	if !handed {
 		// Every group's records at the date are its records now.
 		anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
 			WHERE r.village_code = b.village AND %s AND ` + activeAt + `
 			ORDER BY r.record_id OFFSET b.skip LIMIT 1`
-		return `unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+		return groups + `
 			CROSS JOIN LATERAL (SELECT u.id, u.key FROM ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
 				UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)) u LIMIT 1) a`
 	}
 	anchor := `SELECT r.record_id AS id, ` + drawKey + ` AS key FROM records r
 		WHERE r.village_code = b.village AND %s AND ` + activeAt + ` AND NOT (r.record_id = ANY(` + handedAfter + `))
 		ORDER BY r.record_id LIMIT b.skip + 1`
-	return `unnest($4::text[], $5::text[], $6::text[], $7::int[]) b (stratum, village, doctor, skip)
+	return groups + `
 		CROSS JOIN LATERAL (SELECT u.id, u.key FROM ((` + fmt.Sprintf(anchor, `r.responsible_doctor = b.doctor`) + `)
 			UNION ALL (` + fmt.Sprintf(anchor, `b.doctor IS NULL AND r.responsible_doctor IS NULL`) + `)
 			UNION ALL (SELECT r.record_id, ` + drawKey + ` FROM records r WHERE r.record_id = ANY(` + handedAfter + `)
@@ -281,17 +401,21 @@ func drawAnchors(handed bool) string {
 }
 
 // drawWindow is a group's sample (drawnColumns, the doctor at the date, and
-// draw_key), from its anchor a on. The group's records at the date are
+// draw_key; or, without handovers after the date, the columns cols when
+// given), from its anchor a on. The group's records at the date are
 // those of its stratum now (records_draw, in draw order) less those handed
 // over after the date, merged with those of the latter whose stratum then
 // it was.
-func drawWindow(handed bool) string {
+func drawWindow(handed bool, cols string) string {
 	if !handed {
+		if cols == "" {
+			cols = drawnColumns + `, ` + drawKey + ` AS draw_key`
+		}
 		// From the anchor to the group's end, then from its beginning: the
 		// Append runs its parts in order (no parallel plans, tuneReport),
 		// so the first $3 rows are the window.
 		part := func(cond string) string {
-			return `(SELECT ` + drawnColumns + `, ` + drawKey + ` AS draw_key FROM records r
+			return `(SELECT ` + cols + ` FROM records r
 				WHERE ` + stratum + ` = b.stratum AND ` + activeAt + ` AND (` + drawKey + `, r.record_id) ` + cond + ` (a.key, a.id)
 				ORDER BY ` + drawKey + `, r.record_id LIMIT $3)`
 		}
@@ -325,7 +449,7 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
 		return translate(err)
 	}
 	defer t.Rollback()
-	tx := &Tx{Tx: t} // unprepared: a report's plans follow its parameters
+	tx := &Tx{Tx: t, db: db} // unprepared: a report's plans follow its parameters
 	if err := tuneReport(ctx, tx); err != nil {
 		return translate(err)
 	}
@@ -440,7 +564,12 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 		err := tx.SelectContext(ctx, &out, countsAsOf(p.AsOf), countsArgs(county, p.AsOf)...)
 		return out, err
 	}
-	out, err := activeCounts(ctx, tx, county, p.AsOf)
+	pair := &besides{tx: tx}
+	defer pair.close()
+	if !tx.splitting() {
+		pair = nil
+	}
+	out, err := activeCountsBeside(ctx, tx, pair, county, p.AsOf)
 	if err != nil {
 		return nil, err
 	}
@@ -448,15 +577,219 @@ func rateGroups(ctx context.Context, tx *Tx, county string, p rates.Params) ([]r
 	if err != nil {
 		return nil, err
 	}
-	var drawnGroups []rates.Group
-	if err := tx.SelectContext(ctx, &drawnGroups, `WITH `+drawArgs+`
-		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.sampled, r.qualified, r.used
-		FROM `+drawnCounts(handed, `count(*) AS sampled,
-			count(*) FILTER (WHERE `+qualifiedAsOf+`) AS qualified,
-			count(*) FILTER (WHERE `+usedAsOf+`) AS used`), append([]any{p.AsOf, p.Seed, int(p.Sample)}, planDraw(out, p.Seed).args()...)...); err != nil {
+	drawnGroups, err := drawCounts(ctx, tx, pair, handed, p, planDraw(out, p.Seed))
+	if err != nil {
 		return nil, err
 	}
 	return out, withDrawn(out, drawnGroups)
+}
+
+// drawCounts draws the groups of plan and counts their drawn records, and
+// those qualified and used, per village and responsible doctor.
+//
+// A large draw is dealt into two halves that draw about as many records
+// each, one drawn on a second connection in the same snapshot (beside)
+// while the report's own draws the other: a sampled report is held to one
+// core's count of the records, and the draw of a county (160,000 records
+// in 800 groups) is most of it. Each group is drawn whole by one of them,
+// so the figures are those of one draw; without a second connection to be
+// had at once, the report's draws both.
+func drawCounts(ctx context.Context, tx *Tx, pair *besides, handed bool, p rates.Params, plan drawPlan) ([]rates.Group, error) {
+	q := `WITH ` + drawArgs + `
+		SELECT r.village_code AS village, COALESCE(r.responsible_doctor, '') AS doctor, r.sampled, r.qualified, r.used
+		FROM ` + drawnCounts(handed, 4)
+	args := []any{p.AsOf, p.Seed, int(p.Sample)}
+	if pair != nil && plan.drawing(int(p.Sample)) >= tx.db.splitDrawFrom() && len(plan.strata) > 1 {
+		side, err := pair.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if side != nil {
+			pair.drawn++
+			half := plan.split(int(p.Sample))
+			var other []rates.Group
+			sideCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				var err error
+				other, err = selectGroups(sideCtx, side, drawnOf, q, slices.Concat(args, half[1].args())...)
+				errc <- err
+			}()
+			out, err := selectGroups(ctx, tx, drawnOf, q, slices.Concat(args, half[0].args())...)
+			if err != nil {
+				cancel() // no use drawing the rest
+			}
+			if e := <-errc; err == nil {
+				err = e
+			}
+			return append(out, other...), err
+		}
+	}
+	return selectGroups(ctx, tx, drawnOf, q, slices.Concat(args, plan.args())...)
+}
+
+// activeOf and drawnOf are the counts, after the village and the doctor,
+// of activeCounts' rows and of drawCounts'.
+func activeOf(g *rates.Group) []*int { return []*int{&g.Active} }
+func drawnOf(g *rates.Group) []*int  { return []*int{&g.Sampled, &g.Qualified, &g.Used} }
+
+// selectGroups reads the rows of query — a village, a doctor and bigint
+// counts — as groups, the counts into the fields counts names. It scans by
+// hand: through sqlx's reflection and database/sql's conversion of each
+// integer to a string and back, reading a county's 7,800 groups cost
+// about twice the client CPU of the rows themselves.
+func selectGroups(ctx context.Context, tx *Tx, counts func(*rates.Group) []*int, query string, args ...any) ([]rates.Group, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []rates.Group{}
+	var g rates.Group
+	n := make([]any, len(counts(&g)))
+	dest := []any{&g.Village, &g.Doctor}
+	for i := range n {
+		dest = append(dest, &n[i])
+	}
+	for rows.Next() {
+		g = rates.Group{}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		for i, f := range counts(&g) {
+			v, ok := n[i].(int64)
+			if !ok {
+				return nil, fmt.Errorf("rates: count %d of a group is %T, not a bigint", i, n[i])
+			}
+			*f = int(v)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// splitDrawFrom is the records from which drawCounts draws on two
+// connections: below a few thousand, the second transaction's round trips
+// cost about what it saves.
+const splitDrawFrom = 4000
+
+// drawSplit is, for the tests, from how many drawn records a draw is split
+// (math.MaxInt: a report never opens a second transaction), with counts of
+// the draws and of the active counts split, and a function run between a
+// report's export of its snapshot and its import.
+type drawSplit struct {
+	from           int
+	drawn, counted atomic.Int64
+	hook           func()
+}
+
+func (db *DB) splitDrawFrom() int {
+	if db.split != nil {
+		return db.split.from
+	}
+	return splitDrawFrom
+}
+
+// splitting is whether tx is a report's that may open a second transaction
+// in its snapshot.
+func (tx *Tx) splitting() bool { return tx.db != nil && tx.db.splitDrawFrom() != math.MaxInt }
+
+// now is the store's clock.
+func (tx *Tx) now() time.Time {
+	if tx.db != nil {
+		return tx.db.Now()
+	}
+	return time.Now()
+}
+
+// besides is a report's second transaction in its snapshot (beside),
+// opened when first needed — by the active counts of a past date, or by a
+// large draw — and ended with the report.
+type besides struct {
+	tx             *Tx
+	side           *Tx
+	done           func()
+	tried          bool
+	drawn, counted int
+}
+
+// open returns the second transaction, nil when none is to be had.
+func (b *besides) open(ctx context.Context) (*Tx, error) {
+	if !b.tried {
+		b.tried = true
+		var err error
+		if b.side, b.done, err = b.tx.beside(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return b.side, nil
+}
+
+// close ends the second transaction, if any, and notes for the tests what
+// was split.
+func (b *besides) close() {
+	if b == nil {
+		return
+	}
+	if b.done != nil {
+		b.done()
+	}
+	if s := b.tx.db; s != nil && s.split != nil {
+		s.split.drawn.Add(int64(b.drawn))
+		s.split.counted.Add(int64(b.counted))
+	}
+}
+
+// beside opens a read-only transaction on another connection of the pool
+// that sees exactly what tx sees (pg_export_snapshot, SET TRANSACTION
+// SNAPSHOT), with the report's settings, and a function that ends it and
+// gives the connection back. Nil, without an error, when tx is not a
+// report's or no connection is to be had at once: then tx does the work
+// alone. The pool is not waited on for long, so that reports holding one
+// connection each never wait on one another for a second.
+func (tx *Tx) beside(ctx context.Context) (*Tx, func(), error) {
+	if tx.db == nil {
+		return nil, nil, nil
+	}
+	if st := tx.db.Stats(); st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
+		return nil, nil, nil
+	}
+	var snapshot string
+	if err := tx.GetContext(ctx, &snapshot, `SELECT pg_export_snapshot()`); err != nil {
+		return nil, nil, err
+	}
+	if tx.db.split != nil && tx.db.split.hook != nil {
+		tx.db.split.hook()
+	}
+	wait, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	conn, err := tx.db.Connx(wait)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, nil
+	}
+	t, err := conn.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	done := func() {
+		_ = t.Rollback()
+		_ = conn.Close()
+	}
+	side := &Tx{Tx: t}
+	if _, err := side.ExecContext(ctx, `SET TRANSACTION SNAPSHOT `+pq.QuoteLiteral(snapshot)); err != nil {
+		done()
+		return nil, nil, err
+	}
+	if err := tuneReport(ctx, side); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return side, done, nil
 }
 
 // withDrawn sets the sample's counts of drawn on the active counts of

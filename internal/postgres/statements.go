@@ -143,6 +143,9 @@ func (db *DB) Close() error {
 type Tx struct {
 	*sqlx.Tx
 	stmts *statements
+	// db is, for a report's read-only transaction (inSnapshot), the store
+	// it may open a second transaction of the same snapshot on (beside).
+	db *DB
 }
 
 // stmt returns the transaction's handle on the prepared statement for query,

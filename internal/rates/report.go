@@ -1,12 +1,15 @@
 package rates
 
 import (
-	"fmt"
-	"healthrec/internal/quality"
+	"cmp"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/quality"
 )
 
 // Unit is a named scope: a county, township, institution or doctor.
@@ -184,12 +187,20 @@ func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 		villages[v.Code] = v
 	}
 	filed := map[string]int{}
+	// A village's scopes, looked up once for its groups (a county has
+	// thousands of groups: every village and doctor).
+	above := make(map[string][3]*tally, len(d.Villages))
 	for _, g := range d.Groups {
-		var scopes []*tally
+		scopes := make([]*tally, 0, 4)
 		if g.Village != "" {
 			filed[g.Village] += g.Active
-			v := villages[g.Village]
-			scopes = append(scopes, at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution))
+			up, ok := above[g.Village]
+			if !ok {
+				v := villages[g.Village]
+				up = [3]*tally{at(County, d.County.Code), at(Township, v.Township), at(Institution, v.Institution)}
+				above[g.Village] = up
+			}
+			scopes = append(scopes, up[:]...)
 		}
 		if g.Doctor != "" {
 			scopes = append(scopes, at(Doctor, g.Doctor))
@@ -257,8 +268,7 @@ func Compute(p Params, targets Targets, d *Data, now time.Time) *Report {
 // SortRows puts rows in report order: level (county, township, institution,
 // doctor), scope code, indicator (coverage, quality, usage).
 func SortRows(rows []Row) {
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
+	less := func(a, b *Row) bool {
 		if a.Level != b.Level {
 			return a.Level.order() < b.Level.order()
 		}
@@ -266,7 +276,14 @@ func SortRows(rows []Row) {
 			return a.ScopeCode < b.ScopeCode
 		}
 		return a.Indicator.order() < b.Indicator.order()
-	})
+	}
+	// Compute's rows mostly come in order already; moving them costs.
+	for i := 1; i < len(rows); i++ {
+		if less(&rows[i], &rows[i-1]) {
+			sort.SliceStable(rows, func(i, j int) bool { return less(&rows[i], &rows[j]) })
+			return
+		}
+	}
 }
 
 // rank sets ranks, bottom-three flags, warnings and summaries per level and
@@ -293,8 +310,8 @@ func (r *Report) rank() {
 				continue
 			}
 			rate := func(i int) Percent { return *r.Rows[i].Rate }
-			sort.SliceStable(idx, func(a, b int) bool { return rate(idx[a]) > rate(idx[b]) })
-			worse := make(map[int]int, len(idx)) // row → rank counted from the worst
+			slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(rate(b), rate(a)) })
+			worse := make([]int, len(r.Rows)) // row → rank counted from the worst
 			for k, i := range idx {
 				rank := k + 1
 				if k > 0 && rate(i) == rate(idx[k-1]) {
@@ -336,30 +353,42 @@ func (r *Report) rank() {
 			r.Summaries = append(r.Summaries, s)
 		}
 	}
-	sort.SliceStable(r.Warnings, func(i, j int) bool {
-		a, b := r.Warnings[i], r.Warnings[j]
+	// In report order; sorted by index, as a county's hundreds of warnings
+	// are large to move.
+	order := make([]int, len(r.Warnings))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &r.Warnings[i], &r.Warnings[j]
 		if a.Level != b.Level {
-			return a.Level.order() < b.Level.order()
+			return cmp.Compare(a.Level.order(), b.Level.order())
 		}
 		if a.ScopeCode != b.ScopeCode {
-			return a.ScopeCode < b.ScopeCode
+			return strings.Compare(a.ScopeCode, b.ScopeCode)
 		}
-		return a.Indicator.order() < b.Indicator.order()
+		return cmp.Compare(a.Indicator.order(), b.Indicator.order())
 	})
+	sorted := make([]Warning, len(order))
+	for k, i := range order {
+		sorted[k] = r.Warnings[i]
+	}
+	r.Warnings = sorted
 }
 
 func warningOf(row *Row, below bool) Warning {
 	w := Warning{Level: row.Level, ScopeCode: row.ScopeCode, ScopeName: row.ScopeName, Indicator: row.Indicator,
 		Rate: *row.Rate, Target: row.Target, Gap: *row.Gap, Rank: *row.Rank, BottomThree: row.BottomThree, BelowTarget: below}
-	msg := fmt.Sprintf("%s %s（%s）%s %s%%，目标 %s%%", row.Level.Chinese(), row.ScopeName, row.ScopeCode,
-		row.Indicator.Chinese(), row.Rate, row.Target)
+	// 责任医生 李医生（d011）合格率 72.5%，目标 90.0%，低于目标 17.5 个百分点，排名第 48，处于末三位
+	msg := row.Level.Chinese() + " " + row.ScopeName + "（" + row.ScopeCode + "）" + row.Indicator.Chinese() + " " +
+		row.Rate.String() + "%，目标 " + row.Target.String() + "%"
 	if *row.Gap < 0 {
-		msg += fmt.Sprintf("，低于目标 %s 个百分点", -*row.Gap)
+		msg += "，低于目标 " + (-*row.Gap).String() + " 个百分点"
 	} else {
-		msg += fmt.Sprintf("，高于目标 %s 个百分点", *row.Gap)
+		msg += "，高于目标 " + row.Gap.String() + " 个百分点"
 	}
 	if row.BottomThree {
-		msg += fmt.Sprintf("，排名第 %d，处于末三位", *row.Rank)
+		msg += "，排名第 " + strconv.Itoa(*row.Rank) + "，处于末三位"
 	}
 	w.Message = msg
 	return w
