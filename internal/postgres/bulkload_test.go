@@ -141,12 +141,24 @@ func TestInsertStagedRecords(t *testing.T) {
 			must(`INSERT INTO entries (record_id, kind, service_date, doctor, created_by) VALUES ('no-such-record', 'visit', '2024-02-01', $1, $1)`,
 				f.DoctorA)
 		}
+		settings := func() (s string) {
+			t.Helper()
+			if err := tx.Get(&s, `SELECT current_setting('work_mem') || ' ' || current_setting('jit')`); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		before := settings()
 		n, err := postgres.InsertStagedRecords(ctx, tx, "staged", columns)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n != 4 {
 			t.Fatalf("%d records filed, want 4", n)
+		}
+		// Its statement's settings end with it.
+		if after := settings(); after != before {
+			t.Errorf("work_mem and jit %q after filing the records, %q before", after, before)
 		}
 		if err := restore(); err != nil {
 			return err
