@@ -91,7 +91,9 @@ func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore fu
 // inserted rows' changes (record_rate_changes, as the trigger does) per
 // day, the days per month and the months per year, and adds them — the
 // counters the trigger's changes would fold into, with nothing left
-// pending. It takes the fold's lock (rate_fold) until the transaction ends.
+// pending. It takes the fold's lock (rate_fold) until the transaction ends,
+// and switching the trigger off holds other writers of records until then:
+// for a bulk load, which holds the tables already (DeferChecks).
 // Into an empty rate_counts the sums are inserted without its primary key,
 // which is built once afterwards (a plain insert, where an upsert checks
 // the key twice per row). Run by another role, the trigger notes the
