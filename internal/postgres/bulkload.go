@@ -77,13 +77,27 @@ func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore fu
 // InsertStagedRecords files the records of staged, a temporary table with
 // the given columns of records loaded by COPY, with their write-time facts
 // computed at once from the exams and entries loaded before them (the view
-// record_rate_facts, which reads only those): one INSERT … SELECT, so that
-// the insert trigger notes each record's rate changes from its final row,
-// rather than a filing without facts followed by an update of every record
-// (whose statement trigger computes a million old and new rows' changes,
-// all to be folded). For a load whose exams and entries precede their
-// records, which needs their foreign keys deferred (DeferChecks). It
-// returns the number of records filed.
+// record_rate_facts, which reads only those): one INSERT … SELECT, rather
+// than a filing without facts followed by an update of every record (whose
+// statement trigger computes a million old and new rows' changes, all to be
+// folded). For a load whose exams and entries precede their records, which
+// needs their foreign keys deferred (DeferChecks). It returns the number of
+// records filed.
+//
+// Run by the owner of records and rate_counts, it also counts the filed
+// records straight into rate_counts (their day, month and year counters)
+// instead of leaving their changes to the insert trigger and a later fold:
+// the trigger is off for the insert, and the same statement sums the
+// inserted rows' changes (record_rate_changes, as the trigger does) per
+// day, the days per month and the months per year, and adds them — the
+// counters the trigger's changes would fold into, with nothing left
+// pending. It takes the fold's lock (rate_fold) until the transaction ends,
+// and switching the trigger off holds other writers of records until then:
+// for a bulk load, which holds the tables already (DeferChecks).
+// Into an empty rate_counts the sums are inserted without its primary key,
+// which is built once afterwards (a plain insert, where an upsert checks
+// the key twice per row). Run by another role, the trigger notes the
+// changes as for any insert.
 func InsertStagedRecords(ctx context.Context, tx *sqlx.Tx, staged string, columns []string) (int64, error) {
 	cols, from := "", ""
 	for i, c := range columns {
@@ -94,13 +108,106 @@ func InsertStagedRecords(ctx context.Context, tx *sqlx.Tx, staged string, column
 		cols += c
 		from += "s." + c
 	}
-	// Identifiers are the caller's constants, never input.
-	res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO records (%s,
-			last_exam_date, last_exam_complete, last_service_date, used_on, exam_from, exam_ok_on)
-		SELECT %s, f.last_exam_date, COALESCE(f.last_exam_complete, false), f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on
-		FROM %s s LEFT JOIN record_rate_facts f ON f.record_id = s.record_id`, cols, from, staged))
-	if err != nil {
+	// The facts' aggregates (a hash per record of ten services, the exams'
+	// window) and the counters' sums spill to disk in the default 4 MB:
+	// these statements get more. And no JIT: the planner's estimate of
+	// record_rate_changes (thousands of rows a record, where there are a
+	// few) makes it compile a hundred functions, seconds of the load.
+	var saved struct {
+		WorkMem string `db:"work_mem"`
+		JIT     string `db:"jit"`
+	}
+	if err := tx.GetContext(ctx, &saved, `SELECT current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`); err != nil {
 		return 0, translate(err)
 	}
-	return res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
+		return 0, translate(err)
+	}
+	defer func() {
+		_, _ = tx.ExecContext(ctx, `SELECT set_config('work_mem', $1, true), set_config('jit', $2, true)`, saved.WorkMem, saved.JIT)
+	}()
+
+	// Identifiers are the caller's constants, never input.
+	insert := fmt.Sprintf(`INSERT INTO records (%s,
+			last_exam_date, last_exam_complete, last_service_date, used_on, exam_from, exam_ok_on)
+		SELECT %s, f.last_exam_date, COALESCE(f.last_exam_complete, false), f.last_service_date, f.used_on, f.exam_from, f.exam_ok_on
+		FROM %s s LEFT JOIN record_rate_facts f ON f.record_id = s.record_id`, cols, from, staged)
+	var owns bool
+	if err := tx.GetContext(ctx, &owns, `SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class
+		WHERE oid IN ('records'::regclass, 'rate_counts'::regclass)`); err != nil {
+		return 0, translate(err)
+	}
+	if !owns {
+		res, err := tx.ExecContext(ctx, insert)
+		if err != nil {
+			return 0, translate(err)
+		}
+		return res.RowsAffected()
+	}
+
+	// No fold between the look at rate_counts and the commit.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(15, 1)`); err != nil {
+		return 0, translate(err)
+	}
+	var empty bool
+	if err := tx.GetContext(ctx, &empty, `SELECT NOT EXISTS (SELECT 1 FROM rate_counts)`); err != nil {
+		return 0, translate(err)
+	}
+	var pkey struct {
+		Name string `db:"conname"`
+		Def  string `db:"def"`
+	}
+	conflict := `ON CONFLICT (county, grain, starts, kind, code) DO UPDATE SET active = c.active + EXCLUDED.active,
+			qualified = c.qualified + EXCLUDED.qualified, used = c.used + EXCLUDED.used`
+	if empty {
+		if err := tx.GetContext(ctx, &pkey, `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+			WHERE conrelid = 'rate_counts'::regclass AND contype = 'p'`); err != nil {
+			return 0, translate(err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE rate_counts DROP CONSTRAINT %q`, pkey.Name)); err != nil {
+			return 0, translate(err)
+		}
+		conflict = ""
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE records DISABLE TRIGGER records_rate_inserted`); err != nil {
+		return 0, translate(err)
+	}
+	// The days first, then the months from the days and the years from the
+	// months: the sums are the same as each change's to all three grains,
+	// for a third of the grouping.
+	var n int64
+	if err := tx.GetContext(ctx, &n, `WITH filed AS (`+insert+`
+			RETURNING village_code, responsible_doctor, filed_on, status_date, birth_date, quality_failures, exam_ok_on, used_on,
+				doctor_before, doctor_until
+		), days AS MATERIALIZED (
+			SELECT c.county, c.kind, c.code, c.on_date, sum(c.active)::int AS active, sum(c.qualified)::int AS qualified, sum(c.used)::int AS used
+			FROM filed r CROSS JOIN LATERAL record_rate_changes(r.village_code, r.responsible_doctor, r.filed_on, r.status_date,
+				r.birth_date, r.quality_failures, r.exam_ok_on, r.used_on, 1, r.doctor_before, r.doctor_until) c
+			GROUP BY 1, 2, 3, 4
+		), months AS MATERIALIZED (
+			SELECT county, kind, code, date_trunc('month', on_date)::date AS starts,
+				sum(active)::int AS active, sum(qualified)::int AS qualified, sum(used)::int AS used
+			FROM days GROUP BY 1, 2, 3, 4
+		), counted AS (
+			INSERT INTO rate_counts AS c (county, grain, starts, kind, code, active, qualified, used)
+			SELECT county, 'd', on_date, kind, code, active, qualified, used FROM days
+			UNION ALL
+			SELECT county, 'm', starts, kind, code, active, qualified, used FROM months
+			UNION ALL
+			SELECT county, 'y', date_trunc('year', starts)::date, kind, code, sum(active), sum(qualified), sum(used)
+			FROM months GROUP BY 1, 3, 4, 5
+			`+conflict+`
+		)
+		SELECT count(*) FROM filed`); err != nil {
+		return 0, translate(err)
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE records ENABLE TRIGGER records_rate_inserted`); err != nil {
+		return 0, translate(err)
+	}
+	if empty {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE rate_counts ADD CONSTRAINT %q %s`, pkey.Name, pkey.Def)); err != nil {
+			return 0, translate(err)
+		}
+	}
+	return n, nil
 }

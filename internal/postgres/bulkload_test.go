@@ -141,12 +141,24 @@ func TestInsertStagedRecords(t *testing.T) {
 			must(`INSERT INTO entries (record_id, kind, service_date, doctor, created_by) VALUES ('no-such-record', 'visit', '2024-02-01', $1, $1)`,
 				f.DoctorA)
 		}
+		settings := func() (s string) {
+			t.Helper()
+			if err := tx.Get(&s, `SELECT current_setting('work_mem') || ' ' || current_setting('jit')`); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		before := settings()
 		n, err := postgres.InsertStagedRecords(ctx, tx, "staged", columns)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n != 4 {
 			t.Fatalf("%d records filed, want 4", n)
+		}
+		// Its statement's settings end with it.
+		if after := settings(); after != before {
+			t.Errorf("work_mem and jit %q after filing the records, %q before", after, before)
 		}
 		if err := restore(); err != nil {
 			return err
@@ -156,11 +168,36 @@ func TestInsertStagedRecords(t *testing.T) {
 	if err := load(true); err == nil {
 		t.Fatal("a load with an entry of no record: no error")
 	}
+	counterKey := func() string {
+		var def string
+		if err := owner.Get(&def, `SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = 'rate_counts'::regclass AND contype = 'p'`); err != nil {
+			t.Fatal(err)
+		}
+		return def
+	}
+	key := counterKey()
+	var counters int
+	if err := db.Get(&counters, `SELECT count(*) FROM rate_counts`); err != nil || counters != 0 {
+		t.Fatalf("%d counters before the load (%v), want none: the load counts into an empty rate_counts", counters, err)
+	}
 	if err := load(false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FoldRateChanges(ctx); err != nil {
-		t.Fatal(err)
+	// The owner's load counted its records itself: nothing is left to
+	// fold, and the counters' key, dropped for the insert, is back.
+	pending := func() int {
+		var n int
+		if err := db.Get(&n, `SELECT count(*) FROM rate_changes`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pending(); n != 0 {
+		t.Errorf("%d rate changes pending after the load, want 0", n)
+	}
+	if got := counterKey(); got != key {
+		t.Errorf("rate_counts' key after the load: %q, want %q", got, key)
 	}
 	var served int
 	if err := db.Get(&served, `SELECT count(*) FROM records WHERE last_service_date IS NOT NULL`); err != nil {
@@ -168,6 +205,66 @@ func TestInsertStagedRecords(t *testing.T) {
 	}
 	if served != 3 {
 		t.Errorf("%d records with services, want 3", served)
+	}
+	pgtest.CheckRateFacts(t, db)
+
+	// Records filed from a staging table into counters that exist (same
+	// village, doctor and dates: the sums are added to theirs), by the
+	// owner; then by a role that owns nothing, whose insert trigger notes
+	// the changes for the fold.
+	stage := func(from, to int) {
+		t.Helper()
+		if _, err := owner.Exec(`CREATE TABLE IF NOT EXISTS staged_more AS SELECT ` + strings.Join(columns, ", ") + ` FROM records WITH NO DATA`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := owner.Exec(`GRANT SELECT ON staged_more TO PUBLIC`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := owner.Exec(`TRUNCATE staged_more`); err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i <= to; i++ {
+			id, err := ident.NewRecordID(f.VillageA1, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var closed any
+			if i%2 == 0 {
+				closed = "2024-03-01"
+			}
+			if _, err := owner.Exec(`INSERT INTO staged_more VALUES ($1, $2, '李四', 'F', '1960-05-01', NULL, '户籍', '汉族', '13912345678', $3,
+				'2020-01-01', $3, $4, CASE WHEN $5::date IS NULL THEN 'active' ELSE 'moved_out' END, $5)`,
+				id.String(), f.VillageA1, f.DoctorA, f.InstA, closed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, by := range []*postgres.DB{owner, db} {
+		from := 5
+		if by == db {
+			from = 7
+		}
+		stage(from, from+1)
+		tx, err := by.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := postgres.InsertStagedRecords(ctx, tx, "staged_more", columns); err != nil || n != 2 {
+			t.Fatalf("%d records filed (%v), want 2", n, err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := pending(); (n == 0) != (by == owner) {
+			t.Errorf("%d rate changes pending after a load by the owner %v", n, by == owner)
+		}
+		if got := counterKey(); got != key {
+			t.Errorf("rate_counts' key after the load: %q, want %q", got, key)
+		}
+		pgtest.CheckRateFacts(t, db)
+	}
+	if _, err := db.FoldRateChanges(ctx); err != nil {
+		t.Fatal(err)
 	}
 	pgtest.CheckRateFacts(t, db)
 }
