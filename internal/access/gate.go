@@ -309,6 +309,9 @@ type PendingAudit struct {
 // Written records that the row was committed with the write.
 func (a *PendingAudit) Written() { a.written = true }
 
+// IsWritten reports whether the row was committed with the write.
+func (a *PendingAudit) IsWritten() bool { return a != nil && a.written }
+
 // Settle writes the row unless it was written with the write, and returns
 // once it is committed.
 func (a *PendingAudit) Settle(ctx context.Context) error {

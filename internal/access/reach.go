@@ -63,6 +63,45 @@ func MayRead(s *staff.Staff, inst, village, section string) bool {
 	return ok && inVillage(s, dom, village)
 }
 
+// WriteReach is where a caller's roles let them write a section of a
+// record, as the gate decides it without a consent grant (decide): every
+// record of Institutions, and those of Villages in VillageInstitutions,
+// where the village rule binds a home-visit worker. A write may check it in
+// its own statement instead of looking the record's scope up before it
+// (postgres.DB.AddEntryWithin, the follow-up create); a record outside it
+// goes to the gate as ever, which decides, logs a denial, and looks for a
+// grant.
+type WriteReach struct {
+	Institutions        []string
+	VillageInstitutions []string
+	Villages            []string
+}
+
+// Empty reports whether the caller's roles reach no record.
+func (r WriteReach) Empty() bool { return len(r.Institutions) == 0 && len(r.VillageInstitutions) == 0 }
+
+// WriteReach returns p's write reach for section: casbin's decision in
+// each institution p holds a role in (cached, as every decision), and the
+// village rule beside it.
+func (g *Gate) WriteReach(p *Principal, section string) WriteReach {
+	var r WriteReach
+	for _, dom := range p.Staff.Domains() {
+		code, ok := strings.CutPrefix(dom, staff.InstitutionDomain(""))
+		if !ok || !g.AllowIn(p, dom, "record."+section, Write) {
+			continue
+		}
+		if inVillage(p.Staff, dom, "") { // bound to no village list
+			r.Institutions = append(r.Institutions, code)
+		} else {
+			r.VillageInstitutions = append(r.VillageInstitutions, code)
+		}
+	}
+	if len(r.VillageInstitutions) > 0 {
+		r.Villages = slices.Clone(p.Staff.Villages)
+	}
+	return r
+}
+
 // ListReach is what a record list (search, open referrals, follow-ups due)
 // may show a caller: every village of Institutions, where they are a doctor
 // or records administrator, and a home-visit worker's own Villages.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -79,9 +80,12 @@ func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {
 // gate decides on the kind's write section in the record's institution, and
 // an Idempotency-Key makes a resent entry a replay (200 with the first). The
 // attempt's audit row commits with the entry, or on its own when the entry
-// never reaches its statement (a malformed body).
+// never reaches its statement (a malformed body). A create checks the
+// caller's reach in its own statement (writeEntryWithin), except a
+// referral, whose receiving institution is checked against the record's
+// before it.
 func (s *Server) createEntry(k entry.Kind) gin.HandlerFunc {
-	return s.writeEntry(k, func(c *gin.Context, _ map[string]json.RawMessage) (string, entryStore, error) {
+	return s.writeEntryWithin(k, k != entry.KindReferral, func(c *gin.Context, _ map[string]json.RawMessage) (string, entryStore, error) {
 		return c.Param("id") + "/" + k.Plural(), s.db.AddEntry, nil
 	})
 }
@@ -97,47 +101,95 @@ type entryStore func(ctx context.Context, actor, institution string, e entry.Ent
 // with the entry, 200 with the first on a replay). prepare takes what is the
 // request's own out of the body, and says its target and how it is stored.
 func (s *Server) writeEntry(k entry.Kind, prepare func(c *gin.Context, raw map[string]json.RawMessage) (string, entryStore, error)) gin.HandlerFunc {
+	return s.writeEntryWithin(k, false, prepare)
+}
+
+// writeEntryWithin is writeEntry. With within, a create by its own author
+// skips the gate's lookup of the record's scope: the gate gives the
+// caller's write reach (casbin's decisions, no round trip) and the entry's
+// statement checks the record against it (postgres.DB.AddEntryWithin),
+// committing the allowed attempt's audit row with the entry. Whatever the
+// statement did not settle — a record outside the reach or missing (it
+// then wrote nothing), a body refused before it — goes to the gate as
+// always: a denial is 403 and logged, a missing record 404, and the
+// answer is the one the gate-first order gives.
+func (s *Server) writeEntryWithin(k entry.Kind, within bool,
+	prepare func(c *gin.Context, raw map[string]json.RawMessage) (string, entryStore, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		p := principal(c)
+		id := c.Param("id")
+		var e entry.Entry
+		var store entryStore
+		var key postgres.Idempotency
+		raw, err := decodeObject(c)
+		if err == nil {
+			var target string
+			target, store, err = prepare(c, raw)
+			if err == nil {
+				e = entry.New(k)
+				err = decodeInto(raw, e.Form())
+				key = postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, target))
+			}
+		}
+		if err == nil && within {
+			code := &e.Basics().StaffCode
+			*code = strings.TrimSpace(*code)
+			if reach := s.gate.WriteReach(p, k.Section()); (*code == "" || *code == p.Staff.Code) && !reach.Empty() {
+				audit := s.gate.Allowed(p, id, k.Section(), c.Request.Method, c.Request.URL.Path)
+				e.Head().RecordID = id
+				out, isNew, serr := s.db.AddEntryWithin(c.Request.Context(), p.Staff.Code, reach, e, key, audit)
+				if audit.IsWritten() {
+					s.answerEntry(c, k, id, out, isNew, serr)
+					return
+				}
+				if serr == nil {
+					// A replay of a create that took the key while this
+					// one ran: the record was within reach, and the
+					// attempt is logged on its own.
+					s.answerEntry(c, k, id, out, isNew, s.written(c, audit, nil))
+					return
+				}
+				if !errors.Is(serr, postgres.ErrNotWithin) {
+					// Refused before the statement, or the statement
+					// failed: the gate decides the attempt and logs it,
+					// and the answer is this error.
+					err = serr
+				}
+			}
+		}
+		// The gate first, as ever: a denied caller learns nothing of the body.
 		d, audit, ok := s.recordWrite(c, k.Section())
 		if !ok {
 			return
 		}
 		defer s.settle(c, audit) // for the answers before the store's
-		raw, err := decodeObject(c)
 		if err != nil {
 			c.Error(err)
 			return
 		}
-		target, store, err := prepare(c, raw)
-		if err != nil {
-			c.Error(err)
-			return
-		}
-		e := entry.New(k)
-		if err := decodeInto(raw, e.Form()); err != nil {
-			c.Error(err)
-			return
-		}
-		id := c.Param("id")
 		e.Head().RecordID = id
 		if err := s.attribute(c, d.Scope, k.Section(), &e.Basics().StaffCode); err != nil {
 			c.Error(err)
 			return
 		}
-		p := principal(c)
-		key := postgres.NewIdempotency(p.Staff.Code, c.GetHeader("Idempotency-Key"), rawForHash(raw, target))
 		out, isNew, err := store(c.Request.Context(), p.Staff.Code, d.Scope.InstitutionCode, e, key, audit)
-		if err = s.written(c, audit, err); err != nil {
-			c.Error(err)
-			return
-		}
-		c.Header("Location", "/api/v1/records/"+id+"/"+k.Plural()+"/"+itoa64(out.Head().ID))
-		if !isNew {
-			c.JSON(http.StatusOK, out)
-			return
-		}
-		c.JSON(http.StatusCreated, out)
+		s.answerEntry(c, k, id, out, isNew, s.written(c, audit, err))
 	}
+}
+
+// answerEntry answers a stored entry: 201 with it, 200 with the first on a
+// replay, or the store's error.
+func (s *Server) answerEntry(c *gin.Context, k entry.Kind, id string, out entry.Entry, isNew bool, err error) {
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Header("Location", "/api/v1/records/"+id+"/"+k.Plural()+"/"+itoa64(out.Head().ID))
+	if !isNew {
+		c.JSON(http.StatusOK, out)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 // attribute applies the attribution rule (access.MayAuthor) to the staff

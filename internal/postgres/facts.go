@@ -22,11 +22,15 @@ import (
 // CTE stored). Only an entry that conforms to its kind's specification (the
 // stored column conforming, migration 00027) makes the record used. A union
 // of ranges is the same in any order, so concurrent notes need no lock
-// beyond the update's own.
+// beyond the update's own. A note that would change nothing (the record had
+// a service that day or later, and the year is already used) leaves the row
+// alone: no new row version, no check, no rate change to compute.
 const noteServiceSQL = `UPDATE records r SET last_service_date = GREATEST(r.last_service_date, s.service_date),
 		used_on = CASE WHEN s.conforming THEN COALESCE(r.used_on, '{}') + datemultirange(daterange(s.service_date, s.service_date + 365))
 			ELSE r.used_on END
-	FROM stored s WHERE r.record_id = s.record_id`
+	FROM stored s WHERE r.record_id = s.record_id
+		AND (r.last_service_date IS NULL OR r.last_service_date < s.service_date
+			OR s.conforming AND NOT COALESCE(r.used_on, '{}') @> daterange(s.service_date, s.service_date + 365))`
 
 // noteExam records a health examination (id, on a date, complete or not),
 // inserted by the transaction: it is a dynamic record (which counts for

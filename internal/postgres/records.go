@@ -312,10 +312,12 @@ func (db *DB) UpdateRecord(ctx context.Context, actor, id string, patch map[stri
 		out = &record.Record{}
 		// A handover (a new responsible doctor) takes effect today: the
 		// outgoing doctor stays the record's for every date before it
-		// (handover, migration 00015).
+		// (handover, migration 00015). A write that moves the version stamps
+		// changed_xid for the delta sync itself (migration 00034).
 		err := getRecord(ctx, tx, out, `UPDATE records SET name = $2, sex = NULLIF($3, ''), birth_date = $4, id_number = NULLIF($5, ''),
 			residence_type = $6, ethnicity = $7, phone = $8, contact_name = $9, contact_phone = $10,
-			responsible_doctor = NULLIF($11, ''), basic_info = $12, details_unmapped = $14, version = version + 1, updated_at = now(), `+handover+`
+			responsible_doctor = NULLIF($11, ''), basic_info = $12, details_unmapped = $14, version = version + 1, changed_xid = pg_current_xact_id(),
+			updated_at = now(), `+handover+`
 			WHERE record_id = $1 RETURNING `+recordColumns,
 			id, next.Name, next.Sex, next.BirthDate, next.IDNumber, next.ResidenceType, next.Ethnicity, next.Phone,
 			next.ContactName, next.ContactPhone, next.ResponsibleDoctor, record.StoredBasicInfo(next.BasicInfo), civil.Of(db.Today()), next.DetailsUnmapped)
@@ -415,7 +417,8 @@ func (db *DB) ChangeStatus(ctx context.Context, actor, id string, c StatusChange
 		if c.StatusDate.Before(cur.FiledOn) {
 			return apperr.InvalidField("status_date", "日期不能早于建档日期 "+cur.FiledOn.String())
 		}
-		err := getRecord(ctx, tx, &out, `UPDATE records SET status = $2, status_date = $3, destination = $4, version = version + 1, updated_at = now()
+		err := getRecord(ctx, tx, &out, `UPDATE records SET status = $2, status_date = $3, destination = $4, version = version + 1,
+			changed_xid = pg_current_xact_id(), updated_at = now()
 			WHERE record_id = $1 RETURNING `+recordColumns, id, c.Status, c.StatusDate, c.Destination)
 		if err != nil {
 			return err
