@@ -36,6 +36,13 @@ type Options struct {
 	// when Reader may read it. Nil is the command line's operator, who
 	// holds the database itself.
 	Reader *staff.Staff
+	// Owner, when set, connects as the tables' owner: a real run into an
+	// empty county (no records, exams, entries or enrolments yet) with a
+	// residents.csv then loads in bulk on it (postgres.BeginBulkImport),
+	// holding the tables' exclusive locks to its commit; anything else
+	// imports the ordinary way on db. The command line sets it when it
+	// knows the owner (docs/import.md); the server's upload does not.
+	Owner *postgres.DB
 	// Progress, when set, is called every ProgressEvery rows of a file on
 	// its checking pass, and once when each present file is done (a
 	// million rows take a minute; the command line shows where it is).
@@ -94,9 +101,16 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 			im.failFile(n, 0, "", "未知的导入文件；文件名应为 "+strings.Join(Files, "、")+" 之一")
 		}
 	}
-	im.tx, err = db.BeginImport(ctx, opt.DryRun)
-	if err != nil {
-		return nil, err
+	if !opt.DryRun && opt.Owner != nil && im.present[ResidentsFile] {
+		if im.tx, err = opt.Owner.BeginBulkImport(ctx); err != nil {
+			return nil, err
+		}
+		im.rep.Bulk = im.tx != nil
+	}
+	if im.tx == nil {
+		if im.tx, err = db.BeginImport(ctx, opt.DryRun); err != nil {
+			return nil, err
+		}
 	}
 	defer im.tx.Rollback()
 	reg, err := im.tx.Registry(ctx)
@@ -162,6 +176,11 @@ func (im *importer) finish() error {
 		if err := im.tx.SetSerials(im.ctx, last); err != nil {
 			return err
 		}
+	}
+	// A bulk import files its records, history and enrolments now, before
+	// they are audited.
+	if err := im.tx.FileBulk(im.ctx); err != nil {
+		return err
 	}
 	if im.enrolmentsWritten > 0 {
 		if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
