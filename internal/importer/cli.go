@@ -43,8 +43,8 @@ func RunImport(ctx context.Context, db, owner *postgres.DB, args []string, stdou
 		fs.Usage()
 		return errors.New("import: want exactly one directory")
 	}
-	opt := Options{DryRun: *dry, Actor: CLIActor, Admin: true, Owner: owner,
-		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
+	opt := CommandOptions(owner)
+	opt.DryRun = *dry
 	src := Dir(fs.Arg(0))
 	if progress != nil {
 		totals := map[string]int{}
@@ -77,6 +77,14 @@ func RunImport(ctx context.Context, db, owner *postgres.DB, args []string, stdou
 		return ErrBadRows
 	}
 	return nil
+}
+
+// CommandOptions are the options of `healthrec import`: the
+// administrator's reach, "import" the actor, the command line in the access
+// log; owner as RunImport's.
+func CommandOptions(owner *postgres.DB) Options {
+	return Options{Actor: CLIActor, Admin: true, Owner: owner,
+		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
 }
 
 func printReport(w io.Writer, rep *Report) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -111,6 +112,7 @@ func (im *importer) readEntries() error {
 		}
 	}
 
+	start := time.Now()
 	t, err := im.open(EntriesFile, entryColumns, true, entryOptional...)
 	if t == nil || err != nil {
 		return err
@@ -152,10 +154,13 @@ func (im *importer) readEntries() error {
 		}
 		im.examsWritten = n
 	}
+	if im.opt.Timing != nil {
+		im.opt.Timing("  entries.csv: checked, exams copied", time.Since(start))
+	}
 	if others == 0 || !im.writing() {
 		return nil
 	}
-	return im.copyServiceEntries()
+	return im.timed("  entries.csv: service entries copied (second pass)", im.copyServiceEntries)
 }
 
 func (im *importer) copyServiceEntries() error {

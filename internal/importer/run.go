@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -47,6 +48,9 @@ type Options struct {
 	// its checking pass, and once when each present file is done (a
 	// million rows take a minute; the command line shows where it is).
 	Progress func(file string, rows int)
+	// Timing, when set, is told how long each step of a real run took
+	// (cmd/bench prints them).
+	Timing func(step string, d time.Duration)
 }
 
 // importer is one run.
@@ -131,7 +135,7 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		{[]string{PopulationsFile}, im.readPopulations}, {[]string{ResponsibilitiesFile}, im.readResponsibilities},
 		{[]string{ResidentsFile}, im.readResidents}, {[]string{ProgrammesFile}, im.readProgrammes}, {[]string{EntriesFile}, im.readEntries}}
 	for _, step := range steps {
-		if err := step.fn(); err != nil {
+		if err := im.timed(strings.Join(step.files, ", "), step.fn); err != nil {
 			return nil, err
 		}
 		for _, f := range step.files {
@@ -153,6 +157,16 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		return nil, err
 	}
 	return im.rep, nil
+}
+
+// timed runs a step and tells Options.Timing how long it took.
+func (im *importer) timed(step string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	if im.opt.Timing != nil && err == nil {
+		im.opt.Timing(step, time.Since(start))
+	}
+	return err
 }
 
 // writing reports whether rows are still being written: on a real run, until
@@ -178,23 +192,42 @@ func (im *importer) finish() error {
 		}
 	}
 	// A bulk import files its records, history and enrolments now, before
-	// they are audited.
-	if err := im.tx.FileBulk(im.ctx); err != nil {
+	// they are audited (and the access log's indexes, when it had no rows,
+	// are built after its rows are in).
+	if im.tx.Bulk() {
+		if err := im.timed("file the records, their history, the enrolments", func() error {
+			return im.tx.FileBulk(im.ctx, im.opt.Timing)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := im.timed("audit rows", func() error {
+		if im.enrolmentsWritten > 0 {
+			if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+				return err
+			}
+		}
+		if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
+			// The access log's rows commit with what they log.
+			_, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable)
+			return err
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	if im.enrolmentsWritten > 0 {
-		if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+	if im.tx.Bulk() {
+		// The checks deferred for the load, and the schedules.
+		if err := im.timed("rebuild the checks, the schedules", func() error { return im.tx.FinishBulk(im.ctx, im.opt.Timing) }); err != nil {
+			return err
+		}
+	} else if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
+		if err := im.timed("RefreshFacts", func() error { return im.tx.RefreshFacts(im.ctx) }); err != nil {
 			return err
 		}
 	}
-	if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
-		// The access log's rows commit with what they log.
-		if _, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable); err != nil {
-			return err
-		}
-		if err := im.tx.RefreshFacts(im.ctx); err != nil {
-			return err
-		}
+	if err := im.timed("commit", func() error { return im.tx.CommitOnly(im.ctx) }); err != nil {
+		return err
 	}
-	return im.tx.Commit(im.ctx)
+	return im.timed("fold the rate changes into the counters", func() error { im.tx.Fold(im.ctx); return nil })
 }

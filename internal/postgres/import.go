@@ -49,15 +49,24 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 // the server's next fold (or to every report, when no server runs). A failed
 // fold leaves them pending, counted all the same.
 func (t *ImportTx) Commit(ctx context.Context) error {
+	if err := t.CommitOnly(ctx); err != nil {
+		return err
+	}
+	t.Fold(ctx)
+	return nil
+}
+
+// CommitOnly makes the import visible; Fold then folds its rate changes
+// (Commit does both).
+func (t *ImportTx) CommitOnly(ctx context.Context) error {
 	if err := t.checkBulkFiled(); err != nil {
 		return err
 	}
-	if err := t.tx.Commit(); err != nil {
-		return translate(err)
-	}
-	_, _ = t.db.FoldRateChanges(ctx)
-	return nil
+	return translate(t.tx.Commit())
 }
+
+// Fold folds the committed import's rate changes into the counters.
+func (t *ImportTx) Fold(ctx context.Context) { _, _ = t.db.FoldRateChanges(ctx) }
 
 // Rollback discards the import; after Commit it does nothing.
 func (t *ImportTx) Rollback() error {

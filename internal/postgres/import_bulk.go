@@ -3,7 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // bulkImport is the state of an import into an empty county (BeginBulkImport).
@@ -63,9 +67,12 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	if hasEntries {
 		tables = append(tables, "entries")
 	}
-	// Locked before they are looked at: nobody adds a row between the
-	// look and the load.
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(tables, ", ")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+	// Every table whose checks may be deferred, locked at once before
+	// they are looked at: nobody adds a row between the look and the load,
+	// and no lock is taken later that a server's request could hold while
+	// it waits for one of these.
+	deferred := append(slices.Clone(tables), "record_history", "schedule_items", "access_log")
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(deferred, ", ")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
 		return fail(err)
 	}
 	var empty bool
@@ -80,11 +87,15 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		tx.Rollback()
 		return nil, nil
 	}
-	deferred := []string{"records", "exams"}
-	if hasEntries {
-		deferred = append(deferred, "entries")
+	restore, err := DeferChecks(ctx, tx, deferred[:len(deferred)-1]...)
+	if err != nil {
+		return fail(err)
 	}
-	restore, err := DeferChecks(ctx, tx, deferred...)
+	// The access log's indexes too, when it has no rows yet (a new
+	// installation's): a county's import writes a row per record, exam and
+	// entry. Its foreign key stays (the append-only guard refuses to drop
+	// it; the import's rows name no grant).
+	restoreLog, err := deferLogIndexes(ctx, tx)
 	if err != nil {
 		return fail(err)
 	}
@@ -92,28 +103,65 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		strings.Join(recordCopyColumns, ", ")+` FROM records WITH NO DATA`); err != nil {
 		return fail(err)
 	}
-	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: restore}}, nil
+	both := func() error {
+		if err := restore(); err != nil {
+			return err
+		}
+		return restoreLog()
+	}
+	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: both}}, nil
+}
+
+// deferLogIndexes drops the access log's indexes when it has no rows and
+// returns what recreates them, under their names and definitions.
+func deferLogIndexes(ctx context.Context, tx *sqlx.Tx) (func() error, error) {
+	var redo []string
+	if err := tx.SelectContext(ctx, &redo, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+		WHERE i.indrelid = 'access_log'::regclass AND NOT EXISTS (SELECT 1 FROM access_log)
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+		ORDER BY i.indexrelid`); err != nil {
+		return nil, translate(err)
+	}
+	for _, def := range redo {
+		// CREATE [UNIQUE] INDEX name ON …: the name is the third or fourth word.
+		w := strings.Fields(def)
+		name := w[2]
+		if w[1] == "UNIQUE" {
+			name = w[3]
+		}
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+			return nil, translate(err)
+		}
+	}
+	return func() error {
+		for _, def := range redo {
+			if _, err := tx.ExecContext(ctx, def); err != nil {
+				return translate(err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // Bulk reports whether the import loads an empty county (BeginBulkImport).
 func (t *ImportTx) Bulk() bool { return t.bulk != nil }
 
-// FileBulk ends a bulk import's loading, before its audit rows are written
-// and it commits: it files the staged records with their facts, rebuilds
-// the foreign keys and indexes (each key checked by one join: a service of
-// no record fails here), writes the records' history and the enrolments
-// with their schedules. The ordinary path has nothing to do here.
-func (t *ImportTx) FileBulk(ctx context.Context) error {
+// FileBulk files a bulk import's staged records with their facts, then
+// their history rows and the enrolments (with the scheduled services of
+// the programmes that have them), before the import's audit rows are
+// written; FinishBulk then rebuilds the checks. The ordinary path has
+// nothing to do here. timing, when not nil, is told how long each part
+// took.
+func (t *ImportTx) FileBulk(ctx context.Context, timing func(step string, d time.Duration)) error {
 	b := t.bulk
-	if b == nil || b.filed {
+	if b == nil {
 		return nil
 	}
+	lap := lapper(timing)
 	if _, err := InsertStagedRecords(ctx, t.tx.Tx, stagedRecords, recordCopyColumns); err != nil {
 		return err
 	}
-	if err := b.restore(); err != nil {
-		return err
-	}
+	lap("the records filed with their facts (InsertStagedRecords)")
 	if b.actor != "" {
 		// In the staged table's order, the records COPY's, as the ordinary
 		// path writes them (in the records' order).
@@ -126,21 +174,53 @@ func (t *ImportTx) FileBulk(ctx context.Context) error {
 		if _, err := t.insertEnrolments(ctx, b.enrolmentsActor, b.enrolments); err != nil {
 			return err
 		}
-		// The follow-up schedules, as RefreshFacts settles them on the
-		// ordinary path: every enrolment is this import's.
+	}
+	lap("history rows, enrolments")
+	return nil
+}
+
+// FinishBulk rebuilds the foreign keys and indexes a bulk import dropped,
+// each key checked by one join (a service of no record fails here), and
+// settles the follow-up schedules of its enrolments, as RefreshFacts does
+// on the ordinary path (which a bulk import skips: its records were filed
+// with their facts). After it the import may commit.
+func (t *ImportTx) FinishBulk(ctx context.Context, timing func(step string, d time.Duration)) error {
+	b := t.bulk
+	if b == nil {
+		return nil
+	}
+	lap := lapper(timing)
+	if err := b.restore(); err != nil {
+		return err
+	}
+	lap("indexes and foreign keys built and checked once")
+	if len(b.enrolments) > 0 {
+		// Every enrolment is this import's.
 		if err := refreshSchedules(ctx, t.tx, "e.id > $1", t.enrolmentMark); err != nil {
 			return translate(err)
 		}
+		lap("the follow-up schedules")
 	}
 	b.filed = true
 	return nil
+}
+
+// lapper returns a function that tells timing the time since its last call.
+func lapper(timing func(step string, d time.Duration)) func(step string) {
+	start := time.Now()
+	return func(step string) {
+		if timing != nil {
+			timing("  "+step, time.Since(start))
+		}
+		start = time.Now()
+	}
 }
 
 // checkBulkFiled refuses to commit a bulk import whose records are still
 // staged and whose indexes are dropped.
 func (t *ImportTx) checkBulkFiled() error {
 	if t.bulk != nil && !t.bulk.filed {
-		return fmt.Errorf("import: a bulk import commits only after FileBulk")
+		return fmt.Errorf("import: a bulk import commits only after FinishBulk")
 	}
 	return nil
 }
