@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"healthrec/internal/civil"
@@ -85,6 +87,49 @@ func newGenerator(o options, today civil.Date) *generator {
 type step struct {
 	name string
 	d    time.Duration
+	// The CPU the import's PostgreSQL backend and this process spent since
+	// the step before (on a shared machine the wall clock says little).
+	pg, goCPU time.Duration
+}
+
+// cpuMeter reads the CPU time of the import's backend (/proc, when the
+// cluster runs on this machine; its parallel workers are not counted) and
+// of this process.
+type cpuMeter struct {
+	pid           int
+	lastPG, lastG time.Duration
+}
+
+func (m *cpuMeter) find(ctx context.Context, owner *postgres.DB) {
+	// The import's connection is the one idle in its transaction between
+	// statements.
+	_ = owner.GetContext(ctx, &m.pid, `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction'
+		AND datname = current_database() AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1`)
+	m.lastPG, m.lastG = m.pgCPU(), goCPU()
+}
+
+func (m *cpuMeter) pgCPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.pid))
+	if m.pid == 0 || err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ 100
+}
+
+func goCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (m *cpuMeter) lap() (pg, g time.Duration) {
+	p, c := m.pgCPU(), goCPU()
+	pg, g = p-m.lastPG, c-m.lastG
+	m.lastPG, m.lastG = p, c
+	return pg, g
 }
 
 // loadResult is what the load measured: the files' generation (not part of
@@ -126,7 +171,14 @@ func (g *generator) load(ctx context.Context, db, owner *postgres.DB) (*loadResu
 
 	opt := importer.CommandOptions(owner)
 	opt.Today = g.today
-	opt.Timing = func(name string, d time.Duration) { res.steps = append(res.steps, step{name, d}) }
+	var meter cpuMeter
+	opt.Timing = func(name string, d time.Duration) {
+		if meter.pid == 0 {
+			meter.find(ctx, owner) // from the first step on
+		}
+		pg, g := meter.lap()
+		res.steps = append(res.steps, step{name, d, pg, g})
+	}
 	start = time.Now()
 	rep, err := importer.Run(ctx, db, importer.Dir(dir), opt)
 	if err != nil {
@@ -143,7 +195,7 @@ func (g *generator) load(ctx context.Context, db, owner *postgres.DB) (*loadResu
 		if err := fn(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		res.after = append(res.after, step{name, time.Since(start)})
+		res.after = append(res.after, step{name: name, d: time.Since(start)})
 		return nil
 	}
 	for _, t := range []string{"records", "exams", "entries", "enrolments", "access_log", "rate_counts"} {

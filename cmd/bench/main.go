@@ -166,8 +166,9 @@ func run(ctx context.Context, o options, keep bool) error {
 		fmt.Printf("files  %-60s %9s  (%s; not part of the load)\n", "generate the county's CSV files", load.generate.Round(time.Millisecond), load.files)
 		fmt.Printf("load   importer.Run, as `healthrec import` (%s): %d residents, %d exams, %d entries\n",
 			map[bool]string{true: "bulk: an empty county, as the owner", false: "the ordinary path"}[load.bulk], o.residents, load.exams, load.entries)
+		fmt.Printf("load   %-60s %9s %9s %9s\n", "", "wall", "pg CPU", "Go CPU")
 		for _, s := range load.steps {
-			fmt.Printf("load   %-60s %9s\n", s.name, s.d.Round(time.Millisecond))
+			fmt.Printf("load   %-60s %9s %9s %9s\n", s.name, s.d.Round(time.Millisecond), s.pg.Round(10*time.Millisecond), s.goCPU.Round(10*time.Millisecond))
 		}
 		fmt.Printf("load   %-60s %9s\n", "whole import, counters folded", load.total.Round(time.Millisecond))
 		for _, s := range load.after {

@@ -87,9 +87,11 @@ type entryRow struct {
 	entry postgres.ImportEntry
 }
 
-// readEntries checks entries.csv and copies it: exams into the exams table
-// on the checking pass, then, on a second pass (the connection carries one
-// COPY at a time), the service entries into the entries table.
+// readEntries checks entries.csv and copies it: the service entries into
+// the entries table on the checking pass, then, on a second pass (the
+// connection carries one COPY at a time), the exams into the exams table.
+// The entries are most of a county's rows, so the second pass checks only
+// the exams again.
 func (im *importer) readEntries() error {
 	if !im.present[EntriesFile] {
 		return nil
@@ -117,65 +119,65 @@ func (im *importer) readEntries() error {
 	if t == nil || err != nil {
 		return err
 	}
-	var exams *postgres.ExamCopy
+	var out *postgres.EntryCopy
 	defer func() {
-		if exams != nil {
-			exams.Close()
+		if out != nil {
+			out.Close()
 		}
 	}()
 	var e entryRow
-	others := 0
+	exams := 0
 	for t.next() {
 		im.entry(t, &e)
 		if t.row.bad || !im.writing() {
 			continue
 		}
-		if e.entry.Kind != KindExam {
-			others++
+		if e.entry.Kind == KindExam {
+			exams++
 			continue
 		}
-		if exams == nil {
-			if exams, err = im.tx.CopyExams(im.ctx, im.opt.Actor); err != nil {
+		if out == nil {
+			if out, err = im.tx.CopyEntries(im.ctx, im.opt.Actor); err != nil {
 				return err
 			}
 		}
-		if err := exams.Write(&e.exam); err != nil {
+		if err := out.Write(&e.entry); err != nil {
 			return err
 		}
 	}
 	if err := t.close(); err != nil {
 		return err
 	}
-	if exams != nil {
-		n, err := exams.Close()
-		exams = nil
+	if out != nil {
+		n, err := out.Close()
+		out = nil
 		if err != nil {
 			return err
 		}
-		im.examsWritten = n
+		im.entriesWritten = n
 	}
 	if im.opt.Timing != nil {
-		im.opt.Timing("  entries.csv: checked, exams copied", time.Since(start))
+		im.opt.Timing("  entries.csv: checked, service entries copied", time.Since(start))
 	}
-	if others == 0 || !im.writing() {
+	if exams == 0 || !im.writing() {
 		return nil
 	}
-	return im.timed("  entries.csv: service entries copied (second pass)", im.copyServiceEntries)
+	return im.timed("  entries.csv: exams copied (second pass)", im.copyExams)
 }
 
-func (im *importer) copyServiceEntries() error {
+func (im *importer) copyExams() error {
 	t, err := im.open(EntriesFile, entryColumns, false, entryOptional...)
 	if t == nil || err != nil {
 		return err
 	}
-	out, err := im.tx.CopyEntries(im.ctx, im.opt.Actor)
+	out, err := im.tx.CopyExams(im.ctx, im.opt.Actor)
 	if err != nil {
 		t.close()
 		return err
 	}
 	var e entryRow
 	for t.next() {
-		if t.get(ecKind) == KindExam {
+		if t.get(ecKind) != KindExam {
 			continue
 		}
 		im.entry(t, &e)
@@ -186,7 +188,7 @@ func (im *importer) copyServiceEntries() error {
 			out.Close()
 			return apperr.Errorf(apperr.Internal, "%s 第 %d 行第二遍读取结果不同", EntriesFile, t.row.line)
 		}
-		if err := out.Write(&e.entry); err != nil {
+		if err := out.Write(&e.exam); err != nil {
 			t.close()
 			out.Close()
 			return err
@@ -197,7 +199,7 @@ func (im *importer) copyServiceEntries() error {
 		return err
 	}
 	n, err := out.Close()
-	im.entriesWritten = n
+	im.examsWritten = n
 	return err
 }
 
@@ -404,7 +406,7 @@ func sectionOf(kind string) string {
 // mayAuthor is access.MayAuthor, remembered per staff member, village and
 // section: an import names the same few thousand of them a million times.
 func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) string {
-	key := s.Code + "\x00" + v.Code + "\x00" + section
+	key := authorKey{s.Code, v.Code, section}
 	why, ok := im.authors[key]
 	if !ok {
 		why = access.MayAuthor(s, v.InstitutionCode, v.Code, section)
@@ -413,15 +415,17 @@ func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) 
 	return why
 }
 
+// authorKey is a question of the attribution rule.
+type authorKey struct{ staff, village, section string }
+
+// otherKindsItems are the columns of every kind's required items.
+var otherKindsItems = []int{ecSubjective, ecAssessment, ecToInstitution, ecReason, ecImpression, ecOpinion, ecHospital, ecAdmittedOn, ecDiagnosis}
+
 // itemsOfOtherKinds reports the required-item columns of other kinds
 // filled on a row of kind k (exams included: they have none).
 func (im *importer) itemsOfOtherKinds(t *table, k entry.Kind) {
-	mine := map[int]bool{}
-	for _, i := range kindItems[k] {
-		mine[i] = true
-	}
-	for _, i := range []int{ecSubjective, ecAssessment, ecToInstitution, ecReason, ecImpression, ecOpinion, ecHospital, ecAdmittedOn, ecDiagnosis} {
-		if !mine[i] && t.get(i) != "" {
+	for _, i := range otherKindsItems {
+		if t.get(i) != "" && !slices.Contains(kindItems[k], i) {
 			t.fail(t.columns[i], "该列不属于 "+string(k)+" 类服务记录")
 		}
 	}

@@ -67,7 +67,7 @@ type importer struct {
 	// entries.csv's follow-ups.
 	enrolments map[string][]postgres.ImportEnrolment
 	// authors remembers the attribution rule's answers (mayAuthor).
-	authors map[string]string
+	authors map[authorKey]string
 	// mark is where the tables ended before this run's writes; lookups
 	// are the access-log rows of records on file that rows named.
 	mark    postgres.ImportMark
@@ -90,7 +90,7 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		opt.Audit.StaffCode = opt.Actor
 	}
 	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{},
-		authors: map[string]string{}}
+		authors: map[authorKey]string{}}
 	names, err := src.Names()
 	if err != nil {
 		return nil, fmt.Errorf("import: list files: %w", err)
