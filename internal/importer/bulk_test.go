@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"healthrec/internal/civil"
+	"healthrec/internal/importer"
 	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 )
@@ -311,6 +312,24 @@ func TestBulkImportAllOrNothing(t *testing.T) {
 	// Now the good files load in bulk.
 	if rep := run(t, db, files(t, aCounty()), opt); !rep.OK || !rep.Bulk {
 		t.Errorf("ok %v, bulk %v, %+v", rep.OK, rep.Bulk, rep.Errors)
+	}
+	pgtest.CheckRateFacts(t, db)
+}
+
+// TestRunImportBulk: the command, given the owner, loads an empty county in
+// bulk and says so; the county is then as an ordinary import leaves it.
+func TestRunImportBulk(t *testing.T) {
+	db := pgtest.NewDB(t)
+	pgtest.NewFixture(t, db)
+	var out strings.Builder
+	if err := importer.RunImport(context.Background(), db, openOwner(t, db), []string{string(files(t, aCounty()))}, &out, nil); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "imported in bulk into an empty county") {
+		t.Errorf("output: %s", out.String())
+	}
+	if n := count(t, db, `SELECT count(*) FROM access_log WHERE method = 'CLI' AND action = 'write'`); n != 5 {
+		t.Errorf("%d audit rows, want 5 (3 records, 2 exams)", n)
 	}
 	pgtest.CheckRateFacts(t, db)
 }
