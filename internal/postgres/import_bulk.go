@@ -35,13 +35,15 @@ var recordCopyColumns = []string{"record_id", "village_code", "name", "sex", "bi
 // error) when the county is not empty, and the caller imports the ordinary
 // way. Empty means that records, exams, entries and enrolments have no
 // rows: then every record, exam, entry and enrolment is the import's own,
-// and it can load them as cmd/bench's loader did:
+// and it loads them so:
 //
 //   - the tables' ACCESS EXCLUSIVE locks are taken first and held to the
 //     commit, so they stay empty but for the import (a running server's
 //     reads and writes of records wait for the import);
-//   - the foreign keys and secondary indexes of records, exams and entries
-//     are dropped and rebuilt once before the commit (DeferChecks);
+//   - the foreign keys and secondary indexes of records, exams, entries,
+//     enrolments, their history and schedules (and the access log's
+//     indexes, when it has no rows) are dropped and rebuilt once before the
+//     commit (DeferChecks);
 //   - the records wait in a temporary table while their exams and entries
 //     load, and are then filed with their write-time facts in one statement
 //     (InsertStagedRecords), so that no record is updated afterwards;
@@ -71,8 +73,8 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	// they are looked at: nobody adds a row between the look and the load,
 	// and no lock is taken later that a server's request could hold while
 	// it waits for one of these.
-	deferred := append(slices.Clone(tables), "record_history", "schedule_items", "access_log")
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(deferred, ", ")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+	deferred := append(slices.Clone(tables), "record_history", "schedule_items")
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(deferred, ", ")+`, access_log IN ACCESS EXCLUSIVE MODE`); err != nil {
 		return fail(err)
 	}
 	var empty bool
@@ -87,7 +89,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		tx.Rollback()
 		return nil, nil
 	}
-	restore, err := DeferChecks(ctx, tx, deferred[:len(deferred)-1]...)
+	restore, err := DeferChecks(ctx, tx, deferred...)
 	if err != nil {
 		return fail(err)
 	}
@@ -115,23 +117,23 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 // deferLogIndexes drops the access log's indexes when it has no rows and
 // returns what recreates them, under their names and definitions.
 func deferLogIndexes(ctx context.Context, tx *sqlx.Tx) (func() error, error) {
-	var redo []string
-	if err := tx.SelectContext(ctx, &redo, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+	var ixs []struct {
+		Name string `db:"relname"`
+		Def  string `db:"def"`
+	}
+	if err := tx.SelectContext(ctx, &ixs, `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid
 		WHERE i.indrelid = 'access_log'::regclass AND NOT EXISTS (SELECT 1 FROM access_log)
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-		ORDER BY i.indexrelid`); err != nil {
+		ORDER BY c.relname`); err != nil {
 		return nil, translate(err)
 	}
-	for _, def := range redo {
-		// CREATE [UNIQUE] INDEX name ON …: the name is the third or fourth word.
-		w := strings.Fields(def)
-		name := w[2]
-		if w[1] == "UNIQUE" {
-			name = w[3]
-		}
-		if _, err := tx.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+	redo := make([]string, len(ixs))
+	for i, ix := range ixs {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, ix.Name)); err != nil {
 			return nil, translate(err)
 		}
+		redo[i] = ix.Def
 	}
 	return func() error {
 		for _, def := range redo {
