@@ -87,11 +87,10 @@ type entryRow struct {
 	entry postgres.ImportEntry
 }
 
-// readEntries checks entries.csv and copies it: the service entries into
-// the entries table on the checking pass, then, on a second pass (the
-// connection carries one COPY at a time), the exams into the exams table.
-// The entries are most of a county's rows, so the second pass checks only
-// the exams again.
+// readEntries checks entries.csv and copies it in one pass: the service
+// entries into the entries table as they are read, the exams into a spool
+// that is copied into the exams table once the entries' COPY has ended (the
+// connection carries one COPY at a time).
 func (im *importer) readEntries() error {
 	if !im.present[EntriesFile] {
 		return nil
@@ -120,20 +119,30 @@ func (im *importer) readEntries() error {
 		return err
 	}
 	var out *postgres.EntryCopy
+	var exams *postgres.ExamCopy
 	defer func() {
 		if out != nil {
 			out.Close()
 		}
+		if exams != nil {
+			exams.Abandon()
+		}
 	}()
 	var e entryRow
-	exams := 0
 	for t.next() {
 		im.entry(t, &e)
 		if t.row.bad || !im.writing() {
 			continue
 		}
 		if e.entry.Kind == KindExam {
-			exams++
+			if exams == nil {
+				if exams, err = im.tx.SpoolExams(im.ctx, im.opt.Actor); err != nil {
+					return err
+				}
+			}
+			if err := exams.Write(&e.exam); err != nil {
+				return err
+			}
 			continue
 		}
 		if out == nil {
@@ -159,48 +168,15 @@ func (im *importer) readEntries() error {
 	if im.opt.Timing != nil {
 		im.opt.Timing("  entries.csv: checked, service entries copied", time.Since(start))
 	}
-	if exams == 0 || !im.writing() {
+	if exams == nil || !im.writing() {
 		return nil
 	}
-	return im.timed("  entries.csv: exams copied (second pass)", im.copyExams)
-}
-
-func (im *importer) copyExams() error {
-	t, err := im.open(EntriesFile, entryColumns, false, entryOptional...)
-	if t == nil || err != nil {
+	return im.timed("  entries.csv: exams copied (from the spool)", func() error {
+		n, err := exams.Close()
+		exams = nil
+		im.examsWritten = n
 		return err
-	}
-	out, err := im.tx.CopyExams(im.ctx, im.opt.Actor)
-	if err != nil {
-		t.close()
-		return err
-	}
-	var e entryRow
-	for t.next() {
-		if t.get(ecKind) != KindExam {
-			continue
-		}
-		im.entry(t, &e)
-		if t.row.bad {
-			// The checking pass found none, so this cannot happen; refuse
-			// to load something it did not check.
-			t.close()
-			out.Close()
-			return apperr.Errorf(apperr.Internal, "%s 第 %d 行第二遍读取结果不同", EntriesFile, t.row.line)
-		}
-		if err := out.Write(&e.exam); err != nil {
-			t.close()
-			out.Close()
-			return err
-		}
-	}
-	if err := t.close(); err != nil {
-		out.Close()
-		return err
-	}
-	n, err := out.Close()
-	im.examsWritten = n
-	return err
+	})
 }
 
 // entry checks one row of entries.csv into e.

@@ -413,18 +413,37 @@ func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, e
 	return n, nil
 }
 
-// ExamCopy streams health examinations into the exams table.
+// ExamCopy streams health examinations into the exams table, or keeps them
+// in a spool until the connection is free for their COPY (SpoolExams).
 type ExamCopy struct {
 	c      *copier
+	sp     *spool
+	t      *ImportTx
+	ctx    context.Context
 	actor  string
 	served map[string]struct{}
 }
 
+// SpoolExams is CopyExams for exams read while another COPY is open: they
+// wait in a temporary file, and Close copies them. (Reading entries.csv a
+// second time for its exams costs more: it parses every row again.)
+func (t *ImportTx) SpoolExams(ctx context.Context, actor string) (*ExamCopy, error) {
+	sp, err := newSpool()
+	if err != nil {
+		return nil, err
+	}
+	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, served: t.servedMap()}, nil
+}
+
+// examCopyColumns are the columns of exams an import writes, in ExamCopy's
+// order.
+var examCopyColumns = []string{"record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
+	"height_cm", "weight_kg", "created_by", "temperature", "pulse", "respiration", "systolic_right", "diastolic_right",
+	"waist_cm", "fasting_glucose", "sections", "section_states", "state"}
+
 // CopyExams starts the exams COPY; actor is recorded as their creator.
 func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, error) {
-	c, err := t.copyInto(ctx, "exams", "record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
-		"height_cm", "weight_kg", "created_by", "temperature", "pulse", "respiration", "systolic_right", "diastolic_right",
-		"waist_cm", "fasting_glucose", "sections", "section_states", "state")
+	c, err := t.copyInto(ctx, "exams", examCopyColumns...)
 	if err != nil {
 		return nil, err
 	}
@@ -457,13 +476,46 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 	if state == "" {
 		state = examform.Draft
 	}
-	return ec.c.row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
+	var row func(values ...any) error
+	if ec.sp != nil {
+		row = ec.sp.row
+	} else {
+		row = ec.c.row
+	}
+	return row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
 		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor, floatOrNull(e.Temperature), intOrNull(e.Pulse), intOrNull(e.Respiration),
-		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, state)
+		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, string(state))
 }
 
-// Close ends the COPY and returns the number of exams written.
-func (ec *ExamCopy) Close() (int, error) { return ec.c.close() }
+// Close ends the COPY (a spool's: copies what it holds) and returns the
+// number of exams written.
+func (ec *ExamCopy) Close() (int, error) {
+	if ec.sp == nil {
+		return ec.c.close()
+	}
+	defer ec.sp.remove()
+	if ec.sp.n == 0 {
+		return 0, nil
+	}
+	c, err := ec.t.copyInto(ec.ctx, "exams", examCopyColumns...)
+	if err != nil {
+		return 0, err
+	}
+	if err := ec.sp.replay(c.row); err != nil {
+		c.close()
+		return 0, err
+	}
+	return c.close()
+}
+
+// Abandon discards what a spool holds; a COPY ends as Close ends it.
+func (ec *ExamCopy) Abandon() {
+	if ec.sp != nil {
+		ec.sp.remove()
+		return
+	}
+	ec.c.close()
+}
 
 // ImportEntry is a service entry of an import: the columns every kind has,
 // the typed columns of referrals and follow-ups, and the kind's own fields
