@@ -1,18 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"healthrec/internal/civil"
 	"healthrec/internal/ident"
+	"healthrec/internal/importer"
 	"healthrec/internal/postgres"
 )
 
@@ -85,122 +87,140 @@ func newGenerator(o options, today civil.Date) *generator {
 type step struct {
 	name string
 	d    time.Duration
+	// The CPU the import's PostgreSQL backend and this process spent since
+	// the step before (on a shared machine the wall clock says little).
+	pg, goCPU time.Duration
 }
 
-func (g *generator) load(ctx context.Context, db *postgres.DB) ([]step, error) {
-	var steps []step
+// cpuMeter reads the CPU time of the import's backend (/proc, when the
+// cluster runs on this machine; its parallel workers are not counted) and
+// of this process.
+type cpuMeter struct {
+	pid           int
+	lastPG, lastG time.Duration
+}
+
+func (m *cpuMeter) find(ctx context.Context, owner *postgres.DB) {
+	// The import's connection is the one idle in its transaction between
+	// statements.
+	_ = owner.GetContext(ctx, &m.pid, `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction'
+		AND datname = current_database() AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1`)
+	m.lastPG, m.lastG = m.pgCPU(), goCPU()
+}
+
+func (m *cpuMeter) pgCPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.pid))
+	if m.pid == 0 || err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ 100
+}
+
+func goCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (m *cpuMeter) lap() (pg, g time.Duration) {
+	p, c := m.pgCPU(), goCPU()
+	pg, g = p-m.lastPG, c-m.lastG
+	m.lastPG, m.lastG = p, c
+	return pg, g
+}
+
+// loadResult is what the load measured: the files' generation (not part of
+// the load), the import's steps and its whole time, and the maintenance
+// after it.
+type loadResult struct {
+	generate       time.Duration
+	files          string
+	steps, after   []step
+	total          time.Duration
+	exams, entries int
+	bulk           bool
+}
+
+// load writes the county's CSV files into a temporary directory and loads
+// them through the importer, the call `healthrec import` makes (as the
+// owner: into this empty county it loads in bulk, docs/import.md).
+func (g *generator) load(ctx context.Context, db, owner *postgres.DB) (*loadResult, error) {
+	dir, err := os.MkdirTemp("", "healthrec-bench-files-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	res := &loadResult{}
+	start := time.Now()
+	if err := g.writeFiles(dir, res); err != nil {
+		return nil, fmt.Errorf("write the county's files: %w", err)
+	}
+	res.generate = time.Since(start)
+	var size int64
+	if es, err := os.ReadDir(dir); err == nil {
+		for _, e := range es {
+			if fi, err := e.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+	}
+	res.files = fmt.Sprintf("%.0f MB in %s", float64(size)/1e6, dir)
+
+	opt := importer.CommandOptions(owner)
+	opt.Today = g.today
+	var meter cpuMeter
+	opt.Timing = func(name string, d time.Duration) {
+		if meter.pid == 0 {
+			meter.find(ctx, owner) // from the first step on
+		}
+		pg, g := meter.lap()
+		res.steps = append(res.steps, step{name, d, pg, g})
+	}
+	start = time.Now()
+	rep, err := importer.Run(ctx, db, importer.Dir(dir), opt)
+	if err != nil {
+		return nil, err
+	}
+	res.total = time.Since(start)
+	if !rep.OK {
+		return nil, fmt.Errorf("the county's files have %d bad rows, e.g. %+v", rep.BadRows, rep.Errors[:min(len(rep.Errors), 5)])
+	}
+	res.bulk = rep.Bulk
+
 	timed := func(name string, fn func() error) error {
 		start := time.Now()
 		if err := fn(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		steps = append(steps, step{name, time.Since(start)})
+		res.after = append(res.after, step{name: name, d: time.Since(start)})
 		return nil
 	}
-	if err := timed("regions, staff, populations, responsibilities", func() error { return g.loadRegistry(ctx, db) }); err != nil {
-		return nil, err
-	}
-	var hasEntries bool
-	if err := db.GetContext(ctx, &hasEntries, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
-		return nil, err
-	}
-	// One transaction, as an import's: the records, their services and
-	// their facts are visible together at the commit, and the tables' own
-	// indexes and foreign keys are built and checked once, after the COPY,
-	// rather than row by row (postgres.DeferChecks: the tables are empty,
-	// and the loader runs as the owner).
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	tables := []string{"records", "exams"}
-	if hasEntries {
-		tables = append(tables, "entries")
-	}
-	var restore func() error
-	if err := timed("drop the empty tables' indexes and foreign keys", func() error {
-		restore, err = postgres.DeferChecks(ctx, tx, tables...)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	// The records wait in a temporary table while their exams and entries
-	// load (their foreign keys are checked at the end), and are then filed
-	// with their facts in one statement (postgres.InsertStagedRecords).
-	if err := timed(fmt.Sprintf("COPY %d records into a temporary table", g.o.residents), func() error {
-		if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE staged_records ON COMMIT DROP AS SELECT `+
-			strings.Join(recordColumns, ", ")+` FROM records WITH NO DATA`); err != nil {
-			return err
-		}
-		return g.loadRecords(ctx, tx)
-	}); err != nil {
-		return nil, err
-	}
-	var exams, entries int
-	start := time.Now()
-	// As `healthrec import` does (ImportTx.CopyEntries): the county's
-	// services are a legacy load, queued for nobody's filing.
-	if hasEntries {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL healthrec.legacy_import = 'on'`); err != nil {
+	for _, t := range []string{"records", "exams", "entries", "enrolments", "access_log", "rate_counts"} {
+		if err := timed("VACUUM ANALYZE "+t, func() error { _, err := owner.ExecContext(ctx, `VACUUM ANALYZE `+t); return err }); err != nil {
 			return nil, err
 		}
 	}
-	if exams, entries, err = g.loadServices(ctx, tx, hasEntries); err != nil {
-		return nil, err
-	}
-	what := fmt.Sprintf("COPY %d exams", exams)
-	if hasEntries {
-		what += fmt.Sprintf(" + %d entries", entries)
-	} else {
-		what += " (no entries table in this tree: all are exams)"
-	}
-	steps = append(steps, step{what, time.Since(start)})
-	if err := timed("file the records with their facts (INSERT … SELECT)", func() error {
-		_, err := postgres.InsertStagedRecords(ctx, tx, "staged_records", recordColumns)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := timed("indexes and foreign keys, built and checked once", restore); err != nil {
-		return nil, err
-	}
-	if err := timed("commit", func() error { return tx.Commit() }); err != nil {
-		return nil, err
-	}
-	// As the import does after its commit (and a server every few seconds).
-	if err := timed("fold the rate changes into the counters (rate_fold)", func() error {
-		_, err := db.FoldRateChanges(ctx)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	for _, t := range []string{"records", "exams", "entries", "rate_counts"} {
-		if t == "entries" && !hasEntries {
-			continue
-		}
-		if err := timed("VACUUM ANALYZE "+t, func() error { _, err := db.ExecContext(ctx, `VACUUM ANALYZE `+t); return err }); err != nil {
-			return nil, err
-		}
-	}
-	// RefreshFacts rewrote every record once, so the report's covering
-	// indexes are half dead entries; after a bulk load they are rebuilt
-	// (docs/benchmarks.md), as an operator would after importing a county.
+	// After an ordinary import's RefreshFacts (an update of every record)
+	// the report's covering indexes are half dead entries; the bulk path
+	// builds them once, after the records are filed.
 	if g.o.reindex {
-		for _, ix := range reportIndexes(ctx, db) {
-			if err := timed("REINDEX INDEX "+ix, func() error { _, err := db.ExecContext(ctx, `REINDEX INDEX `+ix); return err }); err != nil {
+		for _, ix := range reportIndexes(ctx, owner) {
+			if err := timed("REINDEX INDEX "+ix, func() error { _, err := owner.ExecContext(ctx, `REINDEX INDEX `+ix); return err }); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var n int
 	if err := timed("the quality rules alone over every record (CPU of the trigger)", func() error {
-		return db.GetContext(ctx, &n, `SELECT count(*) FILTER (WHERE record_quality_failures(name, sex, birth_date, id_number, residence_type,
+		return owner.GetContext(ctx, &n, `SELECT count(*) FILTER (WHERE record_quality_failures(name, sex, birth_date, id_number, residence_type,
 			ethnicity, phone, contact_phone, responsible_doctor) <> 0) FROM records`)
 	}); err != nil {
 		return nil, err
 	}
-	return steps, nil
+	return res, nil
 }
 
 // reportIndexes are the covering indexes the report reads, those of this
@@ -211,44 +231,102 @@ func reportIndexes(ctx context.Context, db *postgres.DB) []string {
 	return out
 }
 
-func (g *generator) loadRegistry(ctx context.Context, db *postgres.DB) error {
-	tx, err := db.BeginTxx(ctx, nil)
+// csvFile is one of the county's files being written.
+type csvFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func createCSV(dir, name, header string) (*csvFile, error) {
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	c := &csvFile{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	c.w.WriteString(header + "\n")
+	return c, nil
+}
+
+// row writes one line; the generator's values hold no comma, quote or line
+// break.
+func (c *csvFile) row(fields ...string) {
+	for i, f := range fields {
+		if i > 0 {
+			c.w.WriteByte(',')
+		}
+		c.w.WriteString(f)
+	}
+	c.w.WriteByte('\n')
+}
+
+func (c *csvFile) close() error {
+	err := c.w.Flush()
+	if cerr := c.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeFiles writes the county as the importer's files (docs/import.md):
+// the registry, the residents, the services (exams and service entries in
+// one entries.csv) and, for the follow-ups, their hypertension enrolments.
+// The random draws are those of the loader this replaces, in its order, so
+// the county is the same.
+func (g *generator) writeFiles(dir string, res *loadResult) error {
+	if err := g.writeRegistry(dir); err != nil {
+		return err
+	}
+	if err := g.writeResidents(dir); err != nil {
+		return err
+	}
+	return g.writeServices(dir, res)
+}
+
+func (g *generator) writeRegistry(dir string) error {
+	regions, err := createCSV(dir, importer.RegionsFile, "code,name,institution_code")
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	exec := func(q string, args ...any) {
-		if err == nil {
-			_, err = tx.ExecContext(ctx, q, args...)
-		}
+	institutions, err := createCSV(dir, importer.InstitutionsFile, "code,name,county_code")
+	if err != nil {
+		return err
 	}
-	exec(`INSERT INTO regions (code, level, name) VALUES ($1, 'county', '基准县')`, g.county)
+	staffFile, err := createCSV(dir, importer.StaffFile, "staff_code,name,institution_code,roles,phone")
+	if err != nil {
+		return err
+	}
+	populations, err := createCSV(dir, importer.PopulationsFile, "village_code,year,population")
+	if err != nil {
+		return err
+	}
+	responsibilities, err := createCSV(dir, importer.ResponsibilitiesFile, "village_code,staff_code,from_date")
+	if err != nil {
+		return err
+	}
+	regions.row(g.county, "基准县", "")
 	for i, t := range g.townships {
-		exec(`INSERT INTO regions (code, level, parent_code, name) VALUES ($1, 'township', $2, $3)`, t, g.county, fmt.Sprintf("第%d镇", i+1))
-		exec(`INSERT INTO institutions (code, name, county_code) VALUES ($1, $2, $3)`, g.institutions[i], fmt.Sprintf("第%d镇卫生院", i+1), g.county)
+		regions.row(t, fmt.Sprintf("第%d镇", i+1), "")
+		institutions.row(g.institutions[i], fmt.Sprintf("第%d镇卫生院", i+1), g.county)
 	}
 	for i, d := range g.doctorCodes {
-		inst := g.institutions[i%len(g.institutions)]
-		exec(`INSERT INTO staff (code, name, institution_code) VALUES ($1, $2, $3)`, d, "医生"+d, inst)
-		exec(`INSERT INTO staff_roles (staff_code, role, domain) VALUES ($1, 'doctor', $2)`, d, "inst:"+inst)
+		staffFile.row(d, "医生"+d, g.institutions[i%len(g.institutions)], "doctor", "")
 	}
 	for i, v := range g.villages {
-		exec(`INSERT INTO regions (code, level, parent_code, name, institution_code) VALUES ($1, 'village', $2, $3, $4)`,
-			v.code, v.township, fmt.Sprintf("第%d村", i+1), v.inst)
-		exec(`INSERT INTO village_serials (village_code, last_serial) VALUES ($1, $2)`, v.code, v.residents)
-		exec(`INSERT INTO responsibilities (village_code, from_date, staff_code) VALUES ($1, '2015-01-01', $2)`, v.code, v.doctor)
+		regions.row(v.code, fmt.Sprintf("第%d村", i+1), v.inst)
+		responsibilities.row(v.code, v.doctor, "2015-01-01")
 		if i%100 == 99 {
 			continue // a few villages without a registered population
 		}
 		for y := g.today.Year() - 3; y <= g.today.Year(); y++ {
-			exec(`INSERT INTO village_populations (village_code, year, population) VALUES ($1, $2, $3)`,
-				v.code, y, v.residents*100/(80+g.r.IntN(19)))
+			populations.row(v.code, strconv.Itoa(y), strconv.Itoa(v.residents*100/(80+g.r.IntN(19))))
 		}
 	}
-	if err != nil {
-		return err
+	for _, c := range []*csvFile{regions, institutions, staffFile, populations, responsibilities} {
+		if err := c.close(); err != nil {
+			return err
+		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 var (
@@ -296,13 +374,18 @@ func (g *generator) age() int {
 	}
 }
 
-// recordColumns are the columns of records the generator writes.
-var recordColumns = []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number",
-	"residence_type", "ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by",
-	"filing_institution", "status", "status_date", "destination"}
+func day(d civil.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
 
-func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("staged_records", recordColumns...))
+// writeResidents writes residents.csv, every record with its ID given
+// (serials 1… of each village, as the counters then stand).
+func (g *generator) writeResidents(dir string) error {
+	out, err := createCSV(dir, importer.ResidentsFile, "record_id,village_code,name,sex,birth_date,id_number,residence_type,ethnicity,"+
+		"phone,contact_name,contact_phone,responsible_doctor,filed_on,status,status_date")
 	if err != nil {
 		return err
 	}
@@ -335,16 +418,16 @@ func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
 				residence = "非户籍"
 			}
 			doctor := docs[g.r.IntN(len(docs))]
-			row := []any{id.String(), v.code, g.name(), sex, birth.Time(), idn, residence, ethnicities[g.r.IntN(len(ethnicities))],
-				g.mobile(), "", "", doctor, filed.Time(), doctor, v.inst, "active", nil, ""}
+			row := []string{id.String(), v.code, g.name(), sex, day(birth), idn, residence, ethnicities[g.r.IntN(len(ethnicities))],
+				g.mobile(), "", "", doctor, day(filed), "active", ""}
 			if g.r.IntN(100) < 8 { // one field missing
 				switch g.r.IntN(7) {
 				case 0:
 					row[2] = ""
 				case 1:
-					row[3] = nil
+					row[3] = ""
 				case 2:
-					row[4] = nil
+					row[4] = ""
 				case 3:
 					row[6] = ""
 				case 4:
@@ -352,48 +435,39 @@ func (g *generator) loadRecords(ctx context.Context, tx *sqlx.Tx) error {
 				case 5:
 					row[8] = ""
 				case 6:
-					row[11] = nil
+					row[11] = ""
 				}
 			}
 			rec := genRecord{id: id.String(), doctor: doctor, inst: v.inst, status: 'a'}
 			if p := g.r.IntN(100); p < 3 {
 				on := filed.AddDays(g.r.IntN(filed.DaysUntil(g.today) + 1))
-				row[15], row[16], row[17] = "moved_out", on.Time(), "外县"
+				row[13], row[14] = "moved_out", day(on)
 				if p == 2 {
-					row[15], row[17] = "deceased", ""
+					row[13] = "deceased"
 				}
 				rec.status, rec.statusOn = 'x', on
 			}
-			if _, err := stmt.ExecContext(ctx, row...); err != nil {
-				return err
-			}
+			out.row(row...)
 			g.recs = append(g.recs, rec)
 		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	if err := stmt.Close(); err != nil {
-		return err
-	}
-	return nil
+	return out.close()
 }
 
-// loadServices spreads the dynamic records over the residents: three in ten
-// get few (0–2), the others many, dated across the three years up to today,
-// none after a record was closed. Without an entries table they are all
-// health examinations; with one, one in five is.
-func (g *generator) loadServices(ctx context.Context, tx interface {
-	PrepareContext(context.Context, string) (*sql.Stmt, error)
-}, hasEntries bool) (exams, entries int, err error) {
-	examStmt, err := tx.PrepareContext(ctx, pq.CopyIn("exams", "record_id", "exam_date", "doctor", "institution_code",
-		"systolic", "diastolic", "height_cm", "weight_kg", "created_by"))
+// writeServices spreads the dynamic records over the residents: three in
+// ten get few (0–2), the others many, dated across the three years up to
+// today, none after a record was closed. One in five is a health
+// examination, the rest service entries, three in ten of those hypertension
+// follow-ups; a record with follow-ups is enrolled in the programme from its
+// first (programmes.csv), as the importer requires. entries.csv has the
+// exams first, then the entries.
+func (g *generator) writeServices(dir string, res *loadResult) error {
+	out, err := createCSV(dir, importer.EntriesFile, "record_id,kind,service_date,staff_code,systolic,diastolic,height_cm,weight_kg,programme")
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	defer examStmt.Close()
 	type pending struct {
-		rec  *genRecord
+		rec  int32
 		date civil.Date
 	}
 	var entryRows []pending
@@ -416,44 +490,43 @@ func (g *generator) loadServices(ctx context.Context, tx interface {
 		}
 		for k := 0; k < n; k++ {
 			d := first.AddDays(g.r.IntN(days))
-			if hasEntries && g.r.IntN(5) > 0 {
-				entryRows = append(entryRows, pending{rec, d})
+			if g.r.IntN(5) > 0 {
+				entryRows = append(entryRows, pending{int32(i), d})
 				continue
 			}
-			row := []any{rec.id, d.Time(), rec.doctor, rec.inst, 110 + g.r.IntN(60), 60 + g.r.IntN(30), 150 + g.r.IntN(35), 45 + g.r.IntN(40), rec.doctor}
+			row := []string{rec.id, "exam", d.String(), rec.doctor, strconv.Itoa(110 + g.r.IntN(60)), strconv.Itoa(60 + g.r.IntN(30)),
+				strconv.Itoa(150 + g.r.IntN(35)), strconv.Itoa(45 + g.r.IntN(40)), ""}
 			if g.r.IntN(100) < 8 {
-				row[7] = nil // weight not taken: an incomplete exam (Q11)
+				row[7] = "" // weight not taken: an incomplete exam (Q11)
 			}
-			if _, err := examStmt.ExecContext(ctx, row...); err != nil {
-				return 0, 0, err
-			}
-			exams++
+			out.row(row...)
+			res.exams++
 		}
 	}
-	if _, err := examStmt.ExecContext(ctx); err != nil {
-		return 0, 0, err
-	}
-	if !hasEntries {
-		return exams, 0, nil
-	}
-	entryStmt, err := tx.PrepareContext(ctx, pq.CopyIn("entries", "record_id", "kind", "service_date", "doctor", "institution_code",
-		"programme", "created_by"))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer entryStmt.Close()
+	enrolled := map[int32]civil.Date{}
 	for _, p := range entryRows {
-		kind, programme := "visit", any(nil)
+		rec := &g.recs[p.rec]
+		kind, programme := "visit", ""
 		if g.r.IntN(10) < 3 {
 			kind, programme = "followup", "hypertension"
+			if on, ok := enrolled[p.rec]; !ok || p.date.Before(on) {
+				enrolled[p.rec] = p.date
+			}
 		}
-		if _, err := entryStmt.ExecContext(ctx, p.rec.id, kind, p.date.Time(), p.rec.doctor, p.rec.inst, programme, p.rec.doctor); err != nil {
-			return 0, 0, err
+		out.row(rec.id, kind, p.date.String(), rec.doctor, "", "", "", "", programme)
+		res.entries++
+	}
+	if err := out.close(); err != nil {
+		return err
+	}
+	programmes, err := createCSV(dir, importer.ProgrammesFile, "record_id,programme,enrolled_on,status")
+	if err != nil {
+		return err
+	}
+	for i := range g.recs {
+		if on, ok := enrolled[int32(i)]; ok {
+			programmes.row(g.recs[i].id, "hypertension", on.String(), "active")
 		}
-		entries++
 	}
-	if _, err := entryStmt.ExecContext(ctx); err != nil {
-		return 0, 0, err
-	}
-	return exams, entries, nil
+	return programmes.close()
 }

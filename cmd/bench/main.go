@@ -2,8 +2,10 @@
 // §9): it generates a synthetic county — by default 1,000,000 residents, 300
 // villages, 500 doctors and 10,000,000 dynamic records over three years, with
 // about 8 % of records missing a field and 2 % with a bad identity number —
-// loads it with COPY into a throwaway PostgreSQL (or BENCH_DATABASE_URL),
-// and prints the load time, the time of a bare count(*) over the records, and
+// writes it as the importer's CSV files, loads them into a throwaway
+// PostgreSQL (or BENCH_DATABASE_URL) through importer.Run, the call
+// `healthrec import` makes (as the owner, into the empty county: the bulk
+// path of docs/import.md), and prints the load's steps, the time of a bare count(*) over the records, and
 // the time of the full four-level report with sample=all and sample=300, each
 // with its ratio to the bare scan.
 //
@@ -45,7 +47,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
 	flag.BoolVar(&o.reuse, "reuse", false, "with BENCH_DATABASE_URL: measure the county already loaded there")
 	flag.BoolVar(&o.check, "check", false, "after the load, compare every record's facts and every counter with their definition (healthrec check-rates)")
-	flag.BoolVar(&o.reindex, "reindex", true, "rebuild the report's indexes after the bulk load (as after an import)")
+	flag.BoolVar(&o.reindex, "reindex", false, "rebuild the report's indexes after the load (after an ordinary import's RefreshFacts; the bulk path builds them once)")
 	flag.StringVar(&o.only, "only", "", "measure only these parts, comma-separated: report, sampled, drill, assessment, publish (default all)")
 	flag.StringVar(&o.summary, "summary", "", "also start this file as the one summary table of make bench (cmd/loadtest adds its rows)")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench's own Go CPU profile here (the client side of each query)")
@@ -157,15 +159,22 @@ func run(ctx context.Context, o options, keep bool) error {
 	sum := &summary{}
 	g := newGenerator(o, today)
 	if !o.reuse {
-		load, err := g.load(ctx, owner)
+		load, err := g.load(ctx, db, owner)
 		if err != nil {
 			return err
 		}
-		var total time.Duration
-		for _, s := range load {
-			fmt.Printf("load  %-46s %9s\n", s.name, s.d.Round(time.Millisecond))
-			total += s.d
+		fmt.Printf("files  %-60s %9s  (%s; not part of the load)\n", "generate the county's CSV files", load.generate.Round(time.Millisecond), load.files)
+		fmt.Printf("load   importer.Run, as `healthrec import` (%s): %d residents, %d exams, %d entries\n",
+			map[bool]string{true: "bulk: an empty county, as the owner", false: "the ordinary path"}[load.bulk], o.residents, load.exams, load.entries)
+		fmt.Printf("load   %-60s %9s %9s %9s\n", "", "wall", "pg CPU", "Go CPU")
+		for _, s := range load.steps {
+			fmt.Printf("load   %-60s %9s %9s %9s\n", s.name, s.d.Round(time.Millisecond), s.pg.Round(10*time.Millisecond), s.goCPU.Round(10*time.Millisecond))
 		}
+		fmt.Printf("load   %-60s %9s\n", "whole import, counters folded", load.total.Round(time.Millisecond))
+		for _, s := range load.after {
+			fmt.Printf("after  %-60s %9s\n", s.name, s.d.Round(time.Millisecond))
+		}
+		total := load.total
 		fmt.Println()
 		if o.check {
 			start := time.Now()
@@ -181,7 +190,7 @@ func run(ctx context.Context, o options, keep bool) error {
 				return fmt.Errorf("the load's facts or counters differ from their definition")
 			}
 		}
-		sum.row(fmt.Sprintf("load of the county (%d residents, %d dynamic records; COPY, facts, indexes)", o.residents, o.entries),
+		sum.row(fmt.Sprintf("load of the county through the importer (%d residents, %d dynamic records; counters folded)", o.residents, o.entries),
 			fmt.Sprintf("%s (%.0f residents/s)", total.Round(time.Second), float64(o.residents)/total.Seconds()), "", "", "", "")
 	}
 

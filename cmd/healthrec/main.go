@@ -21,6 +21,7 @@ import (
 	"healthrec/internal/app"
 	"healthrec/internal/demo"
 	"healthrec/internal/importer"
+	"healthrec/internal/postgres"
 )
 
 const usage = `usage: healthrec COMMAND [flags]
@@ -115,7 +116,18 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 				progress = os.Stderr // a terminal: show the rows checked so far
 			}
-			return importer.RunImport(ctx, db.DB, args, os.Stdout, progress)
+			// As the tables' owner, an import into an empty county loads
+			// in bulk (docs/import.md); without one, the ordinary way.
+			var owner *postgres.DB
+			if u := db.OwnerURL(cfg); u != "" {
+				o, err := postgres.Open(ctx, u)
+				if err != nil {
+					return err
+				}
+				defer o.Close()
+				owner = o
+			}
+			return importer.RunImport(ctx, db.DB, owner, args, os.Stdout, progress)
 		})
 	case "report":
 		return withDB(ctx, cfg, log, func(db *app.Database) error {

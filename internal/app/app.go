@@ -115,6 +115,15 @@ type Database struct {
 	cluster *pgcluster.Cluster
 }
 
+// OwnerURL is the tables' owner's URL: DATABASE_OWNER_URL, or the embedded
+// cluster's owner; "" when neither is known.
+func (d *Database) OwnerURL(cfg Config) string {
+	if cfg.OwnerURL != "" || d.cluster == nil {
+		return cfg.OwnerURL
+	}
+	return d.cluster.OwnerURL("healthrec")
+}
+
 // Close closes the connections and stops an embedded cluster.
 func (d *Database) Close() error {
 	err := d.DB.Close()

@@ -23,8 +23,10 @@ const CLIActor = "import"
 // imports the CSV files of DIR with the administrator's reach and prints
 // the counts per file and every bad row. progress, when not nil (the
 // command passes standard error when it is a terminal), shows the rows
-// checked so far, overwritten in place.
-func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout, progress io.Writer) error {
+// checked so far, overwritten in place. owner, when not nil, connects as
+// the tables' owner: an import into an empty county loads in bulk on it
+// (Options.Owner).
+func RunImport(ctx context.Context, db, owner *postgres.DB, args []string, stdout, progress io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dry := fs.Bool("dry-run", false, "check every row and report the bad ones; write nothing")
@@ -41,8 +43,8 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout, prog
 		fs.Usage()
 		return errors.New("import: want exactly one directory")
 	}
-	opt := Options{DryRun: *dry, Actor: CLIActor, Admin: true,
-		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
+	opt := CommandOptions(owner)
+	opt.DryRun = *dry
 	src := Dir(fs.Arg(0))
 	if progress != nil {
 		totals := map[string]int{}
@@ -77,6 +79,14 @@ func RunImport(ctx context.Context, db *postgres.DB, args []string, stdout, prog
 	return nil
 }
 
+// CommandOptions are the options of `healthrec import`: the
+// administrator's reach, "import" the actor, the command line in the access
+// log; owner as RunImport's.
+func CommandOptions(owner *postgres.DB) Options {
+	return Options{Actor: CLIActor, Admin: true, Owner: owner,
+		Audit: access.LogEntry{Roles: "admin@cli", Method: "CLI", Path: "healthrec import"}}
+}
+
 func printReport(w io.Writer, rep *Report) {
 	for _, f := range Files {
 		c := rep.Counts[f]
@@ -109,6 +119,8 @@ func printReport(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "%d bad rows; nothing was written\n", rep.BadRows)
 	case rep.DryRun:
 		fmt.Fprintln(w, "dry run: no bad rows; nothing was written")
+	case rep.Bulk:
+		fmt.Fprintf(w, "imported in bulk into an empty county; %d new record IDs allocated\n", rep.AllocatedIDs)
 	default:
 		fmt.Fprintf(w, "imported; %d new record IDs allocated\n", rep.AllocatedIDs)
 	}

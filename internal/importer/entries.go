@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -86,9 +87,10 @@ type entryRow struct {
 	entry postgres.ImportEntry
 }
 
-// readEntries checks entries.csv and copies it: exams into the exams table
-// on the checking pass, then, on a second pass (the connection carries one
-// COPY at a time), the service entries into the entries table.
+// readEntries checks entries.csv and copies it in one pass: the service
+// entries into the entries table as they are read, the exams into a spool
+// that is copied into the exams table once the entries' COPY has ended (the
+// connection carries one COPY at a time).
 func (im *importer) readEntries() error {
 	if !im.present[EntriesFile] {
 		return nil
@@ -111,89 +113,70 @@ func (im *importer) readEntries() error {
 		}
 	}
 
+	start := time.Now()
 	t, err := im.open(EntriesFile, entryColumns, true, entryOptional...)
 	if t == nil || err != nil {
 		return err
 	}
+	var out *postgres.EntryCopy
 	var exams *postgres.ExamCopy
 	defer func() {
+		if out != nil {
+			out.Close()
+		}
 		if exams != nil {
-			exams.Close()
+			exams.Abandon()
 		}
 	}()
 	var e entryRow
-	others := 0
 	for t.next() {
 		im.entry(t, &e)
 		if t.row.bad || !im.writing() {
 			continue
 		}
-		if e.entry.Kind != KindExam {
-			others++
+		if e.entry.Kind == KindExam {
+			if exams == nil {
+				if exams, err = im.tx.SpoolExams(im.ctx, im.opt.Actor); err != nil {
+					return err
+				}
+			}
+			if err := exams.Write(&e.exam); err != nil {
+				return err
+			}
 			continue
 		}
-		if exams == nil {
-			if exams, err = im.tx.CopyExams(im.ctx, im.opt.Actor); err != nil {
+		if out == nil {
+			if out, err = im.tx.CopyEntries(im.ctx, im.opt.Actor); err != nil {
 				return err
 			}
 		}
-		if err := exams.Write(&e.exam); err != nil {
+		if err := out.Write(&e.entry); err != nil {
 			return err
 		}
 	}
 	if err := t.close(); err != nil {
 		return err
 	}
-	if exams != nil {
-		n, err := exams.Close()
-		exams = nil
+	if out != nil {
+		n, err := out.Close()
+		out = nil
 		if err != nil {
 			return err
 		}
-		im.examsWritten = n
+		im.entriesWritten = n
 	}
-	if others == 0 || !im.writing() {
+	if im.opt.Timing != nil {
+		im.opt.Timing("  entries.csv: checked, service entries copied", time.Since(start))
+	}
+	if exams == nil || !im.writing() {
 		return nil
 	}
-	return im.copyServiceEntries()
-}
-
-func (im *importer) copyServiceEntries() error {
-	t, err := im.open(EntriesFile, entryColumns, false, entryOptional...)
-	if t == nil || err != nil {
+	return im.timed("  entries.csv: exams copied (from the spool)", func() error {
+		n, err := exams.Close()
+		exams = nil
+		im.examsWritten = n
 		return err
-	}
-	out, err := im.tx.CopyEntries(im.ctx, im.opt.Actor)
-	if err != nil {
-		t.close()
-		return err
-	}
-	var e entryRow
-	for t.next() {
-		if t.get(ecKind) == KindExam {
-			continue
-		}
-		im.entry(t, &e)
-		if t.row.bad {
-			// The checking pass found none, so this cannot happen; refuse
-			// to load something it did not check.
-			t.close()
-			out.Close()
-			return apperr.Errorf(apperr.Internal, "%s 第 %d 行第二遍读取结果不同", EntriesFile, t.row.line)
-		}
-		if err := out.Write(&e.entry); err != nil {
-			t.close()
-			out.Close()
-			return err
-		}
-	}
-	if err := t.close(); err != nil {
-		out.Close()
-		return err
-	}
-	n, err := out.Close()
-	im.entriesWritten = n
-	return err
+	})
 }
 
 // entry checks one row of entries.csv into e.
@@ -399,7 +382,7 @@ func sectionOf(kind string) string {
 // mayAuthor is access.MayAuthor, remembered per staff member, village and
 // section: an import names the same few thousand of them a million times.
 func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) string {
-	key := s.Code + "\x00" + v.Code + "\x00" + section
+	key := authorKey{s.Code, v.Code, section}
 	why, ok := im.authors[key]
 	if !ok {
 		why = access.MayAuthor(s, v.InstitutionCode, v.Code, section)
@@ -408,15 +391,17 @@ func (im *importer) mayAuthor(s *staff.Staff, v *region.Region, section string) 
 	return why
 }
 
+// authorKey is a question of the attribution rule.
+type authorKey struct{ staff, village, section string }
+
+// otherKindsItems are the columns of every kind's required items.
+var otherKindsItems = []int{ecSubjective, ecAssessment, ecToInstitution, ecReason, ecImpression, ecOpinion, ecHospital, ecAdmittedOn, ecDiagnosis}
+
 // itemsOfOtherKinds reports the required-item columns of other kinds
 // filled on a row of kind k (exams included: they have none).
 func (im *importer) itemsOfOtherKinds(t *table, k entry.Kind) {
-	mine := map[int]bool{}
-	for _, i := range kindItems[k] {
-		mine[i] = true
-	}
-	for _, i := range []int{ecSubjective, ecAssessment, ecToInstitution, ecReason, ecImpression, ecOpinion, ecHospital, ecAdmittedOn, ecDiagnosis} {
-		if !mine[i] && t.get(i) != "" {
+	for _, i := range otherKindsItems {
+		if t.get(i) != "" && !slices.Contains(kindItems[k], i) {
 			t.fail(t.columns[i], "该列不属于 "+string(k)+" 类服务记录")
 		}
 	}

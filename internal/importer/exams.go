@@ -46,7 +46,7 @@ func (im *importer) examItems(t *table, e *record.Exam) {
 	e.SystolicRight, e.DiastolicRight, e.WaistCM = t.integer(at+3), t.integer(at+4), t.decimal(at+5)
 	e.FastingGlucose = t.decimal(ecGlucose)
 	e.Sections, e.SectionStates = examform.Sections{}, examform.States{}
-	cols := e.ColumnValues()
+	var cols examform.Values        // when a section is answered
 	k := at + len(examVitalColumns) // the columns follow examColumns' order
 	for i := range examform.Form {
 		s := &examform.Form[i]
@@ -79,6 +79,9 @@ func (im *importer) examItems(t *table, e *record.Exam) {
 		}
 		e.Sections[s.Key] = v
 		e.SectionStates[s.Key] = examform.Draft
+		if cols == nil {
+			cols = e.ColumnValues()
+		}
 		if s.Missing(v, cols) == nil {
 			e.SectionStates[s.Key] = examform.Complete
 		}

@@ -515,7 +515,7 @@ func TestRunImport(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := importer.RunImport(context.Background(), db, c.args, &out, nil)
+			err := importer.RunImport(context.Background(), db, nil, c.args, &out, nil)
 			if !errors.Is(err, c.wantErr) {
 				t.Errorf("err = %v, want %v", err, c.wantErr)
 			}
@@ -529,7 +529,7 @@ func TestRunImport(t *testing.T) {
 	}
 	t.Run("Usage", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := importer.RunImport(context.Background(), db, nil, &out, nil); err == nil || !strings.Contains(out.String(), "usage") {
+		if err := importer.RunImport(context.Background(), db, nil, nil, &out, nil); err == nil || !strings.Contains(out.String(), "usage") {
 			t.Errorf("err = %v, out %q", err, out.String())
 		}
 	})

@@ -171,7 +171,7 @@ func TestImportProgress(t *testing.T) {
 	}
 	dir := files(t, map[string]string{"residents.csv": b.String()})
 	var out, progress strings.Builder
-	if err := importer.RunImport(context.Background(), db, []string{"--dry-run", string(dir)}, &out, &progress); err != nil {
+	if err := importer.RunImport(context.Background(), db, nil, []string{"--dry-run", string(dir)}, &out, &progress); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	p := progress.String()

@@ -55,7 +55,10 @@ type FileCount struct {
 // Report is the outcome of an import. OK means no problem was found; for a
 // real run it also means everything was written, and otherwise nothing was.
 type Report struct {
-	DryRun bool                  `json:"dry_run"`
+	DryRun bool `json:"dry_run"`
+	// Bulk is whether the import loaded an empty county in bulk
+	// (Options.Owner); the command line says so.
+	Bulk   bool                  `json:"-"`
 	OK     bool                  `json:"ok"`
 	Counts map[string]*FileCount `json:"counts"`
 	// AllocatedIDs counts the residents given a new record ID.

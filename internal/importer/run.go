@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"healthrec/internal/access"
 	"healthrec/internal/apperr"
@@ -36,10 +37,20 @@ type Options struct {
 	// when Reader may read it. Nil is the command line's operator, who
 	// holds the database itself.
 	Reader *staff.Staff
+	// Owner, when set, connects as the tables' owner: a real run into an
+	// empty county (no records, exams, entries or enrolments yet) with a
+	// residents.csv then loads in bulk on it (postgres.BeginBulkImport),
+	// holding the tables' exclusive locks to its commit; anything else
+	// imports the ordinary way on db. The command line sets it when it
+	// knows the owner (docs/import.md); the server's upload does not.
+	Owner *postgres.DB
 	// Progress, when set, is called every ProgressEvery rows of a file on
 	// its checking pass, and once when each present file is done (a
 	// million rows take a minute; the command line shows where it is).
 	Progress func(file string, rows int)
+	// Timing, when set, is told how long each step of a real run took
+	// (cmd/bench prints them).
+	Timing func(step string, d time.Duration)
 }
 
 // importer is one run.
@@ -56,7 +67,7 @@ type importer struct {
 	// entries.csv's follow-ups.
 	enrolments map[string][]postgres.ImportEnrolment
 	// authors remembers the attribution rule's answers (mayAuthor).
-	authors map[string]string
+	authors map[authorKey]string
 	// mark is where the tables ended before this run's writes; lookups
 	// are the access-log rows of records on file that rows named.
 	mark    postgres.ImportMark
@@ -79,7 +90,7 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		opt.Audit.StaffCode = opt.Actor
 	}
 	im := &importer{ctx: ctx, src: src, opt: opt, rep: newReport(opt.DryRun), present: map[string]bool{}, serials: map[string]*serials{},
-		authors: map[string]string{}}
+		authors: map[authorKey]string{}}
 	names, err := src.Names()
 	if err != nil {
 		return nil, fmt.Errorf("import: list files: %w", err)
@@ -94,9 +105,16 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 			im.failFile(n, 0, "", "未知的导入文件；文件名应为 "+strings.Join(Files, "、")+" 之一")
 		}
 	}
-	im.tx, err = db.BeginImport(ctx, opt.DryRun)
-	if err != nil {
-		return nil, err
+	if !opt.DryRun && opt.Owner != nil && im.present[ResidentsFile] {
+		if im.tx, err = opt.Owner.BeginBulkImport(ctx); err != nil {
+			return nil, err
+		}
+		im.rep.Bulk = im.tx != nil
+	}
+	if im.tx == nil {
+		if im.tx, err = db.BeginImport(ctx, opt.DryRun); err != nil {
+			return nil, err
+		}
 	}
 	defer im.tx.Rollback()
 	reg, err := im.tx.Registry(ctx)
@@ -117,7 +135,7 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		{[]string{PopulationsFile}, im.readPopulations}, {[]string{ResponsibilitiesFile}, im.readResponsibilities},
 		{[]string{ResidentsFile}, im.readResidents}, {[]string{ProgrammesFile}, im.readProgrammes}, {[]string{EntriesFile}, im.readEntries}}
 	for _, step := range steps {
-		if err := step.fn(); err != nil {
+		if err := im.timed(strings.Join(step.files, ", "), step.fn); err != nil {
 			return nil, err
 		}
 		for _, f := range step.files {
@@ -139,6 +157,16 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		return nil, err
 	}
 	return im.rep, nil
+}
+
+// timed runs a step and tells Options.Timing how long it took.
+func (im *importer) timed(step string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	if im.opt.Timing != nil && err == nil {
+		im.opt.Timing(step, time.Since(start))
+	}
+	return err
 }
 
 // writing reports whether rows are still being written: on a real run, until
@@ -163,19 +191,43 @@ func (im *importer) finish() error {
 			return err
 		}
 	}
-	if im.enrolmentsWritten > 0 {
-		if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+	// A bulk import files its records, history and enrolments now, before
+	// they are audited (and the access log's indexes, when it had no rows,
+	// are built after its rows are in).
+	if im.tx.Bulk() {
+		if err := im.timed("file the records, their history, the enrolments", func() error {
+			return im.tx.FileBulk(im.ctx, im.opt.Timing)
+		}); err != nil {
 			return err
 		}
 	}
-	if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
-		// The access log's rows commit with what they log.
-		if _, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable); err != nil {
+	if err := im.timed("audit rows", func() error {
+		if im.enrolmentsWritten > 0 {
+			if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
+				return err
+			}
+		}
+		if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
+			// The access log's rows commit with what they log.
+			_, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable)
 			return err
 		}
-		if err := im.tx.RefreshFacts(im.ctx); err != nil {
+		return nil
+	}); err != nil {
+		return err
+	}
+	if im.tx.Bulk() {
+		// The checks deferred for the load, and the schedules.
+		if err := im.timed("rebuild the checks, the schedules", func() error { return im.tx.FinishBulk(im.ctx, im.opt.Timing) }); err != nil {
+			return err
+		}
+	} else if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
+		if err := im.timed("RefreshFacts", func() error { return im.tx.RefreshFacts(im.ctx) }); err != nil {
 			return err
 		}
 	}
-	return im.tx.Commit(im.ctx)
+	if err := im.timed("commit", func() error { return im.tx.CommitOnly(im.ctx) }); err != nil {
+		return err
+	}
+	return im.timed("fold the rate changes into the counters", func() error { im.tx.Fold(im.ctx); return nil })
 }

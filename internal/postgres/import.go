@@ -31,6 +31,8 @@ type ImportTx struct {
 	served map[string]struct{}
 	// enrolmentMark is the highest enrolment ID before programmes.csv's.
 	enrolmentMark int64
+	// bulk is set for an import into an empty county (BeginBulkImport).
+	bulk *bulkImport
 }
 
 // BeginImport opens the import transaction. A dry run's is read-only.
@@ -47,12 +49,24 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 // the server's next fold (or to every report, when no server runs). A failed
 // fold leaves them pending, counted all the same.
 func (t *ImportTx) Commit(ctx context.Context) error {
-	if err := t.tx.Commit(); err != nil {
-		return translate(err)
+	if err := t.CommitOnly(ctx); err != nil {
+		return err
 	}
-	_, _ = t.db.FoldRateChanges(ctx)
+	t.Fold(ctx)
 	return nil
 }
+
+// CommitOnly makes the import visible; Fold then folds its rate changes
+// (Commit does both).
+func (t *ImportTx) CommitOnly(ctx context.Context) error {
+	if err := t.checkBulkFiled(); err != nil {
+		return err
+	}
+	return translate(t.tx.Commit())
+}
+
+// Fold folds the committed import's rate changes into the counters.
+func (t *ImportTx) Fold(ctx context.Context) { _, _ = t.db.FoldRateChanges(ctx) }
 
 // Rollback discards the import; after Commit it does nothing.
 func (t *ImportTx) Rollback() error {
@@ -352,11 +366,14 @@ func floatOrNull(p *float64) any {
 // RecordCopy streams records into the records table.
 type RecordCopy struct{ c *copier }
 
-// CopyRecords starts the records COPY.
+// CopyRecords starts the records COPY: into the records table, or for a
+// bulk import into the table they wait in until FileBulk files them.
 func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
-	c, err := t.copyInto(ctx, "records", "record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type",
-		"ethnicity", "phone", "contact_name", "contact_phone", "responsible_doctor", "filed_on", "filed_by", "filing_institution",
-		"status", "status_date", "basic_info")
+	table := "records"
+	if t.bulk != nil {
+		table = stagedRecords
+	}
+	c, err := t.copyInto(ctx, table, recordCopyColumns...)
 	if err != nil {
 		return nil, err
 	}
@@ -380,8 +397,13 @@ func (rc *RecordCopy) Close() (int, error) { return rc.c.close() }
 // row versions it created. The changes are left empty: the imported values
 // are the record's first state, and every later change keeps its before.
 // (Spelling each field out as a filing does costs more than the COPY itself
-// at a million rows.)
+// at a million rows.) A bulk import writes them once its records are filed
+// (FileBulk), and returns 0 here.
 func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, error) {
+	if t.bulk != nil {
+		t.bulk.actor = actor
+		return 0, nil
+	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO record_history (record_id, changed_by, action, changes)
 		SELECT record_id, $1, 'import', '{}' FROM records WHERE xmin = pg_current_xact_id()::xid`, actor)
 	if err != nil {
@@ -391,27 +413,57 @@ func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, e
 	return n, nil
 }
 
-// ExamCopy streams health examinations into the exams table.
+// ExamCopy streams health examinations into the exams table, or keeps them
+// in a spool until the connection is free for their COPY (SpoolExams).
 type ExamCopy struct {
 	c      *copier
+	sp     *spool
+	t      *ImportTx
+	ctx    context.Context
 	actor  string
 	served map[string]struct{}
 }
 
-// CopyExams starts the exams COPY; actor is recorded as their creator.
-func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, error) {
-	c, err := t.copyInto(ctx, "exams", "record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
-		"height_cm", "weight_kg", "created_by", "temperature", "pulse", "respiration", "systolic_right", "diastolic_right",
-		"waist_cm", "fasting_glucose", "sections", "section_states", "state")
+// SpoolExams is CopyExams for exams read while another COPY is open: they
+// wait in a temporary file, and Close copies them. (Reading entries.csv a
+// second time for its exams costs more: it parses every row again.)
+func (t *ImportTx) SpoolExams(ctx context.Context, actor string) (*ExamCopy, error) {
+	sp, err := newSpool()
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{c: c, actor: actor, served: t.served}, nil
+	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, served: t.servedMap()}, nil
+}
+
+// examCopyColumns are the columns of exams an import writes, in ExamCopy's
+// order.
+var examCopyColumns = []string{"record_id", "exam_date", "doctor", "institution_code", "systolic", "diastolic",
+	"height_cm", "weight_kg", "created_by", "temperature", "pulse", "respiration", "systolic_right", "diastolic_right",
+	"waist_cm", "fasting_glucose", "sections", "section_states", "state"}
+
+// CopyExams starts the exams COPY; actor is recorded as their creator.
+func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, error) {
+	c, err := t.copyInto(ctx, "exams", examCopyColumns...)
+	if err != nil {
+		return nil, err
+	}
+	return &ExamCopy{c: c, actor: actor, served: t.servedMap()}, nil
+}
+
+// servedMap is where the COPYs note the records they serve, for
+// RefreshFacts; a bulk import needs none.
+func (t *ImportTx) servedMap() map[string]struct{} {
+	if t.bulk != nil {
+		return nil
+	}
+	return t.served
 }
 
 // Write adds one exam.
 func (ec *ExamCopy) Write(e *record.Exam) error {
-	ec.served[e.RecordID] = struct{}{}
+	if ec.served != nil {
+		ec.served[e.RecordID] = struct{}{}
+	}
 	sections, err := e.Sections.Value()
 	if err != nil {
 		return err
@@ -424,13 +476,46 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 	if state == "" {
 		state = examform.Draft
 	}
-	return ec.c.row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
+	var row func(values ...any) error
+	if ec.sp != nil {
+		row = ec.sp.row
+	} else {
+		row = ec.c.row
+	}
+	return row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
 		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor, floatOrNull(e.Temperature), intOrNull(e.Pulse), intOrNull(e.Respiration),
-		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, state)
+		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, string(state))
 }
 
-// Close ends the COPY and returns the number of exams written.
-func (ec *ExamCopy) Close() (int, error) { return ec.c.close() }
+// Close ends the COPY (a spool's: copies what it holds) and returns the
+// number of exams written.
+func (ec *ExamCopy) Close() (int, error) {
+	if ec.sp == nil {
+		return ec.c.close()
+	}
+	defer ec.sp.remove()
+	if ec.sp.n == 0 {
+		return 0, nil
+	}
+	c, err := ec.t.copyInto(ec.ctx, "exams", examCopyColumns...)
+	if err != nil {
+		return 0, err
+	}
+	if err := ec.sp.replay(c.row); err != nil {
+		c.close()
+		return 0, err
+	}
+	return c.close()
+}
+
+// Abandon discards what a spool holds; a COPY ends as Close ends it.
+func (ec *ExamCopy) Abandon() {
+	if ec.sp != nil {
+		ec.sp.remove()
+		return
+	}
+	ec.c.close()
+}
 
 // ImportEntry is a service entry of an import: the columns every kind has,
 // the typed columns of referrals and follow-ups, and the kind's own fields
@@ -467,12 +552,14 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 	if err != nil {
 		return nil, err
 	}
-	return &EntryCopy{c: c, actor: actor, served: t.served}, nil
+	return &EntryCopy{c: c, actor: actor, served: t.servedMap()}, nil
 }
 
 // Write adds one entry.
 func (ec *EntryCopy) Write(e *ImportEntry) error {
-	ec.served[e.RecordID] = struct{}{}
+	if ec.served != nil {
+		ec.served[e.RecordID] = struct{}{}
+	}
 	data := "{}"
 	if len(e.Data) > 0 {
 		data = string(e.Data)
@@ -510,8 +597,17 @@ func (t *ImportTx) ActiveEnrolments(ctx context.Context, villages []string) ([]I
 
 // InsertEnrolments writes programmes.csv's enrolments and marks their
 // records for RefreshFacts, which computes their follow-up schedules. It
-// returns the number written.
+// returns the number written. A bulk import's records are not filed yet:
+// it keeps them for FileBulk, which writes them after the records.
 func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
+	if t.bulk != nil {
+		t.bulk.enrolments, t.bulk.enrolmentsActor = append(t.bulk.enrolments, es...), actor
+		return len(es), nil
+	}
+	return t.insertEnrolments(ctx, actor, es)
+}
+
+func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
 	// The audit finds them past this mark rather than scanning the table.
 	if err := t.tx.GetContext(ctx, &t.enrolmentMark, `SELECT COALESCE(max(id), 0) FROM enrolments`); err != nil {
 		return 0, translate(err)
@@ -523,7 +619,9 @@ func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []Impo
 	}
 	for i := range es {
 		e := &es[i]
-		t.served[e.RecordID] = struct{}{}
+		if t.bulk == nil {
+			t.served[e.RecordID] = struct{}{}
+		}
 		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason,
 			date(e.DischargedOn), date(e.LMPDate), date(e.DeliveredOn), actor); err != nil {
 			c.close()
@@ -574,8 +672,13 @@ func (t *ImportTx) SetSerials(ctx context.Context, last map[string]int) error {
 // exams or entries to, and their follow-up schedules (settleFacts: locked in
 // record ID order, then computed from what is committed, so that an exam or
 // entry another transaction commits meanwhile is never lost). The records
-// the import files without any are right as filed: no facts.
+// the import files without any are right as filed: no facts. A bulk
+// import filed every record with its facts and settled the schedules
+// (FileBulk): it has nothing to do here.
 func (t *ImportTx) RefreshFacts(ctx context.Context) error {
+	if t.bulk != nil {
+		return nil
+	}
 	ids := make([]string, 0, len(t.served))
 	for id := range t.served {
 		ids = append(ids, id)

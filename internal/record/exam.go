@@ -130,7 +130,7 @@ func (e *Exam) validateSections(today civil.Date) error {
 			fe.Add("sections", err.Error())
 		}
 	}
-	cols := e.ColumnValues()
+	var cols examform.Values // read when a complete section needs them
 	for key, v := range e.Sections {
 		s, ok := examform.Lookup(key)
 		if !ok {
@@ -151,6 +151,9 @@ func (e *Exam) validateSections(today civil.Date) error {
 		case st != examform.Draft && st != examform.Complete:
 			fe.Add("section_states."+key, "应为 draft（暂存）或 complete（已完成）")
 		case st == examform.Complete:
+			if cols == nil {
+				cols = e.ColumnValues()
+			}
 			keep(s.Missing(e.Sections[key], cols))
 		}
 	}
