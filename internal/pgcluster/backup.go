@@ -43,6 +43,10 @@ type Options struct {
 	Settings []string
 }
 
+// MaxWALSize is the embedded cluster's max_wal_size: the WAL written between
+// checkpoints before one is forced (docs/operations.md).
+const MaxWALSize = "4GB"
+
 // archiveConf is the file postgresql.conf includes, rewritten at every start,
 // so that turning backups on or off takes effect at the next restart.
 const archiveConf = "healthrec-archive.conf"
@@ -117,6 +121,11 @@ func (c *Cluster) configureArchiving() error {
 			"archive_command = 'pgbackrest --config=" + c.confPath() + " --stanza=" + Stanza + " archive-push %p'\n" +
 			"archive_timeout = 60\n"
 	}
+	// A county's first import writes ~10 GB of WAL; at the default 1 GB
+	// it would force a checkpoint every few seconds of the load, each
+	// flushing the pages being loaded and making the next change of every
+	// page log it whole again.
+	body += "max_wal_size = " + MaxWALSize + "\n"
 	if c.opts.Logical {
 		body += "wal_level = logical\n" // after the archiving's "replica": the last one counts
 	}

@@ -117,6 +117,10 @@ func checkSecured(t *testing.T, c *Cluster) {
 	if err := db.QueryRow(`SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the server's hba rules trust %d lines (%v)", n, err)
 	}
+	var walSize string
+	if err := db.QueryRow(`SHOW max_wal_size`).Scan(&walSize); err != nil || walSize != MaxWALSize {
+		t.Errorf("max_wal_size %q (%v), want %s: a county's import would checkpoint every few seconds", walSize, err, MaxWALSize)
+	}
 	var super bool
 	if err := db.QueryRow(`SELECT bool_or(rolsuper) FROM pg_roles WHERE rolname IN ($1, $2)`, Owner, App).Scan(&super); err != nil || super {
 		t.Errorf("owner or app role is a superuser (%v)", err)
