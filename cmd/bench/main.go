@@ -195,15 +195,18 @@ func run(ctx context.Context, o options, keep bool) error {
 	}
 
 	county := g.county
-	bare, bareMin := measure(o.runs, func() error {
+	bare, bareMin, err := measure(o.runs, func() error {
 		var n int
 		return db.GetContext(ctx, &n, `SELECT count(*) FROM records`)
 	})
+	if err != nil {
+		return fmt.Errorf("count(*): %w", err)
+	}
 	// The same count on one core: a bare count(*) plans parallel workers,
 	// whose start-up on this VM costs more than the scan at this size, while
 	// a report runs serial (tuneReport); both are printed so a ratio can be
 	// read against either.
-	serial, serialMin := measure(o.runs, func() error {
+	serial, serialMin, err := measure(o.runs, func() error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -215,19 +218,18 @@ func run(ctx context.Context, o options, keep bool) error {
 		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&n)
 	})
+	if err != nil {
+		return fmt.Errorf("serial count(*): %w", err)
+	}
 	fmt.Printf("%-52s %9s %9s\n", "", "median", "fastest")
 	fmt.Printf("%-52s %9s %9s\n", "bare SELECT count(*) FROM records", bare, bareMin)
 	fmt.Printf("%-52s %9s %9s\n", "  the same, serial (no parallel workers)", serial, serialMin)
 	sum.row("bare `SELECT count(*) FROM records` (median)", bare.String(), "1", "", "", "")
 	sum.row("the same on one core (no parallel workers)", serial.String(), "", "", "", "")
 	report := func(name string, p rates.Params) error {
-		var err error
-		d, dMin := measure(o.runs, func() error {
-			_, e := db.Report(ctx, county, p)
-			if e != nil {
-				err = e
-			}
-			return e
+		d, dMin, err := measure(o.runs, func() error {
+			_, err := db.Report(ctx, county, p)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -257,11 +259,14 @@ func run(ctx context.Context, o options, keep bool) error {
 	}
 	doc := g.doctorCodes[0]
 	if o.part("drill") {
-		d, dMin := measure(o.runs, func() error {
+		d, dMin, err := measure(o.runs, func() error {
 			_, _, err := db.RateRecords(ctx, county, rates.Params{AsOf: asOf, Sample: 300, Seed: 1},
 				postgres.DrillFilter{Level: rates.Doctor, ScopeCode: doc, Page: postgres.Page{PerPage: 50}})
 			return err
 		})
+		if err != nil {
+			return fmt.Errorf("drill-down: %w", err)
+		}
 		fmt.Printf("%-52s %9s %9s\n", "drill-down (records only), one doctor, sample=300", d, dMin)
 	}
 	// My assessment (GET /assessment) of one doctor and of one institution:
@@ -269,7 +274,7 @@ func run(ctx context.Context, o options, keep bool) error {
 	// the whole-population report it ranks in, the trend, the first page of
 	// records to fix.
 	all := rates.Params{AsOf: asOf, Sample: rates.All, Seed: 1}
-	assessment := func(l rates.Level, code string) (time.Duration, time.Duration) {
+	assessment := func(l rates.Level, code string) (time.Duration, time.Duration, error) {
 		return measure(o.runs, func() error {
 			if _, err := db.RateScope(ctx, l, code); err != nil {
 				return err
@@ -286,9 +291,14 @@ func run(ctx context.Context, o options, keep bool) error {
 	}
 	if o.part("assessment") {
 		// A records administrator's: the institution's ~50,000 records.
-		d, dMin := assessment(rates.Institution, g.institutions[0])
+		d, dMin, err := assessment(rates.Institution, g.institutions[0])
+		if err != nil {
+			return fmt.Errorf("my assessment, one institution: %w", err)
+		}
 		fmt.Printf("%-52s %9s %9s\n", "my assessment, one institution (records admin)", d, dMin)
-		d, dMin = assessment(rates.Doctor, doc)
+		if d, dMin, err = assessment(rates.Doctor, doc); err != nil {
+			return fmt.Errorf("my assessment, one doctor: %w", err)
+		}
 		fmt.Printf("%-52s %9s %9s\n", "my assessment (GET /assessment), one doctor", d, dMin)
 		sum.row("my assessment of one doctor (median; target ≤ 50 ms)", d.String(), fmt.Sprintf("%.1f", float64(d)/float64(bare)), "", "", "")
 	}
@@ -335,19 +345,20 @@ func (s *summary) start(path, machine string) error {
 
 // measure runs fn once to warm up, then runs times, and returns the median
 // and the fastest run (on a shared machine the fastest is the least
-// disturbed).
-func measure(runs int, fn func() error) (median, fastest time.Duration) {
-	if fn() != nil {
-		return 0, 0
+// disturbed). A failed run fails the measurement: a figure of nothing
+// printed as a time would be worse than none.
+func measure(runs int, fn func() error) (median, fastest time.Duration, err error) {
+	if err := fn(); err != nil {
+		return 0, 0, err
 	}
 	var ds []time.Duration
 	for i := 0; i < runs; i++ {
 		start := time.Now()
-		if fn() != nil {
-			return 0, 0
+		if err := fn(); err != nil {
+			return 0, 0, err
 		}
 		ds = append(ds, time.Since(start))
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2].Round(100 * time.Microsecond), ds[0].Round(100 * time.Microsecond)
+	return ds[len(ds)/2].Round(100 * time.Microsecond), ds[0].Round(100 * time.Microsecond), nil
 }
