@@ -45,6 +45,7 @@ func main() {
 	flag.Int64Var(&o.seed, "seed", 1, "generator seed")
 	flag.StringVar(&o.today, "today", "2026-06-30", "the generated data's last day and the report's as-of date")
 	keep := flag.Bool("keep", false, "keep the throwaway cluster's directory (printed) instead of removing it")
+	flag.StringVar(&o.dir, "dir", "", "load the county into a new cluster in this directory (new or empty) and keep it there, stopped (make bench's cmd/loadtest -cluster then measures the HTTP API on it)")
 	flag.BoolVar(&o.reuse, "reuse", false, "with BENCH_DATABASE_URL: measure the county already loaded there")
 	flag.BoolVar(&o.check, "check", false, "after the load, compare every record's facts and every counter with their definition (healthrec check-rates)")
 	flag.BoolVar(&o.reindex, "reindex", false, "rebuild the report's indexes after the load (after an ordinary import's RefreshFacts; the bulk path builds them once)")
@@ -76,6 +77,8 @@ type options struct {
 	today                                       string
 	reuse, reindex, check                       bool
 	summary, only                               string
+	// dir is where the county's cluster is made and kept (-dir).
+	dir string
 }
 
 // part is whether -only asks for a part of the measurements.
@@ -99,6 +102,10 @@ func run(ctx context.Context, o options, keep bool) error {
 	url, appURL := os.Getenv("BENCH_DATABASE_URL"), os.Getenv("BENCH_APP_DATABASE_URL")
 	if url == "" {
 		dir, err := os.MkdirTemp("", "healthrec-bench-")
+		if o.dir != "" {
+			dir, keep = o.dir, true
+			err = os.MkdirAll(dir, 0o755)
+		}
 		if err != nil {
 			return err
 		}

@@ -101,6 +101,24 @@ const (
 // the first one's villages, all with the demo password, and enrols
 // residents in the hypertension programme where there are too few —
 // a county loaded by cmd/bench has none. Run again, it finds them.
+// clusterCounty starts the cluster cmd/bench -dir left in dir (its
+// database "bench") and measures its county as reuseCounty does; the
+// cluster is stopped again at close.
+func clusterCounty(ctx context.Context, dir string, institutions int) (*county, error) {
+	cluster, err := pgcluster.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	c, err := reuseCounty(ctx, cluster.URL("bench"), cluster.AppURL("bench"), institutions)
+	if err != nil {
+		cluster.Stop()
+		return nil, err
+	}
+	closeDBs := c.close
+	c.close = func() { closeDBs(); cluster.Stop() }
+	return c, nil
+}
+
 func reuseCounty(ctx context.Context, superURL, appURL string, institutions int) (*county, error) {
 	c := &county{homeVisit: reuseHomeVisit}
 	var err error

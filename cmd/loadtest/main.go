@@ -67,6 +67,7 @@ func main() {
 	summary := flag.String("summary", "", "append the HTTP rows to this summary table (started by cmd/bench; make bench prints it)")
 	reuse := flag.String("reuse", "", "measure the county already loaded at this superuser URL (e.g. one cmd/bench -keep left) instead of loading the demo county; the server serves as $BENCH_APP_DATABASE_URL (the app role) when set")
 	var o options
+	flag.StringVar(&o.cluster, "cluster", "", "measure the county in the stopped cluster of this directory, as cmd/bench -dir left it (started for the run and stopped after)")
 	only := flag.String("only", "", "measure only these, comma-separated: page, search, followup, due, sync (default all)")
 	flag.IntVar(&o.runs, "runs", 1, "measured runs of each endpoint, one after the other")
 	reuseDoctors := flag.Int("doctors", 10, "with -reuse: how many institutions' doctors read and write, each their own institution's records")
@@ -93,6 +94,7 @@ func main() {
 // options are the flags run takes beyond the common ones.
 type options struct {
 	reuse   string
+	cluster string
 	doctors int
 	only    []string
 	runs    int
@@ -116,9 +118,12 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 	}
 	defer os.RemoveAll(dir)
 	var cty *county
-	if o.reuse != "" {
+	switch {
+	case o.cluster != "":
+		cty, err = clusterCounty(ctx, o.cluster, o.doctors)
+	case o.reuse != "":
 		cty, err = reuseCounty(ctx, o.reuse, os.Getenv("BENCH_APP_DATABASE_URL"), o.doctors)
-	} else {
+	default:
 		cty, err = freshCounty(ctx, residents)
 	}
 	if err != nil {
