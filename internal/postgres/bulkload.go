@@ -47,31 +47,47 @@ func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore fu
 			}
 			redo = append(redo, fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %q %s`, table, fk.Name, fk.Def))
 		}
-		var ixs []struct {
-			Name string `db:"relname"`
-			Def  string `db:"def"`
+		defs, err := dropIndexes(ctx, tx, table)
+		if err != nil {
+			return nil, err
 		}
-		if err := tx.SelectContext(ctx, &ixs, `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
-			JOIN pg_class c ON c.oid = i.indexrelid
-			WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-			ORDER BY c.relname`, table); err != nil {
+		redo = append(redo, defs...)
+	}
+	return func() error { return replay(ctx, tx, redo) }, nil
+}
+
+// dropIndexes drops the indexes of table that back no constraint and
+// returns their definitions, to be replayed (replay) once the table is
+// loaded.
+func dropIndexes(ctx context.Context, tx *sqlx.Tx, table string) ([]string, error) {
+	var ixs []struct {
+		Name string `db:"relname"`
+		Def  string `db:"def"`
+	}
+	if err := tx.SelectContext(ctx, &ixs, `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+		ORDER BY c.relname`, table); err != nil {
+		return nil, translate(err)
+	}
+	defs := make([]string, len(ixs))
+	for i, ix := range ixs {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, ix.Name)); err != nil {
 			return nil, translate(err)
 		}
-		for _, ix := range ixs {
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, ix.Name)); err != nil {
-				return nil, translate(err)
-			}
-			redo = append(redo, ix.Def)
+		defs[i] = ix.Def
+	}
+	return defs, nil
+}
+
+// replay runs the saved DDL statements in order.
+func replay(ctx context.Context, tx *sqlx.Tx, statements []string) error {
+	for _, q := range statements {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return translate(err)
 		}
 	}
-	return func() error {
-		for _, q := range redo {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return translate(err)
-			}
-		}
-		return nil
-	}, nil
+	return nil
 }
 
 // InsertStagedRecords files the records of staged, a temporary table with

@@ -117,32 +117,18 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 // deferLogIndexes drops the access log's indexes when it has no rows and
 // returns what recreates them, under their names and definitions.
 func deferLogIndexes(ctx context.Context, tx *sqlx.Tx) (func() error, error) {
-	var ixs []struct {
-		Name string `db:"relname"`
-		Def  string `db:"def"`
-	}
-	if err := tx.SelectContext(ctx, &ixs, `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
-		JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid = 'access_log'::regclass AND NOT EXISTS (SELECT 1 FROM access_log)
-			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-		ORDER BY c.relname`); err != nil {
+	var empty bool
+	if err := tx.GetContext(ctx, &empty, `SELECT NOT EXISTS (SELECT 1 FROM access_log)`); err != nil {
 		return nil, translate(err)
 	}
-	redo := make([]string, len(ixs))
-	for i, ix := range ixs {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, ix.Name)); err != nil {
-			return nil, translate(err)
+	var redo []string
+	if empty {
+		var err error
+		if redo, err = dropIndexes(ctx, tx, "access_log"); err != nil {
+			return nil, err
 		}
-		redo[i] = ix.Def
 	}
-	return func() error {
-		for _, def := range redo {
-			if _, err := tx.ExecContext(ctx, def); err != nil {
-				return translate(err)
-			}
-		}
-		return nil
-	}, nil
+	return func() error { return replay(ctx, tx, redo) }, nil
 }
 
 // Bulk reports whether the import loads an empty county (BeginBulkImport).
