@@ -197,6 +197,7 @@ func ensureStaff(ctx context.Context, db *postgres.DB, s *staff.Staff, hash stri
 func ensureEnrolled(ctx context.Context, db *postgres.DB, doctor, inst string) error {
 	var have int
 	if err := db.GetContext(ctx, &have, `SELECT count(*) FROM enrolments e JOIN regions v ON v.code = e.village_code
+		JOIN records r ON r.record_id = e.record_id AND r.status = 'active'
 		WHERE v.institution_code = $1 AND e.programme = 'hypertension' AND e.status = 'active'`, inst); err != nil {
 		return err
 	}

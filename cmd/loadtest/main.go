@@ -174,9 +174,14 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 			pages = append(pages, request{"/api/v1/records/" + id, token})
 		}
 		var enrolled []string
+		// Residents of open records only (a closed record takes no
+		// follow-up: 409), and at most followupsPerDoctor of them: wrk's
+		// Lua script holds every target as a constant, and a county-wide
+		// list passes LuaJIT's limit.
 		if err := db.SelectContext(ctx, &enrolled, `SELECT e.record_id FROM enrolments e JOIN regions v ON v.code = e.village_code
+			JOIN records r ON r.record_id = e.record_id AND r.status = 'active'
 			WHERE v.institution_code = (SELECT institution_code FROM staff WHERE code = $1)
-			AND e.programme = 'hypertension' AND e.status = 'active' ORDER BY md5(e.record_id)`, code); err != nil {
+			AND e.programme = 'hypertension' AND e.status = 'active' ORDER BY md5(e.record_id) LIMIT $2`, code, followupsPerDoctor); err != nil {
 			return err
 		}
 		if len(enrolled) == 0 {
@@ -297,6 +302,10 @@ func run(residents int, duration time.Duration, connections int, hold bool, summ
 // syncRuns is how many batch syncs are timed.
 const syncRuns = 5
 
+// followupsPerDoctor bounds the residents each doctor's creates are spread
+// over (about the 2,000 of an institution's programme in the demo county).
+const followupsPerDoctor = 2000
+
 // syncRound is a home-visit worker's round recorded offline: 200 of the
 // residents in the hypertension programme of the worker's villages (some
 // twice, if there are fewer), one follow-up each.
@@ -304,6 +313,7 @@ func syncRound(ctx context.Context, db *postgres.DB, worker string) ([]string, e
 	var ids []string
 	if err := db.SelectContext(ctx, &ids, `SELECT e.record_id FROM enrolments e
 		JOIN staff_villages s ON s.village_code = e.village_code AND s.staff_code = $1
+		JOIN records r ON r.record_id = e.record_id AND r.status = 'active'
 		WHERE e.programme = 'hypertension' AND e.status = 'active' ORDER BY md5(e.record_id) LIMIT 200`, worker); err != nil {
 		return nil, err
 	}
