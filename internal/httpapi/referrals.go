@@ -82,11 +82,6 @@ func (s *Server) moveReferral(t entry.Transition) gin.HandlerFunc {
 		} else {
 			_, audit, err = s.gate.RecordWrite(ctx, p, access.Request{RecordID: ref.RecordID, Section: section, Action: access.Write,
 				Method: c.Request.Method, Path: c.Request.URL.Path})
-			if apperr.CodeOf(err) == apperr.Forbidden {
-				// The log keeps the gate's reason; the answer does not name
-				// the record to somebody who may not see it.
-				err = apperr.Forbiddenf("无权办理转诊单 %s：只有开具机构和接收机构的医生可以办理", c.Param("id"))
-			}
 		}
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Forbidden {
 			// The gate's reason names the record behind the referral: the
