@@ -126,6 +126,8 @@ func (c *Cluster) configureArchiving() error {
 	// flushing the pages being loaded and making the next change of every
 	// page log it whole again.
 	body += "max_wal_size = " + MaxWALSize + "\n"
+	// A quarter of the memory rather than PostgreSQL's 128 MB (SharedBuffers).
+	body += "shared_buffers = " + SharedBuffers() + "\n"
 	if c.opts.Logical {
 		body += "wal_level = logical\n" // after the archiving's "replica": the last one counts
 	}

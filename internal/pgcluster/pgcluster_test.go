@@ -121,6 +121,11 @@ func checkSecured(t *testing.T, c *Cluster) {
 	if err := db.QueryRow(`SHOW max_wal_size`).Scan(&walSize); err != nil || walSize != MaxWALSize {
 		t.Errorf("max_wal_size %q (%v), want %s: a county's import would checkpoint every few seconds", walSize, err, MaxWALSize)
 	}
+	var buffers string
+	if err := db.QueryRow(`SELECT setting::bigint * 8 / 1024 || 'MB' FROM pg_settings WHERE name = 'shared_buffers'`).Scan(&buffers); err != nil ||
+		buffers != SharedBuffers() {
+		t.Errorf("shared_buffers %s (%v), want %s: PostgreSQL's 128 MB holds little of a county", buffers, err, SharedBuffers())
+	}
 	var super bool
 	if err := db.QueryRow(`SELECT bool_or(rolsuper) FROM pg_roles WHERE rolname IN ($1, $2)`, Owner, App).Scan(&super); err != nil || super {
 		t.Errorf("owner or app role is a superuser (%v)", err)
