@@ -51,12 +51,12 @@ func TestEntryConformsByKindIsTheCaseRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(up)
-	start := strings.Index(text, "CREATE FUNCTION entry_conforms(")
-	end := strings.Index(text[start:], "$$;")
-	if start < 0 || end < 0 {
+	_, def, found := strings.Cut(text, "CREATE FUNCTION entry_conforms(")
+	body, _, closed := strings.Cut(def, "$$;")
+	if !found || !closed {
 		t.Fatal("migration 00027 defines no entry_conforms")
 	}
-	caseRule := strings.Replace(text[start:start+end+3], "entry_conforms(", "pg_temp.entry_conforms_00027(", 1)
+	caseRule := "CREATE FUNCTION pg_temp.entry_conforms_00027(" + body + "$$;"
 	tx := su.MustBegin()
 	defer tx.Rollback()
 	if _, err := tx.Exec(caseRule); err != nil {
