@@ -16,8 +16,9 @@ func (e *env) accessRows(record, staffCode, section, outcome string) int {
 	return n
 }
 
-// TestImportLogsWrites: an import writes one access-log row per record,
-// exam and entry it imports, committed with them; a failed run leaves none.
+// TestImportLogsWrites: an import writes one access-log row per record and
+// section it writes (two exams or two visits of one record are one row),
+// committed with them; a failed run leaves none.
 func TestImportLogsWrites(t *testing.T) {
 	e := newEnv(t)
 	e.at("2024-06-30")
@@ -42,6 +43,8 @@ func TestImportLogsWrites(t *testing.T) {
 	entries := "record_id,kind,service_date,staff_code,systolic,diastolic,height_cm,weight_kg\n" +
 		ids[0] + ",exam,2024-03-01,docA,130,80,160,60\n" +
 		ids[0] + ",visit,2024-03-02,docA,,,,\n" +
+		ids[0] + ",exam,2024-04-01,docA,132,82,160,61\n" +
+		ids[0] + ",visit,2024-04-02,docA,,,,\n" +
 		ids[1] + ",visit,2024-03-03,hvA,,,,\n"
 	st, rep = ra.upload("/api/v1/imports", map[string]string{"entries.csv": entries})
 	if st != 200 || !rep.OK {

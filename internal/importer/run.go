@@ -30,8 +30,9 @@ type Options struct {
 	// Today bounds service, filing and status dates.
 	Today civil.Date
 	// Audit names the caller in the access log: one allowed write per
-	// imported record, exam and entry, and the look-ups of records already
-	// on file (a duplicate identity number). StaffCode defaults to Actor.
+	// record and section imported (its basic info, its exams, each kind of
+	// its entries, its programmes), and the look-ups of records already on
+	// file (a duplicate identity number). StaffCode defaults to Actor.
 	Audit access.LogEntry
 	// Reader is the caller: a bad row names a record already on file only
 	// when Reader may read it. Nil is the command line's operator, who

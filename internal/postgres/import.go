@@ -636,10 +636,11 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 }
 
 // AuditEnrolments appends one access-log row (an allowed write of the
-// programmes section) per enrolment this transaction inserted.
+// programmes section) per record this transaction enrolled (AuditImport).
 func (t *ImportTx) AuditEnrolments(ctx context.Context, who access.LogEntry) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, outcome, method, path)
-		SELECT $1, $2, record_id, 'programmes', 'write', 'allowed', $3, $4 FROM enrolments WHERE id > $5 AND xmin = pg_current_xact_id()::xid`,
+		SELECT $1, $2, record_id, 'programmes', 'write', 'allowed', $3, $4
+		FROM (SELECT DISTINCT record_id FROM enrolments WHERE id > $5 AND xmin = pg_current_xact_id()::xid) e`,
 		who.StaffCode, who.Roles, who.Method, who.Path, t.enrolmentMark)
 	return translate(err)
 }

@@ -20,6 +20,10 @@ type bulkImport struct {
 	enrolments      []ImportEnrolment
 	enrolmentsActor string
 	filed           bool
+	// services are the tables of exams and entries (where the database
+	// has the latter): empty when the import began, so PostgreSQL knows
+	// nothing of their rows until FileBulk analyzes them.
+	services []string
 }
 
 // stagedRecords is the temporary table a bulk import's records wait in.
@@ -49,7 +53,7 @@ var recordCopyColumns = []string{"record_id", "village_code", "name", "sex", "bi
 //     (InsertStagedRecords), so that no record is updated afterwards;
 //   - their history rows and programmes.csv's enrolments (which refer to
 //     the records) are written after them, and the enrolments' follow-up
-//     schedules computed once (FileBulk).
+//     schedules computed once, by one join (FileBulk).
 //
 // What is written is the same as the ordinary path writes, row for row.
 func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
@@ -65,9 +69,9 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	if err := tx.GetContext(ctx, &hasEntries, `SELECT to_regclass('entries') IS NOT NULL`); err != nil {
 		return fail(err)
 	}
-	tables := []string{"records", "exams", "enrolments"}
+	tables, services := []string{"records", "exams", "enrolments"}, []string{"exams"}
 	if hasEntries {
-		tables = append(tables, "entries")
+		tables, services = append(tables, "entries"), append(services, "entries")
 	}
 	// Every table whose checks may be deferred, locked at once before
 	// they are looked at: nobody adds a row between the look and the load,
@@ -111,7 +115,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		}
 		return restoreLog()
 	}
-	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: both}}, nil
+	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: both, services: services}}, nil
 }
 
 // deferLogIndexes drops the access log's indexes when it has no rows and
@@ -136,16 +140,24 @@ func (t *ImportTx) Bulk() bool { return t.bulk != nil }
 
 // FileBulk files a bulk import's staged records with their facts, then
 // their history rows and the enrolments (with the scheduled services of
-// the programmes that have them), before the import's audit rows are
-// written; FinishBulk then rebuilds the checks. The ordinary path has
-// nothing to do here. timing, when not nil, is told how long each part
-// took.
+// the programmes that have them, and the follow-up schedules), before the
+// import's audit rows are written; FinishBulk then rebuilds the checks.
+// The ordinary path has nothing to do here. timing, when not nil, is told
+// how long each part took.
 func (t *ImportTx) FileBulk(ctx context.Context, timing func(step string, d time.Duration)) error {
 	b := t.bulk
 	if b == nil {
 		return nil
 	}
 	lap := lapper(timing)
+	// The tables were empty when the transaction began: without their
+	// statistics the facts' plan sorts every service twice to anti-join
+	// the corrections (there are none). The enrolments are analyzed once
+	// they are in (settleSchedules).
+	if _, err := t.tx.ExecContext(ctx, `ANALYZE `+strings.Join(append(b.services, stagedRecords), ", ")); err != nil {
+		return translate(err)
+	}
+	lap("the services and staged records analyzed")
 	if _, err := InsertStagedRecords(ctx, t.tx.Tx, stagedRecords, recordCopyColumns); err != nil {
 		return err
 	}
@@ -162,16 +174,51 @@ func (t *ImportTx) FileBulk(ctx context.Context, timing func(step string, d time
 		if _, err := t.insertEnrolments(ctx, b.enrolmentsActor, b.enrolments); err != nil {
 			return err
 		}
+		lap("history rows, enrolments")
+		// Every enrolment is this import's.
+		if err := settleSchedules(ctx, t.tx, t.enrolmentMark); err != nil {
+			return translate(err)
+		}
+		lap("the follow-up schedules")
+		return nil
 	}
 	lap("history rows, enrolments")
 	return nil
 }
 
+// settleSchedules is refreshSchedules for every enrolment past mark at once,
+// for a bulk import while the entries have no index but their key: one join
+// of the enrolments with their follow-ups, where refreshSchedules looks up
+// each enrolment's latest follow-up in the entries' index (which a bulk
+// import builds only at its end). The rule is the same (TestBulkImportIsTheOrdinaryImport).
+func settleSchedules(ctx context.Context, tx *Tx, mark int64) error {
+	// Known to be empty until now, the enrolments would be joined in a
+	// nested loop over the entries.
+	if _, err := tx.ExecContext(ctx, `ANALYZE enrolments`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE enrolments t SET last_followup_date = l.service_date,
+			next_due_date = followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date)
+		FROM enrolments e LEFT JOIN (
+			SELECT DISTINCT ON (e.id) e.id, f.service_date, f.next_date
+			FROM enrolments e JOIN entries f ON f.kind = 'followup' AND f.record_id = e.record_id AND f.programme = e.programme
+				AND f.service_date >= e.enrolled_on AND (e.ended_on IS NULL OR f.service_date <= e.ended_on)
+			WHERE e.id > $1 AND e.programme IN ('hypertension', 'type2_diabetes')
+				AND NOT EXISTS (SELECT 1 FROM entries c WHERE c.corrects = f.id)
+			ORDER BY e.id, f.service_date DESC, f.id DESC
+		) l ON l.id = e.id
+		WHERE t.id = e.id AND e.id > $1 AND e.programme IN ('hypertension', 'type2_diabetes')
+			AND (t.last_followup_date, t.next_due_date)
+				IS DISTINCT FROM (l.service_date, followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date))`, mark)
+	return err
+}
+
 // FinishBulk rebuilds the foreign keys and indexes a bulk import dropped,
-// each key checked by one join (a service of no record fails here), and
-// settles the follow-up schedules of its enrolments, as RefreshFacts does
-// on the ordinary path (which a bulk import skips: its records were filed
-// with their facts). After it the import may commit.
+// each key checked by one join (a service of no record fails here). The
+// records were filed with their facts and the enrolments' follow-up
+// schedules settled (FileBulk), which RefreshFacts does on the ordinary
+// path. After it the import may commit.
 func (t *ImportTx) FinishBulk(ctx context.Context, timing func(step string, d time.Duration)) error {
 	b := t.bulk
 	if b == nil {
@@ -182,13 +229,6 @@ func (t *ImportTx) FinishBulk(ctx context.Context, timing func(step string, d ti
 		return err
 	}
 	lap("indexes and foreign keys built and checked once")
-	if len(b.enrolments) > 0 {
-		// Every enrolment is this import's.
-		if err := refreshSchedules(ctx, t.tx, "e.id > $1", t.enrolmentMark); err != nil {
-			return translate(err)
-		}
-		lap("the follow-up schedules")
-	}
 	b.filed = true
 	return nil
 }
