@@ -90,6 +90,25 @@ func replay(ctx context.Context, tx *sqlx.Tx, statements []string) error {
 	return nil
 }
 
+// bulkSettings gives the rest of the transaction the memory a county's
+// sorts and hashes need (256 MB, not 4 MB: a bulk load is one connection)
+// and no JIT, and returns what puts the settings back.
+func bulkSettings(ctx context.Context, tx *sqlx.Tx) (restore func(), err error) {
+	var saved struct {
+		WorkMem string `db:"work_mem"`
+		JIT     string `db:"jit"`
+	}
+	if err := tx.GetContext(ctx, &saved, `SELECT current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`); err != nil {
+		return nil, translate(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
+		return nil, translate(err)
+	}
+	return func() {
+		_, _ = tx.ExecContext(ctx, `SELECT set_config('work_mem', $1, true), set_config('jit', $2, true)`, saved.WorkMem, saved.JIT)
+	}, nil
+}
+
 // InsertStagedRecords files the records of staged, a temporary table with
 // the given columns of records loaded by COPY, with their write-time facts
 // computed at once from the exams and entries loaded before them (the view
@@ -125,23 +144,15 @@ func InsertStagedRecords(ctx context.Context, tx *sqlx.Tx, staged string, column
 		from += "s." + c
 	}
 	// The facts' aggregates (a hash per record of ten services, the exams'
-	// window) and the counters' sums spill to disk in the default 4 MB:
-	// these statements get more. And no JIT: the planner's estimate of
-	// record_rate_changes (thousands of rows a record, where there are a
-	// few) makes it compile a hundred functions, seconds of the load.
-	var saved struct {
-		WorkMem string `db:"work_mem"`
-		JIT     string `db:"jit"`
+	// window) and the counters' sums spill to disk in the default 4 MB;
+	// and the planner's estimate of record_rate_changes (thousands of rows
+	// a record, where there are a few) makes JIT compile a hundred
+	// functions, seconds of the load.
+	restore, err := bulkSettings(ctx, tx)
+	if err != nil {
+		return 0, err
 	}
-	if err := tx.GetContext(ctx, &saved, `SELECT current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`); err != nil {
-		return 0, translate(err)
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
-		return 0, translate(err)
-	}
-	defer func() {
-		_, _ = tx.ExecContext(ctx, `SELECT set_config('work_mem', $1, true), set_config('jit', $2, true)`, saved.WorkMem, saved.JIT)
-	}()
+	defer restore()
 
 	// Identifiers are the caller's constants, never input.
 	insert := fmt.Sprintf(`INSERT INTO records (%s,

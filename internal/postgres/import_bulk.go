@@ -197,7 +197,13 @@ func settleSchedules(ctx context.Context, tx *Tx, mark int64) error {
 	if _, err := tx.ExecContext(ctx, `ANALYZE enrolments`); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `
+	// The latest follow-up of each enrolment is a sort of millions.
+	restore, err := bulkSettings(ctx, tx.Tx)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	_, err = tx.ExecContext(ctx, `
 		UPDATE enrolments t SET last_followup_date = l.service_date,
 			next_due_date = followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date)
 		FROM enrolments e LEFT JOIN (
