@@ -69,3 +69,30 @@ func (db *DB) InsertEntryRaw(ctx context.Context, e entry.Entry) (bool, error) {
 		r.RecordID, r.Kind, r.ServiceDate, r.Doctor, r.ReferralStatus, r.Programme, r.NextDate, string(r.Data))
 	return conforming, err
 }
+
+// CopyRows runs one COPY of rows into table's columns on the import's
+// connection (copier), for the tests of its text format.
+func (t *ImportTx) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) (int, error) {
+	c, err := t.copyInto(ctx, table, columns...)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		if err := c.row(r...); err != nil {
+			c.close()
+			return 0, err
+		}
+	}
+	return c.close()
+}
+
+// Exec runs a statement in the import's transaction.
+func (t *ImportTx) Exec(ctx context.Context, q string) error {
+	_, err := t.tx.ExecContext(ctx, q)
+	return err
+}
+
+// Get reads one row of the import's transaction into dest.
+func (t *ImportTx) Get(ctx context.Context, dest any, q string, args ...any) error {
+	return t.tx.GetContext(ctx, dest, q, args...)
+}

@@ -4,10 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"healthrec/internal/access"
@@ -25,7 +24,10 @@ import (
 // visible to others until Commit, so a run with a bad row changes nothing.
 type ImportTx struct {
 	db *DB
-	tx *Tx
+	// conn is the connection tx runs on, which its COPYs write to directly
+	// (copier).
+	conn *sqlx.Conn
+	tx   *Tx
 	// served are the records the import adds exams or entries to: their
 	// facts are settled before the commit (RefreshFacts).
 	served map[string]struct{}
@@ -37,11 +39,26 @@ type ImportTx struct {
 
 // BeginImport opens the import transaction. A dry run's is read-only.
 func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error) {
-	tx, err := db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	conn, tx, err := db.beginOnConn(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}}, nil
+}
+
+// beginOnConn opens a transaction on a connection of its own, which goes
+// back to the pool when the transaction ends (endConn).
+func (db *DB) beginOnConn(ctx context.Context, opts *sql.TxOptions) (*sqlx.Conn, *sqlx.Tx, error) {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	tx, err := conn.BeginTxx(ctx, opts)
+	if err != nil {
+		conn.Close()
+		return nil, nil, translate(err)
+	}
+	return conn, tx, nil
 }
 
 // Commit makes the import visible, then folds its rate changes into the
@@ -62,7 +79,9 @@ func (t *ImportTx) CommitOnly(ctx context.Context) error {
 	if err := t.checkBulkFiled(); err != nil {
 		return err
 	}
-	return translate(t.tx.Commit())
+	err := t.tx.Commit()
+	t.conn.Close()
+	return translate(err)
 }
 
 // Fold folds the committed import's rate changes into the counters.
@@ -71,6 +90,7 @@ func (t *ImportTx) Fold(ctx context.Context) { _, _ = t.db.FoldRateChanges(ctx) 
 // Rollback discards the import; after Commit it does nothing.
 func (t *ImportTx) Rollback() error {
 	err := t.tx.Rollback()
+	t.conn.Close() // (closed already after a commit)
 	if err == sql.ErrTxDone {
 		return nil
 	}
@@ -299,39 +319,6 @@ func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs 
 		}
 	}
 	return nil
-}
-
-// copier streams rows into one table with COPY. While it is open the
-// transaction can run nothing else.
-type copier struct {
-	stmt *sql.Stmt
-	n    int
-}
-
-func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string) (*copier, error) {
-	// Identifiers are this file's constants, never input.
-	stmt, err := t.tx.PrepareContext(ctx, fmt.Sprintf("COPY %s (%s) FROM STDIN", table, strings.Join(columns, ", ")))
-	if err != nil {
-		return nil, translate(err)
-	}
-	return &copier{stmt: stmt}, nil
-}
-
-func (c *copier) row(values ...any) error {
-	c.n++
-	if _, err := c.stmt.Exec(values...); err != nil {
-		return translate(err)
-	}
-	return nil
-}
-
-// close ends the COPY and reports the first error PostgreSQL raised, if any.
-func (c *copier) close() (int, error) {
-	_, err := c.stmt.Exec()
-	if cerr := c.stmt.Close(); err == nil {
-		err = cerr
-	}
-	return c.n, translate(err)
 }
 
 // nullable is NULL for an empty string.

@@ -57,12 +57,13 @@ var recordCopyColumns = []string{"record_id", "village_code", "name", "sex", "bi
 //
 // What is written is the same as the ordinary path writes, row for row.
 func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
-	tx, err := db.BeginTxx(ctx, nil)
+	conn, tx, err := db.beginOnConn(ctx, nil)
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
 	fail := func(err error) (*ImportTx, error) {
 		tx.Rollback()
+		conn.Close()
 		return nil, translate(err)
 	}
 	var hasEntries bool
@@ -91,6 +92,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	}
 	if !empty {
 		tx.Rollback()
+		conn.Close()
 		return nil, nil
 	}
 	restore, err := DeferChecks(ctx, tx, deferred...)
@@ -115,7 +117,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		}
 		return restoreLog()
 	}
-	return &ImportTx{db: db, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: both, services: services}}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, bulk: &bulkImport{restore: both, services: services}}, nil
 }
 
 // deferLogIndexes drops the access log's indexes when it has no rows and

@@ -1,0 +1,108 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"math"
+	"strings"
+	"testing"
+
+	"healthrec/internal/postgres"
+	"healthrec/internal/postgres/pgtest"
+)
+
+// jsonText is a driver.Valuer, as the importer's JSON columns are.
+type jsonText string
+
+func (j jsonText) Value() (driver.Value, error) { return string(j), nil }
+
+// TestCopyTextFormat: the import's COPY writes each value as PostgreSQL
+// reads it back — text with COPY's special characters, NULL, integers,
+// floats, booleans, a Valuer's value — over more than one chunk, and a bad
+// row fails the COPY with PostgreSQL's error.
+func TestCopyTextFormat(t *testing.T) {
+	ctx := context.Background()
+	// The owner, who may create the temporary table.
+	db, err := postgres.Open(ctx, pgtest.OwnerURL(t, pgtest.NewDB(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginImport(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Exec(ctx, `CREATE TEMPORARY TABLE copied (n int, s text, i bigint, f float8, b boolean, j jsonb)`); err != nil {
+		t.Fatal(err)
+	}
+	awkward := "tab\there\nnew line\r\\N back\\slash 汉字 \\\\"
+	rows := [][]any{
+		{int64(1), awkward, int64(math.MinInt64), 0.1, true, jsonText(`{"a": "x\ty"}`)},
+		{int64(2), nil, nil, nil, nil, nil},
+		{int64(3), "", int64(42), -1e-7, false, `{}`},
+	}
+	long := strings.Repeat("长", 30000) // 90 KB: a row larger than a chunk
+	rows = append(rows, []any{int64(4), long, nil, nil, nil, nil})
+	for n := int64(5); n < 3000; n++ {
+		rows = append(rows, []any{n, "row", n, float64(n) / 3, n%2 == 0, nil})
+	}
+	n, err := tx.CopyRows(ctx, "copied", []string{"n", "s", "i", "f", "b", "j"}, rows)
+	if err != nil || n != len(rows) {
+		t.Fatalf("copied %d rows, %v; want %d", n, err, len(rows))
+	}
+	type row struct {
+		S sql.NullString  `db:"s"`
+		I sql.NullInt64   `db:"i"`
+		F sql.NullFloat64 `db:"f"`
+		B sql.NullBool    `db:"b"`
+		J sql.NullString  `db:"j"`
+	}
+	get := func(n int) row {
+		var r row
+		if err := tx.Get(ctx, &r, `SELECT s, i, f, b, j::text AS j FROM copied WHERE n = $1`, n); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := get(1); r.S.String != awkward || r.I.Int64 != math.MinInt64 || r.F.Float64 != 0.1 || !r.B.Bool || r.J.String != `{"a": "x\ty"}` {
+		t.Errorf("row 1 came back as %+v", r)
+	}
+	if r := get(2); r.S.Valid || r.I.Valid || r.F.Valid || r.B.Valid || r.J.Valid {
+		t.Errorf("row 2 of NULLs came back as %+v", r)
+	}
+	if r := get(3); !r.S.Valid || r.S.String != "" || r.F.Float64 != -1e-7 || r.B.Bool || r.J.String != "{}" {
+		t.Errorf("row 3 came back as %+v", r)
+	}
+	if r := get(4); r.S.String != long {
+		t.Errorf("the long row came back %d bytes long, want %d", len(r.S.String), len(long))
+	}
+	var sum struct {
+		Count int64 `db:"count"`
+		Sum   int64 `db:"sum"`
+	}
+	if err := tx.Get(ctx, &sum, `SELECT count(*), sum(i) FILTER (WHERE n >= 5) AS sum FROM copied`); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(2999*3000/2 - 10); sum.Count != int64(len(rows)) || sum.Sum != want {
+		t.Errorf("%d rows summing %d, want %d and %d", sum.Count, sum.Sum, len(rows), want)
+	}
+
+	// A type the format does not know is refused before anything is sent;
+	// a value PostgreSQL refuses fails the COPY at its end.
+	if _, err := tx.CopyRows(ctx, "copied", []string{"n"}, [][]any{{int32(1)}}); err == nil || !strings.Contains(err.Error(), "int32") {
+		t.Errorf("an int32 copied: %v", err)
+	}
+	tx2, err := db.BeginImport(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx2.Rollback()
+	if err := tx2.Exec(ctx, `CREATE TEMPORARY TABLE copied (n int)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx2.CopyRows(ctx, "copied", []string{"n"}, [][]any{{int64(1)}, {"not a number"}}); err == nil {
+		t.Errorf("a bad row copied: %v", err)
+	}
+}
