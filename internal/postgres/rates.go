@@ -150,10 +150,10 @@ func activeCounts(ctx context.Context, tx *Tx, county string, asOf civil.Date) (
 }
 
 // activeCountsBeside is activeCounts with, for a date more than a month
-// back, the later half of the filings after it (those after the midpoint
-// between the date and today) counted on the report's second transaction
-// at the same time: a year back, grouping the year's 84,000 filings by
-// village and doctor is most of the query.
+// before the latest filing, the later part of the filings after it counted
+// on the report's second transaction at the same time: a year back,
+// grouping the year's 84,000 filings by village and doctor is most of the
+// query.
 func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county string, asOf civil.Date) ([]rates.Group, error) {
 	lo, hi := countyRange(county)
 	filedAfter := func(cond string) string {
@@ -191,8 +191,26 @@ func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county strin
 		}
 		return nil, err
 	}
+	// The side counts the later two thirds of the days between the date
+	// and the latest filing (read from the top of records_filed_active):
+	// this transaction also reads the counts now, the closures after the
+	// date and the handovers, and merges them all, about as much work a
+	// year back as the side's. Between the date and today, as before,
+	// a county whose filings stop before today (a load of past data) left
+	// the side a third of this transaction's work.
+	var last sql.NullTime
+	if err := tx.GetContext(ctx, &last, `SELECT max(filed_on) FROM records WHERE status_date IS NULL`); err != nil {
+		return nil, err
+	}
+	end := today
+	if last.Valid && civil.Of(last.Time).Before(today) {
+		end = civil.Of(last.Time)
+	}
+	if !asOf.Before(end.AddDays(-30)) {
+		return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+	}
 	pair.counted++
-	mid := asOf.AddDays(asOf.DaysUntil(today) / 2)
+	mid := asOf.AddDays(asOf.DaysUntil(end) / 3)
 	var later []rates.Group
 	sideCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
