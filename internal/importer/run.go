@@ -69,9 +69,7 @@ type importer struct {
 	enrolments map[string][]postgres.ImportEnrolment
 	// authors remembers the attribution rule's answers (mayAuthor).
 	authors map[authorKey]string
-	// mark is where the tables ended before this run's writes; lookups
-	// are the access-log rows of records on file that rows named.
-	mark    postgres.ImportMark
+	// lookups are the access-log rows of records on file that rows named.
 	lookups []access.LogEntry
 
 	recordsWritten, examsWritten, entriesWritten, enrolmentsWritten int
@@ -123,11 +121,6 @@ func Run(ctx context.Context, db *postgres.DB, src Source, opt Options) (*Report
 		return nil, err
 	}
 	im.reg = newRegistry(reg)
-	if !opt.DryRun {
-		if im.mark, err = im.tx.Mark(ctx, reg.EntriesTable); err != nil {
-			return nil, err
-		}
-	}
 
 	steps := []struct {
 		files []string
@@ -203,17 +196,9 @@ func (im *importer) finish() error {
 		}
 	}
 	if err := im.timed("audit rows", func() error {
-		if im.enrolmentsWritten > 0 {
-			if err := im.tx.AuditEnrolments(im.ctx, im.opt.Audit); err != nil {
-				return err
-			}
-		}
-		if im.recordsWritten+im.examsWritten+im.entriesWritten+im.enrolmentsWritten > 0 {
-			// The access log's rows commit with what they log.
-			_, err := im.tx.AuditImport(im.ctx, im.mark, im.opt.Audit, im.reg.entriesTable)
-			return err
-		}
-		return nil
+		// The access log's rows commit with what they log.
+		_, err := im.tx.AuditImport(im.ctx, im.opt.Audit)
+		return err
 	}); err != nil {
 		return err
 	}

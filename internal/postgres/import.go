@@ -9,7 +9,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"healthrec/internal/access"
 	"healthrec/internal/civil"
 	"healthrec/internal/examform"
 	"healthrec/internal/ident"
@@ -35,6 +34,8 @@ type ImportTx struct {
 	enrolmentMark int64
 	// bulk is set for an import into an empty county (BeginBulkImport).
 	bulk *bulkImport
+	// written is what the COPYs wrote, for the audit rows (AuditImport).
+	written *importWrites
 }
 
 // BeginImport opens the import transaction. A dry run's is read-only.
@@ -43,7 +44,7 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	if err != nil {
 		return nil, err
 	}
-	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, written: newImportWrites()}, nil
 }
 
 // beginOnConn opens a transaction on a connection of its own, which goes
@@ -351,7 +352,10 @@ func floatOrNull(p *float64) any {
 }
 
 // RecordCopy streams records into the records table.
-type RecordCopy struct{ c *copier }
+type RecordCopy struct {
+	c       *copier
+	written *importWrites
+}
 
 // CopyRecords starts the records COPY: into the records table, or for a
 // bulk import into the table they wait in until FileBulk files them.
@@ -364,11 +368,12 @@ func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RecordCopy{c: c}, nil
+	return &RecordCopy{c: c, written: t.written}, nil
 }
 
 // Write adds one record. Errors may surface a few rows late, or at Close.
 func (rc *RecordCopy) Write(r *record.Record) error {
+	rc.written.note(r.RecordID, sectionBasic)
 	return rc.c.row(r.RecordID, r.VillageCode, r.Name, nullable(r.Sex), date(r.BirthDate), nullable(r.IDNumber), r.ResidenceType,
 		r.Ethnicity, r.Phone, r.ContactName, r.ContactPhone, nullable(r.ResponsibleDoctor), date(r.FiledOn), nullable(r.FiledBy),
 		nullable(r.FilingInstitution), string(r.Status), date(r.StatusDate), record.StoredBasicInfo(r.BasicInfo))
@@ -409,6 +414,8 @@ type ExamCopy struct {
 	ctx    context.Context
 	actor  string
 	served map[string]struct{}
+	// written notes the exams' records for the audit.
+	written *importWrites
 }
 
 // SpoolExams is CopyExams for exams read while another COPY is open: they
@@ -419,7 +426,7 @@ func (t *ImportTx) SpoolExams(ctx context.Context, actor string) (*ExamCopy, err
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, served: t.servedMap()}, nil
+	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, served: t.servedMap(), written: t.written}, nil
 }
 
 // examCopyColumns are the columns of exams an import writes, in ExamCopy's
@@ -434,7 +441,7 @@ func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, erro
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{c: c, actor: actor, served: t.servedMap()}, nil
+	return &ExamCopy{c: c, actor: actor, served: t.servedMap(), written: t.written}, nil
 }
 
 // servedMap is where the COPYs note the records they serve, for
@@ -451,6 +458,7 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 	if ec.served != nil {
 		ec.served[e.RecordID] = struct{}{}
 	}
+	ec.written.note(e.RecordID, sectionExams)
 	sections, err := e.Sections.Value()
 	if err != nil {
 		return err
@@ -522,9 +530,10 @@ type ImportEntry struct {
 
 // EntryCopy streams service entries into the entries table.
 type EntryCopy struct {
-	c      *copier
-	actor  string
-	served map[string]struct{}
+	c       *copier
+	actor   string
+	served  map[string]struct{}
+	written *importWrites
 }
 
 // CopyEntries starts the entries COPY; actor is recorded as their creator.
@@ -539,7 +548,7 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 	if err != nil {
 		return nil, err
 	}
-	return &EntryCopy{c: c, actor: actor, served: t.servedMap()}, nil
+	return &EntryCopy{c: c, actor: actor, served: t.servedMap(), written: t.written}, nil
 }
 
 // Write adds one entry.
@@ -547,6 +556,7 @@ func (ec *EntryCopy) Write(e *ImportEntry) error {
 	if ec.served != nil {
 		ec.served[e.RecordID] = struct{}{}
 	}
+	ec.written.noteEntry(e.RecordID, e.Kind)
 	data := "{}"
 	if len(e.Data) > 0 {
 		data = string(e.Data)
@@ -595,7 +605,7 @@ func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []Impo
 }
 
 func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
-	// The audit finds them past this mark rather than scanning the table.
+	// Their schedules are computed for the enrolments past this mark.
 	if err := t.tx.GetContext(ctx, &t.enrolmentMark, `SELECT COALESCE(max(id), 0) FROM enrolments`); err != nil {
 		return 0, translate(err)
 	}
@@ -609,6 +619,7 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 		if t.bulk == nil {
 			t.served[e.RecordID] = struct{}{}
 		}
+		t.written.note(e.RecordID, sectionProgrammes)
 		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason,
 			date(e.DischargedOn), date(e.LMPDate), date(e.DeliveredOn), actor); err != nil {
 			c.close()
@@ -620,16 +631,6 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 		return 0, err
 	}
 	return n, translate(scheduleNew(ctx, t.tx, t.enrolmentMark))
-}
-
-// AuditEnrolments appends one access-log row (an allowed write of the
-// programmes section) per record this transaction enrolled (AuditImport).
-func (t *ImportTx) AuditEnrolments(ctx context.Context, who access.LogEntry) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO access_log (staff_code, roles, record_id, section, action, outcome, method, path)
-		SELECT $1, $2, record_id, 'programmes', 'write', 'allowed', $3, $4
-		FROM (SELECT DISTINCT record_id FROM enrolments WHERE id > $5 AND xmin = pg_current_xact_id()::xid) e`,
-		who.StaffCode, who.Roles, who.Method, who.Path, t.enrolmentMark)
-	return translate(err)
 }
 
 // FollowupEnrolments lists the active hypertension and diabetes enrolments
