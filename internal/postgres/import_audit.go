@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -24,6 +25,8 @@ type importWrites struct {
 	// sections are the sections' names in the order of their bits.
 	sections []string
 	bits     map[string]uint32
+	// kindBits are the bits of entries.<kind>s by kind.
+	kindBits map[string]uint32
 }
 
 // Sections an import writes, other than each kind of entry's.
@@ -34,7 +37,8 @@ const (
 )
 
 func newImportWrites() *importWrites {
-	w := &importWrites{byNumber: map[uint64]uint32{}, byID: map[string]uint32{}, bits: map[string]uint32{}}
+	w := &importWrites{byNumber: map[uint64]uint32{}, byID: map[string]uint32{}, bits: map[string]uint32{},
+		kindBits: map[string]uint32{}}
 	for _, s := range []string{sectionBasic, sectionExams, sectionProgrammes} {
 		w.bit(s)
 	}
@@ -56,8 +60,10 @@ func (w *importWrites) bit(section string) uint32 {
 }
 
 // note notes a write of a section of a record.
-func (w *importWrites) note(recordID, section string) {
-	b := w.bit(section)
+func (w *importWrites) note(recordID, section string) { w.mark(recordID, w.bit(section)) }
+
+// mark sets a section's bit b for a record.
+func (w *importWrites) mark(recordID string, b uint32) {
 	if n, ok := recordNumber(recordID); ok {
 		w.byNumber[n] |= b
 		return
@@ -68,17 +74,12 @@ func (w *importWrites) note(recordID, section string) {
 // noteEntry notes a write of an entry of kind: the section
 // entries.<kind>s, as a record page names it.
 func (w *importWrites) noteEntry(recordID, kind string) {
-	b, ok := w.bits[kind]
+	b, ok := w.kindBits[kind] // (a look-up without a concatenation per entry)
 	if !ok {
-		// Under the kind's name, for a look-up without a concatenation.
 		b = w.bit("entries." + kind + "s")
-		w.bits[kind] = b
+		w.kindBits[kind] = b
 	}
-	if n, ok := recordNumber(recordID); ok {
-		w.byNumber[n] |= b
-		return
-	}
-	w.byID[recordID] |= b
+	w.mark(recordID, b)
 }
 
 // recordNumber is a 16-digit record ID as a number.
@@ -104,22 +105,12 @@ func (w *importWrites) each(fn func(id, section string) error) error {
 		}
 		return nil
 	}
-	numbers := make([]uint64, 0, len(w.byNumber))
-	for n := range w.byNumber {
-		numbers = append(numbers, n)
-	}
-	slices.Sort(numbers)
-	for _, n := range numbers {
+	for _, n := range slices.Sorted(maps.Keys(w.byNumber)) {
 		if err := sections(strconv.FormatUint(n, 10), w.byNumber[n]); err != nil {
 			return err
 		}
 	}
-	ids := make([]string, 0, len(w.byID))
-	for id := range w.byID {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(w.byID)) {
 		if err := sections(id, w.byID[id]); err != nil {
 			return err
 		}
