@@ -16,10 +16,10 @@ import (
 //
 // It writes COPY's text format itself, a chunk of rows at a time, through
 // lib/pq's COPY statement (CopyData) on the import's own connection, rather
-// than one database/sql Exec per row: a county's ten million rows spent a
-// third of the importer's CPU in database/sql's per-call conversion and
-// locking, and as much again collecting the garbage of each row's
-// arguments. The values are what lib/pq encodes the same way: NULL,
+// than one database/sql Exec per row: on the 1M county those calls were a
+// quarter of the entries' 45.6 s of Go CPU (lib/pq's encoding included),
+// and their boxed arguments garbage to collect; with the copier the step
+// took 39 s. The values are what lib/pq encodes the same way: NULL,
 // strings, int64, float64, booleans, and driver.Valuers of those.
 type copier struct {
 	ctx  context.Context
