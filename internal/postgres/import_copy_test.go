@@ -106,3 +106,43 @@ func TestCopyTextFormat(t *testing.T) {
 		t.Errorf("a bad row copied: %v", err)
 	}
 }
+
+// TestImportGivesItsConnectionBack: an import holds a connection of its own
+// for its COPYs and gives it back to the pool when it commits, rolls back,
+// or is rolled back after a commit.
+func TestImportGivesItsConnectionBack(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.OwnerURL(t, pgtest.NewDB(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	inUse := func(when string, want int) {
+		t.Helper()
+		if n := db.Stats().InUse; n != want {
+			t.Errorf("%s: %d connections in use, want %d", when, n, want)
+		}
+	}
+	for _, commit := range []bool{true, false} {
+		tx, err := db.BeginImport(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inUse("during the import", 1)
+		if err := tx.Exec(ctx, `CREATE TEMPORARY TABLE copied (n int) ON COMMIT DROP`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.CopyRows(ctx, "copied", []string{"n"}, [][]any{{int64(1)}}); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			if err := tx.CommitOnly(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		inUse("after the import", 0)
+	}
+}
