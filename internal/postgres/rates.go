@@ -180,24 +180,20 @@ func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county strin
 		) x GROUP BY village_code, doctor`
 	}
 	out := []rates.Group{}
-	today := civil.Of(tx.now())
-	if pair == nil || !asOf.Before(today.AddDays(-30)) {
+	whole := func() ([]rates.Group, error) {
 		return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
 	}
-	side, err := pair.open(ctx)
-	if err != nil || side == nil {
-		if err == nil {
-			return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
-		}
-		return nil, err
+	today := civil.Of(tx.now())
+	if pair == nil || !asOf.Before(today.AddDays(-30)) {
+		return whole()
 	}
-	// The side counts the later two thirds of the days between the date
-	// and the latest filing (read from the top of records_filed_active):
-	// this transaction also reads the counts now, the closures after the
-	// date and the handovers, and merges them all, about as much work a
-	// year back as the side's. Between the date and today, as before,
-	// a county whose filings stop before today (a load of past data) left
-	// the side a third of this transaction's work.
+	// The side counts the filings of the later two thirds of the days
+	// between the date and the latest filing (the top of
+	// records_filed_active): this transaction also reads the counts now,
+	// the closures after the date and the handovers and merges them all,
+	// about as much work a year back as the side's. (Split halfway to
+	// today, a county whose filings stop before today, a load of past
+	// data, left the side a third of this transaction's work.)
 	var last sql.NullTime
 	if err := tx.GetContext(ctx, &last, `SELECT max(filed_on) FROM records WHERE status_date IS NULL`); err != nil {
 		return nil, err
@@ -207,7 +203,14 @@ func activeCountsBeside(ctx context.Context, tx *Tx, pair *besides, county strin
 		end = civil.Of(last.Time)
 	}
 	if !asOf.Before(end.AddDays(-30)) {
-		return selectGroups(ctx, tx, activeOf, query(filedAfter(`r.filed_on > $1`))+` HAVING sum(n) > 0`, asOf, lo, hi)
+		return whole()
+	}
+	side, err := pair.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if side == nil {
+		return whole()
 	}
 	pair.counted++
 	mid := asOf.AddDays(asOf.DaysUntil(end) / 3)
