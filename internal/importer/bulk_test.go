@@ -132,17 +132,6 @@ func bulkCounty(seed uint64, residents int) map[string]string {
 	return fs
 }
 
-// openOwner connects to db's database as the tables' owner.
-func openOwner(t testing.TB, db *postgres.DB) *postgres.DB {
-	t.Helper()
-	owner, err := postgres.Open(context.Background(), pgtest.OwnerURL(t, db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { owner.Close() })
-	return owner
-}
-
 // snapshot reads every row an import writes or derives, each as JSON in
 // its table's key order, leaving out what differs between two runs of the
 // same import anyway: the clock (timestamps) and the transaction IDs.
@@ -210,7 +199,7 @@ func TestBulkImportIsTheOrdinaryImport(t *testing.T) {
 	}
 	before := indexes()
 	bopt := opt
-	bopt.Owner = openOwner(t, bulk)
+	bopt.Owner = pgtest.Owner(t, bulk)
 	brep := run(t, bulk, src, bopt)
 	if !brep.OK || !brep.Bulk {
 		t.Fatalf("bulk import: ok %v, bulk %v, %+v", brep.OK, brep.Bulk, brep.Errors[:min(len(brep.Errors), 5)])
@@ -275,7 +264,7 @@ func TestBulkImportAllOrNothing(t *testing.T) {
 	db := pgtest.NewDB(t)
 	pgtest.NewFixture(t, db)
 	opt := admin(false)
-	opt.Owner = openOwner(t, db)
+	opt.Owner = pgtest.Owner(t, db)
 	checks := func() []string {
 		var out []string
 		if err := db.Select(&out, `SELECT indexdef FROM pg_indexes WHERE tablename IN ('records', 'exams', 'entries')
@@ -322,7 +311,7 @@ func TestRunImportBulk(t *testing.T) {
 	db := pgtest.NewDB(t)
 	pgtest.NewFixture(t, db)
 	var out strings.Builder
-	if err := importer.RunImport(context.Background(), db, openOwner(t, db), []string{string(files(t, aCounty()))}, &out, nil); err != nil {
+	if err := importer.RunImport(context.Background(), db, pgtest.Owner(t, db), []string{string(files(t, aCounty()))}, &out, nil); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "imported in bulk into an empty county") {

@@ -19,11 +19,7 @@ func TestDeferChecks(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	pgtest.NewFixture(t, db)
-	owner, err := postgres.Open(ctx, pgtest.OwnerURL(t, db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
+	owner := pgtest.Owner(t, db)
 	schema := func() []string {
 		var out []string
 		if err := owner.Select(&out, `SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
@@ -90,11 +86,7 @@ func TestInsertStagedRecords(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	f := pgtest.NewFixture(t, db)
-	owner, err := postgres.Open(ctx, pgtest.OwnerURL(t, db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
+	owner := pgtest.Owner(t, db)
 	columns := []string{"record_id", "village_code", "name", "sex", "birth_date", "id_number", "residence_type", "ethnicity",
 		"phone", "responsible_doctor", "filed_on", "filed_by", "filing_institution", "status", "status_date"}
 	load := func(orphan bool) error {

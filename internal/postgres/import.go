@@ -47,8 +47,8 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, written: newImportWrites()}, nil
 }
 
-// beginOnConn opens a transaction on a connection of its own, which goes
-// back to the pool when the transaction ends (endConn).
+// beginOnConn opens a transaction on a connection of its own, which the
+// caller gives back to the pool (Close) when the transaction ends.
 func (db *DB) beginOnConn(ctx context.Context, opts *sql.TxOptions) (*sqlx.Conn, *sqlx.Tx, error) {
 	conn, err := db.Connx(ctx)
 	if err != nil {

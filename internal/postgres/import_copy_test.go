@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"healthrec/internal/postgres"
 	"healthrec/internal/postgres/pgtest"
 )
 
@@ -24,11 +23,7 @@ func (j jsonText) Value() (driver.Value, error) { return string(j), nil }
 func TestCopyTextFormat(t *testing.T) {
 	ctx := context.Background()
 	// The owner, who may create the temporary table.
-	db, err := postgres.Open(ctx, pgtest.OwnerURL(t, pgtest.NewDB(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := pgtest.Owner(t, pgtest.NewDB(t))
 	tx, err := db.BeginImport(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -112,11 +107,7 @@ func TestCopyTextFormat(t *testing.T) {
 // or is rolled back after a commit.
 func TestImportGivesItsConnectionBack(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.OwnerURL(t, pgtest.NewDB(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := pgtest.Owner(t, pgtest.NewDB(t))
 	inUse := func(when string, want int) {
 		t.Helper()
 		if n := db.Stats().InUse; n != want {

@@ -154,13 +154,8 @@ func TestServingRoleCheck(t *testing.T) {
 // covers tables a later migration adds, and one with an append-only trigger
 // gets INSERT and SELECT only.
 func TestGrantsFollowMigrations(t *testing.T) {
-	ctx := context.Background()
 	db := pgtest.NewDB(t)
-	owner, err := postgres.Open(ctx, pgtest.OwnerURL(t, db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
+	owner := pgtest.Owner(t, db)
 	if _, err := owner.Exec(`
 		CREATE TABLE later_plain (id bigserial PRIMARY KEY, v text);
 		CREATE TABLE later_audit (id bigserial PRIMARY KEY, v text);

@@ -119,6 +119,19 @@ func OwnerURL(t testing.TB, db *postgres.DB) string {
 	return withUser(withDB(adminURL, dbName(t, db)), ownerRole, ownerPass)
 }
 
+// Owner returns the tables' owner's handle on db's database, closed when
+// the test ends, for the tests of what only the owner may do: a bulk load's
+// DDL, a temporary table.
+func Owner(t testing.TB, db *postgres.DB) *postgres.DB {
+	t.Helper()
+	owner, err := postgres.Open(context.Background(), OwnerURL(t, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { owner.Close() })
+	return owner
+}
+
 // SuperuserURL returns a superuser's connection URL of db's database.
 func SuperuserURL(t testing.TB, db *postgres.DB) string {
 	return withDB(adminURL, dbName(t, db))
