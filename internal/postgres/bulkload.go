@@ -23,7 +23,11 @@ import (
 // for a loader into a fresh database (cmd/bench), not for an import beside a
 // running server.
 func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore func() error, err error) {
-	var redo []string
+	// The indexes are built before the keys are checked: a key's check may
+	// read one (the entries' correction of an entry, NULL in all but a few,
+	// is checked through the partial index of the corrections in
+	// milliseconds, where a scan of the entries took a second).
+	var indexes, keys []string
 	for _, table := range tables {
 		var empty bool
 		// Identifiers are the caller's constants, never input.
@@ -45,15 +49,15 @@ func DeferChecks(ctx context.Context, tx *sqlx.Tx, tables ...string) (restore fu
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s DROP CONSTRAINT %q`, table, fk.Name)); err != nil {
 				return nil, translate(err)
 			}
-			redo = append(redo, fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %q %s`, table, fk.Name, fk.Def))
+			keys = append(keys, fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %q %s`, table, fk.Name, fk.Def))
 		}
 		defs, err := dropIndexes(ctx, tx, table)
 		if err != nil {
 			return nil, err
 		}
-		redo = append(redo, defs...)
+		indexes = append(indexes, defs...)
 	}
-	return func() error { return replay(ctx, tx, redo) }, nil
+	return func() error { return replay(ctx, tx, append(indexes, keys...)) }, nil
 }
 
 // dropIndexes drops the indexes of table that back no constraint and
@@ -93,19 +97,31 @@ func replay(ctx context.Context, tx *sqlx.Tx, statements []string) error {
 // bulkSettings gives the rest of the transaction the memory a county's
 // sorts and hashes need (256 MB, not 4 MB: a bulk load is one connection)
 // and no JIT, and returns what puts the settings back.
+//
+// A hash aggregate may also use 32 times work_mem before it spills, not
+// twice: PostgreSQL sizes the groups it keeps by their planned size, and it
+// plans a range_agg's state (the facts' date sets, record_rate_facts) at
+// 8 KB a group whatever it holds, so at 512 MB the facts' aggregate of a
+// million records spilled 390 MB to disk in five batches while holding
+// 86 MB. What it really takes decides (about 350 MB for a million records):
+// the limit is on real memory, reached only by a county far larger.
 func bulkSettings(ctx context.Context, tx *sqlx.Tx) (restore func(), err error) {
 	var saved struct {
 		WorkMem string `db:"work_mem"`
+		HashMem string `db:"hash_mem_multiplier"`
 		JIT     string `db:"jit"`
 	}
-	if err := tx.GetContext(ctx, &saved, `SELECT current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`); err != nil {
+	if err := tx.GetContext(ctx, &saved, `SELECT current_setting('work_mem') AS work_mem,
+		current_setting('hash_mem_multiplier') AS hash_mem_multiplier, current_setting('jit') AS jit`); err != nil {
 		return nil, translate(err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('hash_mem_multiplier', '32', true),
+		set_config('jit', 'off', true)`); err != nil {
 		return nil, translate(err)
 	}
 	return func() {
-		_, _ = tx.ExecContext(ctx, `SELECT set_config('work_mem', $1, true), set_config('jit', $2, true)`, saved.WorkMem, saved.JIT)
+		_, _ = tx.ExecContext(ctx, `SELECT set_config('work_mem', $1, true), set_config('hash_mem_multiplier', $2, true),
+			set_config('jit', $3, true)`, saved.WorkMem, saved.HashMem, saved.JIT)
 	}, nil
 }
 

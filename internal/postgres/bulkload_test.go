@@ -135,7 +135,7 @@ func TestInsertStagedRecords(t *testing.T) {
 		}
 		settings := func() (s string) {
 			t.Helper()
-			if err := tx.Get(&s, `SELECT current_setting('work_mem') || ' ' || current_setting('jit')`); err != nil {
+			if err := tx.Get(&s, `SELECT current_setting('work_mem') || ' ' || current_setting('hash_mem_multiplier') || ' ' || current_setting('jit')`); err != nil {
 				t.Fatal(err)
 			}
 			return s
@@ -150,7 +150,7 @@ func TestInsertStagedRecords(t *testing.T) {
 		}
 		// Its statement's settings end with it.
 		if after := settings(); after != before {
-			t.Errorf("work_mem and jit %q after filing the records, %q before", after, before)
+			t.Errorf("work_mem, hash_mem_multiplier and jit %q after filing the records, %q before", after, before)
 		}
 		if err := restore(); err != nil {
 			return err
