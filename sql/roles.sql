@@ -20,7 +20,9 @@
 
 CREATE ROLE healthrec_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :owner_password;
 CREATE ROLE healthrec_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :app_password;
-CREATE DATABASE healthrec OWNER healthrec_owner ENCODING 'UTF8' TEMPLATE template0;
+-- Text sorts byte by byte (code point order), as the embedded cluster's does
+-- (docs/operations.md); character classes stay the server's.
+CREATE DATABASE healthrec OWNER healthrec_owner ENCODING 'UTF8' LC_COLLATE 'C' TEMPLATE template0;
 
 \connect healthrec
 -- Only the owner creates objects (PostgreSQL before 15 let everyone), and

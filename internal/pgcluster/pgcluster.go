@@ -197,8 +197,8 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	}
 	// Text sorts byte by byte (LC_COLLATE C), which for UTF-8 is the order
 	// of code points that C.UTF-8 gives too, without a call into the C
-	// library per comparison: a county's text-keyed index builds take a
-	// fifth less (docs/benchmarks.md), and no upgrade of the C library can
+	// library per comparison (the entries' index by record builds 13-20 %
+	// faster, docs/benchmarks.md), and no upgrade of the C library can
 	// reorder what an index holds. Character classes stay C.UTF-8's.
 	if out, err := c.run(ctx, "initdb", "-D", c.Dir, "-U", Superuser, "--auth=scram-sha-256", "--pwfile="+pw,
 		"--encoding=UTF8", "--locale=C.UTF-8", "--lc-collate=C"); err != nil {

@@ -132,9 +132,9 @@ func checkSecured(t *testing.T, c *Cluster) {
 	}
 }
 
-// TestCollation: a new cluster sorts text byte by byte (a county's
-// text-keyed indexes build a fifth faster than through the C library, and
-// no upgrade of it reorders them) and keeps C.UTF-8's character classes.
+// TestCollation: a new cluster sorts text byte by byte (no call into the C
+// library per comparison, and no upgrade of it reorders an index) and keeps
+// C.UTF-8's character classes.
 func TestCollation(t *testing.T) {
 	c := start(t, clusterDir(t))
 	db, err := sql.Open("postgres", c.URL("postgres"))
