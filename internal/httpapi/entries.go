@@ -20,13 +20,16 @@ import (
 // and the follow-up due list.
 func (s *Server) entryRoutes(api *gin.RouterGroup) {
 	for _, k := range entry.Kinds {
-		api.GET("/records/:id/"+k.Plural(), s.listEntries(k))
+		api.GET("/records/:id/"+k.Plural(), recordList(s, "entries",
+			func(db *postgres.DB, ctx context.Context, recordID string, pg postgres.Page) ([]entry.Entry, int, error) {
+				return db.Entries(ctx, recordID, k, pg)
+			}))
 		api.POST("/records/:id/"+k.Plural(), s.createEntry(k))
 		api.GET("/records/:id/"+k.Plural()+"/:eid", s.getEntry(k))
 	}
 	api.GET("/records/:id/timeline", s.timeline)
 	api.GET("/records/:id/card.pdf", s.recordCard)
-	api.GET("/records/:id/programmes", s.listEnrolments)
+	api.GET("/records/:id/programmes", recordList(s, "programmes", (*postgres.DB).Enrolments))
 	api.POST("/records/:id/programmes", s.createEnrolment)
 	api.GET("/records/:id/programmes/:eid", s.getEnrolment)
 	api.POST("/records/:id/programmes/:eid/end", s.endEnrolment)
@@ -36,27 +39,6 @@ func (s *Server) entryRoutes(api *gin.RouterGroup) {
 	api.POST("/referrals/:id/return", s.moveReferral(entry.Return))
 	api.POST("/referrals/:id/close", s.moveReferral(entry.Close))
 	api.GET("/followups/due", s.dueFollowups)
-}
-
-func (s *Server) listEntries(k entry.Kind) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		// The gate first: every attempt on a record is decided and logged,
-		// also one with a malformed query.
-		if _, ok := s.recordAccess(c, "entries", access.Read); !ok {
-			return
-		}
-		pg, err := page(c)
-		if err != nil {
-			c.Error(err)
-			return
-		}
-		out, total, err := s.db.Entries(c.Request.Context(), c.Param("id"), k, pg)
-		if err != nil {
-			c.Error(err)
-			return
-		}
-		c.JSON(http.StatusOK, list(out, total, pg))
-	}
 }
 
 func (s *Server) getEntry(k entry.Kind) gin.HandlerFunc {

@@ -10,23 +10,6 @@ import (
 	"healthrec/internal/postgres"
 )
 
-func (s *Server) listEnrolments(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
-		return
-	}
-	pg, err := page(c)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	out, total, err := s.db.Enrolments(c.Request.Context(), c.Param("id"), pg)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.JSON(http.StatusOK, list(out, total, pg))
-}
-
 func (s *Server) getEnrolment(c *gin.Context) {
 	if _, ok := s.recordAccess(c, "programmes", access.Read); !ok {
 		return

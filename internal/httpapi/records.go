@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -262,57 +263,26 @@ func (s *Server) changeStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) recordHistory(c *gin.Context) {
-	// The gate first: every attempt on a record is decided and logged,
-	// also one with a malformed query.
-	if _, ok := s.recordAccess(c, "history", access.Read); !ok {
-		return
+// recordList answers a page of one section of a record (GET
+// /records/{id}/…): the gate first, so that every attempt on a record is
+// decided and logged, also one with a malformed query; then the page read.
+func recordList[T any](s *Server, section string, read func(db *postgres.DB, ctx context.Context, recordID string, pg postgres.Page) ([]T, int, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := s.recordAccess(c, section, access.Read); !ok {
+			return
+		}
+		pg, err := page(c)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		out, total, err := read(s.db, c.Request.Context(), c.Param("id"), pg)
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.JSON(http.StatusOK, list(out, total, pg))
 	}
-	pg, err := page(c)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	out, total, err := s.db.History(c.Request.Context(), c.Param("id"), pg)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.JSON(http.StatusOK, list(out, total, pg))
-}
-
-func (s *Server) recordAccessLog(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "access_log", access.Read); !ok {
-		return
-	}
-	pg, err := page(c)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	out, total, err := s.db.AccessLog(c.Request.Context(), c.Param("id"), pg)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.JSON(http.StatusOK, list(out, total, pg))
-}
-
-func (s *Server) listExams(c *gin.Context) {
-	if _, ok := s.recordAccess(c, "exams", access.Read); !ok {
-		return
-	}
-	pg, err := page(c)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	out, total, err := s.db.Exams(c.Request.Context(), c.Param("id"), pg)
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.JSON(http.StatusOK, list(out, total, pg))
 }
 
 // createExam records an exam under the one protocol of writes
