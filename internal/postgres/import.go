@@ -27,14 +27,13 @@ type ImportTx struct {
 	// (copier).
 	conn *sqlx.Conn
 	tx   *Tx
-	// served are the records the import adds exams or entries to: their
-	// facts are settled before the commit (RefreshFacts).
-	served map[string]struct{}
 	// enrolmentMark is the highest enrolment ID before programmes.csv's.
 	enrolmentMark int64
 	// bulk is set for an import into an empty county (BeginBulkImport).
 	bulk *bulkImport
-	// written is what the COPYs wrote, for the audit rows (AuditImport).
+	// written is what the COPYs wrote, for the audit rows (AuditImport)
+	// and the records whose facts are settled before the commit
+	// (RefreshFacts).
 	written *importWrites
 }
 
@@ -44,7 +43,7 @@ func (db *DB) BeginImport(ctx context.Context, readOnly bool) (*ImportTx, error)
 	if err != nil {
 		return nil, err
 	}
-	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, written: newImportWrites()}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, written: newImportWrites()}, nil
 }
 
 // beginOnConn opens a transaction on a connection of its own, which the
@@ -408,13 +407,12 @@ func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, e
 // ExamCopy streams health examinations into the exams table, or keeps them
 // in a spool until the connection is free for their COPY (SpoolExams).
 type ExamCopy struct {
-	c      *copier
-	sp     *spool
-	t      *ImportTx
-	ctx    context.Context
-	actor  string
-	served map[string]struct{}
-	// written notes the exams' records for the audit.
+	c     *copier
+	sp    *spool
+	t     *ImportTx
+	ctx   context.Context
+	actor string
+	// written notes the exams' records.
 	written *importWrites
 }
 
@@ -426,7 +424,7 @@ func (t *ImportTx) SpoolExams(ctx context.Context, actor string) (*ExamCopy, err
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, served: t.servedMap(), written: t.written}, nil
+	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, written: t.written}, nil
 }
 
 // examCopyColumns are the columns of exams an import writes, in ExamCopy's
@@ -441,23 +439,11 @@ func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, erro
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{c: c, actor: actor, served: t.servedMap(), written: t.written}, nil
-}
-
-// servedMap is where the COPYs note the records they serve, for
-// RefreshFacts; a bulk import needs none.
-func (t *ImportTx) servedMap() map[string]struct{} {
-	if t.bulk != nil {
-		return nil
-	}
-	return t.served
+	return &ExamCopy{c: c, actor: actor, written: t.written}, nil
 }
 
 // Write adds one exam.
 func (ec *ExamCopy) Write(e *record.Exam) error {
-	if ec.served != nil {
-		ec.served[e.RecordID] = struct{}{}
-	}
 	ec.written.note(e.RecordID, sectionExams)
 	sections, err := e.Sections.Value()
 	if err != nil {
@@ -532,7 +518,6 @@ type ImportEntry struct {
 type EntryCopy struct {
 	c       *copier
 	actor   string
-	served  map[string]struct{}
 	written *importWrites
 }
 
@@ -548,14 +533,11 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 	if err != nil {
 		return nil, err
 	}
-	return &EntryCopy{c: c, actor: actor, served: t.servedMap(), written: t.written}, nil
+	return &EntryCopy{c: c, actor: actor, written: t.written}, nil
 }
 
 // Write adds one entry.
 func (ec *EntryCopy) Write(e *ImportEntry) error {
-	if ec.served != nil {
-		ec.served[e.RecordID] = struct{}{}
-	}
 	ec.written.noteEntry(e.RecordID, e.Kind)
 	data := "{}"
 	if len(e.Data) > 0 {
@@ -616,9 +598,6 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 	}
 	for i := range es {
 		e := &es[i]
-		if t.bulk == nil {
-			t.served[e.RecordID] = struct{}{}
-		}
 		t.written.note(e.RecordID, sectionProgrammes)
 		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason,
 			date(e.DischargedOn), date(e.LMPDate), date(e.DeliveredOn), actor); err != nil {
@@ -668,9 +647,5 @@ func (t *ImportTx) RefreshFacts(ctx context.Context) error {
 	if t.bulk != nil {
 		return nil
 	}
-	ids := make([]string, 0, len(t.served))
-	for id := range t.served {
-		ids = append(ids, id)
-	}
-	return translate(settleFacts(ctx, t.tx, ids, false))
+	return translate(settleFacts(ctx, t.tx, t.written.served(), false))
 }

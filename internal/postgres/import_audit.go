@@ -12,7 +12,8 @@ import (
 // importWrites are the records an import writes and, per record, the
 // sections it writes — its basic information (the records COPY), its exams,
 // each kind of its entries, its programmes — noted as the COPYs send them,
-// for the import's audit rows (AuditImport). Every record, exam, entry and
+// for the import's audit rows (AuditImport) and for the records whose facts
+// it settles (served). Every record, exam, entry and
 // enrolment an import writes goes through one of its COPYs, in its one
 // transaction: what is noted is what commits, or nothing does.
 //
@@ -80,6 +81,25 @@ func (w *importWrites) noteEntry(recordID, kind string) {
 		w.kindBits[kind] = b
 	}
 	w.mark(recordID, b)
+}
+
+// served are the records written beyond their basic information: those
+// the import added exams, entries or enrolments to, whose facts it settles
+// (RefreshFacts).
+func (w *importWrites) served() []string {
+	var ids []string
+	basic := w.bits[sectionBasic]
+	for n, bits := range w.byNumber {
+		if bits&^basic != 0 {
+			ids = append(ids, strconv.FormatUint(n, 10))
+		}
+	}
+	for id, bits := range w.byID {
+		if bits&^basic != 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // recordNumber is a 16-digit record ID as a number.

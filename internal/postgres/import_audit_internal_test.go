@@ -30,4 +30,11 @@ func TestImportWrites(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("listed\n%q\nwant\n%q", got, want)
 	}
+	// Whose facts the import settles: every record given more than its
+	// basic information, and not the one given only that.
+	served := w.served()
+	slices.Sort(served)
+	if want := []string{"1000000000000001", "3301271021010002", "x-7"}; !slices.Equal(served, want) {
+		t.Errorf("served %q, want %q", served, want)
+	}
 }

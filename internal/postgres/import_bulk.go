@@ -117,7 +117,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		}
 		return restoreLog()
 	}
-	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, served: map[string]struct{}{}, written: newImportWrites(), bulk: &bulkImport{restore: both, services: services}}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, written: newImportWrites(), bulk: &bulkImport{restore: both, services: services}}, nil
 }
 
 // deferLogIndexes drops the access log's indexes when it has no rows and
