@@ -3,6 +3,7 @@ package civil
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestAddMonths(t *testing.T) {
@@ -69,5 +70,25 @@ func TestYearAndMonthStart(t *testing.T) {
 		if y, m := d.YearStart().String(), d.MonthStart().String(); y != tc.year || m != tc.month {
 			t.Errorf("%s: year from %s, month from %s; want %s, %s", tc.d, y, m, tc.year, tc.month)
 		}
+	}
+}
+
+// TestAppendISO: the digit-by-digit format is time's layout, for every day
+// of a few years and the edges of four-digit years.
+func TestAppendISO(t *testing.T) {
+	days := []Date{New(1, time.January, 2), New(999, time.December, 31), New(9999, time.December, 31), New(10000, time.January, 1)}
+	for d := New(1999, time.January, 1); d.Before(New(2031, time.January, 1)); d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	for _, d := range days {
+		if got, want := string(d.AppendISO([]byte("x"))), "x"+d.Time().Format(Layout); got != want {
+			t.Errorf("AppendISO(%v) = %q, want %q", d.Time(), got, want)
+		}
+		if got := d.String(); got != d.Time().Format(Layout) {
+			t.Errorf("String = %q", got)
+		}
+	}
+	if got := string((Date{}).AppendISO([]byte("x"))); got != "x" || (Date{}).String() != "" {
+		t.Errorf("the zero Date appended %q", got)
 	}
 }

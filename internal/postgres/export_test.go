@@ -86,6 +86,72 @@ func (t *ImportTx) CopyRows(ctx context.Context, table string, columns []string,
 	return c.close()
 }
 
+// SpoolRows is CopyRows through a spool: the rows are kept in its file
+// first and then copied from it, as the import's exams are.
+func (t *ImportTx) SpoolRows(ctx context.Context, table string, columns []string, rows [][]any) (int, error) {
+	sp, err := newSpool()
+	if err != nil {
+		return 0, err
+	}
+	defer sp.remove()
+	for _, r := range rows {
+		for _, v := range r {
+			if err := sp.value(v); err != nil {
+				return 0, err
+			}
+		}
+		if err := sp.endRow(); err != nil {
+			return 0, err
+		}
+	}
+	c, err := t.copyInto(ctx, table, columns...)
+	if err != nil {
+		return 0, err
+	}
+	if err := sp.replay(c); err != nil {
+		c.close()
+		return 0, err
+	}
+	return c.close()
+}
+
+// TypedRow is a row of the typed writers of COPY's text format, for a
+// table (t text, tn text, d date, i int, f float8, j jsonb); TN is written
+// by textOrNull, J by jsonOr with the default '{"none": true}'.
+type TypedRow struct {
+	T, TN string
+	D     civil.Date
+	I     *int
+	F     *float64
+	J     []byte
+}
+
+// CopyTypedRows copies rows by the typed writers the import's COPYs use.
+func (t *ImportTx) CopyTypedRows(ctx context.Context, table string, rows []TypedRow) (int, error) {
+	c, err := t.copyInto(ctx, table, "t", "tn", "d", "i", "f", "j")
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		c.text(r.T)
+		c.textOrNull(r.TN)
+		c.date(r.D)
+		c.intOrNull(r.I)
+		c.floatOrNull(r.F)
+		c.jsonOr(r.J, `{"none": true}`)
+		if err := c.endRow(); err != nil {
+			c.close()
+			return 0, err
+		}
+	}
+	return c.close()
+}
+
+// Select reads rows of the import's transaction into dest.
+func (t *ImportTx) Select(ctx context.Context, dest any, q string, args ...any) error {
+	return t.tx.SelectContext(ctx, dest, q, args...)
+}
+
 // Exec runs a statement in the import's transaction.
 func (t *ImportTx) Exec(ctx context.Context, q string) error {
 	_, err := t.tx.ExecContext(ctx, q)

@@ -322,34 +322,6 @@ func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs 
 }
 
 // nullable is NULL for an empty string.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func date(d civil.Date) any {
-	if d.IsZero() {
-		return nil
-	}
-	return d.String()
-}
-
-func intOrNull(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return int64(*p)
-}
-
-func floatOrNull(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
 // RecordCopy streams records into the records table.
 type RecordCopy struct {
 	c       *copier
@@ -373,9 +345,28 @@ func (t *ImportTx) CopyRecords(ctx context.Context) (*RecordCopy, error) {
 // Write adds one record. Errors may surface a few rows late, or at Close.
 func (rc *RecordCopy) Write(r *record.Record) error {
 	rc.written.note(r.RecordID, sectionBasic)
-	return rc.c.row(r.RecordID, r.VillageCode, r.Name, nullable(r.Sex), date(r.BirthDate), nullable(r.IDNumber), r.ResidenceType,
-		r.Ethnicity, r.Phone, r.ContactName, r.ContactPhone, nullable(r.ResponsibleDoctor), date(r.FiledOn), nullable(r.FiledBy),
-		nullable(r.FilingInstitution), string(r.Status), date(r.StatusDate), record.StoredBasicInfo(r.BasicInfo))
+	w := &rc.c.copyText
+	w.text(r.RecordID)
+	w.text(r.VillageCode)
+	w.text(r.Name)
+	w.textOrNull(r.Sex)
+	w.date(r.BirthDate)
+	w.textOrNull(r.IDNumber)
+	w.text(r.ResidenceType)
+	w.text(r.Ethnicity)
+	w.text(r.Phone)
+	w.text(r.ContactName)
+	w.text(r.ContactPhone)
+	w.textOrNull(r.ResponsibleDoctor)
+	w.date(r.FiledOn)
+	w.textOrNull(r.FiledBy)
+	w.textOrNull(r.FilingInstitution)
+	w.text(string(r.Status))
+	w.date(r.StatusDate)
+	if err := w.value(record.StoredBasicInfo(r.BasicInfo)); err != nil {
+		return err
+	}
+	return rc.c.endRow()
 }
 
 // Close ends the COPY and returns the number of records written.
@@ -457,15 +448,37 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 	if state == "" {
 		state = examform.Draft
 	}
-	var row func(values ...any) error
+	var w *copyText
+	var endRow func() error
 	if ec.sp != nil {
-		row = ec.sp.row
+		w, endRow = &ec.sp.copyText, ec.sp.endRow
 	} else {
-		row = ec.c.row
+		w, endRow = &ec.c.copyText, ec.c.endRow
 	}
-	return row(e.RecordID, date(e.ExamDate), e.Doctor, nullable(e.InstitutionCode), intOrNull(e.Systolic), intOrNull(e.Diastolic),
-		floatOrNull(e.HeightCM), floatOrNull(e.WeightKG), ec.actor, floatOrNull(e.Temperature), intOrNull(e.Pulse), intOrNull(e.Respiration),
-		intOrNull(e.SystolicRight), intOrNull(e.DiastolicRight), floatOrNull(e.WaistCM), floatOrNull(e.FastingGlucose), sections, states, string(state))
+	w.text(e.RecordID)
+	w.date(e.ExamDate)
+	w.text(e.Doctor)
+	w.textOrNull(e.InstitutionCode)
+	w.intOrNull(e.Systolic)
+	w.intOrNull(e.Diastolic)
+	w.floatOrNull(e.HeightCM)
+	w.floatOrNull(e.WeightKG)
+	w.text(ec.actor)
+	w.floatOrNull(e.Temperature)
+	w.intOrNull(e.Pulse)
+	w.intOrNull(e.Respiration)
+	w.intOrNull(e.SystolicRight)
+	w.intOrNull(e.DiastolicRight)
+	w.floatOrNull(e.WaistCM)
+	w.floatOrNull(e.FastingGlucose)
+	if err := w.value(sections); err != nil {
+		return err
+	}
+	if err := w.value(states); err != nil {
+		return err
+	}
+	w.text(string(state))
+	return endRow()
 }
 
 // Close ends the COPY (a spool's: copies what it holds) and returns the
@@ -482,7 +495,7 @@ func (ec *ExamCopy) Close() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := ec.sp.replay(c.row); err != nil {
+	if err := ec.sp.replay(c); err != nil {
 		c.close()
 		return 0, err
 	}
@@ -539,12 +552,18 @@ func (t *ImportTx) CopyEntries(ctx context.Context, actor string) (*EntryCopy, e
 // Write adds one entry.
 func (ec *EntryCopy) Write(e *ImportEntry) error {
 	ec.written.noteEntry(e.RecordID, e.Kind)
-	data := "{}"
-	if len(e.Data) > 0 {
-		data = string(e.Data)
-	}
-	return ec.c.row(e.RecordID, e.Kind, date(e.ServiceDate), e.Doctor, nullable(e.InstitutionCode), nullable(e.ReferralStatus),
-		nullable(e.Programme), date(e.NextDate), data, ec.actor)
+	w := &ec.c.copyText
+	w.text(e.RecordID)
+	w.text(e.Kind)
+	w.date(e.ServiceDate)
+	w.text(e.Doctor)
+	w.textOrNull(e.InstitutionCode)
+	w.textOrNull(e.ReferralStatus)
+	w.textOrNull(e.Programme)
+	w.date(e.NextDate)
+	w.jsonOr(e.Data, "{}")
+	w.text(ec.actor)
+	return ec.c.endRow()
 }
 
 // Close ends the COPY and returns the number of entries written.
@@ -599,8 +618,17 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 	for i := range es {
 		e := &es[i]
 		t.written.note(e.RecordID, sectionProgrammes)
-		if err := c.row(e.RecordID, e.Programme, date(e.EnrolledOn), e.Status, date(e.EndedOn), e.EndReason,
-			date(e.DischargedOn), date(e.LMPDate), date(e.DeliveredOn), actor); err != nil {
+		c.text(e.RecordID)
+		c.text(e.Programme)
+		c.date(e.EnrolledOn)
+		c.text(e.Status)
+		c.date(e.EndedOn)
+		c.text(e.EndReason)
+		c.date(e.DischargedOn)
+		c.date(e.LMPDate)
+		c.date(e.DeliveredOn)
+		c.text(actor)
+		if err := c.endRow(); err != nil {
 			c.close()
 			return 0, err
 		}

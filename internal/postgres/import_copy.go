@@ -9,23 +9,24 @@ import (
 	"unsafe"
 
 	"github.com/jmoiron/sqlx"
+
+	"healthrec/internal/civil"
 )
 
 // copier streams rows into one table with COPY. While it is open the
 // transaction can run nothing else.
 //
-// It writes COPY's text format itself, a chunk of rows at a time, through
-// lib/pq's COPY statement (CopyData) on the import's own connection, rather
-// than one database/sql Exec per row: on the 1M county those calls were a
-// quarter of the entries' 45.6 s of Go CPU (lib/pq's encoding included),
-// and their boxed arguments garbage to collect; with the copier the step
-// took 39 s. The values are what lib/pq encodes the same way: NULL,
-// strings, int64, float64, booleans, and driver.Valuers of those.
+// It writes COPY's text format itself (copyText), a chunk of rows at a
+// time, through lib/pq's COPY statement (CopyData) on the import's own
+// connection, rather than one database/sql Exec per row: on the 1M county
+// those calls were a quarter of the entries' 45.6 s of Go CPU (lib/pq's
+// encoding included), and their boxed arguments garbage to collect; with
+// the copier the step took 39 s.
 type copier struct {
+	copyText
 	ctx  context.Context
 	conn *sqlx.Conn
 	stmt copyStream
-	buf  []byte
 	n    int
 }
 
@@ -42,7 +43,7 @@ type copyStream interface {
 const copyChunk = 64 << 10
 
 func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string) (*copier, error) {
-	c := &copier{ctx: ctx, conn: t.conn, buf: make([]byte, 0, copyChunk+4096)}
+	c := &copier{ctx: ctx, conn: t.conn, copyText: copyText{buf: make([]byte, 0, copyChunk+4096)}}
 	// Identifiers are this file's constants, never input.
 	q := fmt.Sprintf("COPY %s (%s) FROM STDIN", table, strings.Join(columns, ", "))
 	err := t.conn.Raw(func(dc any) error {
@@ -66,19 +67,23 @@ func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string
 	return c, nil
 }
 
-// row adds one row; it is sent with the chunk it fills.
+// row adds one row of values of the types appendCopyText takes; it is
+// sent with the chunk it fills. (The import's own rows are written value by
+// value, unboxed, and ended by endRow.)
 func (c *copier) row(values ...any) error {
-	c.n++
-	for i, v := range values {
-		if i > 0 {
-			c.buf = append(c.buf, '\t')
-		}
-		var err error
-		if c.buf, err = appendCopyText(c.buf, v); err != nil {
+	for _, v := range values {
+		if err := c.value(v); err != nil {
 			return err
 		}
 	}
-	c.buf = append(c.buf, '\n')
+	return c.endRow()
+}
+
+// endRow ends the row written since the last; it is sent with the chunk it
+// fills.
+func (c *copier) endRow() error {
+	c.end()
+	c.n++
 	if len(c.buf) >= copyChunk {
 		return c.flush()
 	}
@@ -87,19 +92,24 @@ func (c *copier) row(values ...any) error {
 
 // flush sends the rows buffered.
 func (c *copier) flush() error {
-	if len(c.buf) == 0 {
+	err := c.send(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
+// send sends whole rows, each ended by its newline.
+func (c *copier) send(rows []byte) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	// CopyData adds the last newline, and copies the chunk into lib/pq's
 	// buffer before it returns: the chunk's bytes are read as a string
-	// without a copy of their own, and reused.
-	chunk := unsafe.String(&c.buf[0], len(c.buf)-1)
-	err := c.conn.Raw(func(any) error {
+	// without a copy of their own, and may be reused.
+	chunk := unsafe.String(&rows[0], len(rows)-1)
+	return translate(c.conn.Raw(func(any) error {
 		_, err := c.stmt.CopyData(c.ctx, chunk)
 		return err
-	})
-	c.buf = c.buf[:0]
-	return translate(err)
+	}))
 }
 
 // close ends the COPY and reports the first error PostgreSQL raised, if any.
@@ -125,21 +135,7 @@ func appendCopyText(buf []byte, v any) ([]byte, error) {
 	case nil:
 		return append(buf, `\N`...), nil
 	case string:
-		for i := 0; i < len(x); i++ {
-			switch b := x[i]; b {
-			case '\\':
-				buf = append(buf, '\\', '\\')
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, b)
-			}
-		}
-		return buf, nil
+		return appendEscaped(buf, x), nil
 	case int64:
 		return strconv.AppendInt(buf, x, 10), nil
 	case float64:
@@ -158,4 +154,112 @@ func appendCopyText(buf []byte, v any) ([]byte, error) {
 	default:
 		return buf, fmt.Errorf("postgres: COPY of a value of type %T", v)
 	}
+}
+
+// appendEscaped appends s as COPY's text format reads text back: a
+// backslash, newline, carriage return and tab escaped, the rest as is.
+func appendEscaped[T string | []byte](buf []byte, s T) []byte {
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; b {
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, b)
+		}
+	}
+	return buf
+}
+
+// copyText builds rows in COPY's text format in buf, a value at a time by
+// its type: no value is boxed in an interface. (Boxing a county's 10M
+// entries' values for row was 3.3 s of the import's Go CPU, and garbage for
+// the collector, which then competed with PostgreSQL for the cores.)
+type copyText struct {
+	buf []byte
+	// more is set once a row has a value: the next one follows a tab.
+	more bool
+}
+
+func (w *copyText) sep() {
+	if w.more {
+		w.buf = append(w.buf, '\t')
+	}
+	w.more = true
+}
+
+// end ends the row.
+func (w *copyText) end() {
+	w.buf = append(w.buf, '\n')
+	w.more = false
+}
+
+func (w *copyText) null() {
+	w.sep()
+	w.buf = append(w.buf, `\N`...)
+}
+
+// text writes s; textOrNull writes "" as NULL.
+func (w *copyText) text(s string) {
+	w.sep()
+	w.buf = appendEscaped(w.buf, s)
+}
+
+func (w *copyText) textOrNull(s string) {
+	if s == "" {
+		w.null()
+		return
+	}
+	w.text(s)
+}
+
+// jsonOr writes the JSON document b, or def when b is empty.
+func (w *copyText) jsonOr(b []byte, def string) {
+	if len(b) == 0 {
+		w.text(def)
+		return
+	}
+	w.sep()
+	w.buf = appendEscaped(w.buf, b)
+}
+
+// date writes d, the zero date as NULL.
+func (w *copyText) date(d civil.Date) {
+	if d.IsZero() {
+		w.null()
+		return
+	}
+	w.sep()
+	w.buf = d.AppendISO(w.buf)
+}
+
+func (w *copyText) intOrNull(p *int) {
+	if p == nil {
+		w.null()
+		return
+	}
+	w.sep()
+	w.buf = strconv.AppendInt(w.buf, int64(*p), 10)
+}
+
+func (w *copyText) floatOrNull(p *float64) {
+	if p == nil {
+		w.null()
+		return
+	}
+	w.sep()
+	w.buf = strconv.AppendFloat(w.buf, *p, 'f', -1, 64)
+}
+
+// value writes v, of a type appendCopyText takes.
+func (w *copyText) value(v any) error {
+	w.sep()
+	var err error
+	w.buf, err = appendCopyText(w.buf, v)
+	return err
 }
