@@ -230,6 +230,25 @@ func TestBulkImportIsTheOrdinaryImport(t *testing.T) {
 			}
 		}
 	}
+	// The id sequences stand where the ordinary import leaves them, at
+	// their own cache again (the bulk path takes their ids a block at a
+	// time): the next entry, exam or audit row gets the same id in both.
+	sequences := func(db *postgres.DB) []string {
+		var out []string
+		for _, table := range []string{"exams", "entries", "enrolments", "record_history", "schedule_items", "access_log"} {
+			var s string
+			if err := db.Get(&s, fmt.Sprintf(`SELECT format('%s %%s %%s cache %%s', s.last_value, s.is_called, p.seqcache)
+				FROM %s s, pg_sequence p WHERE p.seqrelid = pg_get_serial_sequence('%s', 'id')::regclass`, table, "public."+table+"_id_seq", table)); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	if want, got := sequences(plain), sequences(bulk); !slices.Equal(want, got) {
+		t.Errorf("sequences after the bulk import:\n%q\nafter the ordinary one:\n%q", got, want)
+	}
+
 	// The facts are there to compare: the county's records have services.
 	if n := count(t, bulk, `SELECT count(*) FROM records WHERE used_on IS NOT NULL AND exam_ok_on IS NOT NULL`); n < 50 {
 		t.Errorf("only %d records with usage and a complete exam", n)

@@ -12,7 +12,8 @@ import (
 
 // bulkImport is the state of an import into an empty county (BeginBulkImport).
 type bulkImport struct {
-	// restore recreates the foreign keys and indexes DeferChecks dropped.
+	// restore recreates the foreign keys and indexes DeferChecks dropped
+	// and puts the id sequences back (cacheSequences).
 	restore func() error
 	// actor writes the records' history once they are filed.
 	actor string
@@ -48,6 +49,9 @@ var recordCopyColumns = []string{"record_id", "village_code", "name", "sex", "bi
 //     enrolments, their history and schedules (and the access log's
 //     indexes, when it has no rows) are dropped and rebuilt once before the
 //     commit (DeferChecks);
+//   - the tables' id sequences (and the access log's) give ids ten
+//     thousand at a time, and are put back where row-by-row inserts leave
+//     them (cacheSequences);
 //   - the records wait in a temporary table while their exams and entries
 //     load, and are then filed with their write-time facts in one statement
 //     (InsertStagedRecords), so that no record is updated afterwards;
@@ -107,17 +111,26 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// The ids of the services, history rows, schedules and audit rows a
+	// block at a time.
+	restoreSequences, err := cacheSequences(ctx, tx, append(deferred, "access_log")...)
+	if err != nil {
+		return fail(err)
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE `+stagedRecords+` ON COMMIT DROP AS SELECT `+
 		strings.Join(recordCopyColumns, ", ")+` FROM records WITH NO DATA`); err != nil {
 		return fail(err)
 	}
-	both := func() error {
+	all := func() error {
 		if err := restore(); err != nil {
 			return err
 		}
-		return restoreLog()
+		if err := restoreLog(); err != nil {
+			return err
+		}
+		return restoreSequences()
 	}
-	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, written: newImportWrites(), bulk: &bulkImport{restore: both, services: services}}, nil
+	return &ImportTx{db: db, conn: conn, tx: &Tx{Tx: tx}, written: newImportWrites(), bulk: &bulkImport{restore: all, services: services}}, nil
 }
 
 // deferLogIndexes drops the access log's indexes when it has no rows and
