@@ -25,13 +25,7 @@ func (j jsonText) Value() (driver.Value, error) { return string(j), nil }
 // row fails the COPY with PostgreSQL's error.
 func TestCopyTextFormat(t *testing.T) {
 	ctx := context.Background()
-	// The owner, who may create the temporary table.
-	db := pgtest.Owner(t, pgtest.NewDB(t))
-	tx, err := db.BeginImport(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	db, tx := ownerImport(t)
 	if err := tx.Exec(ctx, `CREATE TEMPORARY TABLE copied (n int, s text, i bigint, f float8, b boolean, j jsonb)`); err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +157,7 @@ func TestImportGivesItsConnectionBack(t *testing.T) {
 // optional one.
 func TestCopyTypedValues(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.Owner(t, pgtest.NewDB(t))
-	tx, err := db.BeginImport(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	_, tx := ownerImport(t)
 	if err := tx.Exec(ctx, `CREATE TEMPORARY TABLE typed (n serial, t text, tn text, d date, i int, f float8, j jsonb)`); err != nil {
 		t.Fatal(err)
 	}
@@ -200,4 +189,17 @@ func TestCopyTypedValues(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("came back as %+v, want %+v", got, want)
 	}
+}
+
+// ownerImport begins an import on a new database as its owner (who may
+// create the tests' temporary tables); it is rolled back when the test ends.
+func ownerImport(t *testing.T) (*postgres.DB, *postgres.ImportTx) {
+	t.Helper()
+	db := pgtest.Owner(t, pgtest.NewDB(t))
+	tx, err := db.BeginImport(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return db, tx
 }
