@@ -65,9 +65,12 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*ImportTx, error) {
+	release := func() {
 		tx.Rollback()
 		conn.Close()
+	}
+	fail := func(err error) (*ImportTx, error) {
+		release()
 		return nil, translate(err)
 	}
 	var hasEntries bool
@@ -95,8 +98,7 @@ func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
 		return fail(err)
 	}
 	if !empty {
-		tx.Rollback()
-		conn.Close()
+		release()
 		return nil, nil
 	}
 	restore, err := DeferChecks(ctx, tx, deferred...)
