@@ -100,7 +100,7 @@ func replay(ctx context.Context, tx *sqlx.Tx, statements []string) error {
 // value the one after the last id the transaction wrote (where the
 // transaction wrote none, the one it had). nextval at the default cache of
 // one locks the sequence's page for every row, and writes WAL every 32: on
-// 2M of a county's entries COPY took 8.2–8.9 s so, 7.8–8.2 s with a cache
+// 2M of a county's entries COPY took 8.9–9.2 s so, 7.8–8.2 s with a cache
 // (measured 2026-12-07, three alternations in one transaction). For a bulk
 // load that holds the tables' ACCESS EXCLUSIVE locks, so that only it takes
 // their ids until the commit: the block it takes and does not use is not
