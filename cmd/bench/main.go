@@ -24,10 +24,10 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"time"
 
+	"healthrec/cmd/internal/benchtime"
 	"healthrec/internal/civil"
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
@@ -350,22 +350,7 @@ func (s *summary) start(path, machine string) error {
 	return os.WriteFile(path, []byte(strings.Join(append(head, s.rows...), "\n")+"\n"), 0o644)
 }
 
-// measure runs fn once to warm up, then runs times, and returns the median
-// and the fastest run (on a shared machine the fastest is the least
-// disturbed). A failed run fails the measurement: a figure of nothing
-// printed as a time would be worse than none.
+// measure is benchtime.Measure to a tenth of a millisecond.
 func measure(runs int, fn func() error) (median, fastest time.Duration, err error) {
-	if err := fn(); err != nil {
-		return 0, 0, err
-	}
-	var ds []time.Duration
-	for i := 0; i < runs; i++ {
-		start := time.Now()
-		if err := fn(); err != nil {
-			return 0, 0, err
-		}
-		ds = append(ds, time.Since(start))
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2].Round(100 * time.Microsecond), ds[0].Round(100 * time.Microsecond), nil
+	return benchtime.Measure(runs, 100*time.Microsecond, fn)
 }

@@ -22,10 +22,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
+	"healthrec/cmd/internal/benchtime"
 	"healthrec/internal/civil"
 	"healthrec/internal/pgcluster"
 	"healthrec/internal/postgres"
@@ -232,24 +232,14 @@ func load(ctx context.Context, db *postgres.DB, o options, asOf civil.Date) erro
 // countyCode is the code of the i-th county (from 0).
 func countyCode(i int) string { return fmt.Sprintf("33%02d%02d", 1+i/99, 1+i%99) }
 
-// measure runs fn once to warm up, then runs times, and returns the median
-// and the fastest.
+// measure is benchtime.Measure to 10 µs; a failed run ends the command.
 func measure(runs int, fn func() error) (median, fastest time.Duration) {
-	if err := fn(); err != nil {
+	median, fastest, err := benchtime.Measure(runs, 10*time.Microsecond, fn)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "provincebench:", err)
 		os.Exit(1)
 	}
-	ds := make([]time.Duration, runs)
-	for i := range ds {
-		t := time.Now()
-		if err := fn(); err != nil {
-			fmt.Fprintln(os.Stderr, "provincebench:", err)
-			os.Exit(1)
-		}
-		ds[i] = time.Since(t)
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2].Round(10 * time.Microsecond), ds[0].Round(10 * time.Microsecond)
+	return median, fastest
 }
 
 // loadAverage is /proc/loadavg's first three figures: the machine is shared.
