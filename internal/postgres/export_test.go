@@ -70,6 +70,17 @@ func (db *DB) InsertEntryRaw(ctx context.Context, e entry.Entry) (bool, error) {
 	return conforming, err
 }
 
+// row writes one row of values of the types appendCopyText takes (the
+// import's own rows are written value by value, unboxed).
+func (w *copyText) row(values ...any) error {
+	for _, v := range values {
+		if err := w.value(v); err != nil {
+			return err
+		}
+	}
+	return w.endRow()
+}
+
 // CopyRows runs one COPY of rows into table's columns on the import's
 // connection (copier), for the tests of its text format.
 func (t *ImportTx) CopyRows(ctx context.Context, table string, columns []string, rows [][]any) (int, error) {
@@ -95,12 +106,7 @@ func (t *ImportTx) SpoolRows(ctx context.Context, table string, columns []string
 	}
 	defer sp.remove()
 	for _, r := range rows {
-		for _, v := range r {
-			if err := sp.value(v); err != nil {
-				return 0, err
-			}
-		}
-		if err := sp.endRow(); err != nil {
+		if err := sp.row(r...); err != nil {
 			return 0, err
 		}
 	}

@@ -321,7 +321,6 @@ func (t *ImportTx) UpsertResponsibilities(ctx context.Context, actor string, rs 
 	return nil
 }
 
-// nullable is NULL for an empty string.
 // RecordCopy streams records into the records table.
 type RecordCopy struct {
 	c       *copier
@@ -398,8 +397,10 @@ func (t *ImportTx) AddImportHistory(ctx context.Context, actor string) (int64, e
 // ExamCopy streams health examinations into the exams table, or keeps them
 // in a spool until the connection is free for their COPY (SpoolExams).
 type ExamCopy struct {
-	c     *copier
-	sp    *spool
+	c  *copier
+	sp *spool
+	// rows is where Write writes: the COPY's rows or the spool's.
+	rows  *copyText
 	t     *ImportTx
 	ctx   context.Context
 	actor string
@@ -415,7 +416,7 @@ func (t *ImportTx) SpoolExams(ctx context.Context, actor string) (*ExamCopy, err
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{sp: sp, t: t, ctx: ctx, actor: actor, written: t.written}, nil
+	return &ExamCopy{sp: sp, rows: &sp.copyText, t: t, ctx: ctx, actor: actor, written: t.written}, nil
 }
 
 // examCopyColumns are the columns of exams an import writes, in ExamCopy's
@@ -430,7 +431,7 @@ func (t *ImportTx) CopyExams(ctx context.Context, actor string) (*ExamCopy, erro
 	if err != nil {
 		return nil, err
 	}
-	return &ExamCopy{c: c, actor: actor, written: t.written}, nil
+	return &ExamCopy{c: c, rows: &c.copyText, actor: actor, written: t.written}, nil
 }
 
 // Write adds one exam.
@@ -448,13 +449,7 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 	if state == "" {
 		state = examform.Draft
 	}
-	var w *copyText
-	var endRow func() error
-	if ec.sp != nil {
-		w, endRow = &ec.sp.copyText, ec.sp.endRow
-	} else {
-		w, endRow = &ec.c.copyText, ec.c.endRow
-	}
+	w := ec.rows
 	w.text(e.RecordID)
 	w.date(e.ExamDate)
 	w.text(e.Doctor)
@@ -478,7 +473,7 @@ func (ec *ExamCopy) Write(e *record.Exam) error {
 		return err
 	}
 	w.text(string(state))
-	return endRow()
+	return w.endRow()
 }
 
 // Close ends the COPY (a spool's: copies what it holds) and returns the

@@ -27,7 +27,6 @@ type copier struct {
 	ctx  context.Context
 	conn *sqlx.Conn
 	stmt copyStream
-	n    int
 }
 
 // copyStream is lib/pq's COPY … FROM STDIN statement.
@@ -43,7 +42,8 @@ type copyStream interface {
 const copyChunk = 64 << 10
 
 func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string) (*copier, error) {
-	c := &copier{ctx: ctx, conn: t.conn, copyText: copyText{buf: make([]byte, 0, copyChunk+4096)}}
+	c := &copier{ctx: ctx, conn: t.conn}
+	c.copyText = newCopyText(c.send)
 	// Identifiers are this file's constants, never input.
 	q := fmt.Sprintf("COPY %s (%s) FROM STDIN", table, strings.Join(columns, ", "))
 	err := t.conn.Raw(func(dc any) error {
@@ -65,36 +65,6 @@ func (t *ImportTx) copyInto(ctx context.Context, table string, columns ...string
 		return nil, translate(err)
 	}
 	return c, nil
-}
-
-// row adds one row of values of the types appendCopyText takes; it is
-// sent with the chunk it fills. (The import's own rows are written value by
-// value, unboxed, and ended by endRow.)
-func (c *copier) row(values ...any) error {
-	for _, v := range values {
-		if err := c.value(v); err != nil {
-			return err
-		}
-	}
-	return c.endRow()
-}
-
-// endRow ends the row written since the last; it is sent with the chunk it
-// fills.
-func (c *copier) endRow() error {
-	c.end()
-	c.n++
-	if len(c.buf) >= copyChunk {
-		return c.flush()
-	}
-	return nil
-}
-
-// flush sends the rows buffered.
-func (c *copier) flush() error {
-	err := c.send(c.buf)
-	c.buf = c.buf[:0]
-	return err
 }
 
 // send sends whole rows, each ended by its newline.
@@ -178,12 +148,39 @@ func appendEscaped[T string | []byte](buf []byte, s T) []byte {
 
 // copyText builds rows in COPY's text format in buf, a value at a time by
 // its type: no value is boxed in an interface. (Boxing a county's 10M
-// entries' values for row was 3.3 s of the import's Go CPU, and garbage for
-// the collector, which then competed with PostgreSQL for the cores.)
+// entries' values was 3.3 s of the import's Go CPU, and garbage for the
+// collector, which then competed with PostgreSQL for the cores.) A chunk of
+// whole rows goes to sink once it fills: the COPY's (copier) or a spool's
+// file.
 type copyText struct {
 	buf []byte
 	// more is set once a row has a value: the next one follows a tab.
 	more bool
+	// n counts the rows ended.
+	n    int
+	sink func(rows []byte) error
+}
+
+func newCopyText(sink func(rows []byte) error) copyText {
+	return copyText{buf: make([]byte, 0, copyChunk+4096), sink: sink}
+}
+
+// endRow ends the row written since the last; it goes to the sink with the
+// chunk it fills.
+func (w *copyText) endRow() error {
+	w.end()
+	w.n++
+	if len(w.buf) >= copyChunk {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush hands the rows buffered to the sink.
+func (w *copyText) flush() error {
+	err := w.sink(w.buf)
+	w.buf = w.buf[:0]
+	return err
 }
 
 func (w *copyText) sep() {

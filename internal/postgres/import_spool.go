@@ -14,7 +14,6 @@ import (
 type spool struct {
 	copyText
 	f *os.File
-	n int
 }
 
 func newSpool() (*spool, error) {
@@ -22,23 +21,12 @@ func newSpool() (*spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &spool{f: f, copyText: copyText{buf: make([]byte, 0, copyChunk+4096)}}, nil
-}
-
-// endRow ends the row written since the last.
-func (s *spool) endRow() error {
-	s.end()
-	s.n++
-	if len(s.buf) >= copyChunk {
-		return s.flush()
-	}
-	return nil
-}
-
-func (s *spool) flush() error {
-	_, err := s.f.Write(s.buf)
-	s.buf = s.buf[:0]
-	return err
+	s := &spool{f: f}
+	s.copyText = newCopyText(func(rows []byte) error {
+		_, err := f.Write(rows)
+		return err
+	})
+	return s, nil
 }
 
 // replay sends every row to c, in the order written, a chunk of whole rows
