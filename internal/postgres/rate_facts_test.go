@@ -566,3 +566,37 @@ func TestTwoCounties(t *testing.T) {
 		t.Errorf("sample=3 with a neighbour county\n%s\nwant\n%s", got, sampled)
 	}
 }
+
+// TestFactsLeaveCorrectedVersionsOut: the facts' view (record_rate_facts)
+// counts the current version of a corrected entry, never the version it
+// corrects — here a conforming follow-up corrected into one that does not
+// conform, so that the record is no longer used — as the write path does.
+func TestFactsLeaveCorrectedVersionsOut(t *testing.T) {
+	e := newRateEnv(t)
+	id := e.file(e.f.VillageA1, "2026-01-10", nil)
+	_, _, err := e.db.AddEnrolment(e.ctx, e.f.DoctorA, id, entry.EnrolmentForm{Programme: entry.Hypertension, EnrolledOn: civil.MustParse("2026-01-10")}, postgres.Idempotency{})
+	e.must(err)
+	e.followup(id, civil.MustParse("2026-03-01"), true)
+	var old string
+	e.must(e.db.Get(&old, `SELECT id::text FROM entries WHERE record_id = $1`, id))
+
+	f := entry.New(entry.KindFollowup).(*entry.Followup)
+	f.RecordID, f.ServiceDate, f.Programme, f.Method, f.Classification = id, civil.MustParse("2026-03-02"), entry.Hypertension, entry.MethodPhone, entry.ClassSatisfactory
+	_, _, err = e.db.CorrectEntry(e.ctx, e.f.DoctorA, e.f.InstA, old, f, "日期记错，血压未测", postgres.Idempotency{})
+	e.must(err)
+
+	type facts struct {
+		Last   string `db:"last_service_date"`
+		UsedOn string `db:"used_on"`
+	}
+	var stored, view facts
+	e.must(e.db.Get(&stored, `SELECT last_service_date::text, COALESCE(used_on::text, 'never') AS used_on FROM records WHERE record_id = $1`, id))
+	e.must(e.db.Get(&view, `SELECT last_service_date::text, COALESCE(used_on::text, 'never') AS used_on FROM record_rate_facts WHERE record_id = $1`, id))
+	want := facts{Last: "2026-03-02", UsedOn: "never"}
+	if view != want {
+		t.Errorf("record_rate_facts: %+v, want %+v", view, want)
+	}
+	if stored != want {
+		t.Errorf("the record's stored facts: %+v, want %+v", stored, want)
+	}
+}
