@@ -610,8 +610,21 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 	if err := t.tx.GetContext(ctx, &t.enrolmentMark, `SELECT COALESCE(max(id), 0) FROM enrolments`); err != nil {
 		return 0, translate(err)
 	}
-	c, err := t.copyInto(ctx, "enrolments", "record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason",
-		"discharged_on", "lmp_date", "delivered_on", "created_by")
+	n, err := t.copyEnrolments(ctx, "enrolments", actor, es)
+	if err != nil {
+		return 0, err
+	}
+	return n, translate(scheduleNew(ctx, t.tx, t.enrolmentMark))
+}
+
+// enrolmentCopyColumns are the columns of enrolments an import writes.
+var enrolmentCopyColumns = []string{"record_id", "programme", "enrolled_on", "status", "ended_on", "end_reason",
+	"discharged_on", "lmp_date", "delivered_on", "created_by"}
+
+// copyEnrolments copies es into table, which has enrolmentCopyColumns,
+// each noted for the audit, and returns the number copied.
+func (t *ImportTx) copyEnrolments(ctx context.Context, table, actor string, es []ImportEnrolment) (int, error) {
+	c, err := t.copyInto(ctx, table, enrolmentCopyColumns...)
 	if err != nil {
 		return 0, err
 	}
@@ -633,11 +646,7 @@ func (t *ImportTx) insertEnrolments(ctx context.Context, actor string, es []Impo
 			return 0, err
 		}
 	}
-	n, err := c.close()
-	if err != nil {
-		return 0, err
-	}
-	return n, translate(scheduleNew(ctx, t.tx, t.enrolmentMark))
+	return c.close()
 }
 
 // FollowupEnrolments lists the active hypertension and diabetes enrolments

@@ -56,8 +56,8 @@ var recordCopyColumns = []string{"record_id", "village_code", "name", "sex", "bi
 //     load, and are then filed with their write-time facts in one statement
 //     (InsertStagedRecords), so that no record is updated afterwards;
 //   - their history rows and programmes.csv's enrolments (which refer to
-//     the records) are written after them, and the enrolments' follow-up
-//     schedules computed once, by one join (FileBulk).
+//     the records) are written after them, the enrolments with their
+//     follow-up schedules, computed by one join (FileBulk).
 //
 // What is written is the same as the ordinary path writes, row for row.
 func (db *DB) BeginBulkImport(ctx context.Context) (*ImportTx, error) {
@@ -170,7 +170,7 @@ func (t *ImportTx) FileBulk(ctx context.Context, timing func(step string, d time
 	// The tables were empty when the transaction began: without their
 	// statistics the facts' plan sorts every service twice to anti-join
 	// the corrections (there are none). The enrolments are analyzed once
-	// they are in (settleSchedules).
+	// they are staged (fileEnrolments).
 	if _, err := t.tx.ExecContext(ctx, `ANALYZE `+strings.Join(append(b.services, stagedRecords), ", ")); err != nil {
 		return translate(err)
 	}
@@ -187,59 +187,71 @@ func (t *ImportTx) FileBulk(ctx context.Context, timing func(step string, d time
 			return translate(err)
 		}
 	}
+	lap("history rows")
 	if len(b.enrolments) > 0 {
-		if _, err := t.insertEnrolments(ctx, b.enrolmentsActor, b.enrolments); err != nil {
+		if err := t.fileEnrolments(ctx, b.enrolmentsActor, b.enrolments); err != nil {
 			return err
 		}
-		lap("history rows, enrolments")
-		// Every enrolment is this import's.
-		if err := settleSchedules(ctx, t.tx, t.enrolmentMark); err != nil {
-			return translate(err)
-		}
-		lap("the follow-up schedules")
-		return nil
+		lap("the enrolments with their follow-up schedules")
 	}
-	lap("history rows, enrolments")
 	return nil
 }
 
-// settleSchedules is refreshSchedules for every enrolment past mark at once,
-// for a bulk import while the entries have no index but their key: one join
-// of the enrolments with their follow-ups, where refreshSchedules looks up
-// each enrolment's latest follow-up in the entries' index (which a bulk
-// import builds only at its end). The rule is the same (TestBulkImportIsTheOrdinaryImport),
-// but for corrections: refreshSchedules skips a follow-up another entry
-// corrects, and a bulk import has none to skip — its entries table was
-// empty, and an import's COPY of entries (CopyEntries) writes no correction.
-// Looking for them anyway was a second scan of every entry and a hash of
-// them: 2.4–3 s of the statement on the 1M county (EXPLAIN ANALYZE, two
-// alternations, 2026-12-07).
-func settleSchedules(ctx context.Context, tx *Tx, mark int64) error {
-	// Known to be empty until now, the enrolments would be joined in a
-	// nested loop over the entries.
-	if _, err := tx.ExecContext(ctx, `ANALYZE enrolments`); err != nil {
+// stagedEnrolments is the temporary table a bulk import's enrolments wait in.
+const stagedEnrolments = "import_enrolments"
+
+// fileEnrolments writes a bulk import's enrolments with their follow-up
+// schedules (last follow-up, next due date) in one statement, then the
+// scheduled programmes' items (scheduleNew): the enrolments are copied into
+// a temporary table first, taking their ids there in the file's order as
+// the ordinary path's COPY does, and inserted from it joined with their
+// latest follow-ups. The rule is refreshSchedules', set-based (the same
+// rows: TestBulkImportIsTheOrdinaryImport), but for corrections:
+// refreshSchedules skips a follow-up another entry corrects, and a bulk
+// import has none to skip — its entries table was empty, and an import's
+// COPY of entries (CopyEntries) writes no correction.
+//
+// Inserted so rather than copied and then updated, the enrolments are
+// written once: the update wrote every one of them again (with its
+// changed_xid trigger), 4–5 s of the 1M county's 10 s of schedules
+// (EXPLAIN ANALYZE, 2026-12-07).
+func (t *ImportTx) fileEnrolments(ctx context.Context, actor string, es []ImportEnrolment) error {
+	if _, err := t.tx.ExecContext(ctx, `CREATE TEMPORARY TABLE `+stagedEnrolments+` ON COMMIT DROP AS
+		SELECT id, `+strings.Join(enrolmentCopyColumns, ", ")+` FROM enrolments WITH NO DATA;
+		ALTER TABLE `+stagedEnrolments+` ALTER id SET DEFAULT nextval('enrolments_id_seq')`); err != nil {
+		return translate(err)
+	}
+	if _, err := t.copyEnrolments(ctx, stagedEnrolments, actor, es); err != nil {
 		return err
 	}
+	// Without statistics the staged table would be taken for a few rows
+	// and joined in a nested loop over the entries.
+	if _, err := t.tx.ExecContext(ctx, `ANALYZE `+stagedEnrolments); err != nil {
+		return translate(err)
+	}
 	// The latest follow-up of each enrolment is a sort of millions.
-	restore, err := bulkSettings(ctx, tx.Tx)
+	restore, err := bulkSettings(ctx, t.tx.Tx)
 	if err != nil {
 		return err
 	}
 	defer restore()
-	_, err = tx.ExecContext(ctx, `
-		UPDATE enrolments t SET last_followup_date = l.service_date,
-			next_due_date = followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date)
-		FROM enrolments e LEFT JOIN (
-			SELECT DISTINCT ON (e.id) e.id, f.service_date, f.next_date
-			FROM enrolments e JOIN entries f ON f.kind = 'followup' AND f.record_id = e.record_id AND f.programme = e.programme
-				AND f.service_date >= e.enrolled_on AND (e.ended_on IS NULL OR f.service_date <= e.ended_on)
-			WHERE e.id > $1 AND e.programme IN ('hypertension', 'type2_diabetes')
-			ORDER BY e.id, f.service_date DESC, f.id DESC
-		) l ON l.id = e.id
-		WHERE t.id = e.id AND e.id > $1 AND e.programme IN ('hypertension', 'type2_diabetes')
-			AND (t.last_followup_date, t.next_due_date)
-				IS DISTINCT FROM (l.service_date, followup_due(COALESCE(l.service_date, e.enrolled_on), l.next_date))`, mark)
-	return err
+	cols := strings.Join(enrolmentCopyColumns, ", s.")
+	if _, err := t.tx.ExecContext(ctx, `
+		INSERT INTO enrolments (id, `+strings.Join(enrolmentCopyColumns, ", ")+`, last_followup_date, next_due_date)
+		SELECT s.id, s.`+cols+`, l.service_date,
+			CASE WHEN s.programme IN ('hypertension', 'type2_diabetes')
+				THEN followup_due(COALESCE(l.service_date, s.enrolled_on), l.next_date) END
+		FROM `+stagedEnrolments+` s LEFT JOIN (
+			SELECT DISTINCT ON (s.id) s.id, f.service_date, f.next_date
+			FROM `+stagedEnrolments+` s JOIN entries f ON f.kind = 'followup' AND f.record_id = s.record_id AND f.programme = s.programme
+				AND f.service_date >= s.enrolled_on AND (s.ended_on IS NULL OR f.service_date <= s.ended_on)
+			WHERE s.programme IN ('hypertension', 'type2_diabetes')
+			ORDER BY s.id, f.service_date DESC, f.id DESC
+		) l ON l.id = s.id`); err != nil {
+		return translate(err)
+	}
+	// Every enrolment is this import's: the table was empty.
+	return translate(scheduleNew(ctx, t.tx, 0))
 }
 
 // FinishBulk rebuilds the foreign keys and indexes a bulk import dropped,
