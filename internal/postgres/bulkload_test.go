@@ -40,12 +40,13 @@ func TestDeferChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var indexes int
-	if err := tx.Get(&indexes, `SELECT count(*) FROM pg_indexes WHERE tablename = 'entries' AND indexname <> 'entries_pkey'`); err != nil {
+	// Only the partial index of the corrections, which no loaded row enters.
+	var indexes []string
+	if err := tx.Select(&indexes, `SELECT indexname FROM pg_indexes WHERE tablename = 'entries' AND indexname <> 'entries_pkey' ORDER BY 1`); err != nil {
 		t.Fatal(err)
 	}
-	if indexes != 0 {
-		t.Errorf("%d secondary indexes of the empty entries table left during the load", indexes)
+	if !slices.Equal(indexes, []string{"entries_corrects"}) {
+		t.Errorf("secondary indexes of the empty entries table left during the load: %q", indexes)
 	}
 	if _, err := tx.Exec(`INSERT INTO exams (record_id, exam_date, doctor, created_by) VALUES ('no-such-record', '2024-01-01', 'nobody', 'nobody')`); err != nil {
 		t.Fatal(err)
