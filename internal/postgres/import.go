@@ -601,7 +601,7 @@ func (t *ImportTx) ActiveEnrolments(ctx context.Context, villages []string) ([]I
 func (t *ImportTx) InsertEnrolments(ctx context.Context, actor string, es []ImportEnrolment) (int, error) {
 	if t.bulk != nil {
 		if t.bulk.enrolments == nil {
-			t.bulk.enrolments = es // not copied: a county's are 100 MB
+			t.bulk.enrolments = es // not copied: a county's are 120 MB
 		} else {
 			t.bulk.enrolments = append(t.bulk.enrolments, es...)
 		}
