@@ -15,8 +15,8 @@ import (
 // every index in random key order; into a table that is still empty, the
 // same checks and indexes cost a fraction when made once afterwards. So, for
 // each table given that has no rows, its foreign keys and its indexes that
-// back no constraint are dropped here and recreated by restore, under their
-// own names and definitions: ADD CONSTRAINT checks every row at once (one
+// back no constraint (but keptDuringLoad) are dropped here and recreated by
+// restore, under their own names and definitions: ADD CONSTRAINT checks every row at once (one
 // join per reference), and an index is built by one sort. Whatever restore
 // finds wrong fails the transaction, so the load is all or nothing as
 // before. A table with rows is left as it is. It takes the tables' ACCESS
