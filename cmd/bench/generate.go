@@ -142,6 +142,8 @@ type loadResult struct {
 	total          time.Duration
 	exams, entries int
 	bulk           bool
+	// floor is the same files' floor, measured after the load (floor.go).
+	floor *floorResult
 }
 
 // load writes the county's CSV files into a temporary directory and loads
@@ -219,6 +221,9 @@ func (g *generator) load(ctx context.Context, db, owner *postgres.DB) (*loadResu
 			ethnicity, phone, contact_phone, responsible_doctor) <> 0) FROM records`)
 	}); err != nil {
 		return nil, err
+	}
+	if res.floor, err = measureFloor(ctx, owner, dir); err != nil {
+		return nil, fmt.Errorf("the load's floor: %w", err)
 	}
 	return res, nil
 }

@@ -181,6 +181,11 @@ func run(ctx context.Context, o options, keep bool) error {
 		for _, s := range load.after {
 			fmt.Printf("after  %-60s %9s\n", s.name, s.d.Round(time.Millisecond))
 		}
+		for _, s := range load.floor.steps {
+			fmt.Printf("floor  %-60s %9s\n", s.name, s.d.Round(time.Millisecond))
+		}
+		fmt.Printf("floor  %-60s %9s  the import %.1f× it\n", "the floor, the same files (issue #20)", load.floor.total.Round(time.Millisecond),
+			float64(load.total)/float64(load.floor.total))
 		total := load.total
 		fmt.Println()
 		if o.check {
@@ -198,7 +203,9 @@ func run(ctx context.Context, o options, keep bool) error {
 			}
 		}
 		sum.row(fmt.Sprintf("load of the county through the importer (%d residents, %d dynamic records; counters folded)", o.residents, o.entries),
-			fmt.Sprintf("%s (%.0f residents/s)", total.Round(time.Second), float64(o.residents)/total.Seconds()), "", "", "", "")
+			fmt.Sprintf("%s (%.0f residents/s)", total.Round(time.Second), float64(o.residents)/total.Seconds()),
+			fmt.Sprintf("%.1f× the run's floor (%s: the files copied into text columns, one index)", float64(total)/float64(load.floor.total),
+				load.floor.total.Round(time.Second)), "", "", "")
 	}
 
 	county := g.county

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,4 +204,62 @@ func ownerImport(t *testing.T) (*postgres.DB, *postgres.ImportTx) {
 	}
 	t.Cleanup(func() { tx.Rollback() })
 	return db, tx
+}
+
+// TestCopyCSV: a CSV file goes into its table as PostgreSQL reads the file,
+// whatever falls on a chunk's edge — quoted commas, quotes and newlines, a
+// line longer than a chunk, no newline at the end — and a bad line fails it.
+func TestCopyCSV(t *testing.T) {
+	ctx := context.Background()
+	owner := pgtest.Owner(t, pgtest.NewDB(t))
+	conn, err := owner.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE copied (n int, s text)`); err != nil {
+		t.Fatal(err)
+	}
+	var file strings.Builder
+	var want []string
+	file.WriteString("n,s\n")
+	for n := 1; n <= 20000; n++ {
+		s := fmt.Sprintf("行 %d", n)
+		switch n % 7 {
+		case 1:
+			s = "a, \"quoted\"\nsecond line"
+		case 2:
+			s = strings.Repeat("长", 30000) // 90 KB: longer than a chunk
+		}
+		want = append(want, fmt.Sprintf("%d %s", n, s))
+		fmt.Fprintf(&file, "%d,\"%s\"", n, strings.ReplaceAll(s, `"`, `""`))
+		if n < 20000 {
+			file.WriteString("\n")
+		}
+	}
+	n, err := postgres.CopyCSV(ctx, conn, "copied", strings.NewReader(file.String()))
+	if err != nil || n != 20000 {
+		t.Fatalf("%d rows copied (%v), want 20000", n, err)
+	}
+	var got []string
+	if err := tx.SelectContext(ctx, &got, `SELECT n || ' ' || s FROM copied ORDER BY n`); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%d rows read back, want %d; the first differing:", len(got), len(want))
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("  got %.60q\n  want %.60q", got[i], want[i])
+				break
+			}
+		}
+	}
+	if _, err := postgres.CopyCSV(ctx, conn, "copied", strings.NewReader("n,s\n1,a\nx,b\n")); err == nil {
+		t.Error("a line whose n is no integer: no error")
+	}
 }
