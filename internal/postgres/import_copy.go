@@ -104,17 +104,10 @@ func CopyCSV(ctx context.Context, conn *sqlx.Conn, table string, r io.Reader) (i
 	if err != nil {
 		return 0, err
 	}
+	// The copier's send, without its text writer: the file's lines are
+	// already COPY's input.
+	send := (&copier{ctx: ctx, conn: conn, stmt: stmt}).send
 	buf := make([]byte, 0, copyChunk+4096)
-	send := func(lines []byte) error {
-		if len(lines) == 0 {
-			return nil
-		}
-		// CopyData adds the newline the chunk ends with (as copier.send).
-		return conn.Raw(func(any) error {
-			_, err := stmt.CopyData(ctx, string(lines[:len(lines)-1]))
-			return err
-		})
-	}
 	for {
 		k, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+k]
