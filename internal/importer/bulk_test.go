@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -349,4 +350,73 @@ func TestRunImportBulk(t *testing.T) {
 		t.Errorf("%d audit rows, want 4 (3 records, the exams of one of them)", n)
 	}
 	pgtest.CheckRateFacts(t, db)
+}
+
+// TestImportExamsFirst: the exams before entries.csv's first service entry
+// stream into their own COPY (a spool only keeps those after it, while the
+// entries' COPY holds the connection), and every exam takes its id in the
+// file's order, in an ordinary import as in a bulk one.
+func TestImportExamsFirst(t *testing.T) {
+	fs := bulkCounty(3, 60)
+	header, body, _ := strings.Cut(fs["entries.csv"], "\n")
+	var exams, services []string
+	for _, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		if strings.Split(line, ",")[1] == "exam" {
+			exams = append(exams, line)
+		} else {
+			services = append(services, line)
+		}
+	}
+	if len(exams) < 20 || len(services) < 20 {
+		t.Fatalf("%d exams, %d service entries: too few to test", len(exams), len(services))
+	}
+	lines := func(parts ...[]string) string {
+		return header + "\n" + strings.Join(slices.Concat(parts...), "\n") + "\n"
+	}
+	half := len(exams) / 2
+	for _, c := range []struct {
+		name    string
+		entries string
+		spooled bool // exams after a service entry wait in the spool
+	}{
+		{"ExamsFirst", lines(exams, services), false},
+		{"ExamsAround", lines(exams[:half], services, exams[half:]), true},
+		{"ExamsOnly", lines(exams), false},
+	} {
+		for _, bulk := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/bulk=%v", c.name, bulk), func(t *testing.T) {
+				db := pgtest.NewDB(t)
+				pgtest.NewFixture(t, db)
+				county := maps.Clone(fs)
+				county["entries.csv"] = c.entries
+				opt := admin(false)
+				opt.Today = civil.MustParse("2026-06-30")
+				if bulk {
+					opt.Owner = pgtest.Owner(t, db)
+				}
+				var steps []string
+				opt.Timing = func(step string, _ time.Duration) { steps = append(steps, strings.TrimSpace(step)) }
+				rep := run(t, db, files(t, county), opt)
+				if !rep.OK || rep.Bulk != bulk {
+					t.Fatalf("ok %v, bulk %v, %+v", rep.OK, rep.Bulk, rep.Errors[:min(len(rep.Errors), 5)])
+				}
+				if got := slices.Contains(steps, "entries.csv: exams copied (from the spool)"); got != c.spooled {
+					t.Errorf("exams copied from the spool: %v, want %v; steps %q", got, c.spooled, steps)
+				}
+				var got []string
+				if err := db.Select(&got, `SELECT concat_ws(',', record_id, 'exam', exam_date, doctor) FROM exams ORDER BY id`); err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for _, line := range strings.Split(strings.TrimSuffix(c.entries, "\n"), "\n")[1:] {
+					if f := strings.Split(line, ","); f[1] == "exam" {
+						want = append(want, strings.Join(f[:4], ","))
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("exams by id:\n%q\nwant the file's order:\n%q", got, want)
+				}
+			})
+		}
+	}
 }

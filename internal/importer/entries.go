@@ -88,9 +88,12 @@ type entryRow struct {
 }
 
 // readEntries checks entries.csv and copies it in one pass: the service
-// entries into the entries table as they are read, the exams into a spool
-// that is copied into the exams table once the entries' COPY has ended (the
-// connection carries one COPY at a time).
+// entries into the entries table as they are read, and the exams into the
+// exams table as they are read until the first service entry — a file with
+// the exams first (a table's export after another's) streams both — and
+// after it into a spool that is copied into the exams table once the
+// entries' COPY has ended (the connection carries one COPY at a time). The
+// exams take their ids in the file's order either way.
 func (im *importer) readEntries() error {
 	if !im.present[EntriesFile] {
 		return nil
@@ -136,7 +139,12 @@ func (im *importer) readEntries() error {
 		}
 		if e.entry.Kind == KindExam {
 			if exams == nil {
-				if exams, err = im.tx.SpoolExams(im.ctx, im.opt.Actor); err != nil {
+				if out == nil {
+					exams, err = im.tx.CopyExams(im.ctx, im.opt.Actor)
+				} else {
+					exams, err = im.tx.SpoolExams(im.ctx, im.opt.Actor)
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -146,6 +154,15 @@ func (im *importer) readEntries() error {
 			continue
 		}
 		if out == nil {
+			// The exams read so far end their COPY; any later wait in a spool.
+			if exams != nil {
+				n, err := exams.Close()
+				exams = nil
+				if err != nil {
+					return err
+				}
+				im.examsWritten += n
+			}
 			if out, err = im.tx.CopyEntries(im.ctx, im.opt.Actor); err != nil {
 				return err
 			}
@@ -157,6 +174,7 @@ func (im *importer) readEntries() error {
 	if err := t.close(); err != nil {
 		return err
 	}
+	spooled := out != nil // the exams after the first service entry
 	if out != nil {
 		n, err := out.Close()
 		out = nil
@@ -171,10 +189,14 @@ func (im *importer) readEntries() error {
 	if exams == nil || !im.writing() {
 		return nil
 	}
-	return im.timed("  entries.csv: exams copied (from the spool)", func() error {
+	step := "  entries.csv: exams copied (from the spool)"
+	if !spooled {
+		step = "  entries.csv: exams copied" // a file of exams only: their COPY ends
+	}
+	return im.timed(step, func() error {
 		n, err := exams.Close()
 		exams = nil
-		im.examsWritten = n
+		im.examsWritten += n
 		return err
 	})
 }
