@@ -28,16 +28,45 @@ const messageFrom = ` FROM messages m LEFT JOIN message_deliveries d ON d.messag
 // delivery to the recipient's phone. A message whose key a recipient
 // already has is not sent again.
 func notifyAll(ctx context.Context, tx *Tx, sms bool, now time.Time, m notify.Message, recipients ...string) error {
-	if len(recipients) == 0 {
+	return notifyEach(ctx, tx, sms, now, notification{m, recipients})
+}
+
+// notification is a message and the staff it goes to (notifyEach).
+type notification struct {
+	m          notify.Message
+	recipients []string
+}
+
+// notifyEach is notifyAll for several messages at once, in one statement
+// (and one more for their SMS): a published snapshot warns every doctor of
+// a county below a target, and a statement for each of 500 doctors took
+// ~150 ms of the publish (2026-12-08). The messages take their ids in the
+// order given.
+func notifyEach(ctx context.Context, tx *Tx, sms bool, now time.Time, ns ...notification) error {
+	var recipient, kind, key, title, body, link, details []string
+	for _, n := range ns {
+		d, err := n.m.Details.Value() // nil details are {}
+		if err != nil {
+			return err
+		}
+		for _, r := range n.recipients {
+			recipient, kind, key = append(recipient, r), append(kind, n.m.Kind), append(key, n.m.Key)
+			title, body, link = append(title, n.m.Title), append(body, n.m.Body), append(link, n.m.Link)
+			details = append(details, d.(string))
+		}
+	}
+	if len(recipient) == 0 {
 		return nil
 	}
-	if m.Details == nil {
-		m.Details = notify.Details{}
-	}
 	rows, err := tx.QueryContext(ctx, `INSERT INTO messages (recipient, kind, key, title, body, link, details, created_at)
-		SELECT s.code, $2, $3, $4, $5, $6, $7, $8 FROM staff s WHERE s.code = ANY($1) AND s.active
+		SELECT s.code, m.kind, m.key, m.title, m.body, m.link, m.details::jsonb, $8
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+			WITH ORDINALITY AS m (recipient, kind, key, title, body, link, details, n)
+		JOIN staff s ON s.code = m.recipient AND s.active
+		ORDER BY m.n
 		ON CONFLICT (key, recipient) DO NOTHING
-		RETURNING id`, pq.Array(recipients), m.Kind, m.Key, m.Title, m.Body, m.Link, m.Details, now)
+		RETURNING id`, pq.Array(recipient), pq.Array(kind), pq.Array(key), pq.Array(title), pq.Array(body), pq.Array(link),
+		pq.Array(details), now)
 	if err != nil {
 		return err
 	}

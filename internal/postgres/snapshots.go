@@ -489,6 +489,7 @@ func deliverWarnings(ctx context.Context, tx *Tx, sms bool, now time.Time, info 
 		}
 		byScope[k] = append(byScope[k], w)
 	}
+	var ns []notification
 	for _, k := range order {
 		ws := byScope[k]
 		var recipients []string
@@ -523,11 +524,9 @@ func deliverWarnings(ctx context.Context, tx *Tx, sms bool, now time.Time, info 
 		}
 		m.Body = strings.Join(parts, "；") + "。请打开“我的考核”查看需修正的档案。"
 		m.Details["figures"] = figures
-		if err := notifyAll(ctx, tx, sms, now, m, recipients...); err != nil {
-			return err
-		}
+		ns = append(ns, notification{m, recipients})
 	}
-	return nil
+	return notifyEach(ctx, tx, sms, now, ns...)
 }
 
 // reviewFigures converts a report's doctor and institution rows to the
