@@ -71,13 +71,17 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 	// indexes already in list order, a page's worth at most from each; only
 	// the page's rows join the records and enrolments. Residents who left
 	// are dropped by probing the small records_inactive index. The total
-	// rides along, index-only counts.
-	const due = `e.status = 'active' AND e.next_due_date IS NOT NULL AND e.next_due_date <= $2
-		AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = e.record_id AND x.status <> 'active')`
-	const scheduled = `i.done_on IS NULL AND i.window_start <= $2 AND (i.listed_until IS NULL OR i.listed_until >= $5)
-		AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = i.record_id AND x.status <> 'active')`
-	const count = `(SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND ` + due + `)
-		+ (SELECT count(*) FROM schedule_items i WHERE i.village_code = ANY($1) AND ` + scheduled + `)`
+	// rides along, index-only counts, which take the residents who left
+	// from the villages' own (records_inactive_village, migration 00037): a
+	// schedule's village is its record ID's first twelve digits.
+	const due = `e.status = 'active' AND e.next_due_date IS NOT NULL AND e.next_due_date <= $2`
+	const scheduled = `i.done_on IS NULL AND i.window_start <= $2 AND (i.listed_until IS NULL OR i.listed_until >= $5)`
+	gone := func(alias, villages string) string {
+		return ` AND NOT EXISTS (SELECT 1 FROM records x WHERE x.record_id = ` + alias + `.record_id AND x.status <> 'active'` + villages + `)`
+	}
+	const inVillages = ` AND substr(x.record_id, 1, 12) = ANY($1)`
+	count := `(SELECT count(*) FROM enrolments e WHERE e.village_code = ANY($1) AND ` + due + gone("e", inVillages) + `)
+		+ (SELECT count(*) FROM schedule_items i WHERE i.village_code = ANY($1) AND ` + scheduled + gone("i", inVillages) + `)`
 	var rows []struct {
 		DueFollowup
 		Total int `db:"total"`
@@ -91,11 +95,11 @@ func (db *DB) DueFollowups(ctx context.Context, f DueFilter) ([]DueFollowup, int
 			SELECT x.* FROM unnest($1::text[]) AS v (code) CROSS JOIN LATERAL (
 				(SELECT e.id AS enrolment_id, e.record_id, e.programme, 'followup' AS service, e.last_followup_date,
 					e.next_due_date AS due_date, e.next_due_date AS due_by
-				FROM enrolments e WHERE e.village_code = v.code AND `+due+`
+				FROM enrolments e WHERE e.village_code = v.code AND `+due+gone("e", "")+`
 				ORDER BY e.next_due_date, e.record_id, e.programme LIMIT $3::int + $4::int)
 				UNION ALL
 				(SELECT i.enrolment_id, i.record_id, i.programme, i.service, NULL::date, i.window_start, i.window_end
-				FROM schedule_items i WHERE i.village_code = v.code AND `+scheduled+`
+				FROM schedule_items i WHERE i.village_code = v.code AND `+scheduled+gone("i", "")+`
 				ORDER BY i.window_start, i.record_id, i.service LIMIT $3::int + $4::int)
 			) x
 			ORDER BY x.due_date, x.record_id, x.programme, x.service LIMIT $3 OFFSET $4
