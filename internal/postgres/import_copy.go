@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -107,40 +108,42 @@ func CopyCSV(ctx context.Context, conn *sqlx.Conn, table string, r io.Reader) (i
 	// The copier's send, without its text writer: the file's lines are
 	// already COPY's input.
 	send := (&copier{ctx: ctx, conn: conn, stmt: stmt}).send
-	buf := make([]byte, 0, copyChunk+4096)
-	for {
-		k, rerr := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		if rerr == io.EOF {
-			if len(buf) > 0 && buf[len(buf)-1] != '\n' {
-				buf = append(buf, '\n')
-			}
-			err = send(buf)
-			break
-		}
-		if rerr != nil {
-			err = rerr
-			break
-		}
-		// Whole lines only; the rest waits for the next read. A line
-		// longer than the buffer grows it.
-		cut := bytes.LastIndexByte(buf, '\n') + 1
-		if cut == 0 {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-			continue
-		}
-		if err = send(buf[:cut]); err != nil {
-			break
-		}
-		buf = buf[:copy(buf, buf[cut:])]
+	rest, err := sendLines(r, "CopyCSV "+table, send)
+	if err == nil && len(rest) > 0 {
+		err = send(append(rest, '\n')) // a last line without its newline
 	}
 	n, cerr := endCopy(conn, stmt)
 	if err != nil {
 		return 0, translate(err)
 	}
 	return n, cerr
+}
+
+// sendLines reads r a chunk at a time and gives send whole lines only, a
+// line longer than the buffer growing it; it returns what follows the last
+// newline (nothing when r ends with one). A read error is named after what.
+func sendLines(r io.Reader, what string, send func(lines []byte) error) (rest []byte, err error) {
+	buf := make([]byte, copyChunk)
+	held := 0 // the start of a line read but not yet sent
+	for {
+		if held == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		n, rerr := r.Read(buf[held:])
+		held += n
+		if last := bytes.LastIndexByte(buf[:held], '\n'); last >= 0 {
+			if err := send(buf[:last+1]); err != nil {
+				return nil, err
+			}
+			held = copy(buf, buf[last+1:held])
+		}
+		if errors.Is(rerr, io.EOF) {
+			return buf[:held], nil
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("%s: %w", what, rerr)
+		}
+	}
 }
 
 // send sends whole rows, each ended by its newline.

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 )
@@ -38,28 +36,11 @@ func (s *spool) replay(c *copier) error {
 	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	buf := make([]byte, copyChunk)
-	held := 0 // the start of a row read but not yet sent
-	for {
-		if held == len(buf) {
-			buf = append(buf, make([]byte, len(buf))...) // a row longer than the buffer
-		}
-		n, err := s.f.Read(buf[held:])
-		held += n
-		if last := bytes.LastIndexByte(buf[:held], '\n'); last >= 0 {
-			if serr := c.send(buf[:last+1]); serr != nil {
-				return serr
-			}
-			held = copy(buf, buf[last+1:held])
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("import spool: %w", err)
-		}
+	rest, err := sendLines(s.f, "import spool", c.send)
+	if err != nil {
+		return err
 	}
-	if held != 0 {
+	if len(rest) != 0 {
 		return errors.New("import spool: the last row is cut short")
 	}
 	c.n += s.n
